@@ -1,0 +1,200 @@
+"""Printer URLs and delivery of ESC/POS bytes.
+
+URL forms (each may add ``?profile=<escpos profile>`` and ``?width=<dots>``):
+``tcp://host[:9100]``, ``usb://VID:PID`` (hex), ``serial:///dev/ttyUSB0?baudrate=9600``,
+``file:///dev/usb/lp0`` and ``emulator:///dir`` (saves PNGs instead of printing).
+
+Every failure is a ``PrinterError`` whose ``.code`` is one of ``bad_url``,
+``unreachable``, ``timeout``, ``io_error``, ``unsupported``; callers can show
+``.message`` and branch on ``.code`` without parsing text.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import socket
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+from PIL import Image
+
+from .raster import CAPABILITIES, decode_raster, encode_badge, profile_width
+
+SCHEMES = ("tcp", "usb", "serial", "file", "emulator")
+_HEX_ID = re.compile(r"(?:0x)?[0-9a-fA-F]{1,4}")
+
+
+class PrinterError(Exception):
+    """A printing failure with a stable machine-readable ``code``."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class PrinterURL:
+    scheme: str
+    host: str | None = None
+    port: int | None = None
+    path: str | None = None
+    vid: int | None = None
+    pid: int | None = None
+    baudrate: int | None = None
+    profile: str | None = None
+    width: int | None = None
+
+
+def _bad(url: str, why: str) -> PrinterError:
+    return PrinterError("bad_url", f"{why} in printer URL {url!r}")
+
+
+def _positive_int(url: str, name: str, value: str, top: int) -> int:
+    if not value.isdigit() or not 0 < int(value) <= top:
+        raise _bad(url, f"{name} must be a number from 1 to {top}")
+    return int(value)
+
+
+def parse_printer_url(url: str) -> PrinterURL:
+    """Parse and validate ``url``; ``PrinterError("bad_url")`` if malformed."""
+    if not isinstance(url, str) or "://" not in url:
+        raise _bad(str(url), "missing scheme://")
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    if scheme not in SCHEMES:
+        raise _bad(url, f"unknown scheme {scheme!r} (use one of {', '.join(SCHEMES)})")
+    query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+    allowed = {"profile", "width"} | ({"baudrate"} if scheme == "serial" else set())
+    if unknown := set(query) - allowed:
+        raise _bad(url, f"unknown option {sorted(unknown)[0]!r}")
+    profile = query.get("profile") or None
+    if profile is not None and profile not in CAPABILITIES["profiles"]:
+        raise _bad(url, f"unknown escpos profile {profile!r}")
+    width = _positive_int(url, "width", query["width"], 4096) if "width" in query else None
+    common = dict(scheme=scheme, profile=profile, width=width)
+
+    if scheme == "tcp":
+        try:
+            host, port = parts.hostname, parts.port
+        except ValueError:
+            raise _bad(url, "port must be a number from 1 to 65535") from None
+        if not host or parts.path not in ("", "/"):
+            raise _bad(url, "expected tcp://host[:port]")
+        if port == 0:
+            raise _bad(url, "port must be a number from 1 to 65535")
+        return PrinterURL(host=host, port=port or 9100, **common)
+    if scheme == "usb":
+        ids = parts.netloc.split(":")
+        if len(ids) != 2 or not all(_HEX_ID.fullmatch(x) for x in ids) or parts.path not in ("", "/"):
+            raise _bad(url, "expected usb://VID:PID in hex, e.g. usb://04b8:0202")
+        return PrinterURL(vid=int(ids[0], 16), pid=int(ids[1], 16), **common)
+    # serial, file, emulator: a local path; usb-style netlocs are typos for ///
+    if parts.netloc not in ("", "localhost") or not parts.path.strip("/"):
+        raise _bad(url, f"expected {scheme}:///absolute/path")
+    baud = _positive_int(url, "baudrate", query.get("baudrate", "9600"), 4_000_000) \
+        if scheme == "serial" else None
+    return PrinterURL(path=parts.path, baudrate=baud, **common)
+
+
+def _as_url(url: str | PrinterURL) -> PrinterURL:
+    return url if isinstance(url, PrinterURL) else parse_printer_url(url)
+
+
+def paper_width(url: str | PrinterURL, default: int = 576) -> int:
+    """Dots to render at: ``?width=``, else the profile's width, else ``default``."""
+    u = _as_url(url)
+    return u.width or profile_width(u.profile) or default
+
+
+def print_badge(url: str | PrinterURL, img: Image.Image, timeout: float = 3.0) -> None:
+    """Encode ``img`` for the URL's profile (scaled down to fit) and send it."""
+    u = _as_url(url)
+    send(u, encode_badge(img, profile=u.profile, max_width=u.width), timeout=timeout)
+
+
+def send(url: str | PrinterURL, data: bytes, timeout: float = 3.0) -> None:
+    """Deliver raw ESC/POS ``data``; fails within about ``timeout`` seconds."""
+    u = _as_url(url)
+    if u.scheme == "tcp":
+        _send_tcp(u, data, timeout)
+    elif u.scheme == "file":
+        try:
+            with open(u.path, "ab") as fh:  # append: a device node or a spool file
+                fh.write(data)
+        except FileNotFoundError as exc:
+            raise PrinterError("unreachable", f"{u.path}: {exc.strerror}") from exc
+        except OSError as exc:
+            raise PrinterError("io_error", f"{u.path}: {exc.strerror or exc}") from exc
+    elif u.scheme == "emulator":
+        _save_pngs(Path(u.path), data)
+    else:
+        _send_escpos_device(u, data, timeout)
+
+
+def _send_tcp(u: PrinterURL, data: bytes, timeout: float) -> None:
+    where = f"{u.host}:{u.port}"
+    try:
+        sock = socket.create_connection((u.host, u.port), timeout=timeout)
+    except socket.timeout:
+        raise PrinterError("timeout", f"no answer from {where} within {timeout:g}s") from None
+    except OSError as exc:  # refused, no route, DNS failure
+        raise PrinterError("unreachable", f"{where}: {exc.strerror or exc}") from None
+    with sock:
+        try:
+            sock.sendall(data)
+            sock.shutdown(socket.SHUT_WR)
+            # Wait briefly for the printer to close its side: closing with
+            # unread status bytes pending would reset the connection and
+            # may drop the tail of the job on the printer side.
+            sock.settimeout(min(timeout, 1.0))
+            while sock.recv(4096):
+                pass
+        except socket.timeout:
+            pass  # the job is sent; a printer that keeps the line open is fine
+        except OSError as exc:
+            raise PrinterError("io_error", f"{where}: {exc.strerror or exc}") from None
+
+
+_counter = itertools.count(1)
+_counter_lock = threading.Lock()
+
+
+def _save_pngs(directory: Path, data: bytes) -> None:
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        for img in decode_raster(data):
+            with _counter_lock:
+                n = next(_counter)
+            stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+            img.save(directory / f"badge-{stamp}-{n:04d}.png")
+    except OSError as exc:
+        raise PrinterError("io_error", f"{directory}: {exc.strerror or exc}") from exc
+
+
+def _send_escpos_device(u: PrinterURL, data: bytes, timeout: float) -> None:
+    from escpos import exceptions, printer  # lazy: pulls in pyusb/pyserial checks
+
+    cls = printer.Usb if u.scheme == "usb" else printer.Serial
+    if not cls.is_usable():
+        lib = "pyusb" if u.scheme == "usb" else "pyserial"
+        raise PrinterError("unsupported", f"{u.scheme}:// printers need {lib} installed")
+    try:
+        if u.scheme == "usb":
+            dev = cls(idVendor=u.vid, idProduct=u.pid, timeout=int(timeout * 1000),
+                      profile=u.profile)
+        else:
+            dev = cls(devfile=u.path, baudrate=u.baudrate, timeout=timeout, profile=u.profile)
+        dev.open(raise_not_found=True)
+    except exceptions.DeviceNotFoundError as exc:
+        raise PrinterError("unreachable", str(exc)) from exc
+    try:
+        dev._raw(data)
+    except Exception as exc:  # pyusb/pyserial raise their own types
+        raise PrinterError("io_error", str(exc)) from exc
+    finally:
+        dev.close()

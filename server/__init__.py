@@ -1,0 +1,56 @@
+"""Lobby's server: ``create_app`` binds the extensions and registers the blueprints."""
+from pathlib import Path
+
+from flask import Flask
+
+from server import config as settings
+from server.extensions import csrf, db, htmx, login, migrate, socketio
+
+ROOT = Path(__file__).resolve().parent.parent
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build an app. ``config`` overrides the LOBBY_* settings (tests use it)."""
+    app = Flask(__name__, template_folder=str(ROOT / "templates"),
+                static_folder=str(ROOT / "static"), instance_path=str(ROOT / "instance"))
+    app.config.update(settings.load(config))
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
+    login.init_app(app)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    socketio.init_app(app, async_mode="threading", message_queue=app.config["MESSAGE_QUEUE"],
+                      manage_session=True)
+
+    from server import auth, errors, realtime  # noqa: F401  (registers socket handlers)
+    from server.admin import bp as admin_bp
+    from server.api import bp as api_bp
+    from server.host import bp as host_bp
+    from server.reception import bp as reception_bp
+    from kiosk import bp as kiosk_bp
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(host_bp, url_prefix="/host")
+    app.register_blueprint(reception_bp, url_prefix="/reception")
+    app.register_blueprint(kiosk_bp, url_prefix="/kiosk")
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+    csrf.exempt(api_bp)  # bearer tokens only: no ambient credentials to forge
+    errors.register(app)
+
+    from server import views
+    views.register(app)
+
+    if app.config["PRINT_WORKER"]:
+        from server.services.printing import EXTENSION_KEY, PrintWorker
+        app.extensions[EXTENSION_KEY] = PrintWorker(app).start()
+    return app
+
+
+def upgrade_database(app: Flask) -> None:
+    """Bring the database to the newest migration (keeps every row)."""
+    from flask_migrate import upgrade
+    with app.app_context():
+        upgrade(directory=str(MIGRATIONS))

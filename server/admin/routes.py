@@ -1,0 +1,68 @@
+"""/admin: pre-register expected guests, see upcoming visits, manage kiosks."""
+from flask import redirect, render_template, request, url_for
+from flask_login import current_user
+
+from server.admin import bp
+from server.admin.forms import PreRegisterForm
+from server.auth import page_roles
+from server.extensions import db, htmx
+from server.models import Kiosk, Printer
+from server.services import devices, people, visits
+from server.services.errors import ServiceError
+
+
+def _form() -> PreRegisterForm:
+    form = PreRegisterForm()
+    form.host.choices = [(u.email, f"{u.name} <{u.email}>") for u in people.hosts()]
+    return form
+
+
+def _page(form, created=None, status=200):
+    return render_template("admin/index.html", form=form, created=created,
+                           visits=visits.upcoming(),
+                           kiosks=db.session.scalars(db.select(Kiosk).order_by(Kiosk.name)).all(),
+                           printers=db.session.scalars(db.select(Printer).order_by(Printer.name)).all()
+                           ), status
+
+
+@bp.get("/", strict_slashes=False)
+@page_roles("admin")
+def index():
+    if htmx and request.args.get("part") == "visits":
+        return render_template("admin/_visits.html", visits=visits.upcoming())
+    return _page(_form())
+
+
+@bp.post("/visits")
+@page_roles("admin")
+def create_visit():
+    """Pre-register from the htmx form; errors come back in the form, nothing saved."""
+    form = _form()
+    created = None
+    if form.validate_on_submit():
+        try:
+            created = visits.pre_register(
+                {"name": form.name.data, "company": form.company.data,
+                 "email": form.email.data, "phone": form.phone.data},
+                form.host.data, form.expected_at.data.isoformat(), form.purpose.data or "",
+                created_by=current_user)
+        except ServiceError as e:
+            for field, message in (e.fields or {"name": e.message}).items():
+                getattr(form, field if field in form else "name").errors.append(message)
+    status = 200 if created or not form.errors else 422
+    if htmx:
+        fresh = _form() if created else form
+        resp = render_template("admin/_visit_form.html", form=fresh, created=created)
+        # htmx 2 does not swap 4xx by default: the form with its errors is the answer.
+        return resp, 200, ({"HX-Trigger": "lobby:refresh"} if created else {})
+    if created:
+        return redirect(url_for("admin.index"))
+    return _page(form, status=status)
+
+
+@bp.post("/kiosks/<int:kiosk_id>/revoke")
+@page_roles("admin")
+def revoke_kiosk(kiosk_id: int):
+    kiosk = db.get_or_404(Kiosk, kiosk_id)
+    devices.revoke_kiosk(kiosk.name)
+    return redirect(url_for("admin.index"))

@@ -1,0 +1,6 @@
+"""The JSON API, /api/v1 (bearer tokens; errors as {"error": {"code", "message"}})."""
+from flask import Blueprint
+
+bp = Blueprint("api", __name__)
+
+from server.api import routes  # noqa: E402,F401

@@ -1,0 +1,63 @@
+"""JSON API views: parse the body, call one service, return its result."""
+from flask import g, request
+
+from server.api import bp
+from server.auth import api_roles
+from server.services import checkin, visits
+from server.services.errors import ValidationError
+
+STAFF = ("admin", "receptionist")
+
+
+def json_body() -> dict:
+    """The request's JSON object, or a 422 ``invalid_json`` for anything else."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ValidationError("invalid_json", "the body must be a JSON object")
+    return data
+
+
+def optional_text(data: dict, key: str) -> str | None:
+    value = data.get(key)
+    if value is not None and not isinstance(value, str):
+        raise ValidationError("invalid_field", f"{key} must be text", fields={key: "must be text"})
+    return value or None
+
+
+@bp.post("/visits")
+@api_roles("admin", "receptionist", "host")
+def create_visit():
+    data = json_body()
+    visit = visits.pre_register(data.get("visitor"), data.get("host"), data.get("expected_at"),
+                                data.get("purpose") or "", created_by=g.user)
+    return visits.as_dict(visit), 201
+
+
+@bp.get("/visits/<int:visit_id>")
+@api_roles("admin", "receptionist", "host")
+def get_visit(visit_id: int):
+    return visits.as_dict(visits.visible_visit(g.user, visit_id))
+
+
+@bp.post("/checkins")
+@api_roles(*STAFF)
+def create_checkin():
+    data = json_body()
+    result = checkin.check_in(data.get("code"), kiosk=optional_text(data, "kiosk"),
+                              printer=optional_text(data, "printer"))
+    return visits.as_dict(result.visit), 201 if result.created else 200
+
+
+@bp.post("/checkouts")
+@api_roles(*STAFF)
+def create_checkout():
+    data = json_body()
+    result = checkin.check_out(data.get("code"))
+    return visits.as_dict(result.visit), 200
+
+
+@bp.get("/onsite")
+@api_roles(*STAFF)
+def onsite():
+    people = [visits.as_dict(v) for v in visits.onsite()]
+    return {"count": len(people), "visits": people}

@@ -1,0 +1,231 @@
+"""The ``lobby`` command (DESIGN.md "Command line").
+
+Every command works on the database named by LOBBY_* settings (upgrading it first),
+and every failure is one line on stderr with a non-zero exit.
+"""
+import socket
+import sys
+
+import click
+
+from server.services.errors import ServiceError
+
+EXIT_USAGE = 2
+EXIT_FAIL = 1
+
+
+def _app(**overrides):
+    from server import create_app, upgrade_database
+    app = create_app({"PRINT_WORKER": False, **overrides})
+    upgrade_database(app)
+    return app
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli():
+    """Lobby: visitor check-in, badges and live host alerts."""
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--demo", is_flag=True, help="Load demo data and print badges to the emulator.")
+def run(host, port, demo):
+    """Serve HTTP and Socket.IO on one port."""
+    from server import create_app, upgrade_database
+    from server.extensions import socketio
+    _check_port_free(host, port)
+    overrides = {}
+    emulator = None
+    if demo:
+        emulator, printer_url = _start_demo_printer(host)
+        overrides["DEFAULT_PRINTER"] = printer_url
+    app = create_app(overrides)
+    upgrade_database(app)
+    base = f"http://{host}:{port}"
+    click.echo(f"Lobby on {base}  (data: {app.config['DATA_DIR']})")
+    if demo:
+        from server.services import demo as demo_data
+        with app.app_context():
+            info = demo_data.load(printer_url)
+        click.echo(f"Printer emulator: {printer_url} -> PNG badges in {emulator.out_dir}")
+        click.echo(f"Kiosk (open once on the kiosk screen): {base}{info['pair_path']}")
+        click.echo(f"Staff sign-in: {base}/login")
+        for email, name, roles, password in info["logins"]:
+            click.echo(f"  {roles[0]:<13} {email:<24} password: {password}")
+        click.echo("Today's demo visitors (type or scan the code at the kiosk):")
+        for name, code in info["codes"]:
+            click.echo(f"  {name:<14} {code}")
+    sys.stdout.flush()
+    socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False,
+                 log_output=False)
+
+
+def _check_port_free(host: str, port: int) -> None:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError as e:
+            raise click.ClickException(f"cannot listen on {host}:{port}: {e.strerror}")
+
+
+def _start_demo_printer(host: str):
+    """The virtual ESC/POS printer on 9100 (or the next free port) for the demo."""
+    from pathlib import Path
+
+    from printers.emulator import EmulatorServer
+    from server import config
+    out = Path(config.load()["DATA_DIR"]) / "badges"
+    for port in range(9100, 9120):
+        try:
+            server = EmulatorServer("127.0.0.1", port, out)
+            server.start()
+            return server, f"tcp://127.0.0.1:{server.port}"
+        except OSError:
+            continue
+    raise click.ClickException("no free port for the printer emulator (9100-9119)")
+
+
+@cli.group()
+def user():
+    """Staff accounts."""
+
+
+@user.command("add")
+@click.argument("email")
+@click.option("--name", required=True, help="Full name as shown to visitors.")
+@click.option("--role", "roles", required=True, multiple=True,
+              type=click.Choice(["admin", "receptionist", "host"]), help="Repeat for several.")
+@click.option("--password", help="Sign-in password (one is generated when omitted).")
+@click.option("--department", help="Department, e.g. Sales.")
+def user_add(email, name, roles, password, department):
+    """Add a member of staff."""
+    import secrets
+
+    from server.services import people
+    generated = password is None
+    password = password or secrets.token_urlsafe(12)
+    with _app().app_context():
+        created = people.create_user(email, name, list(roles), password=password,
+                                     department=department)
+        click.echo(f"added {created.email} ({', '.join(roles)})")
+    if generated:
+        click.echo(f"password: {password}")
+
+
+@cli.group()
+def token():
+    """API tokens."""
+
+
+@token.command("create")
+@click.argument("email")
+@click.option("--name", default="", help="What the token is for.")
+def token_create(email, name):
+    """Print a new API token for EMAIL (last line)."""
+    from server.services import people
+    with _app().app_context():
+        click.echo(people.create_token(email, name))
+
+
+@cli.group()
+def printer():
+    """Badge printers."""
+
+
+@printer.command("add")
+@click.argument("name")
+@click.argument("url")
+def printer_add(name, url):
+    """Name a printer at URL (tcp://host:9100, usb://VID:PID, serial://..., file://..., emulator://DIR)."""
+    from server.services import devices
+    with _app().app_context():
+        devices.add_printer(name, url)
+        click.echo(f"added printer {name} -> {url}")
+
+
+@printer.command("emulate")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=9100, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder for PNGs.")
+def printer_emulate(host, port, out):
+    """A virtual network ESC/POS printer that saves every job as a PNG."""
+    from printers.emulator import main as emulate
+    try:
+        emulate(host, port, out, log=click.echo)
+    except OSError as e:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {e.strerror or e}")
+
+
+@cli.group()
+def kiosk():
+    """Kiosks."""
+
+
+@kiosk.command("add")
+@click.argument("name")
+@click.option("--printer", "printer_name", help="Name of the printer for this kiosk's badges.")
+def kiosk_add(name, printer_name):
+    """Add a kiosk; prints its one-time pairing path (last line)."""
+    from server.services import devices
+    with _app().app_context():
+        _, path = devices.add_kiosk(name, printer=printer_name)
+    click.echo(f"added kiosk {name}; open this path once on the kiosk:")
+    click.echo(path)
+
+
+@kiosk.command("pair")
+@click.argument("name")
+def kiosk_pair(name):
+    """A new one-time pairing path for NAME (the old device stops working)."""
+    from server.services import devices
+    with _app().app_context():
+        click.echo(devices.new_pairing(name))
+
+
+@kiosk.command("revoke")
+@click.argument("name")
+def kiosk_revoke(name):
+    """Lock kiosk NAME out on its next request."""
+    from server.services import devices
+    with _app().app_context():
+        devices.revoke_kiosk(name)
+    click.echo(f"revoked kiosk {name}")
+
+
+@cli.group()
+def db():
+    """Database."""
+
+
+@db.command("upgrade")
+def db_upgrade():
+    """Apply all migrations (keeps every row)."""
+    _app()
+    click.echo("database is up to date")
+
+
+def main(argv=None) -> int:
+    """Entry point: click's errors and service refusals become one line on stderr."""
+    try:
+        cli.main(args=argv, prog_name="lobby", standalone_mode=False)
+    except click.exceptions.Exit as e:
+        return e.exit_code
+    except click.exceptions.Abort:
+        click.echo("lobby: aborted", err=True)
+        return EXIT_FAIL
+    except click.UsageError as e:
+        click.echo(f"lobby: {e.format_message()}", err=True)
+        return EXIT_USAGE
+    except click.ClickException as e:
+        click.echo(f"lobby: {e.format_message()}", err=True)
+        return EXIT_FAIL
+    except ServiceError as e:
+        click.echo(f"lobby: {e.message}", err=True)
+        return EXIT_FAIL
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

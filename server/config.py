@@ -1,0 +1,55 @@
+"""Settings. The only module that reads ``os.environ``.
+
+Every setting is a ``LOBBY_*`` environment variable (see DESIGN.md); ``create_app``
+may override any key with a mapping, which is how tests configure an app.
+"""
+import os
+import secrets
+from pathlib import Path
+
+
+def _secret_key(data_dir: Path) -> str:
+    """Return LOBBY_SECRET_KEY, else a key generated once and kept in the data dir."""
+    if os.environ.get("LOBBY_SECRET_KEY"):
+        return os.environ["LOBBY_SECRET_KEY"]
+    path = data_dir / "secret_key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def load(overrides: dict | None = None) -> dict:
+    """Build the Flask config mapping from the environment plus ``overrides``."""
+    overrides = dict(overrides or {})
+    env = os.environ
+    data_dir = Path(overrides.get("DATA_DIR") or env.get("LOBBY_DATA_DIR", "instance")).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    config = {
+        "DATA_DIR": data_dir,
+        "SQLALCHEMY_DATABASE_URI": env.get("LOBBY_DATABASE_URL")
+        or f"sqlite:///{data_dir / 'lobby.db'}",
+        "MESSAGE_QUEUE": env.get("LOBBY_MESSAGE_QUEUE") or None,
+        "DEFAULT_PRINTER": env.get("LOBBY_DEFAULT_PRINTER") or f"emulator://{data_dir / 'badges'}",
+        "TIMEZONE": env.get("LOBBY_TIMEZONE", "UTC"),
+        # A second scan of a badge within this many seconds of check-in is the same
+        # check-in (a scanner double-read), not a check-out.
+        "CHECKOUT_GRACE_SECONDS": int(env.get("LOBBY_CHECKOUT_GRACE_SECONDS", "60")),
+        "KIOSK_IDLE_SECONDS": int(env.get("LOBBY_KIOSK_IDLE_SECONDS", "8")),
+        "PRINT_WORKER": env.get("LOBBY_PRINT_WORKER", "1") != "0",
+        "PRINTER_TIMEOUT": float(env.get("LOBBY_PRINTER_TIMEOUT", "3")),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
+    }
+    config.update(overrides)
+    config["DATA_DIR"] = Path(config["DATA_DIR"])
+    config.setdefault("SECRET_KEY", _secret_key(config["DATA_DIR"]))
+    if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # Threads share the file; SQLite serialises writers, the busy timeout waits.
+        config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault(
+            "connect_args", {"check_same_thread": False, "timeout": 15})
+    return config

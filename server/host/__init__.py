@@ -1,0 +1,6 @@
+"""The host pages."""
+from flask import Blueprint
+
+bp = Blueprint("host", __name__)
+
+from server.host import routes  # noqa: E402,F401

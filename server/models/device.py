@@ -1,0 +1,57 @@
+"""Devices at the desk: printers, kiosks and the badge jobs sent to printers."""
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from server.models.base import Base, utcnow
+
+
+class Printer(Base):
+    """A named printer; ``url`` is a printer URL (tcp://, usb://, ..., see DESIGN.md)."""
+
+    __tablename__ = "printers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    url: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Kiosk(Base):
+    """A visitor-facing screen. Paired once via a one-time token; then it holds a
+    device credential (id + secret) in a cookie. Only hashes are stored."""
+
+    __tablename__ = "kiosks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    printer_id: Mapped[int | None] = mapped_column(ForeignKey("printers.id"))
+    pair_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    secret_hash: Mapped[str | None] = mapped_column(String(64))
+    paired_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    printer: Mapped[Printer | None] = relationship()
+
+
+class PrintJob(Base):
+    """One badge on its way to a printer: queued -> sent, or failed with a reason."""
+
+    __tablename__ = "print_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id"), index=True)
+    printer_id: Mapped[int | None] = mapped_column(ForeignKey("printers.id"))
+    printer_url: Mapped[str] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(20), default="queued", index=True)
+    error: Mapped[str] = mapped_column(Text, default="")
+    attempts: Mapped[int] = mapped_column(default=0)
+    reason: Mapped[str] = mapped_column(String(300), default="check-in")
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+
+    visit = relationship("Visit")
+    printer: Mapped[Printer | None] = relationship()

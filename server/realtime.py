@@ -1,0 +1,110 @@
+"""Socket.IO: who may connect, which rooms they join, and every live event.
+
+Events are appended to the durable log (``record``) inside the service's
+transaction and pushed (``announce``) only after it commits, so a client never hears
+of a change that was rolled back. Socket.IO delivers at most once; a client that
+missed something asks ``replay`` with the last ``seq`` it saw.
+
+Rooms: ``host:<user id>`` (a host's own visitors), ``reception`` (receptionists and
+admins), ``kiosk:<id>`` (one paired kiosk).
+"""
+from flask import request, session
+from flask_login import current_user
+from flask_socketio import ConnectionRefusedError, emit, join_room
+from sqlalchemy import select
+
+from server.extensions import db, socketio
+from server.models import Event, Visit
+
+KIOSK_COOKIE = "lobby_kiosk"
+REPLAY_LIMIT = 1000
+
+
+def visit_rooms(visit: Visit) -> list[str]:
+    return [f"host:{visit.host_id}", "reception"]
+
+
+def record(session_, kind: str, payload: dict, rooms: list[str]) -> Event:
+    """Append an event to the log in the caller's transaction; ``seq`` is set on flush."""
+    event = Event(kind=kind, payload=payload, audience=" ".join(rooms))
+    session_.add(event)
+    session_.flush()
+    return event
+
+
+def announce(events: list[Event]) -> None:
+    """Push committed events to their rooms (a client in two rooms gets one copy)."""
+    for event in events:
+        socketio.emit(event.kind, event.message(), to=event.rooms)
+
+
+def arrival_payload(visit: Visit) -> dict:
+    from server.services.clock import iso  # local import: services import this module
+    return {
+        "visit_id": visit.id,
+        "visitor": {"name": visit.visitor.name, "company": visit.visitor.company},
+        "host": {"id": visit.host_id, "name": visit.host.name},
+        "arrived_at": iso(visit.checked_in_at),
+        "kiosk": visit.kiosk.name if visit.kiosk_id else None,
+    }
+
+
+def departure_payload(visit: Visit) -> dict:
+    from server.services.clock import iso
+    return {
+        "visit_id": visit.id,
+        "visitor": {"name": visit.visitor.name, "company": visit.visitor.company},
+        "host": {"id": visit.host_id, "name": visit.host.name},
+        "left_at": iso(visit.checked_out_at),
+    }
+
+
+def _rooms_for_connection(auth) -> list[str]:
+    from server.services import devices, people
+    user = None
+    if isinstance(auth, dict) and auth.get("token"):
+        user = people.user_for_token(str(auth["token"]))
+    elif current_user.is_authenticated:
+        user = current_user
+    if user is not None:
+        rooms = []
+        if user.has_role("host"):
+            rooms.append(f"host:{user.id}")
+        if user.is_staff_desk:
+            rooms.append("reception")
+        return rooms
+    kiosk = devices.kiosk_for_credential(request.cookies.get(KIOSK_COOKIE))
+    return [f"kiosk:{kiosk.id}"] if kiosk else []
+
+
+@socketio.on("connect")
+def on_connect(auth=None):
+    rooms = _rooms_for_connection(auth)
+    if not rooms:
+        raise ConnectionRefusedError("unauthorized")
+    for room in rooms:
+        join_room(room)
+    session["lobby_rooms"] = rooms
+    emit("hello", {"rooms": rooms, "last_seq": last_seq()})
+
+
+@socketio.on("replay")
+def on_replay(data=None):
+    """Re-send, to this client only and in order, the events after ``since`` that were
+    addressed to its rooms. Returns (as the ack) the last seq sent or known."""
+    since = data.get("since") if isinstance(data, dict) else None
+    if isinstance(since, bool) or not isinstance(since, int) or since < 0:
+        return {"error": {"code": "invalid_since", "message": "since must be a seq >= 0"}}
+    rooms = set(session.get("lobby_rooms", []))
+    last = since
+    events = db.session.scalars(select(Event).where(Event.seq > since)
+                                .order_by(Event.seq).limit(REPLAY_LIMIT))
+    for event in events:
+        last = event.seq
+        if rooms & set(event.rooms):
+            emit(event.kind, event.message())
+    return {"last_seq": last}
+
+
+def last_seq() -> int:
+    return db.session.scalar(select(db.func.max(Event.seq))) or 0

@@ -1,0 +1,117 @@
+"""Printers and kiosks: naming printers, pairing and revoking kiosks."""
+import hmac
+import secrets
+
+from flask import current_app
+from sqlalchemy import select
+
+from printers.connection import PrinterError, parse_printer_url
+from server.extensions import db
+from server.models import Kiosk, Printer, hash_token, utcnow
+from server.services.errors import Conflict, Forbidden, NotFound, ValidationError
+from server.services.tx import write
+
+
+def add_printer(name: str, url: str) -> Printer:
+    """Name a printer once; the URL is checked now, not at the first badge."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError("invalid_name", "printer name is required")
+    try:
+        parse_printer_url(url)
+    except PrinterError as e:
+        raise ValidationError("bad_url", str(e)) from e
+    with write() as session:
+        if session.scalar(select(Printer).where(Printer.name == name)):
+            raise Conflict("printer_exists", f"a printer named {name} exists")
+        printer = Printer(name=name, url=url)
+        session.add(printer)
+    return printer
+
+
+def printer_by_name(name: str) -> Printer:
+    printer = db.session.scalar(select(Printer).where(Printer.name == name))
+    if printer is None:
+        raise NotFound("unknown_printer", f"no printer named {name}")
+    return printer
+
+
+def add_kiosk(name: str, printer: str | None = None) -> tuple[Kiosk, str]:
+    """Create a kiosk; returns it and its one-time pairing path ``/kiosk/pair/<token>``."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError("invalid_name", "kiosk name is required")
+    printer_id = printer_by_name(printer).id if printer else None
+    token = secrets.token_urlsafe(32)
+    with write() as session:
+        if session.scalar(select(Kiosk).where(Kiosk.name == name)):
+            raise Conflict("kiosk_exists", f"a kiosk named {name} exists")
+        kiosk = Kiosk(name=name, printer_id=printer_id, pair_token_hash=hash_token(token))
+        session.add(kiosk)
+    return kiosk, f"/kiosk/pair/{token}"
+
+
+def pair_kiosk(token: str) -> tuple[Kiosk, str]:
+    """Use a pairing token once. Returns the kiosk and its device credential
+    (``<id>.<secret>``, for the cookie). A used or unknown token is refused."""
+    with write() as session:
+        kiosk = session.scalar(select(Kiosk).where(Kiosk.pair_token_hash == hash_token(token or ""))
+                               .with_for_update())
+        if kiosk is None:
+            raise Forbidden("pairing_refused", "this pairing link is unknown or already used")
+        if kiosk.revoked_at:
+            raise Forbidden("kiosk_revoked", "this kiosk was revoked")
+        secret = secrets.token_urlsafe(32)
+        kiosk.secret_hash = hash_token(secret)
+        kiosk.pair_token_hash = None  # one use only
+        kiosk.paired_at = utcnow()
+    return kiosk, f"{kiosk.id}.{secret}"
+
+
+def kiosk_for_credential(credential: str | None) -> Kiosk | None:
+    """The paired, unrevoked kiosk holding this credential, else None."""
+    kiosk_id, _, secret = (credential or "").partition(".")
+    if not kiosk_id.isdigit() or not secret:
+        return None
+    kiosk = db.session.get(Kiosk, int(kiosk_id))
+    if kiosk is None or kiosk.revoked_at or not kiosk.secret_hash:
+        return None
+    return kiosk if hmac.compare_digest(kiosk.secret_hash, hash_token(secret)) else None
+
+
+def revoke_kiosk(name: str) -> Kiosk:
+    with write() as session:
+        kiosk = session.scalar(select(Kiosk).where(Kiosk.name == name))
+        if kiosk is None:
+            raise NotFound("unknown_kiosk", f"no kiosk named {name}")
+        kiosk.revoked_at = kiosk.revoked_at or utcnow()
+    return kiosk
+
+
+def resolve_printer(session, kiosk: Kiosk | None = None, printer_name: str | None = None):
+    """Where a badge prints: the kiosk's printer, else the named one, else the default
+    printer URL. Returns (printer or None, url)."""
+    if kiosk is not None and kiosk.printer_id:
+        printer = session.get(Printer, kiosk.printer_id)
+        return printer, printer.url
+    if printer_name:
+        printer = session.scalar(select(Printer).where(Printer.name == printer_name))
+        if printer is None:
+            raise NotFound("unknown_printer", f"no printer named {printer_name}")
+        return printer, printer.url
+    return None, current_app.config["DEFAULT_PRINTER"]
+
+
+def new_pairing(name: str) -> str:
+    """Issue a fresh one-time pairing path for an existing kiosk (a replaced tablet).
+    The old device credential stops working."""
+    token = secrets.token_urlsafe(32)
+    with write() as session:
+        kiosk = session.scalar(select(Kiosk).where(Kiosk.name == name))
+        if kiosk is None:
+            raise NotFound("unknown_kiosk", f"no kiosk named {name}")
+        kiosk.pair_token_hash = hash_token(token)
+        kiosk.secret_hash = None
+        kiosk.paired_at = None
+        kiosk.revoked_at = None
+    return f"/kiosk/pair/{token}"

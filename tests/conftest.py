@@ -1,0 +1,119 @@
+"""Shared fixtures: a real app on a SQLite file, staff users and tokens, a loopback
+ESC/POS printer, and a live server for Socket.IO clients and the browser."""
+import re
+import socket
+import threading
+from datetime import timedelta
+
+import pytest
+from werkzeug.serving import make_server
+
+from server import create_app, upgrade_database
+from server.extensions import db
+from server.models import utcnow
+from server.services import people, visits
+from tests.loopback_printer import LoopbackPrinter
+
+PASSWORD = "correct horse battery"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def printer():
+    """A loopback TCP ESC/POS printer that records every job's bytes."""
+    with LoopbackPrinter() as p:
+        yield p
+
+
+@pytest.fixture
+def app(tmp_path, printer):
+    app = create_app({"TESTING": True, "DATA_DIR": tmp_path, "PRINT_WORKER": False,
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'lobby.db'}",
+                      "DEFAULT_PRINTER": printer.url, "SECRET_KEY": "test-secret",
+                      "MESSAGE_QUEUE": None})
+    upgrade_database(app)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def staff(app):
+    """Users by role: admin, receptionist, and two hosts."""
+    return {
+        "admin": people.create_user("admin@example.com", "Alex Admin", ["admin"], PASSWORD),
+        "reception": people.create_user("desk@example.com", "Rita Desk", ["receptionist"], PASSWORD),
+        "host": people.create_user("grace@example.com", "Grace Hopper", ["host"], PASSWORD),
+        "other_host": people.create_user("linus@example.com", "Linus T", ["host"], PASSWORD),
+    }
+
+
+@pytest.fixture
+def tokens(staff):
+    return {role: people.create_token(user.email) for role, user in staff.items()}
+
+
+def auth(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def make_visit(staff):
+    """Pre-register a visit for the host (today, in an hour unless told otherwise)."""
+    def make(name="Ada Lovelace", company="Analytical Engines", host="grace@example.com",
+             when=None, **extra):
+        when = when or (utcnow() + timedelta(minutes=5))
+        return visits.pre_register({"name": name, "company": company, **extra}, host,
+                                   when.isoformat() + "+00:00", "Engine review")
+    return make
+
+
+def csrf_from(html: str) -> str:
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or \
+        re.search(r'name="csrf_token" value="([^"]+)"', html) or \
+        re.search(r'name="csrf-token" content="([^"]+)"', html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def login(client, email: str, password: str = PASSWORD):
+    page = client.get("/login").get_data(as_text=True)
+    return client.post("/login", data={"email": email, "password": password,
+                                       "csrf_token": csrf_from(page)})
+
+
+class LiveServer:
+    """The real app served over HTTP + Socket.IO in a thread (werkzeug, threaded)."""
+
+    def __init__(self, app):
+        self.app = app
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = make_server("127.0.0.1", self.port, app, threaded=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def stop(self):
+        self.server.shutdown()
+        self.thread.join(5)
+
+
+@pytest.fixture
+def live_server(app):
+    server = LiveServer(app).start()
+    yield server
+    server.stop()
