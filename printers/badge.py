@@ -138,6 +138,7 @@ def render_badge(badge: Badge, width: int = 576) -> Image.Image:
 
     draw.rectangle((0, 0, width - 1, band_h - 1), fill=0)
     vt = (badge.visitor_type or "VISITOR").upper()
+    # Visitor types are short labels; an absurdly long one shows its first line.
     tsize, tlines = fit_text(vt, inner, round(44 * s), round(20 * s))
     asc, desc = line_metrics(tsize)
     draw_text(draw, ((width - text_width(tlines[0], tsize)) / 2, (band_h - asc - desc) / 2),

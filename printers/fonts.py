@@ -70,11 +70,19 @@ def _mask_signature(ch: str) -> tuple:
     return mask.size, bytes(mask)
 
 
+# Punctuation that Noto Sans SC draws full-width (CJK convention), which
+# looks gappy in Latin text such as "Mon 3 Jun · 09:30": use Noto Sans.
+_LATIN_PUNCTUATION = frozenset("·‘’“”–—…")
+
+
 @lru_cache(maxsize=4096)
 def has_cjk_glyph(ch: str) -> bool:
-    """True if Noto Sans SC draws ``ch`` with a real glyph, not .notdef."""
+    """True if ``ch`` is drawn with Noto Sans SC: it has a real glyph there
+    (not .notdef) and is not Latin punctuation it would set full-width."""
     if ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf"):
         return True  # invisible: no ink either way, keep it in the main run
+    if ch in _LATIN_PUNCTUATION:
+        return False
     return _mask_signature(ch) != _notdef_signature()
 
 

@@ -6,10 +6,11 @@ import threading
 from datetime import timedelta
 
 import pytest
+from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
 from server import create_app, upgrade_database
-from server.extensions import db
+from server.extensions import db, socketio
 from server.models import utcnow
 from server.services import people, visits
 from tests.loopback_printer import LoopbackPrinter
@@ -30,12 +31,22 @@ def printer():
         yield p
 
 
+class IsolatedClient(FlaskClient):
+    """Each request gets a fresh app context (fresh ``g``, fresh DB session), as in
+    production, even though the test itself holds an app context."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app(tmp_path, printer):
     app = create_app({"TESTING": True, "DATA_DIR": tmp_path, "PRINT_WORKER": False,
                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'lobby.db'}",
                       "DEFAULT_PRINTER": printer.url, "SECRET_KEY": "test-secret",
                       "MESSAGE_QUEUE": None})
+    app.test_client_class = IsolatedClient
     upgrade_database(app)
     with app.app_context():
         yield app
@@ -91,6 +102,15 @@ def login(client, email: str, password: str = PASSWORD):
     page = client.get("/login").get_data(as_text=True)
     return client.post("/login", data={"email": email, "password": password,
                                        "csrf_token": csrf_from(page)})
+
+
+def staff_socket(app, email=None, auth=None):
+    """A Socket.IO test client signed in as ``email`` (session cookie) or with ``auth``."""
+    web = app.test_client()
+    if email:
+        login(web, email)
+    with app.app_context():  # connect handler sees this client's user, not a cached one
+        return socketio.test_client(app, flask_test_client=web, auth=auth)
 
 
 class LiveServer:

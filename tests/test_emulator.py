@@ -2,22 +2,17 @@
 
 import re
 import socket
-import sys
 import threading
-from pathlib import Path
 
-# Make `printers` importable however pytest is invoked (no installed package).
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import pytest
+import zxingcpp
+from escpos.printer import Network
+from PIL import Image, ImageChops
 
-import pytest  # noqa: E402
-import zxingcpp  # noqa: E402
-from escpos.printer import Network  # noqa: E402
-from PIL import Image, ImageChops  # noqa: E402
-
-from printers.badge import Badge, render_badge  # noqa: E402
-from printers.connection import send  # noqa: E402
-from printers.emulator import EmulatorServer, main  # noqa: E402
-from printers.raster import encode_badge  # noqa: E402
+from printers.badge import Badge, render_badge
+from printers.connection import send
+from printers.emulator import EmulatorServer, main
+from printers.raster import encode_badge
 
 
 @pytest.fixture

@@ -1,23 +1,17 @@
 """Printer URLs, delivery over TCP/file/emulator, and the ESC/POS raster codec."""
 
 import socket
-import sys
 import time
-from pathlib import Path
 
-# Make `printers` and the loopback helper importable however pytest is run.
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import pytest
+import zxingcpp
+from PIL import Image, ImageChops
 
-import pytest  # noqa: E402
-import zxingcpp  # noqa: E402
-from PIL import Image, ImageChops  # noqa: E402
-
-from loopback_printer import LoopbackPrinter  # noqa: E402
-from printers.badge import Badge, render_badge  # noqa: E402
-from printers.connection import (  # noqa: E402
+from printers.badge import Badge, render_badge
+from printers.connection import (
     PrinterError, PrinterURL, paper_width, parse_printer_url, print_badge, send)
-from printers.raster import decode_raster, encode_badge, profile_width  # noqa: E402
+from printers.raster import decode_raster, encode_badge, profile_width
+from tests.loopback_printer import LoopbackPrinter
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from server.extensions import db
 
 @contextmanager
 def write():
-    session = db.session
+    session = db.session()  # the real Session behind the scoped proxy
     if session.in_transaction():
         session.commit()
     session.connection(execution_options={"immediate": True})
