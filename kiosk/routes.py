@@ -2,7 +2,7 @@
 
 A scan posts ``code`` (what a keyboard-wedge scanner typed, or a URL ending in it)
 and gets back a fragment: welcome, goodbye or a refusal. Unknown codes count against
-the kiosk: past FAILED_SCAN_LIMIT an hour it refuses to look codes up (guessing).
+the kiosk: past KIOSK_FAILED_SCAN_LIMIT an hour it refuses to look codes up (guessing).
 """
 import threading
 import time
@@ -15,8 +15,7 @@ from server.realtime import KIOSK_COOKIE
 from server.services import checkin, devices
 from server.services.errors import ServiceError
 
-FAILED_SCAN_LIMIT = 100  # per kiosk per hour (OWASP ASVS anti-automation bar)
-_failures: dict[int, deque] = defaultdict(deque)
+FAILURES_KEY = "lobby_kiosk_failures"
 _failures_lock = threading.Lock()
 COOKIE_MAX_AGE = 400 * 24 * 3600
 
@@ -50,18 +49,23 @@ def index():
                            idle_seconds=current_app.config["KIOSK_IDLE_SECONDS"])
 
 
+def _recent_failures(kiosk_id: int) -> deque:
+    """Times of this kiosk's unknown-code scans in the last hour (per process)."""
+    per_kiosk = current_app.extensions.setdefault(FAILURES_KEY, defaultdict(deque))
+    recent = per_kiosk[kiosk_id]
+    while recent and time.monotonic() - recent[0] > 3600:
+        recent.popleft()
+    return recent
+
+
 def _too_many_failures(kiosk_id: int) -> bool:
-    now = time.monotonic()
     with _failures_lock:
-        recent = _failures[kiosk_id]
-        while recent and now - recent[0] > 3600:
-            recent.popleft()
-        return len(recent) >= FAILED_SCAN_LIMIT
+        return len(_recent_failures(kiosk_id)) >= current_app.config["KIOSK_FAILED_SCAN_LIMIT"]
 
 
 def _count_failure(kiosk_id: int) -> None:
     with _failures_lock:
-        _failures[kiosk_id].append(time.monotonic())
+        _recent_failures(kiosk_id).append(time.monotonic())
 
 
 @bp.post("/scan")

@@ -37,6 +37,9 @@ def load(overrides: dict | None = None) -> dict:
         # check-in (a scanner double-read), not a check-out.
         "CHECKOUT_GRACE_SECONDS": int(env.get("LOBBY_CHECKOUT_GRACE_SECONDS", "60")),
         "KIOSK_IDLE_SECONDS": int(env.get("LOBBY_KIOSK_IDLE_SECONDS", "8")),
+        # Unknown codes a kiosk may try per hour before it stops looking codes up
+        # (OWASP ASVS anti-automation bar: at most 100 failed attempts an hour).
+        "KIOSK_FAILED_SCAN_LIMIT": int(env.get("LOBBY_KIOSK_FAILED_SCAN_LIMIT", "100")),
         "PRINT_WORKER": env.get("LOBBY_PRINT_WORKER", "1") != "0",
         "PRINTER_TIMEOUT": float(env.get("LOBBY_PRINTER_TIMEOUT", "3")),
         "SESSION_COOKIE_HTTPONLY": True,

@@ -36,6 +36,9 @@ class IsolatedClient(FlaskClient):
     production, even though the test itself holds an app context."""
 
     def open(self, *args, **kwargs):
+        # Commit what the test set up and drop its read snapshot, so the request sees
+        # it and the test's next read sees what the request wrote.
+        db.session.commit()
         with self.application.app_context():
             return super().open(*args, **kwargs)
 
