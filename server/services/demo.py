@@ -40,9 +40,10 @@ def load(printer_url: str) -> dict:
     else:
         pair_path = devices.new_pairing(KIOSK)
     codes = []
+    start, end = clock.today_bounds()
     for name, company, host, hours, purpose in GUESTS:
-        when = utcnow() + timedelta(hours=hours)
-        start, end = clock.today_bounds()
+        # later today, but never tomorrow: the demo must check in whatever the hour
+        when = min(utcnow() + timedelta(hours=hours), end - timedelta(minutes=10 - hours))
         existing = db.session.scalar(select(Visit).where(
             Visit.status == "expected", Visit.visitor.has(name=name),
             Visit.expected_at >= start, Visit.expected_at < end))

@@ -1,0 +1,133 @@
+"""The `lobby` command as an operator runs it: real processes, real database file."""
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.conftest import free_port
+
+LOBBY = str(Path(sys.executable).with_name("lobby"))
+
+
+@pytest.fixture
+def env(tmp_path):
+    return {**os.environ, "LOBBY_DATA_DIR": str(tmp_path / "data"),
+            "LOBBY_DEFAULT_PRINTER": f"emulator://{tmp_path / 'badges'}"}
+
+
+def lobby(env, *args, ok=True):
+    proc = subprocess.run([LOBBY, *args], env=env, capture_output=True, text=True, timeout=60)
+    if ok:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def test_user_token_printer_kiosk_commands(env):
+    out = lobby(env, "user", "add", "grace@example.com", "--name", "Grace Hopper",
+                "--role", "host", "--role", "receptionist", "--password", "pw-123456").stdout
+    assert "added grace@example.com" in out
+    token = lobby(env, "token", "create", "grace@example.com").stdout.strip().splitlines()[-1]
+    assert token.startswith("lby_") and len(token) > 40
+    lobby(env, "printer", "add", "Desk", "tcp://127.0.0.1:9100")
+    path = lobby(env, "kiosk", "add", "Front", "--printer", "Desk").stdout.strip().splitlines()[-1]
+    assert path.startswith("/kiosk/pair/") and len(path) > 40
+
+
+def test_generated_password_is_printed_once(env):
+    out = lobby(env, "user", "add", "ada@example.com", "--name", "Ada", "--role", "admin").stdout
+    assert out.splitlines()[-1].startswith("password: ")
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["user", "add", "not-an-email", "--name", "X", "--role", "host"], "not an email"),
+    (["user", "add", "x@example.com", "--name", "X", "--role", "wizard"], "wizard"),
+    (["user", "add", "x@example.com", "--role", "host"], "--name"),
+    (["token", "create", "nobody@example.com"], "no user"),
+    (["printer", "add", "P", "gopher://printer"], "printer URL"),
+    (["kiosk", "add", "K", "--printer", "missing"], "no printer named missing"),
+    (["kiosk", "revoke", "missing"], "no kiosk named missing"),
+    (["frobnicate"], "No such command"),
+    (["run", "--port", "99999"], "99999"),
+])
+def test_bad_arguments_exit_nonzero_with_one_line(env, args, needle):
+    proc = lobby(env, *args, ok=False)
+    assert proc.returncode != 0
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert needle.lower() in lines[0].lower()
+    assert "Traceback" not in proc.stderr + proc.stdout
+
+
+def test_duplicate_user_is_refused(env):
+    lobby(env, "user", "add", "a@example.com", "--name", "A", "--role", "host")
+    proc = lobby(env, "user", "add", "a@example.com", "--name", "A", "--role", "host", ok=False)
+    assert proc.returncode == 1 and "exists" in proc.stderr
+
+
+def test_printer_emulate_saves_each_job_as_png(env, tmp_path):
+    from printers.badge import Badge, render_badge
+    from printers.connection import print_badge
+    port = free_port()
+    out = tmp_path / "emu"
+    proc = subprocess.Popen([LOBBY, "printer", "emulate", "--port", str(port), "--out", str(out)],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 10
+        while True:
+            try:
+                print_badge(f"tcp://127.0.0.1:{port}", render_badge(Badge("Ada", code="x" * 20)))
+                break
+            except Exception:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.2)
+        deadline = time.time() + 10
+        while not list(out.glob("*.png")) and time.time() < deadline:
+            time.sleep(0.1)
+        assert len(list(out.glob("*.png"))) == 1
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_run_demo_serves_and_prints_logins(env, tmp_path):
+    port = free_port()
+    proc = subprocess.Popen([LOBBY, "run", "--demo", "--port", str(port)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        lines = []
+        while not any(line.startswith("Today's demo visitors") for line in lines):
+            line = proc.stdout.readline()
+            assert line, "lobby run exited early:\n" + "".join(lines)
+            lines.append(line)
+        text = "".join(lines)
+        assert "/kiosk/pair/" in text and "admin@lobby.local" in text and "demo-host" in text
+        deadline = time.time() + 10
+        while True:
+            try:
+                assert requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200
+                break
+            except requests.ConnectionError:
+                assert time.time() < deadline
+                time.sleep(0.2)
+        # the demo logins work
+        web = requests.Session()
+        page = web.get(f"http://127.0.0.1:{port}/login").text
+        from tests.conftest import csrf_from
+        resp = web.post(f"http://127.0.0.1:{port}/login", data={
+            "email": "grace@lobby.local", "password": "demo-host", "csrf_token": csrf_from(page)})
+        assert resp.url.endswith("/host/") and "Ada Lovelace" in resp.text
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_upgrade_keeps_rows_across_runs(env):
+    lobby(env, "user", "add", "keep@example.com", "--name", "Keep Me", "--role", "host")
+    lobby(env, "db", "upgrade")
+    out = lobby(env, "token", "create", "keep@example.com").stdout
+    assert out.strip().splitlines()[-1].startswith("lby_")
