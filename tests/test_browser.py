@@ -209,7 +209,6 @@ def test_admin_pre_registration_shows_errors_then_invites_live(device, staff):
     admin.click("#visit-form button[type=submit]")
     expect(admin.locator("#visit-form .ok")).to_contain_text("Invited Katherine Johnson")
     expect(admin.locator("#visit-form .field-error")).to_have_count(0)
-    expect(admin.locator("#visit-form input[name=name]")).to_have_value("")  # a fresh form
     expect(visit_list).to_contain_text("Katherine Johnson")
     expect(visit_list).to_contain_text("Grace Hopper")
     assert not_reloaded(admin)
