@@ -22,7 +22,7 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     htmx.init_app(app)
     socketio.init_app(app, async_mode="threading", message_queue=app.config["MESSAGE_QUEUE"],
-                      manage_session=True)
+                      channel=app.config["MESSAGE_QUEUE_CHANNEL"], manage_session=True)
 
     from server import auth, errors, realtime  # noqa: F401  (registers socket handlers)
     from server.admin import bp as admin_bp

@@ -129,6 +129,27 @@ def token_create(email, name):
         click.echo(people.create_token(email, name))
 
 
+@token.command("list")
+@click.argument("email")
+def token_list(email):
+    """List EMAIL's tokens (id, created, revoked)."""
+    from server.services import people
+    with _app().app_context():
+        for tok in people.tokens_of(email):
+            state = f"revoked {tok.revoked_at:%Y-%m-%d %H:%M}" if tok.revoked_at else "active"
+            click.echo(f"{tok.id}\t{tok.created_at:%Y-%m-%d %H:%M}\t{state}\t{tok.name}")
+
+
+@token.command("revoke")
+@click.argument("token_id", type=int)
+def token_revoke(token_id):
+    """Revoke token TOKEN_ID: it stops working at once (API and Socket.IO)."""
+    from server.services import people
+    with _app().app_context():
+        people.revoke_token(token_id)
+    click.echo(f"revoked token {token_id}")
+
+
 @cli.group()
 def printer():
     """Badge printers."""

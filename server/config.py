@@ -31,6 +31,8 @@ def load(overrides: dict | None = None) -> dict:
         "SQLALCHEMY_DATABASE_URI": env.get("LOBBY_DATABASE_URL")
         or f"sqlite:///{data_dir / 'lobby.db'}",
         "MESSAGE_QUEUE": env.get("LOBBY_MESSAGE_QUEUE") or None,
+        # Processes of one Lobby share this Redis pub/sub channel (one per site).
+        "MESSAGE_QUEUE_CHANNEL": env.get("LOBBY_MESSAGE_QUEUE_CHANNEL", "lobby"),
         "DEFAULT_PRINTER": env.get("LOBBY_DEFAULT_PRINTER") or f"emulator://{data_dir / 'badges'}",
         "TIMEZONE": env.get("LOBBY_TIMEZONE", "UTC"),
         # A second scan of a badge within this many seconds of check-in is the same

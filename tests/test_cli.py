@@ -37,6 +37,18 @@ def test_user_token_printer_kiosk_commands(env):
     assert path.startswith("/kiosk/pair/") and len(path) > 40
 
 
+def test_token_can_be_listed_and_revoked(env):
+    lobby(env, "user", "add", "desk@example.com", "--name", "Desk", "--role", "receptionist")
+    token = lobby(env, "token", "create", "desk@example.com", "--name", "kiosk-script"
+                  ).stdout.strip().splitlines()[-1]
+    listed = lobby(env, "token", "list", "desk@example.com").stdout
+    token_id = listed.split("\t")[0]
+    assert "active" in listed and "kiosk-script" in listed and token not in listed
+    lobby(env, "token", "revoke", token_id)
+    assert "revoked" in lobby(env, "token", "list", "desk@example.com").stdout
+    assert lobby(env, "token", "revoke", "999", ok=False).returncode == 1
+
+
 def test_generated_password_is_printed_once(env):
     out = lobby(env, "user", "add", "ada@example.com", "--name", "Ada", "--role", "admin").stdout
     assert out.splitlines()[-1].startswith("password: ")

@@ -66,6 +66,12 @@ def create_token(email: str, name: str = "") -> str:
     return token
 
 
+def tokens_of(email: str) -> list[ApiToken]:
+    user = user_by_email(email)
+    return list(db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)
+                                   .order_by(ApiToken.id)))
+
+
 def revoke_token(token_id: int) -> None:
     with write() as session:
         tok = session.get(ApiToken, token_id)
