@@ -55,6 +55,9 @@ def load(overrides: dict | None = None) -> dict:
     config.setdefault("SECRET_KEY", _secret_key(config["DATA_DIR"]))
     if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # Threads share the file; SQLite serialises writers, the busy timeout waits.
-        config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault(
-            "connect_args", {"check_same_thread": False, "timeout": 15})
+        # Connections are cheap: enough for every request thread, so none queues for one.
+        opts = config["SQLALCHEMY_ENGINE_OPTIONS"]
+        opts.setdefault("connect_args", {"check_same_thread": False, "timeout": 15})
+        opts.setdefault("pool_size", 32)
+        opts.setdefault("max_overflow", 32)
     return config

@@ -11,10 +11,12 @@ admins), ``kiosk:<id>`` (one paired kiosk).
 from flask import request, session
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, emit, join_room
-from sqlalchemy import select
+from dataclasses import dataclass
+
+from sqlalchemy import insert, select
 
 from server.extensions import db, socketio
-from server.models import Event, Visit
+from server.models import Event, Visit, utcnow
 
 KIOSK_COOKIE = "lobby_kiosk"
 REPLAY_LIMIT = 1000
@@ -38,14 +40,37 @@ def announce(events: list[Event]) -> None:
         socketio.emit(event.kind, event.message(), to=event.rooms)
 
 
-def arrival_payload(visit: Visit) -> dict:
+@dataclass
+class EventRow:
+    """An event appended with a Core INSERT (the hot path): no ORM object to reload."""
+
+    seq: int
+    kind: str
+    payload: dict
+    rooms: list[str]
+
+
+def record_row(session_, kind: str, payload: dict, rooms: list[str]) -> EventRow:
+    """Like ``record`` but one plain INSERT; the message is kept in memory for announce."""
+    seq = session_.execute(insert(Event).values(kind=kind, payload=payload,
+                                                audience=" ".join(rooms), created_at=utcnow())
+                           ).inserted_primary_key[0]
+    return EventRow(seq, kind, payload, rooms)
+
+
+def announce_rows(rows: list[EventRow]) -> None:
+    for row in rows:
+        socketio.emit(row.kind, {**row.payload, "seq": row.seq}, to=row.rooms)
+
+
+def arrival_payload(visit: Visit, arrived_at=None, kiosk: str | None = None) -> dict:
     from server.services.clock import iso  # local import: services import this module
     return {
         "visit_id": visit.id,
         "visitor": {"name": visit.visitor.name, "company": visit.visitor.company},
         "host": {"id": visit.host_id, "name": visit.host.name},
-        "arrived_at": iso(visit.checked_in_at),
-        "kiosk": visit.kiosk.name if visit.kiosk_id else None,
+        "arrived_at": iso(arrived_at or visit.checked_in_at),
+        "kiosk": kiosk if kiosk is not None else (visit.kiosk.name if visit.kiosk_id else None),
     }
 
 

@@ -18,7 +18,8 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import joinedload
 
 from server import realtime
 from server.extensions import db
@@ -49,6 +50,14 @@ def normalise_code(raw) -> str:
     return text
 
 
+def _read_visit(session, code: str) -> Visit:
+    visit = session.scalar(select(Visit).where(Visit.code == code)
+                           .options(joinedload(Visit.kiosk)))
+    if visit is None:
+        raise CheckInError("unknown_code", "no visit has this code", status=404)
+    return visit
+
+
 def _locked_visit(session, code: str) -> Visit:
     visit = session.scalar(select(Visit).where(Visit.code == code).with_for_update(of=Visit))
     if visit is None:
@@ -66,30 +75,51 @@ def _kiosk(session, kiosk) -> Kiosk | None:
 
 
 def check_in(code, kiosk: Kiosk | str | None = None, printer: str | None = None) -> CheckIn:
-    """Check the visit with ``code`` in; queue its badge; alert its host after commit."""
+    """Check the visit with ``code`` in; queue its badge; alert its host after commit.
+
+    Everything that only reads (the visit, the refusals, the printer, the alert's
+    payload) happens before the write lock; the locked part is one conditional UPDATE
+    (``WHERE status = 'expected'``) and two INSERTs, so scanners queue for as short a
+    time as possible. The UPDATE is the arbiter: of many parallel scans exactly one
+    changes the row; the others see the check-in it made.
+    """
     code = normalise_code(code)
-    with write() as session:
-        visit = _locked_visit(session, code)
-        if visit.status == "checked_in":
-            return CheckIn(visit, created=False)
-        if visit.status == "cancelled":
-            raise CheckInError("cancelled", "this visit was cancelled")
-        if visit.status == "checked_out":
-            raise CheckInError("already_checked_out", "this visitor has already left")
-        start, end = clock.today_bounds()
-        if visit.expected_at is not None and not start <= visit.expected_at < end:
-            raise CheckInError("not_today", "this visit is expected on another day")
-        kiosk_obj = _kiosk(session, kiosk)
-        printer_obj, url = resolve_printer(session, kiosk_obj, printer)
-        visit.status = "checked_in"
-        visit.checked_in_at = utcnow()
-        visit.kiosk_id = kiosk_obj.id if kiosk_obj else None
-        session.add(PrintJob(visit_id=visit.id, printer_id=printer_obj.id if printer_obj else None,
-                             printer_url=url))
-        session.flush()
-        rooms = realtime.visit_rooms(visit) + ([f"kiosk:{kiosk_obj.id}"] if kiosk_obj else [])
-        event = realtime.record(session, "visitor_arrived", realtime.arrival_payload(visit), rooms)
-    realtime.announce([event])
+    session = db.session()
+    visit = _read_visit(session, code)
+    if visit.status == "checked_in":
+        return CheckIn(visit, created=False)
+    if visit.status == "cancelled":
+        raise CheckInError("cancelled", "this visit was cancelled")
+    if visit.status == "checked_out":
+        raise CheckInError("already_checked_out", "this visitor has already left")
+    start, end = clock.today_bounds()
+    if visit.expected_at is not None and not start <= visit.expected_at < end:
+        raise CheckInError("not_today", "this visit is expected on another day")
+    kiosk_obj = _kiosk(session, kiosk)
+    printer_obj, url = resolve_printer(session, kiosk_obj, printer)
+    kiosk_id, kiosk_name = (kiosk_obj.id, kiosk_obj.name) if kiosk_obj else (None, None)
+    printer_id = printer_obj.id if printer_obj else None
+    now = utcnow()
+    rooms = realtime.visit_rooms(visit) + ([f"kiosk:{kiosk_id}"] if kiosk_id else [])
+    payload = realtime.arrival_payload(visit, arrived_at=now, kiosk=kiosk_name)
+    # Keep what we read: the commit below must not expire it (no reloads after it).
+    for obj in {visit, visit.visitor, visit.host, kiosk_obj} - {None}:
+        session.expunge(obj)
+    with write() as tx:
+        conn = tx.connection()  # Core statements: the ORM adds nothing to three rows
+        changed = conn.execute(update(Visit.__table__).where(
+            Visit.id == visit.id, Visit.status == "expected").values(
+            status="checked_in", checked_in_at=now, kiosk_id=kiosk_id)).rowcount
+        if changed:
+            conn.execute(insert(PrintJob.__table__).values(
+                visit_id=visit.id, printer_id=printer_id, printer_url=url, created_at=now,
+                status="queued", error="", attempts=0, reason="check-in"))
+            event = realtime.record_row(conn, "visitor_arrived", payload, rooms)
+    if not changed:  # another scanner won the race: answer with its check-in
+        return check_in(code, kiosk, printer)
+    visit.status, visit.checked_in_at, visit.kiosk_id = "checked_in", now, kiosk_id
+    visit.kiosk = kiosk_obj
+    realtime.announce_rows([event])
     printing.wake()
     return CheckIn(visit, created=True)
 

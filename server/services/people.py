@@ -1,6 +1,8 @@
 """Staff users, passwords and API tokens."""
 import re
 import secrets
+import threading
+import time
 
 from sqlalchemy import select
 
@@ -78,16 +80,43 @@ def revoke_token(token_id: int) -> None:
         if tok is None:
             raise NotFound("unknown_token", f"no token {token_id}")
         tok.revoked_at = tok.revoked_at or utcnow()
+    forget_tokens()
+
+
+# token hash -> (user, expiry). Integrations call the API many times a second; a
+# token's user is looked up once per TOKEN_CACHE_SECONDS. Revoking clears this
+# process's cache at once; other processes notice within TOKEN_CACHE_SECONDS.
+TOKEN_CACHE_SECONDS = 5.0
+_token_cache: dict[str, tuple[User, float]] = {}
+_token_cache_lock = threading.Lock()
 
 
 def user_for_token(token: str) -> User | None:
-    """The active user behind a live (unrevoked) token, else None."""
+    """The active user behind a live (unrevoked) token, else None. The user returned is
+    detached from the session (read-only use: id, name, roles)."""
     if not token:
         return None
-    tok = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
-    if tok is None or tok.revoked_at is not None or not tok.user.active:
+    digest = hash_token(token)
+    now = time.monotonic()
+    with _token_cache_lock:
+        hit = _token_cache.get(digest)
+    if hit and hit[1] > now:
+        return hit[0]
+    user = db.session.scalar(select(User).join(ApiToken, ApiToken.user_id == User.id).where(
+        ApiToken.token_hash == digest, ApiToken.revoked_at.is_(None), User.active.is_(True)))
+    if user is None:
         return None
-    return tok.user
+    db.session.expunge(user)
+    with _token_cache_lock:
+        if len(_token_cache) > 10_000:
+            _token_cache.clear()
+        _token_cache[digest] = (user, now + TOKEN_CACHE_SECONDS)
+    return user
+
+
+def forget_tokens() -> None:
+    with _token_cache_lock:
+        _token_cache.clear()
 
 
 def hosts() -> list[User]:

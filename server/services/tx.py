@@ -2,12 +2,21 @@
 
 ``with write():`` ends any read snapshot the request holds, then begins a transaction
 that owns the write lock from its first statement (SQLite ``BEGIN IMMEDIATE``; on
-PostgreSQL the service adds ``FOR UPDATE`` where it reads a row it will change). It
-commits on success and rolls back on any exception, so a visit is never half-written.
+PostgreSQL the service's conditional UPDATE or ``FOR UPDATE`` does the arbitrating).
+It commits on success and rolls back on any exception, so a visit is never
+half-written.
+
+On SQLite the threads of one process also queue on a Python lock before asking
+SQLite: a waiter is woken the moment the writer before it commits, instead of
+polling in SQLite's busy handler (which sleeps up to 100 ms between tries). Other
+processes on the same file still wait through the busy timeout.
 """
+import threading
 from contextlib import contextmanager
 
 from server.extensions import db
+
+_sqlite_writers = threading.Lock()
 
 
 @contextmanager
@@ -15,10 +24,17 @@ def write():
     session = db.session()  # the real Session behind the scoped proxy
     if session.in_transaction():
         session.commit()
-    session.connection(execution_options={"immediate": True})
+    serialise = session.get_bind().dialect.name == "sqlite"
+    if serialise:
+        _sqlite_writers.acquire()
     try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+        session.connection(execution_options={"immediate": True})
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+    finally:
+        if serialise:
+            _sqlite_writers.release()
