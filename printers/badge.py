@@ -7,17 +7,26 @@ the visitor type in white, the visitor name as large as fits (shrunk, then
 wrapped onto two lines, never clipped), company, "Host: ...", date, and a QR
 code (error correction M) that decodes to exactly ``badge.code``, with a
 quiet zone of at least four modules. Empty fields are left out.
+
+``render_badge(badge, width, layout=Layout(...))`` makes the badge from data
+(see ``printers.layout``): an optional dithered logo at the top, the band
+(VIP: framed), the visitor photo beside the name (above it on 58 mm), only
+the chosen fields in the chosen order, and the QR. Without a layout the
+default layout is used, which is the look above; meeting room and "valid
+until" appear when set. ``visitor_type_for(kind, stars)`` gives the band
+text, English and Chinese ("VISITOR 访客", "VIP 贵宾").
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import qrcode
 from PIL import Image, ImageDraw
 
 from .fonts import draw_text, line_metrics, text_width
+from .layout import Layout, default_layout, dither, dither_photo
 
 
 @dataclass
@@ -28,6 +37,39 @@ class Badge:
     date_text: str = ""
     code: str = ""
     visitor_type: str = "VISITOR"
+    meeting_room: str = ""
+    valid_until: str = ""
+    photo: Image.Image | None = field(default=None, repr=False)
+    stars: int | None = None
+
+
+VISITOR_TYPES = {
+    "VISITOR": "访客",
+    "CONTRACTOR": "承包商",
+    "INTERVIEW": "面试",
+    "DELIVERY": "送货",
+    "MEDIA": "媒体",
+    "GOVERNMENT": "政府",
+}
+VIP_LABEL = "VIP 贵宾"
+
+
+def visitor_type_for(kind: str, stars: int | None = None) -> str:
+    """Band text for a visit: "VIP 贵宾" for 4 or 5 stars, else the kind in
+    English and Chinese ("CONTRACTOR 承包商"); unknown kinds are visitors."""
+    if stars is not None and stars >= 4:
+        return VIP_LABEL
+    word = (kind or "").strip().split(" ")[0].upper() if (kind or "").strip() else ""
+    if word == "VIP":
+        return VIP_LABEL
+    if word not in VISITOR_TYPES:
+        word = "VISITOR"
+    return f"{word} {VISITOR_TYPES[word]}"
+
+
+def _is_vip(badge: "Badge") -> bool:
+    return (badge.stars is not None and badge.stars >= 4) or \
+        (badge.visitor_type or "").strip().upper().startswith("VIP")
 
 
 def _balanced_split(text: str, size: int) -> list[str]:
@@ -44,14 +86,24 @@ def _balanced_split(text: str, size: int) -> list[str]:
 
 
 def _greedy_wrap(text: str, size: int, width: int) -> list[str]:
-    """Last resort: break anywhere so that every line fits ``width``."""
+    """Last resort: fill lines word by word; a word wider than ``width`` (or
+    text without spaces, e.g. Chinese) breaks between characters."""
     lines, cur = [], ""
-    for ch in text:
-        if cur and text_width(cur + ch, size) > width:
-            lines.append(cur.rstrip())
-            cur = ch.lstrip()
-        else:
-            cur += ch
+    for word in text.split(" "):
+        trial = f"{cur} {word}" if cur else word
+        if text_width(trial, size) <= width:
+            cur = trial
+            continue
+        if cur and text_width(word, size) <= width:
+            lines.append(cur)
+            cur = word
+            continue
+        for ch in (f" {word}" if cur else word):  # too long: break inside it
+            if cur and text_width(cur + ch, size) > width:
+                lines.append(cur.rstrip())
+                cur = ch.lstrip()
+            else:
+                cur += ch
     return lines + [cur] if cur else lines
 
 
@@ -89,73 +141,206 @@ def _qr_image(code: str, width: int) -> Image.Image:
     return small.resize((n * box, n * box), Image.Resampling.NEAREST)
 
 
-def render_badge(badge: Badge, width: int = 576) -> Image.Image:
-    """Render ``badge`` as a 1-bit image ``width`` dots wide (see module doc)."""
+_IDENTITY = ("name", "company")
+_LABELS = {"host": "Host: {}", "meeting_room": "Room: {}", "valid_until": "Valid until {}"}
+
+
+def _field_text(badge: Badge, name: str) -> str:
+    value = {"name": badge.visitor_name, "company": badge.company, "host": badge.host_name,
+             "date": badge.date_text, "meeting_room": badge.meeting_room,
+             "valid_until": badge.valid_until}[name]
+    value = " ".join((value or "").split())
+    if not value:
+        return ""
+    return _LABELS.get(name, "{}").format(value)
+
+
+def _text_height(size: int, lines: list[str]) -> int:
+    asc, desc = line_metrics(size)
+    return len(lines) * (asc + desc) - (len(lines) - 1) * round(size * 0.25)
+
+
+def _draw_lines(draw, x0: int, w: int, y: int, size: int, lines: list[str], stroke: int,
+                align: str = "center") -> None:
+    asc, desc = line_metrics(size)
+    step = asc + desc - round(size * 0.25)  # metrics are loose; tighten leading
+    for i, line in enumerate(lines):
+        x = x0 + ((w - text_width(line, size, stroke)) / 2 if align == "center" else 0)
+        draw_text(draw, (x, y + i * step), line, size, stroke=stroke)
+
+
+def render_badge(badge: Badge, width: int | None = None, layout: Layout | None = None) -> Image.Image:
+    """Render ``badge`` as a 1-bit image ``width`` dots wide (see module doc).
+
+    ``width`` defaults to ``layout.width`` (576 without a layout); the layout's
+    dimensions scale to the paper, so an explicit ``width`` always wins.
+    """
+    if width is None:
+        width = layout.width if layout is not None else 576
+    if layout is None:
+        layout = default_layout(576)
     s = width / 576  # every dimension is designed at 576 dots and scaled
     margin = round(28 * s)
     inner = width - 2 * margin
-    band_h = round(76 * s)
-    # (kind, payload, size, lines, gap_before)
-    items: list[tuple] = []
-
-    name = " ".join(badge.visitor_name.split()) or " "
     stroke = max(1, round(2 * s))  # Noto Sans SC has one weight: embolden it
-    size, lines = fit_text(name, inner, round(92 * s), round(48 * s),
-                           two_line_max=round(68 * s), stroke=stroke)
-    items.append(("text", stroke, size, lines, round(26 * s)))
-    if badge.company.strip():
-        size, lines = fit_text(badge.company.strip(), inner, round(38 * s),
-                               round(26 * s), two_line_max=round(30 * s))
-        items.append(("text", 0, size, lines, round(2 * s)))
-    items.append(("rule", None, 0, [], round(20 * s)))
-    for text, gap in ((f"Host: {badge.host_name.strip()}" if badge.host_name.strip() else "", 16),
-                      (badge.date_text.strip(), 2)):
-        if text:
+    # Blocks top to bottom: (gap_before, height, paint(img, draw, y)).
+    blocks: list[list] = []
+
+    def add(gap: int, height: int, paint) -> None:
+        blocks.append([gap, height, paint])
+
+    if layout.logo is not None:
+        logo = dither(layout.logo, inner, round(96 * s))
+        pad = round(20 * s)
+        add(pad, logo.height + (pad if not layout.band else round(16 * s)),
+            lambda img, draw, y, logo=logo: img.paste(logo, ((width - logo.width) // 2, y)))
+
+    band_h = round(76 * s) if layout.band else 0
+    if layout.band:
+        vt = visitor_type_for(badge.visitor_type, badge.stars) if _is_vip(badge) \
+            else (badge.visitor_type or "VISITOR").upper()
+        vip = _is_vip(badge)
+
+        def paint_band(img, draw, y, vt=vt, vip=vip):
+            draw.rectangle((0, y, width - 1, y + band_h - 1), fill=0)
+            room = inner
+            if vip:  # a white frame inside the band: the VIP band reads as special
+                inset, line = round(8 * s), max(2, round(3 * s))
+                for k in range(line):
+                    draw.rectangle((inset + k, y + inset + k, width - 1 - inset - k,
+                                    y + band_h - 1 - inset - k), outline=1)
+                room = width - 2 * (inset + line + round(10 * s))
+            # Visitor types are short labels; an absurdly long one shows its first line.
+            tsize, tlines = fit_text(vt, room, round(44 * s), round(20 * s))
+            asc, desc = line_metrics(tsize)
+            draw_text(draw, ((width - text_width(tlines[0], tsize)) / 2,
+                             y + (band_h - asc - desc) / 2), tlines[0], tsize, fill=1)
+        add(0, band_h, paint_band)
+
+    photo_on = badge.photo is not None and layout.show_photo
+    beside = photo_on and width >= 480  # 80 mm: photo left of the name; 58 mm: above it
+    if photo_on:
+        pw = round(inner / 3) if beside else round(width * 0.36)
+        photo = dither_photo(badge.photo, pw, round(pw * 4 / 3))
+        frame = max(2, round(3 * s))
+
+        def paint_photo(img, draw, y, x, photo=photo):
+            img.paste(photo, (x, y))
+            for k in range(frame):
+                draw.rectangle((x - k - 1, y - k - 1, x + photo.width + k, y + photo.height + k),
+                               outline=0)
+
+    fields = [(name, _field_text(badge, name)) for name in layout.fields]
+    if "name" in layout.fields and not fields[layout.fields.index("name")][1]:
+        fields[layout.fields.index("name")] = ("name", " ")  # keep the name's place
+    fields = [(n, t) for n, t in fields if t]
+    first_gap = round(26 * s) if (layout.band or layout.logo is not None) else round(32 * s)
+    photo_done = not photo_on
+    prev = None
+    i = 0
+    while i < len(fields):
+        name, text = fields[i]
+        if name in _IDENTITY:
+            group = [fields[i]]
+            while i + 1 < len(fields) and fields[i + 1][0] in _IDENTITY:
+                i += 1
+                group.append(fields[i])
+            gap = first_gap if prev is None else round(16 * s)
+            col_x, col_w = margin, inner
+            if not photo_done and not beside:  # 58 mm: the photo centred above the name
+                x = (width - photo.width) // 2
+                add(gap + frame, photo.height + frame,
+                    lambda img, draw, y, x=x: paint_photo(img, draw, y, x))
+                gap, photo_done = round(18 * s), True
+            row = not photo_done and beside
+            if row:
+                col_x = margin + photo.width + round(22 * s)
+                col_w = width - margin - col_x
+                if any(f == "name" and len(fit_text(t, col_w, round(92 * s), round(48 * s),
+                                                    two_line_max=round(68 * s),
+                                                    stroke=stroke)[1]) > 2 for f, t in group):
+                    # A name too long for two lines beside the photo: photo above.
+                    x = (width - photo.width) // 2
+                    add(gap + frame, photo.height + frame,
+                        lambda img, draw, y, x=x: paint_photo(img, draw, y, x))
+                    gap, photo_done, row = round(18 * s), True, False
+                    col_x, col_w = margin, inner
+            texts = []
+            for j, (fname, ftext) in enumerate(group):
+                if fname == "name":
+                    size, lines = fit_text(ftext, col_w, round(92 * s), round(48 * s),
+                                           two_line_max=round(68 * s), stroke=stroke)
+                    texts.append((round(2 * s) if j else 0, size, lines, stroke))
+                else:
+                    size, lines = fit_text(ftext, col_w, round(38 * s), round(26 * s),
+                                           two_line_max=round(30 * s))
+                    texts.append((round(2 * s) if j else 0, size, lines, 0))
+            text_h = sum(g + _text_height(sz, ln) for g, sz, ln, _ in texts)
+            align = "left" if row else "center"
+            if row:
+                photo_done = True
+                h = max(photo.height + frame, text_h)
+
+                def paint_row(img, draw, y, texts=texts, h=h, text_h=text_h, col_x=col_x,
+                              col_w=col_w):
+                    paint_photo(img, draw, y + (h - photo.height - frame) // 2 + frame, margin)
+                    ty = y + (h - text_h) // 2
+                    for g, sz, ln, st in texts:
+                        ty += g
+                        _draw_lines(draw, col_x, col_w, ty, sz, ln, st, "left")
+                        ty += _text_height(sz, ln)
+                add(gap, h, paint_row)
+            else:
+                for j, (g, sz, ln, st) in enumerate(texts):
+                    add(gap if j == 0 else g, _text_height(sz, ln),
+                        lambda img, draw, y, sz=sz, ln=ln, st=st:
+                        _draw_lines(draw, col_x, col_w, y, sz, ln, st, align))
+            # A rule between who the visitor is and the visit (and above the QR).
+            rh = max(2, round(3 * s))
+            add(round(20 * s), rh, lambda img, draw, y, rh=rh:
+                draw.rectangle((margin, y, width - margin - 1, y + rh - 1), fill=0))
+            prev = "identity"
+        else:
+            if not photo_done:  # no name or company to stand beside: photo on its own
+                x = (width - photo.width) // 2
+                add((first_gap if prev is None else round(16 * s)) + frame, photo.height + frame,
+                    lambda img, draw, y, x=x: paint_photo(img, draw, y, x))
+                photo_done, prev = True, "photo"
+            if prev == "identity":  # just below the rule
+                gap = round(16 * s)
+            elif prev is None:
+                gap = first_gap
+            else:
+                gap = round(2 * s)
             size, lines = fit_text(text, inner, round(30 * s), round(22 * s),
                                    two_line_max=round(26 * s))
-            items.append(("text", 0, size, lines, round(gap * s)))
-    qr = _qr_image(badge.code, width) if badge.code else None
+            add(gap, _text_height(size, lines),
+                lambda img, draw, y, size=size, lines=lines:
+                _draw_lines(draw, margin, inner, y, size, lines, 0))
+            prev = "detail"
+        i += 1
+    if not photo_done:  # no fields at all
+        x = (width - photo.width) // 2
+        add(first_gap + frame, photo.height + frame,
+            lambda img, draw, y, x=x: paint_photo(img, draw, y, x))
+
+    qr = _qr_image(badge.code, width) if badge.code and layout.qr else None
     if qr is not None:
         # The QR carries its own 4-module quiet zone; only a small extra gap.
-        items.append(("qr", qr, 0, [], round(4 * s)))
-
-    def item_height(kind, payload, size, lines):
-        if kind == "text":
-            asc, desc = line_metrics(size)
-            return len(lines) * (asc + desc) - (len(lines) - 1) * round(size * 0.25)
-        return payload.height if kind == "qr" else max(2, round(3 * s))
+        add(round(4 * s), qr.height, lambda img, draw, y: img.paste(qr, ((width - qr.width) // 2, y)))
 
     bottom = round(20 * s) if qr is not None else round(36 * s)
-    height = band_h + sum(g + item_height(k, p, sz, ln) for k, p, sz, ln, g in items) + bottom
-    if height < round(1.2 * width):
+    height = sum(g + h for g, h, _ in blocks) + bottom
+    if height < round(1.2 * width) and blocks:
         # Same card length for short and long content; the slack goes above
         # the last block (the QR) so the text stays together at the top.
-        kind, payload, size, lines, gap = items[-1]
-        items[-1] = (kind, payload, size, lines, gap + round(1.2 * width) - height)
+        blocks[-1][0] += round(1.2 * width) - height
         height = round(1.2 * width)
     img = Image.new("1", (width, height), 1)
     draw = ImageDraw.Draw(img)
-
-    draw.rectangle((0, 0, width - 1, band_h - 1), fill=0)
-    vt = (badge.visitor_type or "VISITOR").upper()
-    # Visitor types are short labels; an absurdly long one shows its first line.
-    tsize, tlines = fit_text(vt, inner, round(44 * s), round(20 * s))
-    asc, desc = line_metrics(tsize)
-    draw_text(draw, ((width - text_width(tlines[0], tsize)) / 2, (band_h - asc - desc) / 2),
-              tlines[0], tsize, fill=1)
-
-    y = band_h
-    for kind, payload, size, lines, gap in items:
+    y = 0
+    for gap, h, paint in blocks:
         y += gap
-        if kind == "text":
-            asc, desc = line_metrics(size)
-            step = asc + desc - round(size * 0.25)  # metrics are loose; tighten leading
-            for i, line in enumerate(lines):
-                x = (width - text_width(line, size, payload)) / 2
-                draw_text(draw, (x, y + i * step), line, size, stroke=payload)
-        elif kind == "rule":
-            draw.rectangle((margin, y, width - margin - 1, y + max(2, round(3 * s)) - 1), fill=0)
-        else:
-            img.paste(payload, ((width - payload.width) // 2, y))
-        y += item_height(kind, payload, size, lines)
+        paint(img, draw, y)
+        y += h
     return img

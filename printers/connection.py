@@ -5,8 +5,17 @@ URL forms (each may add ``?profile=<escpos profile>`` and ``?width=<dots>``):
 ``file:///dev/usb/lp0`` and ``emulator:///dir`` (saves PNGs instead of printing).
 
 Every failure is a ``PrinterError`` whose ``.code`` is one of ``bad_url``,
-``unreachable``, ``timeout``, ``io_error``, ``unsupported``; callers can show
-``.message`` and branch on ``.code`` without parsing text.
+``unreachable``, ``timeout``, ``io_error``, ``unsupported``, ``dropped`` (the
+connection closed or reset mid-job: the badge may be lost) or ``offline``
+(the printer took the job but says it cannot print: paper out, cover open);
+callers can show ``.message`` and branch on ``.code`` without parsing text.
+
+``send``/``print_badge`` fire and forget. ``send_job``/``print_job`` are for
+real prints: over tcp they ask ``DLE EOT 1`` on the same connection after
+the job and return ``"confirmed"`` (the printer answered online after taking
+the whole job) or ``"unconfirmed"`` (the line stayed open but the printer
+never answered: no status support); a connection dropped before the answer
+raises ``dropped``, so a job is never reported done when it may be lost.
 """
 
 from __future__ import annotations
@@ -15,6 +24,7 @@ import itertools
 import re
 import socket
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -25,6 +35,8 @@ from PIL import Image
 from .raster import CAPABILITIES, decode_raster, encode_badge, profile_width
 
 SCHEMES = ("tcp", "usb", "serial", "file", "emulator")
+ERROR_CODES = ("bad_url", "unreachable", "timeout", "io_error", "unsupported", "dropped", "offline")
+CONFIRMED, UNCONFIRMED = "confirmed", "unconfirmed"
 _HEX_ID = re.compile(r"(?:0x)?[0-9a-fA-F]{1,4}")
 
 
@@ -115,6 +127,99 @@ def print_badge(url: str | PrinterURL, img: Image.Image, timeout: float = 3.0) -
     """Encode ``img`` for the URL's profile (scaled down to fit) and send it."""
     u = _as_url(url)
     send(u, encode_badge(img, profile=u.profile, max_width=u.width), timeout=timeout)
+
+
+def print_job(url: str | PrinterURL, img: Image.Image, timeout: float = 3.0) -> str:
+    """Encode ``img`` as ``print_badge`` does, then ``send_job`` it; returns
+    ``"confirmed"`` or ``"unconfirmed"``, raises ``PrinterError``."""
+    u = _as_url(url)
+    return send_job(u, encode_badge(img, profile=u.profile, max_width=u.width), timeout=timeout)
+
+
+def send_job(url: str | PrinterURL, data: bytes, timeout: float = 3.0) -> str:
+    """Deliver one job and make sure it was not lost on the way.
+
+    tcp: send ``data`` then ``DLE EOT 1`` and wait up to ``timeout`` for the
+    status byte. Peer closed or reset before it came -> ``PrinterError
+    ("dropped")``; a reply saying offline -> ``PrinterError("offline")``
+    with the reason; a reply -> ``"confirmed"``; silence on an open line ->
+    ``"unconfirmed"``. Other schemes: ``send`` then ``"unconfirmed"``
+    (``"confirmed"`` for emulator://, which saves the PNG before returning).
+    """
+    u = _as_url(url)
+    if u.scheme == "tcp":
+        return _send_job_tcp(u, data, timeout)
+    send(u, data, timeout=timeout)
+    return CONFIRMED if u.scheme == "emulator" else UNCONFIRMED
+
+
+def _send_job_tcp(u: PrinterURL, data: bytes, timeout: float) -> str:
+    from .status import DLE_EOT, decode_status, _valid
+
+    where = f"{u.host}:{u.port}"
+    try:
+        sock = socket.create_connection((u.host, u.port), timeout=timeout)
+    except socket.timeout:
+        raise PrinterError("timeout", f"no answer from {where} within {timeout:g}s") from None
+    except OSError as exc:
+        raise PrinterError("unreachable", f"{where}: {exc.strerror or exc}") from None
+
+    def dropped(how: str) -> PrinterError:
+        return PrinterError("dropped", f"{where} {how} before confirming the job; "
+                                       "the badge may not have printed")
+
+    def ask(n: int, wait: float) -> int | None:
+        """Send DLE EOT n and return the status byte; None on silence."""
+        sock.settimeout(wait)
+        sock.sendall(DLE_EOT + bytes([n]))
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                reply = sock.recv(64)
+            except socket.timeout:
+                return None
+            if not reply:
+                raise ConnectionAbortedError("closed the connection")
+            if (found := [b for b in reply if _valid(b) is not None]):
+                return found[-1]
+            left = deadline - time.monotonic()  # noise (e.g. an echo): keep waiting
+            if left <= 0:
+                return None
+            sock.settimeout(left)
+
+    with sock:
+        try:
+            sock.sendall(data)
+            b1 = ask(1, timeout)
+            if b1 is None:
+                result = UNCONFIRMED
+            elif b1 & 0x08:  # offline: ask why on the same line, briefly
+                b2 = ask(2, min(timeout, 1.0))
+                b4 = ask(4, min(timeout, 1.0)) if b2 is not None else None
+                status = decode_status(b1, b2, b4)
+                raise PrinterError("offline", f"{where} took the job but cannot print: "
+                                              f"{status.detail or status.state}")
+            else:
+                result = CONFIRMED
+        except ConnectionAbortedError:
+            raise dropped("closed the connection") from None
+        except (ConnectionResetError, BrokenPipeError):
+            raise dropped("reset the connection") from None
+        except socket.timeout:
+            raise PrinterError("timeout", f"{where} stopped taking data for {timeout:g}s; "
+                                          "the badge may not have printed") from None
+        except OSError as exc:
+            raise PrinterError("io_error", f"{where}: {exc.strerror or exc}") from None
+        # Close politely: half-close and give the printer a moment to close its
+        # side, so nothing we leave unread turns our close into a reset.
+        try:
+            sock.shutdown(socket.SHUT_WR)
+            sock.settimeout(min(timeout, 0.5))
+            while sock.recv(4096):
+                pass
+        except OSError:
+            pass
+    return result
 
 
 def send(url: str | PrinterURL, data: bytes, timeout: float = 3.0) -> None:

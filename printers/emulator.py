@@ -5,33 +5,35 @@ closes (or ``idle_timeout`` seconds pass without data), decodes the raster
 images with ``decode_raster`` and saves each as ``job-0001.png``, ... in
 ``out_dir`` (numbering continues after files already there). ``DLE EOT n``
 (n = 1..4) is answered at once with one status byte, so status polls work
-mid-connection. With ``paper_out`` set the job is accepted but nothing is
-saved (``rejected`` counts such jobs); ``cover_open`` only changes status.
-Connections that print nothing (status polls) are not jobs.
+mid-connection. With ``paper_out`` or ``cover_open`` set the job is
+accepted but nothing is saved (``rejected`` counts such jobs), as a real
+printer prints nothing then; ``paper_low`` only changes status. Connections
+that print nothing (status polls) are not jobs.
+
+Trouble can be switched while it runs: ``control(emulator, command)`` takes
+``paper-out``, ``paper-ok``, ``paper-low``, ``cover-open``, ``cover-closed``
+or ``status`` and returns a one-line report. ``main`` feeds it the lines of
+stdin (when stdin is a terminal or a pipe) and SIGUSR1 (toggle paper out) /
+SIGUSR2 (toggle cover open), logging one line per change.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import socket
 import socketserver
+import stat
+import sys
 import threading
 from pathlib import Path
-from typing import Callable
+from typing import Callable, TextIO
 
 from .raster import decode_raster, iter_commands
+from .status import decode_status, status_byte
 
-
-def status_byte(n: int, paper_out: bool = False, cover_open: bool = False) -> int:
-    """Reply to ``DLE EOT n``; bits 1 and 4 (0x12) are fixed to 1 in ESC/POS."""
-    byte = 0x12
-    if n == 1 and (paper_out or cover_open):
-        byte |= 0x08  # bit 3: offline
-    elif n == 2:
-        byte |= (0x04 if cover_open else 0) | (0x20 if paper_out else 0)
-    elif n == 4 and paper_out:
-        byte |= 0x60  # bits 5, 6: roll paper end detected
-    return byte
+__all__ = ["COMMANDS", "EmulatorServer", "control", "main", "status_byte"]
 
 
 class _Handler(socketserver.BaseRequestHandler):
@@ -55,7 +57,7 @@ class _Handler(socketserver.BaseRequestHandler):
             for i, j in iter_commands(buf, pos):
                 if buf[i] == 0x10 and buf[i + 1] == 0x04 and 1 <= buf[i + 2] <= 4:
                     try:
-                        sock.sendall(bytes([status_byte(buf[i + 2], emu.paper_out, emu.cover_open)]))
+                        sock.sendall(bytes([emu.status_byte(buf[i + 2])]))
                     except OSError:
                         pass
                 pos = j
@@ -78,6 +80,7 @@ class EmulatorServer:
         self.on_job = on_job
         self.paper_out = False
         self.cover_open = False
+        self.paper_low = False
         self.jobs: list[Path] = []
         self.rejected = 0
         self.cond = threading.Condition()
@@ -93,6 +96,14 @@ class EmulatorServer:
     @property
     def url(self) -> str:
         return f"tcp://{self.host}:{self.port}"
+
+    def status_byte(self, n: int) -> int:
+        """This emulator's current reply to ``DLE EOT n``."""
+        return status_byte(n, self.paper_out, self.cover_open, self.paper_low)
+
+    def status(self):
+        """Current state as a ``PrinterStatus`` (what ``query_status`` sees)."""
+        return decode_status(self.status_byte(1), self.status_byte(2), self.status_byte(4))
 
     def start(self) -> "EmulatorServer":
         """Serve in a daemon thread; returns self."""
@@ -131,7 +142,7 @@ class EmulatorServer:
             return  # a status poll or an empty connection, not a job
         saved = []
         with self.cond:
-            if self.paper_out:
+            if self.paper_out or self.cover_open:
                 self.rejected += 1
                 self.cond.notify_all()
                 return
@@ -147,15 +158,102 @@ class EmulatorServer:
                 self.on_job(path)
 
 
+COMMANDS = {
+    "paper-out": ("paper_out", True),
+    "paper-ok": ("paper_out", False),   # also clears paper-low: a new roll
+    "paper-low": ("paper_low", True),
+    "cover-open": ("cover_open", True),
+    "cover-closed": ("cover_open", False),
+    "status": (None, None),
+}
+
+
+def _describe(emu: EmulatorServer) -> str:
+    st = emu.status()
+    flags = [name for name in ("paper_out", "paper_low", "cover_open") if getattr(emu, name)]
+    return f"printer status: {st.state}" + (f" ({', '.join(flags)})" if flags else "")
+
+
+def control(emulator: EmulatorServer, command: str) -> str:
+    """Apply one trouble command (see ``COMMANDS``); returns a one-line report.
+
+    Unknown commands change nothing and say which ones exist.
+    """
+    cmd = command.strip().lower().replace("_", "-")
+    if cmd not in COMMANDS:
+        return f"unknown command {command.strip()!r}; use one of: {', '.join(COMMANDS)}"
+    attr, value = COMMANDS[cmd]
+    if attr is not None:
+        with emulator.cond:
+            setattr(emulator, attr, value)
+            if cmd == "paper-ok":
+                emulator.paper_low = False
+    return _describe(emulator)
+
+
+def _readable_stdin(stdin: TextIO | None) -> TextIO | None:
+    """``stdin`` if it is a terminal or a pipe (not /dev/null, not pytest's)."""
+    if stdin is None:
+        return None
+    try:
+        fd = stdin.fileno()
+        if os.isatty(fd) or stat.S_ISFIFO(os.fstat(fd).st_mode):
+            return stdin
+    except (OSError, ValueError, AttributeError):
+        pass
+    return None
+
+
+def _read_commands(emu: EmulatorServer, stdin: TextIO, log: Callable[[str], None]) -> None:
+    for line in stdin:  # EOF ends the reader, never the emulator
+        if line.strip():
+            log(control(emu, line))
+
+
 def main(host: str = "127.0.0.1", port: int = 9100, out_dir: Path | str = "badges",
-         log: Callable[[str], None] = print) -> None:
-    """Run the emulator until interrupted, logging one line per saved badge."""
+         log: Callable[[str], None] = print, paper_out: bool = False,
+         cover_open: bool = False, paper_low: bool = False,
+         stdin: TextIO | None | bool = True) -> None:
+    """Run the emulator until interrupted, logging one line per saved badge
+    and per status change.
+
+    ``paper_out``/``cover_open``/``paper_low`` set the starting trouble.
+    ``stdin=True`` reads commands from ``sys.stdin`` when it is a terminal or
+    a pipe; pass a file object to read from it instead, ``False`` for none.
+    SIGUSR1/SIGUSR2 toggle paper out / cover open when run in the main thread.
+    """
     server = EmulatorServer(host, port, out_dir,
                             on_job=lambda p: log(f"printed {p}"))
-    log(f"ESC/POS emulator listening on {server.url}, saving PNGs to {server.out_dir}/")
+    server.paper_out, server.cover_open, server.paper_low = paper_out, cover_open, paper_low
+    trouble = "" if server.status().state == "online" else f" [{_describe(server)}]"
+    log(f"ESC/POS emulator listening on {server.url}, saving PNGs to {server.out_dir}/{trouble}")
+
+    source = _readable_stdin(sys.stdin) if stdin is True else (stdin or None)
+    if source is not None:
+        threading.Thread(target=_read_commands, args=(server, source, log),
+                         name="escpos-emulator-stdin", daemon=True).start()
+
+    previous = {}
+    toggles = {getattr(signal, "SIGUSR1", None): "paper_out",
+               getattr(signal, "SIGUSR2", None): "cover_open"}
+    for signum, attr in toggles.items():
+        if signum is None:
+            continue
+
+        def toggle(_signum, _frame, attr=attr):
+            cmd = {"paper_out": ("paper-ok", "paper-out"),
+                   "cover_open": ("cover-closed", "cover-open")}[attr][not getattr(server, attr)]
+            log(control(server, cmd))
+
+        try:
+            previous[signum] = signal.signal(signum, toggle)
+        except ValueError:  # not the main thread: no signal handling
+            break
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
         server.stop()

@@ -12,7 +12,7 @@ from werkzeug.serving import make_server
 from server import create_app, upgrade_database
 from server.extensions import db, socketio
 from server.models import utcnow
-from server.services import people, visits
+from server.services import clock, people, visits
 from tests.loopback_printer import LoopbackPrinter
 
 PASSWORD = "correct horse battery"
@@ -87,7 +87,9 @@ def make_visit(staff):
     """Pre-register a visit for the host (today, in an hour unless told otherwise)."""
     def make(name="Ada Lovelace", company="Analytical Engines", host="grace@example.com",
              when=None, **extra):
-        when = when or (utcnow() + timedelta(minutes=5))
+        if when is None:  # soon, but always today (a run at 23:58 must not say tomorrow)
+            _, end = clock.today_bounds()
+            when = min(utcnow() + timedelta(minutes=5), end - timedelta(seconds=1))
         return visits.pre_register({"name": name, "company": company, **extra}, host,
                                    when.isoformat() + "+00:00", "Engine review")
     return make

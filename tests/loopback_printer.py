@@ -1,8 +1,19 @@
 """Test helper: a TCP "printer" on 127.0.0.1 that records raw bytes.
 
-Each connection is one job; its bytes are appended to ``jobs`` once the
-peer closes (or after ``idle_timeout``). With ``answer_status=True`` it
-answers ``DLE EOT n`` with the all-OK status byte, like a healthy printer.
+Each connection that prints something is one job; its bytes are appended to
+``jobs`` once the peer closes (or after ``idle_timeout``). Connections that
+only ask for status (or send nothing) are not jobs: they count in ``polls``.
+
+Options (attributes may be flipped while it runs):
+- ``answer_status=True`` answers ``DLE EOT n`` with the real status byte for
+  the current ``paper_out`` / ``cover_open`` / ``paper_low``; without it the
+  printer is silent, like one without status support.
+- ``drop_after=N`` resets the connection (SO_LINGER 0 -> RST) once N bytes of
+  it have arrived, like a printer losing power mid-job; those bytes go to
+  ``dropped``, never to ``jobs``.
+- while ``paper_out`` a raster job is still taken (and status answered) but
+  recorded in ``rejected``, like a real printer that prints nothing; with
+  ``accept_when_paper_out=False`` such connections are reset at once instead.
 
     with LoopbackPrinter() as printer:
         send(printer.url, data)
@@ -13,19 +24,37 @@ from __future__ import annotations
 
 import socket
 import socketserver
+import struct
 import threading
+from typing import Callable
 
 from PIL import Image
 
-from printers.emulator import status_byte
 from printers.raster import decode_raster, iter_commands
+from printers.status import status_byte
+
+_REALTIME = (b"\x10\x04", b"\x10\x05", b"\x10\x14")  # DLE EOT / ENQ / DC4
+
+
+def _status_only(data: bytes) -> bool:
+    """True if ``data`` holds nothing but real-time commands (a status poll)."""
+    return all(data[i:i + 2] in _REALTIME for i, _ in iter_commands(data, partial=True))
 
 
 class LoopbackPrinter:
-    def __init__(self, answer_status: bool = False, idle_timeout: float = 2.0) -> None:
+    def __init__(self, answer_status: bool = False, idle_timeout: float = 2.0,
+                 drop_after: int | None = None, accept_when_paper_out: bool = True) -> None:
         self.answer_status = answer_status
         self.idle_timeout = idle_timeout
+        self.drop_after = drop_after
+        self.accept_when_paper_out = accept_when_paper_out
+        self.paper_out = False
+        self.cover_open = False
+        self.paper_low = False
         self.jobs: list[bytes] = []
+        self.dropped: list[bytes] = []
+        self.rejected: list[bytes] = []
+        self.polls = 0
         self._cond = threading.Condition()
         self._server: socketserver.ThreadingTCPServer | None = None
         self._thread: threading.Thread | None = None
@@ -62,9 +91,19 @@ class LoopbackPrinter:
     def __exit__(self, *exc) -> None:
         self.stop()
 
+    def status(self, n: int) -> int:
+        return status_byte(n, self.paper_out, self.cover_open, self.paper_low)
+
+    @staticmethod
+    def _reset(sock: socket.socket) -> None:
+        """Close so the peer sees a reset, not an orderly end (power loss)."""
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.close()
+
     def _handle(self, sock: socket.socket) -> None:
         sock.settimeout(self.idle_timeout)
         buf, pos = bytearray(), 0
+        saw_paper_out = False
         while True:
             try:
                 chunk = sock.recv(65536)
@@ -72,17 +111,49 @@ class LoopbackPrinter:
                 break
             if not chunk:
                 break
+            saw_paper_out = saw_paper_out or self.paper_out
+            if saw_paper_out and not self.accept_when_paper_out:
+                self._reset(sock)
+                self._record("dropped", bytes(buf + chunk))
+                return
+            drop = self.drop_after is not None and len(buf) + len(chunk) >= self.drop_after
+            if drop:
+                chunk = chunk[:self.drop_after - len(buf)]
             buf += chunk
             for i, j in iter_commands(buf, pos):
                 if self.answer_status and buf[i:i + 2] == b"\x10\x04" and 1 <= buf[i + 2] <= 4:
-                    sock.sendall(bytes([status_byte(buf[i + 2])]))
+                    try:
+                        sock.sendall(bytes([self.status(buf[i + 2])]))
+                    except OSError:
+                        pass
                 pos = j
+            if drop:
+                self._reset(sock)
+                self._record("dropped", bytes(buf))
+                return
+        data = bytes(buf)
+        if _status_only(data):
+            self._record("polls", data)
+        elif saw_paper_out and decode_raster(data):
+            self._record("rejected", data)
+        else:
+            self._record("jobs", data)
+
+    def _record(self, where: str, data: bytes) -> None:
         with self._cond:
-            self.jobs.append(bytes(buf))
+            if where == "polls":
+                self.polls += 1
+            else:
+                getattr(self, where).append(data)
             self._cond.notify_all()
 
+    def wait_until(self, predicate: Callable[["LoopbackPrinter"], bool], timeout: float = 5) -> bool:
+        """Wait until ``predicate(self)`` holds (checked after each connection)."""
+        with self._cond:
+            return self._cond.wait_for(lambda: predicate(self), timeout=timeout)
+
     def wait_for_jobs(self, n: int, timeout: float = 5) -> list[bytes]:
-        """Wait for ``n`` finished connections; returns ``jobs`` (maybe fewer)."""
+        """Wait for ``n`` finished jobs; returns ``jobs`` (maybe fewer)."""
         with self._cond:
             self._cond.wait_for(lambda: len(self.jobs) >= n, timeout=timeout)
             return list(self.jobs)

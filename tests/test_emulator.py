@@ -1,8 +1,12 @@
 """The virtual network printer: PNG per job, real-time status, paper out."""
 
 import re
+import signal
 import socket
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import pytest
 import zxingcpp
@@ -11,7 +15,7 @@ from PIL import Image, ImageChops
 
 from printers.badge import Badge, render_badge
 from printers.connection import send
-from printers.emulator import EmulatorServer, main
+from printers.emulator import EmulatorServer, control, main
 from printers.raster import encode_badge
 
 
@@ -117,3 +121,107 @@ def test_main_logs_a_line_per_printed_badge(tmp_path, badge_bytes):
             break
         threading.Event().wait(0.1)
     assert "job-0001.png" in lines[1]
+
+
+# --- trouble switched while running ----------------------------------------------
+
+def test_control_commands_switch_the_status_bytes(emulator):
+    assert control(emulator, "status") == "printer status: online"
+    assert status(emulator, 1, 2, 4) == bytes([0x12, 0x12, 0x12])
+    assert "paper_low" in control(emulator, "paper-low")
+    assert status(emulator, 1, 2, 4) == bytes([0x12, 0x12, 0x1E])
+    assert "paper_out" in control(emulator, "paper-out")
+    assert status(emulator, 1, 2, 4) == bytes([0x1A, 0x32, 0x7E])
+    assert control(emulator, "paper-ok") == "printer status: online"  # a new roll
+    assert status(emulator, 1, 2, 4) == bytes([0x12, 0x12, 0x12])
+    assert "cover_open" in control(emulator, "cover-open")
+    assert status(emulator, 1, 2) == bytes([0x1A, 0x16])
+    assert control(emulator, "  COVER-CLOSED\n") == "printer status: online"
+    assert status(emulator, 1, 2) == bytes([0x12, 0x12])
+
+
+def test_unknown_control_command_changes_nothing(emulator):
+    reply = control(emulator, "paper-jam")
+    assert reply.startswith("unknown command") and "paper-out" in reply
+    assert status(emulator, 1) == bytes([0x12])
+
+
+def test_query_status_sees_emulator_trouble(emulator):
+    from printers.status import query_status
+    assert query_status(emulator.url).state == "online"
+    control(emulator, "cover-open")
+    assert query_status(emulator.url).state == "cover_open"
+
+
+def test_cover_open_prints_nothing(emulator, badge_bytes):
+    emulator.cover_open = True
+    send(emulator.url, badge_bytes)
+    with emulator.cond:
+        assert emulator.cond.wait_for(lambda: emulator.rejected == 1, timeout=5)
+    assert emulator.jobs == []
+
+
+def run_main_in_thread(tmp_path, **kw):
+    lines: list[str] = []
+    started = threading.Event()
+
+    def log(line):
+        lines.append(line)
+        started.set()
+
+    threading.Thread(target=main, args=("127.0.0.1", 0, tmp_path, log), kwargs=kw,
+                     daemon=True).start()
+    assert started.wait(5)
+    return int(re.search(r":(\d+)", lines[0]).group(1)), lines
+
+
+def test_main_can_start_with_paper_out(tmp_path, badge_bytes):
+    port, lines = run_main_in_thread(tmp_path, paper_out=True, stdin=False)
+    assert "paper_out" in lines[0]
+    with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
+        s.sendall(b"\x10\x04\x04")
+        assert s.recv(1) == bytes([0x72])
+
+
+def test_main_reads_commands_from_a_stream(tmp_path):
+    import io
+    port, lines = run_main_in_thread(tmp_path, stdin=io.StringIO("cover-open\n\nstatus\n"))
+    for _ in range(50):
+        if len(lines) >= 3:
+            break
+        threading.Event().wait(0.05)
+    assert lines[1:] == ["printer status: cover_open (cover_open)"] * 2
+    with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
+        s.sendall(b"\x10\x04\x02")
+        assert s.recv(1) == bytes([0x16])
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGUSR1"), reason="no POSIX signals")
+def test_emulator_process_switches_on_stdin_lines_and_signals(tmp_path):
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from printers.emulator import main; "
+                               "main('127.0.0.1', 0, sys.argv[1], log=lambda l: print(l, flush=True))",
+         str(tmp_path)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        cwd=Path(__file__).resolve().parents[1])
+    try:
+        port = int(re.search(r":(\d+)", proc.stdout.readline()).group(1))
+
+        def ask(n):
+            with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
+                s.sendall(bytes([0x10, 0x04, n]))
+                return s.recv(1)[0]
+
+        proc.stdin.write("paper-out\n")
+        proc.stdin.flush()
+        assert "paper_out" in proc.stdout.readline()
+        assert ask(4) == 0x72
+        proc.send_signal(signal.SIGUSR1)  # toggles paper out: back in
+        assert proc.stdout.readline().strip() == "printer status: online"
+        assert ask(4) == 0x12
+        proc.send_signal(signal.SIGUSR2)  # toggles the cover
+        assert "cover_open" in proc.stdout.readline()
+        assert ask(2) == 0x16
+    finally:
+        proc.terminate()
+        proc.wait(10)

@@ -11,8 +11,9 @@ from server.services import devices, people, visits
 from server.services.errors import ServiceError
 
 
-def _form() -> PreRegisterForm:
-    form = PreRegisterForm()
+def _form(blank: bool = False) -> PreRegisterForm:
+    """The form bound to the request, or ``blank`` (after a successful invite)."""
+    form = PreRegisterForm(formdata=None) if blank else PreRegisterForm()
     form.host.choices = [(u.email, f"{u.name} <{u.email}>") for u in people.hosts()]
     return form
 
@@ -51,7 +52,7 @@ def create_visit():
                 getattr(form, field if field in form else "name").errors.append(message)
     status = 200 if created or not form.errors else 422
     if htmx:
-        fresh = _form() if created else form
+        fresh = _form(blank=True) if created else form
         resp = render_template("admin/_visit_form.html", form=fresh, created=created)
         # htmx 2 does not swap 4xx by default: the form with its errors is the answer.
         return resp, 200, ({"HX-Trigger": "lobby:refresh"} if created else {})

@@ -1,0 +1,115 @@
+"""Screenshots for the README: ``python tests/screenshots.py [OUTDIR]`` (default
+docs/screenshots). Not a test. Runs the real app in-process on a throw-away data dir
+with the demo data and an ``emulator://`` printer, serves it over HTTP + Socket.IO,
+drives Debian's Chromium at 1280x800, and copies two printed badges beside the pages:
+
+kiosk-start.png, kiosk-welcome.png (Ada Lovelace scanned), host.png (Grace Hopper's
+dashboard with the arrival banner), reception.png, admin.png, badge-en.png, badge-zh.png
+"""
+import shutil
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from werkzeug.serving import make_server  # noqa: E402
+
+from server import create_app, upgrade_database  # noqa: E402
+from server.services import checkin, demo, printing  # noqa: E402
+from tests.conftest import free_port  # noqa: E402
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+VIEWPORT = {"width": 1280, "height": 800}
+TIMEOUT = 10_000
+
+
+def print_queued(app, badges: Path) -> Path:
+    """Print what is queued now; return the newest badge PNG the emulator saved."""
+    with app.app_context():
+        assert printing.drain() >= 1, "nothing was queued to print"
+    return max(badges.glob("*.png"), key=lambda p: p.stat().st_mtime_ns)
+
+
+def main(out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    data = Path(tempfile.mkdtemp(prefix="lobby-shots-"))
+    badges = data / "badges"
+    printer_url = f"emulator://{badges}"
+    app = create_app({"DATA_DIR": data, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{data / 'lobby.db'}",
+                      "DEFAULT_PRINTER": printer_url, "PRINT_WORKER": False,
+                      "MESSAGE_QUEUE": None, "SECRET_KEY": "screenshots",
+                      "KIOSK_IDLE_SECONDS": 600})  # the welcome screen must stay put
+    upgrade_database(app)
+    with app.app_context():
+        info = demo.load(printer_url)
+    codes = dict(info["codes"])
+    port = free_port()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{port}"
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+
+        def device():
+            context = browser.new_context(base_url=base, viewport=VIEWPORT)
+            context.set_default_timeout(TIMEOUT)
+            return context.new_page()
+
+        def staff(email, password, path):
+            page = device()
+            page.goto("/login")
+            page.fill("input[name=email]", email)
+            page.fill("input[name=password]", password)
+            page.click("button[type=submit]")
+            page.wait_for_url(lambda url: "/login" not in url)
+            page.goto(path)
+            expect(page.locator("#live-state")).to_have_attribute("data-state", "online")
+            return page
+
+        def shot(page, name):
+            page.evaluate("document.fonts.ready")
+            page.screenshot(path=str(out / name))
+            print("wrote", out / name)
+
+        kiosk = device()
+        kiosk.goto(info["pair_path"])
+        kiosk.wait_for_url("**/kiosk/")
+        shot(kiosk, "kiosk-start.png")
+
+        host = staff("grace@lobby.local", "demo-host", "/host/")
+        kiosk.keyboard.type(codes["Ada Lovelace"])
+        kiosk.keyboard.press("Enter")
+        expect(kiosk.locator("[data-outcome=welcome]")).to_be_visible()
+        kiosk.locator("#code").blur()  # no caret blinking into the picture
+        shot(kiosk, "kiosk-welcome.png")
+        expect(host.locator("#banner")).to_contain_text("Ada Lovelace")
+        expect(host.locator(".visit-card.state-checked_in")).to_have_count(1)
+        shot(host, "host.png")
+        shutil.copy(print_queued(app, badges), out / "badge-en.png")
+        print("wrote", out / "badge-en.png")
+
+        with app.app_context():
+            checkin.check_in(codes["张伟"], kiosk=demo.KIOSK)
+        shutil.copy(print_queued(app, badges), out / "badge-zh.png")
+        print("wrote", out / "badge-zh.png")
+
+        desk = staff("reception@lobby.local", "demo-reception", "/reception/")
+        expect(desk.locator(".count.onsite b")).to_have_text("2")
+        shot(desk, "reception.png")
+        admin = staff("admin@lobby.local", "demo-admin", "/admin/")
+        shot(admin, "admin.png")
+        browser.close()
+
+    server.shutdown()
+    shutil.rmtree(data, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "screenshots")
