@@ -166,15 +166,66 @@ def printer_add(name, url):
         click.echo(f"added printer {name} -> {url}")
 
 
+@printer.command("list")
+def printer_list():
+    """Named printers with their last known state and last job."""
+    from server.services import printing
+    with _app().app_context():
+        rows = [printing.printer_dict(p) for p in printing.printers()]
+    if not rows:
+        click.echo("no printers yet: lobby printer add NAME URL")
+    for row in rows:
+        job = row["last_job"]
+        last = f"last job #{job['id']} {job['status']}" if job else "no jobs yet"
+        click.echo(f"{row['name']}\t{row['url']}\t{row['status']}\t{row['queued']} queued\t{last}")
+
+
+@printer.command("status")
+@click.argument("name")
+def printer_status(name):
+    """Ask printer NAME now (exit 1 unless it can print)."""
+    from server.models import PRINTABLE_STATES
+    from server.services import devices, printing
+    with _app().app_context():
+        target = devices.printer_by_name(name)
+        status = printing.check_printer(target, target.url)
+    click.echo(f"{name}: {status.state}" + (f" ({status.detail})" if status.detail else ""))
+    if status.state not in PRINTABLE_STATES:
+        raise SystemExit(EXIT_FAIL)
+
+
+@printer.command("test")
+@click.argument("name")
+def printer_test(name):
+    """Print a sample badge on printer NAME now."""
+    from printers.badge import render_badge
+    from printers.connection import PrinterError, paper_width, print_job
+    from server.services import badges, devices
+    with _app().app_context():
+        target = devices.printer_by_name(name)
+        width = paper_width(target.url)
+        image = render_badge(badges.sample_badge(), width=width, layout=badges.current_layout(width))
+        try:
+            outcome = print_job(target.url, image, timeout=3.0)
+        except PrinterError as e:
+            raise click.ClickException(f"printer {name}: {e.code}: {e.message}")
+    click.echo(f"sample badge sent to {name} ({outcome})")
+
+
 @printer.command("emulate")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=9100, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder for PNGs.")
-def printer_emulate(host, port, out):
-    """A virtual network ESC/POS printer that saves every job as a PNG."""
+@click.option("--paper-out", is_flag=True, help="Start out of paper (type paper-ok to refill).")
+@click.option("--cover-open", is_flag=True, help="Start with the cover open.")
+def printer_emulate(host, port, out, paper_out, cover_open):
+    """A virtual network ESC/POS printer that saves every job as a PNG.
+
+    While it runs, type paper-out, paper-ok, paper-low, cover-open, cover-closed or
+    status (or send SIGUSR1 / SIGUSR2 to toggle paper / cover)."""
     from printers.emulator import main as emulate
     try:
-        emulate(host, port, out, log=click.echo)
+        emulate(host, port, out, log=click.echo, paper_out=paper_out, cover_open=cover_open)
     except OSError as e:
         raise click.ClickException(f"cannot listen on {host}:{port}: {e.strerror or e}")
 
@@ -187,11 +238,12 @@ def kiosk():
 @kiosk.command("add")
 @click.argument("name")
 @click.option("--printer", "printer_name", help="Name of the printer for this kiosk's badges.")
-def kiosk_add(name, printer_name):
+@click.option("--fallback", "fallback_name", help="Printer to use while the kiosk's own is down.")
+def kiosk_add(name, printer_name, fallback_name):
     """Add a kiosk; prints its one-time pairing path (last line)."""
     from server.services import devices
     with _app().app_context():
-        _, path = devices.add_kiosk(name, printer=printer_name)
+        _, path = devices.add_kiosk(name, printer=printer_name, fallback=fallback_name)
     click.echo(f"added kiosk {name}; open this path once on the kiosk:")
     click.echo(path)
 

@@ -44,6 +44,10 @@ def load(overrides: dict | None = None) -> dict:
         "KIOSK_FAILED_SCAN_LIMIT": int(env.get("LOBBY_KIOSK_FAILED_SCAN_LIMIT", "100")),
         "PRINT_WORKER": env.get("LOBBY_PRINT_WORKER", "1") != "0",
         "PRINTER_TIMEOUT": float(env.get("LOBBY_PRINTER_TIMEOUT", "3")),
+        "PRINTER_POLL_SECONDS": float(env.get("LOBBY_PRINTER_POLL_SECONDS", "30")),
+        # Pause between two badges sent by the worker (a thermal printer needs ~0.25 s
+        # per badge): a burst of check-ins is never slowed down by badge rendering.
+        "PRINT_PACING_SECONDS": float(env.get("LOBBY_PRINT_PACING_SECONDS", "0.2")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SAMESITE": "Lax",

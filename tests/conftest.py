@@ -26,8 +26,8 @@ def free_port() -> int:
 
 @pytest.fixture
 def printer():
-    """A loopback TCP ESC/POS printer that records every job's bytes."""
-    with LoopbackPrinter() as p:
+    """A healthy loopback TCP ESC/POS printer (answers status) recording every job."""
+    with LoopbackPrinter(answer_status=True) as p:
         yield p
 
 

@@ -11,6 +11,7 @@ Options (attributes may be flipped while it runs):
 - ``drop_after=N`` resets the connection (SO_LINGER 0 -> RST) once N bytes of
   it have arrived, like a printer losing power mid-job; those bytes go to
   ``dropped``, never to ``jobs``.
+- ``port=N`` listens on a fixed port (e.g. a printer that comes back).
 - while ``paper_out`` a raster job is still taken (and status answered) but
   recorded in ``rejected``, like a real printer that prints nothing; with
   ``accept_when_paper_out=False`` such connections are reset at once instead.
@@ -43,7 +44,8 @@ def _status_only(data: bytes) -> bool:
 
 class LoopbackPrinter:
     def __init__(self, answer_status: bool = False, idle_timeout: float = 2.0,
-                 drop_after: int | None = None, accept_when_paper_out: bool = True) -> None:
+                 drop_after: int | None = None, accept_when_paper_out: bool = True,
+                 port: int = 0) -> None:
         self.answer_status = answer_status
         self.idle_timeout = idle_timeout
         self.drop_after = drop_after
@@ -58,7 +60,7 @@ class LoopbackPrinter:
         self._cond = threading.Condition()
         self._server: socketserver.ThreadingTCPServer | None = None
         self._thread: threading.Thread | None = None
-        self.port = 0
+        self.port = port  # 0: any free port (a fixed one: a printer coming back)
 
     @property
     def url(self) -> str:
@@ -71,8 +73,11 @@ class LoopbackPrinter:
             def handle(self) -> None:
                 owner._handle(self.request)
 
-        server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
-        server.daemon_threads = True
+        class Server(socketserver.ThreadingTCPServer):
+            allow_reuse_address = True  # a printer back on its old port at once
+            daemon_threads = True
+
+        server = Server(("127.0.0.1", self.port), Handler)
         self._server, self.port = server, server.server_address[1]
         self._thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
         self._thread.start()

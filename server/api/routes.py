@@ -3,7 +3,7 @@ from flask import g, request
 
 from server.api import bp
 from server.auth import api_roles
-from server.services import checkin, visits
+from server.services import checkin, printing, visits
 from server.services.errors import ValidationError
 
 STAFF = ("admin", "receptionist")
@@ -61,3 +61,18 @@ def create_checkout():
 def onsite():
     people = [visits.as_dict(v) for v in visits.onsite()]
     return {"count": len(people), "visits": people}
+
+
+@bp.get("/printers")
+@api_roles(*STAFF)
+def list_printers():
+    return [printing.printer_dict(p) for p in printing.printers()]
+
+
+@bp.post("/visits/<int:visit_id>/badge")
+@api_roles(*STAFF)
+def reprint_badge(visit_id: int):
+    """Reprint a badge; the job records who asked and why. 202: it is queued."""
+    data = json_body()
+    job = printing.reprint(visit_id, data.get("reason"), requested_by=g.user)
+    return {"job": printing.job_dict(job)}, 202

@@ -7,6 +7,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from server.models.base import Base, utcnow
 
 
+PRINTABLE_STATES = ("online", "paper_low", "unknown")
+JOB_STATES = ("queued", "sending", "done", "failed")
+
+
 class Printer(Base):
     """A named printer; ``url`` is a printer URL (tcp://, usb://, ..., see DESIGN.md)."""
 
@@ -15,7 +19,17 @@ class Printer(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
     url: Mapped[str] = mapped_column(String(500))
+    # Last health check: online, paper_low, paper_out, cover_open, error,
+    # unreachable or unknown (no answer: python-escpos would call that "paper OK").
+    status: Mapped[str] = mapped_column(String(20), default="unknown")
+    status_detail: Mapped[str] = mapped_column(String(300), default="")
+    status_checked_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def can_print(self) -> bool:
+        """States in which a job is sent; anything else keeps jobs queued."""
+        return self.status in PRINTABLE_STATES
 
 
 class Kiosk(Base):
@@ -27,17 +41,20 @@ class Kiosk(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
     printer_id: Mapped[int | None] = mapped_column(ForeignKey("printers.id"))
+    fallback_printer_id: Mapped[int | None] = mapped_column(ForeignKey("printers.id"))
     pair_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     secret_hash: Mapped[str | None] = mapped_column(String(64))
     paired_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    printer: Mapped[Printer | None] = relationship()
+    printer: Mapped[Printer | None] = relationship(foreign_keys=[printer_id])
+    fallback_printer: Mapped[Printer | None] = relationship(foreign_keys=[fallback_printer_id])
 
 
 class PrintJob(Base):
-    """One badge on its way to a printer: queued -> sent, or failed with a reason."""
+    """One badge on its way to a printer: queued -> sending -> done, or failed with
+    the reason. A job waiting for its printer stays queued until ``next_attempt_at``."""
 
     __tablename__ = "print_jobs"
 
@@ -48,10 +65,15 @@ class PrintJob(Base):
     status: Mapped[str] = mapped_column(String(20), default="queued", index=True)
     error: Mapped[str] = mapped_column(Text, default="")
     attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None]
+    # Why it prints: "check-in", or a reprint's reason as given by a person.
     reason: Mapped[str] = mapped_column(String(300), default="check-in")
+    reprint: Mapped[bool] = mapped_column(default=False)
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    fallback_from_id: Mapped[int | None] = mapped_column(ForeignKey("printers.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
 
     visit = relationship("Visit")
-    printer: Mapped[Printer | None] = relationship()
+    printer: Mapped[Printer | None] = relationship(foreign_keys=[printer_id])
+    requested_by = relationship("User")

@@ -9,6 +9,7 @@ from server.models.base import Base, utcnow
 from server.models.person import User, Visitor
 
 STATUSES = ("expected", "checked_in", "checked_out", "cancelled")
+KINDS = ("visitor", "vip", "contractor", "interview", "delivery", "media", "government")
 
 
 def new_code() -> str:
@@ -30,6 +31,9 @@ class Visit(Base):
     checked_out_at: Mapped[datetime | None]
     kiosk_id: Mapped[int | None] = mapped_column(ForeignKey("kiosks.id"))
     meeting_room: Mapped[str] = mapped_column(String(120), default="")
+    # What the badge band says (VISITOR, CONTRACTOR, ...); 4- and 5-star clients are VIP.
+    kind: Mapped[str] = mapped_column(String(20), default="visitor")
+    stars: Mapped[int | None]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

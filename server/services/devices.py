@@ -36,17 +36,21 @@ def printer_by_name(name: str) -> Printer:
     return printer
 
 
-def add_kiosk(name: str, printer: str | None = None) -> tuple[Kiosk, str]:
-    """Create a kiosk; returns it and its one-time pairing path ``/kiosk/pair/<token>``."""
+def add_kiosk(name: str, printer: str | None = None,
+              fallback: str | None = None) -> tuple[Kiosk, str]:
+    """Create a kiosk; returns it and its one-time pairing path ``/kiosk/pair/<token>``.
+    ``fallback`` names the printer used while the kiosk's own printer is down."""
     name = (name or "").strip()
     if not name:
         raise ValidationError("invalid_name", "kiosk name is required")
     printer_id = printer_by_name(printer).id if printer else None
+    fallback_id = printer_by_name(fallback).id if fallback else None
     token = secrets.token_urlsafe(32)
     with write() as session:
         if session.scalar(select(Kiosk).where(Kiosk.name == name)):
             raise Conflict("kiosk_exists", f"a kiosk named {name} exists")
-        kiosk = Kiosk(name=name, printer_id=printer_id, pair_token_hash=hash_token(token))
+        kiosk = Kiosk(name=name, printer_id=printer_id, fallback_printer_id=fallback_id,
+                      pair_token_hash=hash_token(token))
         session.add(kiosk)
     return kiosk, f"/kiosk/pair/{token}"
 

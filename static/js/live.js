@@ -52,5 +52,6 @@
   });
   socket.on("visitor_left", function (ev) { if (fresh(ev)) refresh(); });
   socket.on("visit_updated", function (ev) { if (fresh(ev)) refresh(); });
+  socket.on("printer_status", function (ev) { if (fresh(ev)) refresh(); });
   window.lobbyLive = { socket: socket, lastSeq: function () { return lastSeq; } };
 })();
