@@ -143,3 +143,59 @@ def test_upgrade_keeps_rows_across_runs(env):
     lobby(env, "db", "upgrade")
     out = lobby(env, "token", "create", "keep@example.com").stdout
     assert out.strip().splitlines()[-1].startswith("lby_")
+
+
+def test_printer_list_status_and_test_against_a_real_loopback_printer(env):
+    from tests.loopback_printer import LoopbackPrinter
+    with LoopbackPrinter(answer_status=True) as desk:
+        lobby(env, "printer", "add", "Desk", desk.url)
+        out = lobby(env, "printer", "status", "Desk").stdout
+        assert out.strip() == "Desk: online"
+        out = lobby(env, "printer", "test", "Desk").stdout
+        assert "sample badge sent to Desk" in out
+        [image] = [img for img in desk.images()]
+        assert image.width == 576
+        desk.paper_out = True
+        proc = lobby(env, "printer", "status", "Desk", ok=False)
+        assert proc.returncode == 1 and proc.stdout.startswith("Desk: paper_out")
+        listed = lobby(env, "printer", "list").stdout
+        assert listed.startswith("Desk\t" + desk.url + "\tpaper_out")
+
+
+def test_printer_test_on_a_dead_printer_is_one_clear_line(env):
+    lobby(env, "printer", "add", "Dead", f"tcp://127.0.0.1:{free_port()}")
+    proc = lobby(env, "printer", "test", "Dead", ok=False)
+    assert proc.returncode == 1
+    assert proc.stderr.strip().startswith("lobby: printer Dead: unreachable")
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert lobby(env, "printer", "status", "Nope", ok=False).stderr.strip() == \
+        "lobby: no printer named Nope"
+
+
+def test_emulator_acts_out_paper_out_and_is_switched_while_running(env, tmp_path):
+    from printers.status import query_status
+    port = free_port()
+    proc = subprocess.Popen([LOBBY, "printer", "emulate", "--port", str(port), "--out",
+                             str(tmp_path / "emu"), "--paper-out"], env=env, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        url = f"tcp://127.0.0.1:{port}"
+        deadline = time.time() + 10
+        while query_status(url, timeout=1).state == "unreachable" and time.time() < deadline:
+            time.sleep(0.2)
+        assert query_status(url).state == "paper_out"
+        proc.stdin.write("paper-ok\n")
+        proc.stdin.flush()
+        deadline = time.time() + 5
+        while query_status(url).state != "online" and time.time() < deadline:
+            time.sleep(0.1)
+        assert query_status(url).state == "online"
+        proc.stdin.write("cover-open\n")
+        proc.stdin.flush()
+        deadline = time.time() + 5
+        while query_status(url).state != "cover_open" and time.time() < deadline:
+            time.sleep(0.1)
+        assert query_status(url).state == "cover_open"
+    finally:
+        proc.terminate()
+        proc.wait(10)
