@@ -114,3 +114,34 @@ def test_static_assets_are_vendored_not_from_a_cdn(app, staff):
     for asset in ["/static/vendor/htmx-2.0.11.min.js", "/static/vendor/socket.io-4.8.4.min.js",
                   "/fonts/NotoSansSC.otf", "/fonts/NotoSans.ttf"]:
         assert app.test_client().get(asset).status_code == 200
+
+
+def test_reception_sees_printer_state_and_last_job_and_can_reprint(app, staff, make_visit):
+    from server.models import PrintJob
+    from server.services import devices, printing
+    from tests.loopback_printer import LoopbackPrinter
+    with LoopbackPrinter(answer_status=True) as desk:
+        devices.add_printer("Desk", desk.url)
+        desk.paper_out = True
+        visit = make_visit()
+        checkin.check_in(visit.code, printer="Desk")
+        printing.drain()
+        web = signed_in(app, "desk@example.com")
+        html = web.get("/reception/").get_data(as_text=True)
+        assert 'data-printer="Desk" data-state="paper_out"' in html
+        assert "Paper out" in html and "1 waiting" in html
+        desk.paper_out = False
+        db.session.query(PrintJob).update({"next_attempt_at": None})
+        db.session.commit()
+        printing.drain()
+        html = web.get("/reception/").get_data(as_text=True)
+        assert 'data-state="online"' in html and ": done" in html
+        resp = web.post(f"/reception/visits/{visit.id}/badge", data={"reason": "badge lost"},
+                        headers={"HX-Request": "true", "X-CSRFToken": csrf_from(html)})
+        assert "Reprint queued" in resp.get_data(as_text=True)
+        resp = web.post(f"/reception/visits/{visit.id}/badge", data={"reason": ""},
+                        headers={"HX-Request": "true", "X-CSRFToken": csrf_from(html)})
+        assert "say why" in resp.get_data(as_text=True)
+        jobs = db.session.query(PrintJob).order_by(PrintJob.id).all()
+        assert [(j.reason, j.requested_by_id) for j in jobs] == [
+            ("check-in", None), ("badge lost", staff["reception"].id)]
