@@ -12,6 +12,7 @@ Refusals raise CheckInError with a stable code:
 - ``already_checked_out`` (409): the visitor has left
 - ``not_checked_in`` (409): a check-out for a visitor who never arrived
 """
+import json
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -60,6 +61,25 @@ _QUEUE_BADGE = insert(_jobs).values(
     visit_id=bindparam("visit_id"), printer_id=bindparam("printer_id"),
     printer_url=bindparam("url"), created_at=bindparam("now"), status="queued", error="",
     attempts=0, reason="check-in")
+
+
+def _arrive_sqlite(conn, params: dict, payload: dict, rooms: list[str]):
+    """The three writes of a check-in on the sqlite3 driver itself (a third of the
+    cost of going through SQLAlchemy's execution layer). Same SQL as the Core path."""
+    cur = conn.connection.driver_connection.cursor()
+    now = params["now"].isoformat(" ")
+    cur.execute("UPDATE visits SET status = 'checked_in', checked_in_at = ?, kiosk_id = ? "
+                "WHERE id = ? AND status = 'expected'",
+                (now, params["kiosk_id"], params["visit_id"]))
+    if cur.rowcount != 1:
+        return 0, None
+    cur.execute("INSERT INTO print_jobs (visit_id, printer_id, printer_url, status, error, "
+                "attempts, reason, reprint, created_at) "
+                "VALUES (?, ?, ?, 'queued', '', 0, 'check-in', 0, ?)",
+                (params["visit_id"], params["printer_id"], params["url"], now))
+    cur.execute("INSERT INTO events (kind, payload, audience, created_at) VALUES (?, ?, ?, ?)",
+                ("visitor_arrived", json.dumps(payload), " ".join(rooms), now))
+    return 1, realtime.EventRow(cur.lastrowid, "visitor_arrived", payload, rooms)
 
 
 def _read_visit(session, code: str) -> Visit:
@@ -117,13 +137,16 @@ def check_in(code, kiosk: Kiosk | str | None = None, printer: str | None = None)
     for obj in {visit, visit.visitor, visit.host, kiosk_obj} - {None}:
         session.expunge(obj)
     with write() as tx:
-        conn = tx.connection()  # Core statements: the ORM adds nothing to three rows
+        conn = tx.connection()
         params = {"visit_id": visit.id, "now": now, "kiosk_id": kiosk_id,
                   "printer_id": printer_id, "url": url}
-        changed = conn.execute(_MARK_ARRIVED, params).rowcount
-        if changed:
-            conn.execute(_QUEUE_BADGE, params)
-            event = realtime.record_row(conn, "visitor_arrived", payload, rooms)
+        if conn.dialect.name == "sqlite":  # the embedded default: straight to the driver
+            changed, event = _arrive_sqlite(conn, params, payload, rooms)
+        else:  # Core statements: the ORM adds nothing to three rows
+            changed = conn.execute(_MARK_ARRIVED, params).rowcount
+            if changed:
+                conn.execute(_QUEUE_BADGE, params)
+                event = realtime.record_row(conn, "visitor_arrived", payload, rooms)
     if not changed:  # another scanner won the race: answer with its check-in
         return check_in(code, kiosk, printer)
     visit.status, visit.checked_in_at, visit.kiosk_id = "checked_in", now, kiosk_id
