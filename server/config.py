@@ -38,6 +38,12 @@ def load(overrides: dict | None = None) -> dict:
         # A second scan of a badge within this many seconds of check-in is the same
         # check-in (a scanner double-read), not a check-out.
         "CHECKOUT_GRACE_SECONDS": int(env.get("LOBBY_CHECKOUT_GRACE_SECONDS", "60")),
+        # Reception is warned when a host has not said "on my way" within this.
+        "ACK_WARNING_MINUTES": int(env.get("LOBBY_ACK_WARNING_MINUTES", "5")),
+        # Unconfirmed tours remind the host and departments this long before start.
+        "TOUR_REMINDER_MINUTES": int(env.get("LOBBY_TOUR_REMINDER_MINUTES", "60")),
+        # Printer name for walk-in badges printed at the desk (default printer if unset).
+        "DESK_PRINTER": env.get("LOBBY_DESK_PRINTER") or None,
         "KIOSK_IDLE_SECONDS": int(env.get("LOBBY_KIOSK_IDLE_SECONDS", "8")),
         # Unknown codes a kiosk may try per hour before it stops looking codes up
         # (OWASP ASVS anti-automation bar: at most 100 failed attempts an hour).

@@ -101,6 +101,8 @@ def _rooms_for_connection(auth) -> list[str]:
             rooms.append(f"host:{user.id}")
         if user.is_staff_desk:
             rooms.append("reception")
+        if user.department:  # tours on this department's floor
+            rooms.append(f"dept:{user.department}")
         return rooms
     kiosk = devices.kiosk_for_credential(request.cookies.get(KIOSK_COOKIE))
     return [f"kiosk:{kiosk.id}"] if kiosk else []

@@ -3,7 +3,7 @@ from flask import g, request
 
 from server.api import bp
 from server.auth import api_roles
-from server.services import checkin, printing, visits
+from server.services import checkin, hosting, printing, tasks, visits
 from server.services.errors import ValidationError
 
 STAFF = ("admin", "receptionist")
@@ -76,3 +76,41 @@ def reprint_badge(visit_id: int):
     data = json_body()
     job = printing.reprint(visit_id, data.get("reason"), requested_by=g.user)
     return {"job": printing.job_dict(job)}, 202
+
+
+@bp.get("/visits/<int:visit_id>/tasks")
+@api_roles("admin", "receptionist", "host")
+def list_tasks(visit_id: int):
+    visit = visits.visible_visit(g.user, visit_id)
+    return [tasks.task_dict(t) for t in visit.tasks]
+
+
+@bp.post("/visits/<int:visit_id>/tasks")
+@api_roles("admin", "receptionist", "host")
+def create_task(visit_id: int):
+    """``{"kind": "tea", "items": [{"drink", "count"}], "note"}`` ·
+    ``{"kind": "tour", "title", "starts_at", "stops": [{"place", "department", "planned_at"}]}`` ·
+    ``{"kind": "follow_up", "question", "deadline", "reply_method"}``"""
+    return tasks.task_dict(tasks.create(visit_id, json_body(), g.user)), 201
+
+
+@bp.post("/tasks/<int:task_id>")
+@api_roles("admin", "receptionist", "host")
+def update_task(task_id: int):
+    return tasks.task_dict(tasks.update(task_id, json_body(), g.user))
+
+
+@bp.post("/visits/<int:visit_id>/acknowledge")
+@api_roles("admin", "receptionist", "host")
+def acknowledge(visit_id: int):
+    visit = hosting.acknowledge(visit_id, g.user)
+    return visits.as_dict(visit)
+
+
+@bp.post("/visits/<int:visit_id>/farewell")
+@api_roles("admin", "receptionist", "host")
+def farewell(visit_id: int):
+    data = request.get_json(silent=True) or {}
+    visit, open_answers = hosting.farewell(visit_id, g.user, note=str(data.get("note", "")))
+    return {"visit": visits.as_dict(visit),
+            "open_follow_ups": [tasks.task_dict(t) for t in open_answers]}

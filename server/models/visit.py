@@ -2,7 +2,7 @@
 import secrets
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, Text, inspect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.models.base import Base, utcnow
@@ -34,9 +34,32 @@ class Visit(Base):
     # What the badge band says (VISITOR, CONTRACTOR, ...); 4- and 5-star clients are VIP.
     kind: Mapped[str] = mapped_column(String(20), default="visitor")
     stars: Mapped[int | None]
+    # The host's "on my way": the visitor stops waiting at the desk.
+    acknowledged_at: Mapped[datetime | None]
+    # Re-notifications sent by reception while the visitor waits (count and last time).
+    renotified_at: Mapped[datetime | None]
+    # What the host recorded: purpose and requirements of the visit, in detail.
+    requirements: Mapped[str] = mapped_column(Text, default="")
+    walk_in: Mapped[bool] = mapped_column(default=False)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     visitor: Mapped[Visitor] = relationship(lazy="joined")
     host: Mapped[User] = relationship(foreign_keys=[host_id], lazy="joined")
     kiosk = relationship("Kiosk")
+    tasks = relationship("Task", back_populates="visit", order_by="Task.id")
+
+    @property
+    def state(self) -> str:
+        """Where the visit is, for dashboards: expected, waiting (arrived, host not yet
+        on the way), with_host, on_tour, left or cancelled."""
+        if self.status == "checked_in":
+            # A visit fresh from the check-in fast path is detached without its tasks;
+            # it has just arrived, so it is not out on a tour.
+            state = inspect(self)
+            fresh = state.detached and "tasks" in state.unloaded
+            if not fresh and any(t.kind == "tour" and t.status == "in_progress"
+                                 for t in self.tasks):
+                return "on_tour"
+            return "with_host" if self.acknowledged_at else "waiting"
+        return {"checked_out": "left"}.get(self.status, self.status)

@@ -33,6 +33,7 @@ from server.services.tx import write
 log = logging.getLogger(__name__)
 EXTENSION_KEY = "lobby_print_worker"
 MAX_BACKOFF = 60.0
+REMINDER_SECONDS = 60.0  # how often the worker looks for tours to remind
 
 
 def backoff(attempts: int) -> float:
@@ -230,8 +231,9 @@ def drain(pace: float = 0.0) -> int:
 
 
 class PrintWorker:
-    """A daemon thread: drains the queue when woken, retries due jobs every second,
-    and polls every printer's health every ``poll_seconds``."""
+    """The background thread of a server process: drains the print queue when woken,
+    retries due jobs every second, polls every printer's health every
+    ``poll_seconds`` and sends tour reminders (the policy's one-hour rule)."""
 
     def __init__(self, app, interval: float = 1.0, poll_seconds: float | None = None):
         self.app = app
@@ -255,7 +257,8 @@ class PrintWorker:
         self._thread.join(timeout=10)
 
     def _run(self) -> None:
-        last_poll = 0.0
+        from server.services import tasks  # housekeeping that rides on this thread
+        last_poll = last_reminders = 0.0
         while not self._stop.is_set():
             self._wake.wait(self.interval)
             self._wake.clear()
@@ -264,6 +267,9 @@ class PrintWorker:
                     if self.poll_seconds and time.monotonic() - last_poll >= self.poll_seconds:
                         last_poll = time.monotonic()
                         poll_printers()
+                    if time.monotonic() - last_reminders >= REMINDER_SECONDS:
+                        last_reminders = time.monotonic()
+                        tasks.send_tour_reminders()
                     drain(pace=self.app.config["PRINT_PACING_SECONDS"])
                 except Exception:
                     log.exception("print worker pass failed")

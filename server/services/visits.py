@@ -128,4 +128,7 @@ def as_dict(visit: Visit) -> dict:
         "host": {"id": visit.host.id, "name": visit.host.name, "email": visit.host.email},
         "kiosk": visit.kiosk.name if visit.kiosk_id else None,
         "meeting_room": visit.meeting_room,
+        "state": visit.state,
+        "acknowledged_at": clock.iso(visit.acknowledged_at),
+        "requirements": visit.requirements,
     }
