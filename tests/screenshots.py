@@ -109,6 +109,29 @@ def main(out: Path) -> None:
 
     server.shutdown()
     shutil.rmtree(data, ignore_errors=True)
+    vip_badge(out / "badge-vip.png")
+
+
+def vip_badge(path: Path) -> None:
+    """A 5-star client's badge with a company logo: what a designed layout looks like."""
+    from PIL import Image, ImageDraw
+
+    from printers import fonts
+    from printers.badge import Badge, render_badge, visitor_type_for
+    from printers.layout import default_layout
+    logo = Image.new("RGB", (420, 90), "white")
+    draw = ImageDraw.Draw(logo)
+    for x in range(90):  # a round gradient mark, to show the dithering
+        draw.ellipse((x // 3, x // 3, 90 - x // 3, 90 - x // 3), fill=(x * 2, 60 + x, 200))
+    fonts.draw_text(draw, (110, 18), "ACME 精工", 48)
+    layout = default_layout(576)
+    layout.logo = logo
+    badge = Badge(visitor_name="Maximiliane von Hohenzollern-Sigmaringen", company="Fortune 500 AG",
+                  host_name="李娜", date_text="2026-11-27 09:30", code="vip-sample-000000000000",
+                  meeting_room="Board room 董事会议室", valid_until="2026-11-27 23:59",
+                  visitor_type=visitor_type_for("visitor", 5), stars=5)
+    render_badge(badge, layout=layout).save(path)
+    print("wrote", path)
 
 
 if __name__ == "__main__":
