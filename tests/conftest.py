@@ -118,6 +118,36 @@ def staff_socket(app, email=None, auth=None):
         return socketio.test_client(app, flask_test_client=web, auth=auth)
 
 
+def parallel_checkins(app, code: str, n: int = 50) -> list[bool]:
+    """Check ``code`` in from ``n`` threads released at once (each with its own app
+    context and session, like request threads). Returns each call's ``created``;
+    any exception fails the calling test with its traceback."""
+    import traceback
+
+    from server.services import checkin
+    results, errors = [], []
+    barrier = threading.Barrier(n)
+
+    def scan():
+        with app.app_context():
+            try:
+                barrier.wait()
+                results.append(checkin.check_in(code).created)
+            except Exception:  # reported below, with the traceback
+                errors.append(traceback.format_exc())
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=scan) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == [], errors[0]
+    db.session.rollback()  # end the caller's read snapshot from before the scans
+    return results
+
+
 class LiveServer:
     """The real app served over HTTP + Socket.IO in a thread (werkzeug, threaded)."""
 

@@ -1,7 +1,6 @@
 """Migrations: the schema comes from Alembic, matches the models, and runs on
 PostgreSQL too, where parallel check-ins of one code still give one check-in."""
 import secrets
-import threading
 
 import psycopg
 import pytest
@@ -11,7 +10,8 @@ from alembic.migration import MigrationContext
 from server import create_app, upgrade_database
 from server.extensions import db
 from server.models import Base, Event, PrintJob
-from server.services import checkin, people, visits
+from server.services import people, visits
+from tests.conftest import parallel_checkins
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -52,27 +52,8 @@ def pg_app(tmp_path, printer):
 def test_postgres_fifty_parallel_checkins_give_one(pg_app):
     people.create_user("grace@example.com", "Grace Hopper", ["host"], "pw")
     code = visits.pre_register({"name": "Ada"}, "grace@example.com").code
-    results, errors = [], []
-    barrier = threading.Barrier(50)
-
-    def scan():
-        with pg_app.app_context():
-            try:
-                barrier.wait()
-                results.append(checkin.check_in(code).created)
-            except Exception as e:  # pragma: no cover - reported below
-                errors.append(repr(e))
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=scan) for _ in range(50)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert errors == []
+    results = parallel_checkins(pg_app, code, 50)
     assert sorted(results) == [False] * 49 + [True]
-    db.session.rollback()
     assert db.session.query(PrintJob).count() == 1
     assert db.session.query(Event).filter_by(kind="visitor_arrived").count() == 1
 

@@ -17,7 +17,7 @@ from server.models import TASK_FINAL, TASK_KINDS, TASK_STATUSES, Drink, Task, To
 from server.services import clock
 from server.services.errors import Conflict, NotFound, ValidationError
 from server.services.tx import write
-from server.services.visits import parse_when, visible_visit
+from server.services.visits import parse_when, text_field, visible_visit
 
 REPLY_METHODS = ("phone", "email", "meeting", "wechat", "letter")
 # Which status may follow which; anything else is a bad_transition.
@@ -79,21 +79,6 @@ def add_drink(name: str, name_zh: str = "") -> Drink:
     return drink
 
 
-def _text(data: dict, key: str, errors: dict, limit: int, required: bool = False) -> str:
-    value = data.get(key, "")
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        errors[key] = "must be text"
-        return ""
-    value = value.strip()
-    if required and not value:
-        errors[key] = "required"
-    elif len(value) > limit:
-        errors[key] = f"at most {limit} characters"
-    return value
-
-
 def _when(data: dict, key: str, errors: dict, required: bool = False) -> datetime | None:
     try:
         value = parse_when(data.get(key))
@@ -121,11 +106,11 @@ def _tea(data: dict, errors: dict) -> dict:
                 errors["items"] = "count must be 1 to 50"
                 break
             clean.append({"drink": item["drink"], "count": count})
-    return {"items": clean, "note": _text(data, "note", errors, 300)}
+    return {"items": clean, "note": text_field(data, "note", errors, 300)}
 
 
 def _tour(data: dict, errors: dict) -> tuple[dict, list[TourStop], datetime | None]:
-    title = _text(data, "title", errors, 200) or "Guided tour"
+    title = text_field(data, "title", errors, 200) or "Guided tour"
     stops_in = data.get("stops")
     stops = []
     if not isinstance(stops_in, list) or not stops_in:
@@ -136,8 +121,8 @@ def _tour(data: dict, errors: dict) -> tuple[dict, list[TourStop], datetime | No
                 errors["stops"] = "each stop is an object with place, department, planned_at"
                 break
             sub: dict = {}
-            place = _text(raw, "place", sub, 200, required=True)
-            dept = _text(raw, "department", sub, 120)
+            place = text_field(raw, "place", sub, 200, required=True)
+            dept = text_field(raw, "department", sub, 120)
             when = _when(raw, "planned_at", sub)
             if sub:
                 errors["stops"] = f"stop {n + 1}: " + ", ".join(f"{k} {v}" for k, v in sub.items())
@@ -150,7 +135,7 @@ def _tour(data: dict, errors: dict) -> tuple[dict, list[TourStop], datetime | No
 
 
 def _follow_up(data: dict, errors: dict) -> tuple[dict, datetime | None]:
-    question = _text(data, "question", errors, 500, required=True)
+    question = text_field(data, "question", errors, 500, required=True)
     method = data.get("reply_method")
     if method not in REPLY_METHODS:
         errors["reply_method"] = f"one of {', '.join(REPLY_METHODS)}"
@@ -215,7 +200,7 @@ def update(task_id: int, data, user: User) -> Task:
                               f"a {task.kind} task can be {', '.join(TASK_STATUSES[task.kind])}",
                               fields={"status": "not a status of this kind"})
     errors: dict = {}
-    answer = _text(data, "answer", errors, 2000, required=(status == "answered"))
+    answer = text_field(data, "answer", errors, 2000, required=(status == "answered"))
     if errors:
         raise ValidationError("invalid_task", "answer: required", fields=errors)
     with write() as session:

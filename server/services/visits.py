@@ -13,7 +13,9 @@ from server.services.tx import write
 LIMITS = {"name": 200, "company": 200, "email": 254, "phone": 50, "purpose": 500}
 
 
-def _text(data: dict, key: str, errors: dict, required: bool = False) -> str:
+def text_field(data: dict, key: str, errors: dict, limit: int, required: bool = False) -> str:
+    """``data[key]`` as stripped text; a problem goes into ``errors[key]`` (so a form
+    can show every problem at once) and "" is returned."""
     value = data.get(key, "")
     if value is None:
         value = ""
@@ -23,9 +25,13 @@ def _text(data: dict, key: str, errors: dict, required: bool = False) -> str:
     value = value.strip()
     if required and not value:
         errors[key] = "required"
-    elif len(value) > LIMITS[key]:
-        errors[key] = f"at most {LIMITS[key]} characters"
+    elif len(value) > limit:
+        errors[key] = f"at most {limit} characters"
     return value
+
+
+def _text(data: dict, key: str, errors: dict, required: bool = False) -> str:
+    return text_field(data, key, errors, LIMITS[key], required)
 
 
 def parse_when(value) -> datetime | None:
