@@ -8,7 +8,15 @@ import threading
 import time
 from collections import defaultdict, deque
 
-from flask import current_app, g, make_response, redirect, render_template, request, url_for
+from flask import (
+    current_app,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from kiosk import bp
 from server.realtime import KIOSK_COOKIE

@@ -154,7 +154,7 @@ def send_job(url: str | PrinterURL, data: bytes, timeout: float = 3.0) -> str:
 
 
 def _send_job_tcp(u: PrinterURL, data: bytes, timeout: float) -> str:
-    from .status import DLE_EOT, decode_status, _valid
+    from .status import DLE_EOT, _valid, decode_status
 
     where = f"{u.host}:{u.port}"
     try:

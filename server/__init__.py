@@ -24,12 +24,12 @@ def create_app(config: dict | None = None) -> Flask:
     socketio.init_app(app, async_mode="threading", message_queue=app.config["MESSAGE_QUEUE"],
                       channel=app.config["MESSAGE_QUEUE_CHANNEL"], manage_session=True)
 
+    from kiosk import bp as kiosk_bp
     from server import auth, errors, realtime  # noqa: F401  (registers socket handlers)
     from server.admin import bp as admin_bp
     from server.api import bp as api_bp
     from server.host import bp as host_bp
     from server.reception import bp as reception_bp
-    from kiosk import bp as kiosk_bp
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")

@@ -8,11 +8,11 @@ missed something asks ``replay`` with the last ``seq`` it saw.
 Rooms: ``host:<user id>`` (a host's own visitors), ``reception`` (receptionists and
 admins), ``kiosk:<id>`` (one paired kiosk).
 """
+from dataclasses import dataclass
+
 from flask import request, session
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, emit, join_room
-from dataclasses import dataclass
-
 from sqlalchemy import bindparam, insert, select
 
 from server.extensions import db, socketio

@@ -6,9 +6,9 @@ from flask import abort, redirect, send_file, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import text
 
+from printers import fonts
 from server.auth.routes import home_for
 from server.extensions import db
-from printers import fonts
 from server.services import clock, visits
 
 WEB_FONTS = {"NotoSansSC.otf": True, "NotoSans.ttf": False}  # name -> the CJK font?

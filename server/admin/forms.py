@@ -1,5 +1,11 @@
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, EmailField, SelectField, StringField, TextAreaField
+from wtforms import (
+    DateTimeLocalField,
+    EmailField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from server.services.people import EMAIL_RE

@@ -6,7 +6,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.models.base import Base, utcnow
 
-
 PRINTABLE_STATES = ("online", "paper_low", "unknown")
 JOB_STATES = ("queued", "sending", "done", "failed")
 

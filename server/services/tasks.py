@@ -13,7 +13,17 @@ from sqlalchemy import select
 
 from server import realtime
 from server.extensions import db
-from server.models import TASK_FINAL, TASK_KINDS, TASK_STATUSES, Drink, Task, TourStop, User, Visit, utcnow
+from server.models import (
+    TASK_FINAL,
+    TASK_KINDS,
+    TASK_STATUSES,
+    Drink,
+    Task,
+    TourStop,
+    User,
+    Visit,
+    utcnow,
+)
 from server.services import clock
 from server.services.errors import Conflict, NotFound, ValidationError
 from server.services.tx import write

@@ -5,9 +5,8 @@ Revises: 509482d34d94
 Create Date: 2026-11-27 00:04:58.482194
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '283846e3f244'

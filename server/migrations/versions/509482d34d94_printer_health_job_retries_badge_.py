@@ -5,9 +5,8 @@ Revises: a1dc3256b4c4
 Create Date: 2026-11-26 23:46:23.382771
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '509482d34d94'

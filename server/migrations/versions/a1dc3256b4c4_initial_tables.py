@@ -5,9 +5,8 @@ Revises:
 Create Date: 2026-11-26 23:32:21.818718
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'a1dc3256b4c4'
