@@ -89,7 +89,7 @@ def test_tour_is_planned_confirmed_started_and_finished_and_the_roster_knows(
     done = client.post(f"/api/v1/tasks/{tour['id']}", headers=h, json={"status": "done"})
     assert done.get_json()["status"] == "done"
     db.session.expire_all()
-    assert db.session.get(Visit, arrived.id).state == "waiting"
+    assert db.session.get(Visit, arrived.id).state == "with_host"  # back from the tour with the host
 
 
 def test_impossible_transitions_are_409_and_repeats_are_harmless(client, tokens, arrived):

@@ -7,7 +7,7 @@ from server.admin.forms import PreRegisterForm
 from server.auth import page_roles
 from server.extensions import db, htmx
 from server.models import Kiosk, Printer
-from server.services import devices, people, visits
+from server.services import devices, people, tasks, visits
 from server.services.errors import ServiceError
 
 
@@ -18,12 +18,13 @@ def _form(blank: bool = False) -> PreRegisterForm:
     return form
 
 
-def _page(form, created=None, status=200):
+def _page(form, created=None, status=200, **drinks):
     return render_template("admin/index.html", form=form, created=created,
                            visits=visits.upcoming(),
                            kiosks=db.session.scalars(db.select(Kiosk).order_by(Kiosk.name)).all(),
-                           printers=db.session.scalars(db.select(Printer).order_by(Printer.name)).all()
-                           ), status
+                           printers=db.session.scalars(db.select(Printer).order_by(Printer.name)).all(),
+                           drinks=tasks.menu(active_only=False),
+                           **{"drink_form": {}, "drink_errors": {}, **drinks}), status
 
 
 @bp.get("/", strict_slashes=False)
@@ -67,3 +68,26 @@ def revoke_kiosk(kiosk_id: int):
     kiosk = db.get_or_404(Kiosk, kiosk_id)
     devices.revoke_kiosk(kiosk.name)
     return redirect(url_for("admin.index"))
+
+
+@bp.post("/drinks")
+@page_roles("admin")
+def add_drink():
+    """Add a drink to the tea menu (English and Chinese names); errors by field."""
+    name, name_zh = request.form.get("name", ""), request.form.get("name_zh", "")
+    errors, added = {}, None
+    if len(name_zh.strip()) > 80:
+        errors["name_zh"] = "at most 80 characters"
+    else:
+        try:
+            added = tasks.add_drink(name, name_zh)
+        except ServiceError as e:
+            errors = {"name": e.message}
+    if htmx:
+        return render_template("admin/_drinks.html", drinks=tasks.menu(active_only=False),
+                               drink_errors=errors, added=added,
+                               drink_form={} if added else {"name": name, "name_zh": name_zh})
+    if added:
+        return redirect(url_for("admin.index"))
+    return _page(_form(), status=422, drink_errors=errors,
+                 drink_form={"name": name, "name_zh": name_zh})

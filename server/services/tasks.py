@@ -224,6 +224,9 @@ def update(task_id: int, data, user: User) -> Task:
         task.status, task.updated_at = status, now
         if status == "in_progress":
             task.started_at = now
+            visit = session.get(Visit, task.visit_id)
+            # The host is leading the tour: the visitor is no longer waiting for them.
+            visit.acknowledged_at = visit.acknowledged_at or now
         if status in TASK_FINAL:
             task.done_at, task.done_by_id = now, user.id
         if answer:

@@ -3,6 +3,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from server import realtime
 from server.extensions import db
 from server.models import User, Visit, Visitor
 from server.services import clock
@@ -86,6 +87,14 @@ def pre_register(visitor: dict, host_email: str, expected_at=None, purpose: str 
         visit = Visit(visitor=person, host_id=host.id, expected_at=when, purpose=purpose,
                       created_by_id=created_by.id if created_by else None)
         session.add(visit)
+        session.flush()
+        # Open dashboards show the new expected visitor without a reload.
+        event = realtime.record(session, "visit_updated", {
+            "visit_id": visit.id, "status": "expected", "state": "expected", "change": "created",
+            "visitor": {"name": name, "company": company},
+            "host": {"id": host.id, "name": host.name},
+            "expected_at": clock.iso(when)}, realtime.visit_rooms(visit))
+    realtime.announce([event])
     return visit
 
 

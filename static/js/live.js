@@ -1,57 +1,250 @@
-// Live dashboards: one Socket.IO connection (the staff session cookie authenticates
-// it). Every event carries a growing `seq`; after a reconnect the page asks the
-// server to replay what it missed, and applies each seq once. Text from visitors is
-// only ever set with textContent, never as HTML.
+// Live dashboards: one Socket.IO connection (the staff session cookie authenticates it).
+//
+// No alert lost: every event carries a growing `seq`. The page knows the seq it was
+// rendered at (data-last-seq), keeps the last seq it applied (also in sessionStorage),
+// and on every (re)connect asks the server to `replay` what came after it; each seq is
+// applied once (an event replayed and also delivered live is applied once), then the
+// fragments refresh once. Socket.IO reconnects by itself after a network drop; after
+// a server-initiated disconnect ("io server disconnect") it does not, so we do.
+// Text from visitors is only ever set with textContent, never as HTML.
 (function () {
   "use strict";
   var KEY = "lobby.lastSeq";
-  var lastSeq = Number(sessionStorage.getItem(KEY) || 0);
+  var SERVER_DROP_DELAY = 1000; // ms before reconnecting after the server dropped us
+  var REFUSED_DELAY = 5000;     // ms before trying again after a refused connection
+
+  var marked = document.querySelector("[data-last-seq]");
+  var pageSeq = marked ? Number(marked.dataset.lastSeq) : NaN;
+  var stored = Number(sessionStorage.getItem(KEY) || NaN);
+  // A page rendered at seq N shows everything up to N: start there. Pages that do not
+  // say fall back to what this tab stored, or (first connect) to the server's last seq.
+  var lastSeq = !isNaN(pageSeq) ? pageSeq : (!isNaN(stored) ? stored : null);
   var applied = new Set();
+  var appliedList = [];
+  var replaying = false;
+  var replayArrivals = [];
+  var sounds = 0;
   var state = document.getElementById("live-state");
   var banner = document.getElementById("banner");
   var bannerTimer = null;
+  var refreshTimer = null;
+  var audio = null;
+  // Pages that ask for it (the host's) keep an alert up until it is dismissed.
+  var sticky = !!document.querySelector("[data-sticky-alerts]");
+  var tz = document.documentElement.dataset.tz || (marked && marked.dataset.tz) || undefined;
 
-  function setState(s) { if (state) { state.dataset.state = s; state.title = "Live updates: " + s; } }
-  function refresh() { document.body.dispatchEvent(new CustomEvent("lobby:refresh")); }
+  function save() { if (lastSeq !== null) sessionStorage.setItem(KEY, String(lastSeq)); }
+  save();
+  function setState(s) {
+    if (!state) return;
+    state.dataset.state = s;
+    state.title = "Live updates: " + s;
+  }
+  // Many events in a burst make one request.
+  function refresh() {
+    clearTimeout(refreshTimer);
+    refreshTimer = setTimeout(function () {
+      document.body.dispatchEvent(new CustomEvent("lobby:refresh"));
+    }, 60);
+  }
   function fresh(ev) {
     if (!ev || typeof ev.seq !== "number" || applied.has(ev.seq)) return false;
     applied.add(ev.seq);
-    if (ev.seq > lastSeq) { lastSeq = ev.seq; sessionStorage.setItem(KEY, String(lastSeq)); }
+    appliedList.push(ev.seq);
+    if (lastSeq === null || ev.seq > lastSeq) { lastSeq = ev.seq; save(); }
     return true;
   }
-  function showBanner(text) {
+
+  // --- the banner, the sound, the desktop notification -------------------------
+  function hideBanner() { if (banner) banner.hidden = true; }
+  function showBanner(text, kind, sticky) {
     if (!banner) return;
-    banner.textContent = text;
+    banner.textContent = "";
+    var span = document.createElement("span");
+    span.className = "banner-text";
+    span.textContent = text;
+    banner.appendChild(span);
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "banner-close";
+    close.setAttribute("aria-label", "Dismiss 关闭");
+    close.textContent = "×";
+    close.addEventListener("click", hideBanner);
+    banner.appendChild(close);
+    banner.className = "banner" + (kind ? " banner-" + kind : "");
     banner.hidden = false;
     clearTimeout(bannerTimer);
-    bannerTimer = setTimeout(function () { banner.hidden = true; }, 15000);
+    // An arrival stays until dismissed: it must not be missed.
+    if (!sticky) bannerTimer = setTimeout(hideBanner, 15000);
+  }
+  function audioContext() {
+    var Ctx = window.AudioContext || window.webkitAudioContext;
+    if (!Ctx) return null;
+    if (!audio) audio = new Ctx();
+    if (audio.state === "suspended") audio.resume().catch(function () {});
+    return audio;
+  }
+  // Browsers start audio only after a user gesture: unlock it on the first one.
+  function unlock() {
+    audioContext();
+    document.removeEventListener("pointerdown", unlock, true);
+    document.removeEventListener("keydown", unlock, true);
+  }
+  document.addEventListener("pointerdown", unlock, true);
+  document.addEventListener("keydown", unlock, true);
+  // A short two-tone chime made with the Web Audio API (no audio file).
+  function beep() {
+    sounds += 1;
+    var ctx;
+    try { ctx = audioContext(); } catch (e) { return; }
+    if (!ctx) return;
+    [[880, 0], [1175, 0.18]].forEach(function (tone) {
+      var osc = ctx.createOscillator();
+      var gain = ctx.createGain();
+      var t = ctx.currentTime + tone[1];
+      osc.type = "sine";
+      osc.frequency.value = tone[0];
+      gain.gain.setValueAtTime(0.0001, t);
+      gain.gain.exponentialRampToValueAtTime(0.35, t + 0.02);
+      gain.gain.exponentialRampToValueAtTime(0.0001, t + 0.16);
+      osc.connect(gain).connect(ctx.destination);
+      osc.start(t);
+      osc.stop(t + 0.18);
+    });
+  }
+  function notify(title, body, tag) {
+    if (!("Notification" in window) || Notification.permission !== "granted") return;
+    try {
+      var n = new Notification(title, { body: body, tag: tag });
+      n.onclick = function () { window.focus(); n.close(); };
+    } catch (e) { /* some browsers allow notifications only from a service worker */ }
   }
   function who(ev) {
     var v = ev.visitor || {};
-    return v.company ? v.name + " from " + v.company : v.name;
+    return v.company ? v.name + " from " + v.company : String(v.name);
+  }
+  function hhmm(iso) {
+    if (!iso) return "?";
+    var d = new Date(iso);
+    if (isNaN(d)) return "?";
+    try {
+      return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", hour12: false, timeZone: tz });
+    } catch (e) {
+      return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", hour12: false });
+    }
+  }
+  function arrivalText(ev) {
+    if (ev.renotified) {
+      var forHost = ev.for_host && ev.host && ev.for_host !== ev.host.name ? " (for " + ev.for_host + ")" : "";
+      return "Still waiting: " + who(ev) + forHost + " is here · 仍在等候";
+    }
+    return who(ev) + " is here · 已到达";
+  }
+  function alertArrivals(list) {
+    if (!list.length) return;
+    var text;
+    if (list.length === 1) {
+      text = arrivalText(list[0]);
+    } else {
+      text = list.length + " visitors arrived while you were offline: " +
+        list.map(function (ev) { return (ev.visitor || {}).name; }).join(", ") + " · 已到达";
+    }
+    showBanner(text, "arrival", sticky);
+    beep();
+    notify(list.length === 1 ? "Visitor arrived 访客已到达" : list.length + " visitors arrived 访客已到达",
+           text, list.length === 1 ? "visit-" + list[0].visit_id : "arrivals");
+    list.forEach(function (ev) {
+      document.dispatchEvent(new CustomEvent("lobby:arrival", { detail: ev }));
+    });
   }
 
-  var socket = io({ transports: ["websocket", "polling"] });
+  // --- events ------------------------------------------------------------------
+  var handlers = {
+    visitor_arrived: function (ev) {
+      if (replaying) replayArrivals.push(ev); else alertArrivals([ev]);
+    },
+    visitor_left: function () {},
+    visit_updated: function () {},
+    task_updated: function () {},
+    printer_status: function () {},
+    tour_reminder: function (ev) {
+      var task = ev.task || {};
+      var title = (task.details && task.details.title) || "Tour";
+      var text = "Tour " + title + " starts at " + hhmm(task.starts_at) + " — not confirmed · 参观未确认";
+      showBanner(text, "reminder", sticky);
+      beep();
+      notify("Tour not confirmed 参观未确认", text, "tour-" + task.id);
+    },
+  };
+  var socket = io({ transports: ["websocket", "polling"], reconnectionDelay: 500,
+                    reconnectionDelayMax: 3000 });
+  Object.keys(handlers).forEach(function (kind) {
+    socket.on(kind, function (ev) {
+      if (!fresh(ev)) return;
+      handlers[kind](ev);
+      if (!replaying) refresh();
+    });
+  });
+
+  function replay(since, upTo) {
+    replaying = true;
+    socket.timeout(10000).emit("replay", { since: since }, function (err, ack) {
+      if (err || !ack || typeof ack.last_seq !== "number") {
+        // Timed out or refused: the next connect asks again from lastSeq.
+        replaying = false;
+        alertArrivals(replayArrivals.splice(0));
+        refresh();
+        return;
+      }
+      if (ack.last_seq > lastSeq) { lastSeq = ack.last_seq; save(); }
+      if (ack.last_seq < upTo && ack.last_seq > since) { replay(ack.last_seq, upTo); return; }
+      replaying = false;
+      alertArrivals(replayArrivals.splice(0));
+      refresh();
+    });
+  }
+
   socket.on("connect", function () { setState("online"); });
-  socket.on("disconnect", function () { setState("offline"); });
-  socket.on("connect_error", function () { setState("offline"); });
   socket.on("hello", function (hello) {
-    if (lastSeq && hello.last_seq > lastSeq) {
-      socket.emit("replay", { since: lastSeq });
-    } else if (!lastSeq) {
-      lastSeq = hello.last_seq;
-      sessionStorage.setItem(KEY, String(lastSeq));
+    var serverSeq = Number(hello && hello.last_seq) || 0;
+    if (lastSeq === null) {
+      lastSeq = serverSeq;
+      save();
+      refresh();
+    } else if (serverSeq < lastSeq) {
+      // The event log went back (a fresh database): start again from the server's.
+      lastSeq = serverSeq;
+      applied.clear();
+      save();
+      refresh();
+    } else if (serverSeq > lastSeq) {
+      replay(lastSeq, serverSeq);
+    } else {
+      refresh();
     }
-    refresh();
   });
-  socket.on("visitor_arrived", function (ev) {
-    if (!fresh(ev)) return;
-    showBanner(who(ev) + " is here · 已到达");
-    document.dispatchEvent(new CustomEvent("lobby:arrival", { detail: ev }));
-    refresh();
+  socket.on("disconnect", function (reason) {
+    setState("offline");
+    if (reason === "io server disconnect") {
+      setTimeout(function () { if (!socket.connected) { setState("connecting"); socket.connect(); } },
+                 SERVER_DROP_DELAY);
+    }
   });
-  socket.on("visitor_left", function (ev) { if (fresh(ev)) refresh(); });
-  socket.on("visit_updated", function (ev) { if (fresh(ev)) refresh(); });
-  socket.on("printer_status", function (ev) { if (fresh(ev)) refresh(); });
-  window.lobbyLive = { socket: socket, lastSeq: function () { return lastSeq; } };
+  socket.io.on("reconnect_attempt", function () { setState("connecting"); });
+  socket.on("connect_error", function () {
+    setState("offline");
+    // Refused by the server (not a network error): socket.io will not retry by itself.
+    if (!socket.active) {
+      setTimeout(function () { if (!socket.connected) socket.connect(); }, REFUSED_DELAY);
+    }
+  });
+
+  window.lobbyLive = {
+    socket: socket,
+    lastSeq: function () { return lastSeq; },
+    applied: function () { return appliedList.slice(); },
+    sounds: function () { return sounds; },
+    beep: beep,
+    showBanner: showBanner,
+  };
 })();

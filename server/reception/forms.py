@@ -1,0 +1,48 @@
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SearchField, StringField
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+
+from server.extensions import db
+from server.models import User
+
+NO_HOST = ("Choose who the visitor came to see. 请选择接待人。 There is no customer-service "
+           "account to route walk-ins to, so a host is required — search by name, e-mail or "
+           "department.")
+
+
+class WalkInForm(FlaskForm):
+    """A visitor without a booking (REQUIREMENTS A.8). Fields mirror hosting.walk_in;
+    the service re-checks everything."""
+
+    name = StringField("Visitor name 访客姓名", validators=[
+        DataRequired(message="Enter the visitor's name. 请填写访客姓名。"), Length(max=200)])
+    company = StringField("Company 公司", validators=[Optional(), Length(max=200)])
+    phone = StringField("Phone 电话", validators=[
+        Optional(), Length(max=50),
+        Regexp(r"^[0-9+\-(). ]*$", message="Digits, spaces and + - ( ) only. 仅限数字。")])
+    host_q = SearchField("Host 接待人", validators=[Optional(), Length(max=100)])
+    # The radio buttons of the search results post ``host_id``; a plain field keeps it.
+    host_id = HiddenField()
+
+    def chosen_host_id(self) -> int | None:
+        raw = (self.host_id.data or "").strip()
+        return int(raw) if raw.isdigit() else None
+
+    def chosen_host(self) -> User | None:
+        host_id = self.chosen_host_id()
+        user = db.session.get(User, host_id) if host_id is not None else None
+        return user if user is not None and user.active else None
+
+    def validate_host_id(self, field):
+        if self.chosen_host() is None:
+            raise ValidationError(NO_HOST)
+
+    def add_service_errors(self, error) -> None:
+        """Put a ServiceError's field problems next to the fields they belong to."""
+        fields = error.fields or {"name": error.message}
+        for key, message in fields.items():
+            target = {"host": "host_id", "email": "name", "expected_at": "name"}.get(key, key)
+            field = getattr(self, target, None) if target in self else self.name
+            if target == "host_id":
+                message = NO_HOST
+            field.errors = list(field.errors or []) + [message]

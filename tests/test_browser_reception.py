@@ -1,0 +1,206 @@
+"""The reception desk in a real browser (Debian's Chromium via Playwright) against the
+real app over HTTP + Socket.IO: arrivals on host and desk at once, the tea queue round
+trip, a walk-in reaching the host, and the evacuation roster's print layout. Each
+device is its own browser context; the host page is asserted on loosely (its text),
+since its markup belongs to the host dashboard."""
+import re
+import time
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from server.extensions import db
+from server.models import Task, Visit, utcnow
+from server.services import checkin, clock, devices, tasks
+from tests.conftest import PASSWORD
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+TIMEOUT = 5000  # ms: the longest any single wait may take
+ARRIVED = re.compile(r"is here|已到达|On site|在访")
+# Loose: the host page says the tea was served and by whom, whatever its markup.
+SERVED_BY_DESK = re.compile(r"(served|已上茶).{0,60}Rita Desk", re.I | re.S)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                                     headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def device(browser, live_server):
+    """``device(path=None)`` -> a page in a fresh browser context (one per device)."""
+    contexts = []
+
+    def open_device(path=None):
+        context = browser.new_context(base_url=live_server.url,
+                                      viewport={"width": 1280, "height": 800})
+        context.set_default_timeout(TIMEOUT)
+        contexts.append(context)
+        page = context.new_page()
+        if path:
+            page.goto(path)
+        return page
+
+    yield open_device
+    for context in contexts:
+        context.close()
+
+
+def now_today():
+    _, end = clock.today_bounds()
+    return min(utcnow(), end - timedelta(seconds=30))
+
+
+def staff_page(device, email, path):
+    """Sign in through the real form, open ``path`` and wait for the live socket."""
+    page = device("/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/login" not in url)
+    if not page.url.endswith(path):
+        page.goto(path)
+    expect(page.locator("#live-state")).to_have_attribute("data-state", "online")
+    page.evaluate("window.__marker = 1")  # gone if the page ever reloads
+    return page
+
+
+def kiosk_page(device, name="Front door"):
+    _, path = devices.add_kiosk(name)
+    page = device(path)
+    page.wait_for_url("**/kiosk/")
+    page.wait_for_function("document.activeElement && document.activeElement.name === 'code'")
+    return page
+
+
+def not_reloaded(page):
+    return page.evaluate("window.__marker") == 1
+
+
+def both_within(pages_and_checks, seconds):
+    """Poll until every ``check(page)`` is true; return the time it took."""
+    start = time.monotonic()
+    while time.monotonic() - start < seconds + 2:
+        if all(check(page) for page, check in pages_and_checks):
+            return time.monotonic() - start
+        time.sleep(0.02)
+    return float("inf")
+
+
+@pytest.mark.browser
+def test_kiosk_check_in_shows_on_host_and_desk_within_a_second(device, staff, make_visit):
+    visit = make_visit(when=now_today())
+    host = staff_page(device, "grace@example.com", "/host/")
+    desk = staff_page(device, "desk@example.com", "/reception/")
+    kiosk = kiosk_page(device)
+    expect(desk.locator(".col-expected")).to_contain_text("Ada Lovelace")
+    assert not ARRIVED.search(host.locator("body").inner_text())
+    waiting = desk.locator(".col-waiting .row", has_text="Ada Lovelace")
+
+    kiosk.keyboard.type(visit.code, delay=0)
+    kiosk.keyboard.press("Enter")
+    took = both_within([
+        (host, lambda p: bool(ARRIVED.search(p.locator("body").inner_text()))),
+        (desk, lambda p: waiting.count() == 1),
+    ], 1.0)
+    assert took < 1.0, f"host and desk saw the arrival after {took:.2f}s"
+    expect(kiosk.locator("[data-outcome=welcome]")).to_contain_text("Ada Lovelace")
+    expect(waiting).to_contain_text("Grace Hopper")
+    expect(waiting.locator(".minutes")).to_have_text("0")
+    expect(desk.locator(".count.waiting b")).to_have_text("1")
+    expect(desk.locator(".col-expected")).not_to_contain_text("Ada Lovelace")
+    assert not_reloaded(host) and not_reloaded(desk)
+
+
+@pytest.mark.browser
+def test_tea_request_appears_live_and_served_reaches_the_host(device, staff, make_visit):
+    tasks.add_drink("Green tea", "绿茶")
+    visit = make_visit(when=now_today())
+    checkin.check_in(visit.code)
+    desk = staff_page(device, "desk@example.com", "/reception/")
+    host = staff_page(device, "grace@example.com", "/host/")
+    queue = desk.locator("#tea-queue")
+    expect(queue).to_contain_text("No tea requested")
+
+    task = tasks.create(visit.id, {"kind": "tea", "items": [{"drink": "Green tea", "count": 2}],
+                                   "note": "no sugar"}, staff["host"])
+    card = queue.locator(f".tea-card[data-task-id='{task.id}']")
+    expect(card).to_contain_text("2 × Green tea 绿茶", timeout=2000)
+    expect(card).to_contain_text("no sugar")
+    expect(card).to_contain_text("Ada Lovelace")
+    expect(queue.locator(".pill")).to_have_text("1")
+    expect(host.locator("body")).to_contain_text("Green tea")
+    assert not SERVED_BY_DESK.search(host.locator("body").inner_text())
+
+    card.get_by_role("button", name="Served 已上茶").click()
+    expect(desk.locator("#desk-notice")).to_contain_text("Tea served by Rita Desk")
+    expect(queue.locator(".tea-card")).to_have_count(0)
+    served = queue.locator(f".tea-served [data-task-id='{task.id}']")
+    expect(served).to_contain_text("served by Rita Desk")
+    expect(served).to_contain_text("2× Green tea")
+    expect(host.locator("body")).to_contain_text(SERVED_BY_DESK, timeout=2000)
+    assert not_reloaded(desk) and not_reloaded(host)
+    db.session.rollback()
+    assert db.session.get(Task, task.id).done_by_id == staff["reception"].id
+
+
+@pytest.mark.browser
+def test_walk_in_through_the_desk_form_reaches_the_host_live(device, staff):
+    host = staff_page(device, "grace@example.com", "/host/")
+    desk = staff_page(device, "desk@example.com", "/reception/")
+    form = desk.locator("#walk-in-form")
+    form.locator("input[name=name]").fill("Walter Walkin")
+    form.locator("input[name=company]").fill("Acme Pumps")
+    form.get_by_role("button", name=re.compile("Check in")).click()
+    expect(form.locator(".field-error[data-field=host]")).to_contain_text("customer-service")
+    form = desk.locator("#walk-in-form")
+    expect(form.locator("input[name=name]")).to_have_value("Walter Walkin")
+
+    form.locator("input[name=host_q]").press_sequentially("grace", delay=20)
+    choice = form.locator("input[name=host_id]")
+    expect(choice).to_have_count(1)
+    expect(choice).to_be_checked()
+    form.get_by_role("button", name=re.compile("Check in")).click()
+    expect(desk.locator("#walk-in-form .ok")).to_contain_text("Checked in Walter Walkin")
+    expect(desk.locator("#walk-in-form input[name=name]")).to_have_value("")
+    expect(host.locator("body")).to_contain_text("Walter Walkin", timeout=2000)
+    expect(desk.locator(".col-waiting .row", has_text="Walter Walkin")).to_contain_text("walk-in")
+    assert not_reloaded(host) and not_reloaded(desk)
+    db.session.rollback()
+    visit = db.session.scalar(db.select(Visit))
+    assert visit.walk_in and visit.status == "checked_in"
+
+
+@pytest.mark.browser
+def test_roster_prints_black_on_white_without_nav_or_buttons(device, staff, make_visit):
+    visit = make_visit(when=now_today())
+    checkin.check_in(visit.code)
+    desk = staff_page(device, "desk@example.com", "/reception/roster")
+    print_button = desk.get_by_role("button", name="Print 打印")
+    expect(print_button).to_be_visible()
+    expect(desk.locator(".topbar nav")).to_be_visible()
+    expect(desk.locator(".roster-count")).to_contain_text("1 visitor on site")
+    expect(desk.locator(".roster-table")).to_contain_text("Ada Lovelace")
+
+    desk.emulate_media(media="print")
+    expect(desk.locator(".topbar")).to_be_hidden()
+    expect(desk.locator("nav")).to_be_hidden()
+    expect(print_button).to_be_hidden()
+    assert desk.locator("button:visible, a:has-text('Reception'):visible").count() == 0
+    expect(desk.locator(".roster-table")).to_contain_text("Ada Lovelace")
+    style = desk.evaluate("""() => {
+        const s = el => getComputedStyle(document.querySelector(el));
+        return {bg: s('body').backgroundColor, ink: s('.roster-table td').color,
+                title: s('.roster-head h1').color};
+    }""")
+    assert style == {"bg": "rgb(255, 255, 255)", "ink": "rgb(0, 0, 0)", "title": "rgb(0, 0, 0)"}
+    pdf = desk.pdf(format="A4")
+    assert pdf[:4] == b"%PDF"
