@@ -5,84 +5,20 @@ device is its own browser context; the host page is asserted on loosely (its tex
 since its markup belongs to the host dashboard."""
 import re
 import time
-from datetime import timedelta
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from server.extensions import db
-from server.models import Task, Visit, utcnow
-from server.services import checkin, clock, devices, tasks
-from tests.conftest import PASSWORD
+from server.models import Task, Visit
+from server.services import checkin, tasks
+from tests.test_browser import (browser, device, kiosk_page, not_reloaded,  # noqa: F401
+                                now_today, staff_page)
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
 TIMEOUT = 5000  # ms: the longest any single wait may take
 ARRIVED = re.compile(r"is here|已到达|On site|在访")
 # Loose: the host page says the tea was served and by whom, whatever its markup.
 SERVED_BY_DESK = re.compile(r"(served|已上茶).{0,60}Rita Desk", re.I | re.S)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                     headless=True)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def device(browser, live_server):
-    """``device(path=None)`` -> a page in a fresh browser context (one per device)."""
-    contexts = []
-
-    def open_device(path=None):
-        context = browser.new_context(base_url=live_server.url,
-                                      viewport={"width": 1280, "height": 800})
-        context.set_default_timeout(TIMEOUT)
-        contexts.append(context)
-        page = context.new_page()
-        if path:
-            page.goto(path)
-        return page
-
-    yield open_device
-    for context in contexts:
-        context.close()
-
-
-def now_today():
-    _, end = clock.today_bounds()
-    return min(utcnow(), end - timedelta(seconds=30))
-
-
-def staff_page(device, email, path):
-    """Sign in through the real form, open ``path`` and wait for the live socket."""
-    page = device("/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda url: "/login" not in url)
-    if not page.url.endswith(path):
-        page.goto(path)
-    expect(page.locator("#live-state")).to_have_attribute("data-state", "online")
-    page.evaluate("window.__marker = 1")  # gone if the page ever reloads
-    return page
-
-
-def kiosk_page(device, name="Front door"):
-    _, path = devices.add_kiosk(name)
-    page = device(path)
-    page.wait_for_url("**/kiosk/")
-    page.wait_for_function("document.activeElement && document.activeElement.name === 'code'")
-    return page
-
-
-def not_reloaded(page):
-    return page.evaluate("window.__marker") == 1
 
 
 def both_within(pages_and_checks, seconds):
