@@ -9,15 +9,14 @@ outside the refreshed board, so a live refresh does not wipe it) and a plain POS
 without htmx with the whole page and the notice on it."""
 from flask import current_app, render_template, request
 from flask_login import current_user
-from sqlalchemy import select
 
-from server.auth import page_roles
-from server.extensions import db, htmx
-from server.models import Task, Visit, utcnow
 from server import realtime
+from server.auth import page_roles
+from server.extensions import htmx
+from server.models import Visit, utcnow
 from server.reception import bp
 from server.reception.forms import WalkInForm
-from server.services import clock, hosting, printing, tasks, visits
+from server.services import hosting, printing, tasks, visits
 from server.services.errors import ServiceError
 
 STATES = ("expected", "waiting", "with_host", "on_tour", "left")
@@ -44,18 +43,11 @@ def _board() -> dict:
 
 
 def _tea() -> dict:
-    """Today's tea: open requests (oldest first) and the ones served (newest first).
-    A read-only query here: services.tasks has no "tea queue of the day" reader."""
-    start, end = clock.today_bounds()
-    rows = list(db.session.scalars(
-        select(Task).where(Task.kind == "tea", Task.created_at >= start, Task.created_at < end)
-        .order_by(Task.created_at, Task.id)))
-    names_zh = {d.name: d.name_zh for d in tasks.menu(active_only=False)}
+    tea_open, tea_served = tasks.tea_of_today()
     return {
-        "tea_open": [t for t in rows if t.status == "requested"],
-        "tea_served": sorted((t for t in rows if t.status == "served"),
-                             key=lambda t: t.done_at or t.updated_at, reverse=True),
-        "drinks_zh": names_zh,
+        "tea_open": tea_open,
+        "tea_served": tea_served,
+        "drinks_zh": {d.name: d.name_zh for d in tasks.menu(active_only=False)},
         "where_of": hosting.where,
     }
 

@@ -266,5 +266,16 @@ def send_tour_reminders(now: datetime | None = None) -> int:
     return sent
 
 
+def tea_of_today() -> tuple[list[Task], list[Task]]:
+    """Today's tea: open requests (oldest first) and those served (newest first)."""
+    start, end = clock.today_bounds()
+    rows = list(db.session.scalars(
+        select(Task).where(Task.kind == "tea", Task.created_at >= start, Task.created_at < end)
+        .order_by(Task.created_at, Task.id)))
+    served = sorted((t for t in rows if t.status == "served"),
+                    key=lambda t: t.done_at or t.updated_at, reverse=True)
+    return [t for t in rows if t.status == "requested"], served
+
+
 def open_follow_ups(visit: Visit) -> list[Task]:
     return [t for t in visit.tasks if t.kind == "follow_up" and t.status == "open"]
