@@ -172,3 +172,18 @@ def test_markup_in_a_live_arrival_is_shown_as_text(device, staff, make_visit):
     host.wait_for_timeout(300)  # a broken image's onerror would have fired by now
     assert host.locator("#banner img, #banner b, .visit-card img").count() == 0
     assert dialogs == []
+
+
+def test_a_department_on_the_tour_route_is_told_when_the_tour_is_planned(device, staff, make_visit):
+    from server.services import people
+    from tests.conftest import PASSWORD
+    people.create_user("wu@example.com", "Wu Plant", ["host"], PASSWORD, department="Assembly")
+    visit = make_visit("Ada Lovelace", when=now_today())
+    checkin.check_in(visit.code)
+    plant = staff_page(device, "wu@example.com", "/host/")
+    tasks.create(visit.id, {"kind": "tour", "title": "Plant tour", "starts_at": "2031-05-02T10:00",
+                            "stops": [{"place": "Assembly hall", "department": "Assembly"}]},
+                 staff["host"])
+    expect(plant.locator("#banner")).to_contain_text("Plant tour through Assembly")
+    expect(plant.locator("#banner")).to_contain_text("Ada Lovelace from Analytical Engines")
+    assert not_reloaded(plant)

@@ -165,7 +165,17 @@
     },
     visitor_left: function () {},
     visit_updated: function () {},
-    task_updated: function () {},
+    task_updated: function (ev) {
+      // A tour newly planned through this user's department: they must know ahead.
+      var task = ev.task || {}, dept = document.body.dataset.department;
+      if (task.kind !== "tour" || task.status !== "planned" || !dept) return;
+      if (!(task.stops || []).some(function (s) { return s.department === dept; })) return;
+      var v = ev.visitor || {};
+      var title = (task.details && task.details.title) || "Tour";
+      showBanner(title + " through " + dept + " at " + hhmm(task.starts_at) + ": " +
+                 (v.company ? v.name + " from " + v.company : v.name) +
+                 " · 参观将经过您的部门", "reminder", sticky);
+    },
     printer_status: function () {},
     tour_reminder: function (ev) {
       var task = ev.task || {};
