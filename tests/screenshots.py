@@ -110,6 +110,96 @@ def main(out: Path) -> None:
     server.shutdown()
     shutil.rmtree(data, ignore_errors=True)
     vip_badge(out / "badge-vip.png")
+    dashboards(out)
+
+
+def dashboards(out: Path) -> None:
+    """host.png and reception.png mid-morning: arrivals, tea, a tour, promised answers,
+    an overdue wait, a walk-in (these replace the plainer shots taken above)."""
+    from datetime import timedelta
+
+    from server.extensions import db
+    from server.models import Visit, utcnow
+    from server.services import clock, hosting, people, tasks, visits
+    data = Path(tempfile.mkdtemp(prefix="lobby-dash-"))
+    app = create_app({"DATA_DIR": data, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{data / 'lobby.db'}",
+                      "DEFAULT_PRINTER": f"emulator://{data / 'badges'}", "PRINT_WORKER": False,
+                      "MESSAGE_QUEUE": None, "SECRET_KEY": "screenshots"})
+    upgrade_database(app)
+    pw = "screenshots-only"
+    with app.app_context():
+        grace = people.create_user("grace@example.com", "Grace Hopper", ["host"], pw)
+        linus = people.create_user("linus@example.com", "Linus Chen 陈林", ["host"], pw)
+        rita = people.create_user("desk@example.com", "Rita Desk", ["receptionist"], pw)
+        for name, zh in [("Green tea", "绿茶"), ("Coffee", "咖啡"), ("Water", "水")]:
+            tasks.add_drink(name, zh)
+        start, end = clock.today_bounds()
+
+        def when(minutes):
+            t = min(utcnow() + timedelta(minutes=minutes), end - timedelta(seconds=60))
+            return max(t, start + timedelta(seconds=60)).isoformat() + "+00:00"
+
+        def invite(name, company, host, minutes, purpose=""):
+            return visits.pre_register({"name": name, "company": company}, host.email,
+                                       when(minutes), purpose)
+
+        kj = invite("Katherine Johnson", "NASA Langley", grace, -30, "Orbital mechanics review")
+        lc = invite("Wang Fang 王芳", "Shenzhen Optics 深圳光学", grace, -20, "Supplier audit")
+        invite("Margaret Hamilton", "Apollo Software", grace, 90, "Contract renewal")
+        cs = invite("Claude Shannon", "Bell Labs", grace, -60, "Interview")
+        at = invite("Alan Turing", "Bletchley Park", linus, -15)
+        for v in (kj, lc, cs, at):
+            checkin.check_in(v.code)
+        hosting.acknowledge(kj.id, grace)
+        tea = tasks.create(kj.id, {"kind": "tea", "items": [{"drink": "Green tea", "count": 2},
+                                                           {"drink": "Coffee", "count": 1}],
+                                   "note": "no sugar"}, grace)
+        tasks.update(tea.id, {"status": "served"}, rita)
+        tasks.create(kj.id, {"kind": "tea", "items": [{"drink": "Water", "count": 2}],
+                             "note": "one hot"}, grace)
+        hosting.record_requirements(kj.id, "Quote for 40 guidance modules; delivery before Q3.", grace)
+        tasks.create(kj.id, {"kind": "follow_up", "question": "Price for 40 units?",
+                             "deadline": when(2 * 24 * 60), "reply_method": "email"}, grace)
+        tour = tasks.create(lc.id, {"kind": "tour", "title": "Plant tour", "stops": [
+            {"place": "Assembly hall", "department": "Production", "planned_at": when(-5)},
+            {"place": "Optics lab", "department": "R&D", "planned_at": when(15)}]}, grace)
+        tasks.update(tour.id, {"status": "in_progress"}, grace)
+        hosting.farewell(cs.id, grace, "walked to the lift")
+        db.session.get(Visit, at.id).checked_in_at = utcnow() - timedelta(minutes=9)  # overdue
+        db.session.commit()
+        late = invite("Ada Lovelace", "Analytical Engines", grace, 0, "Engine review").code
+    port = free_port()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+
+        def signed_in(email, path):
+            page = browser.new_context(base_url=f"http://127.0.0.1:{port}",
+                                       viewport={"width": 1280, "height": 800}).new_page()
+            page.goto("/login")
+            page.fill("input[name=email]", email)
+            page.fill("input[name=password]", pw)
+            page.click("button[type=submit]")
+            page.wait_for_url(f"**{path}")
+            expect(page.locator("#live-state")).to_have_attribute("data-state", "online")
+            return page
+
+        host = signed_in("grace@example.com", "/host/")
+        desk = signed_in("desk@example.com", "/reception/")
+        with app.app_context():
+            checkin.check_in(late)
+        expect(host.locator("#banner")).to_contain_text("Ada Lovelace")
+        expect(desk.locator("#banner")).to_contain_text("Ada Lovelace")
+        host.wait_for_timeout(800)
+        host.screenshot(path=str(out / "host.png"))
+        print("wrote", out / "host.png")
+        desk.wait_for_timeout(800)
+        desk.screenshot(path=str(out / "reception.png"))
+        print("wrote", out / "reception.png")
+        browser.close()
+    server.shutdown()
+    shutil.rmtree(data, ignore_errors=True)
 
 
 def vip_badge(path: Path) -> None:

@@ -133,7 +133,8 @@ def walk_in(name, company, phone, host_id, user: User, printer: str | None = Non
 
 def search_hosts(query: str, limit: int = 8) -> list[User]:
     q = (query or "").strip()
-    stmt = select(User).where(User.active.is_(True)).order_by(User.name).limit(limit)
+    stmt = select(User).where(User.active.is_(True), User.roles.contains("host")) \
+        .order_by(User.name).limit(limit)
     if q:
         like = f"%{q}%"
         stmt = stmt.where(User.name.ilike(like) | User.email.ilike(like) |

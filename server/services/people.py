@@ -120,4 +120,6 @@ def forget_tokens() -> None:
 
 
 def hosts() -> list[User]:
-    return list(db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.name)))
+    """Active staff who receive visitors (role host), by name."""
+    q = select(User).where(User.active.is_(True), User.roles.contains("host")).order_by(User.name)
+    return list(db.session.scalars(q))
