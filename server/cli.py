@@ -51,7 +51,7 @@ def run(host, port, demo):
         click.echo(f"Printer emulator: {printer_url} -> PNG badges in {emulator.out_dir}")
         click.echo(f"Kiosk (open once on the kiosk screen): {base}{info['pair_path']}")
         click.echo(f"Staff sign-in: {base}/login")
-        for email, name, roles, password in info["logins"]:
+        for email, name, roles, password, _ in info["logins"]:
             click.echo(f"  {roles[0]:<13} {email:<24} password: {password}")
         click.echo("Today's demo visitors (type or scan the code at the kiosk):")
         for name, code in info["codes"]:

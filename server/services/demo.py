@@ -6,15 +6,16 @@ from sqlalchemy import select
 
 from server.extensions import db
 from server.models import Kiosk, Printer, User, Visit, utcnow
-from server.services import clock, devices, people, visits
+from server.services import clock, devices, people, tasks, visits
 from server.services.tx import write
 
 LOGINS = [
-    ("admin@lobby.local", "Alex Admin", ["admin"], "demo-admin"),
-    ("reception@lobby.local", "Rita Reception", ["receptionist"], "demo-reception"),
-    ("grace@lobby.local", "Grace Hopper", ["host"], "demo-host"),
-    ("li.na@lobby.local", "李娜", ["host"], "demo-host"),
+    ("admin@lobby.local", "Alex Admin", ["admin"], "demo-admin", None),
+    ("reception@lobby.local", "Rita Reception", ["receptionist"], "demo-reception", None),
+    ("grace@lobby.local", "Grace Hopper", ["host"], "demo-host", "Sales"),
+    ("li.na@lobby.local", "李娜", ["host"], "demo-host", "Production"),
 ]
+DRINKS = [("Green tea", "绿茶"), ("Black tea", "红茶"), ("Coffee", "咖啡"), ("Water", "矿泉水")]
 GUESTS = [
     ("Ada Lovelace", "Analytical Engines", "grace@lobby.local", 0, "Engine design review"),
     ("张伟", "华为技术有限公司", "li.na@lobby.local", 1, "供应链合作洽谈"),
@@ -26,9 +27,13 @@ PRINTER = "Front desk printer"
 
 def load(printer_url: str) -> dict:
     """Create what is missing; returns logins, the kiosk pairing path and visit codes."""
-    for email, name, roles, password in LOGINS:
+    for email, name, roles, password, department in LOGINS:
         if db.session.scalar(select(User).where(User.email == email)) is None:
-            people.create_user(email, name, roles, password=password)
+            people.create_user(email, name, roles, password=password, department=department)
+    on_menu = {d.name for d in tasks.menu(active_only=False)}
+    for name, name_zh in DRINKS:
+        if name not in on_menu:
+            tasks.add_drink(name, name_zh)
     printer = db.session.scalar(select(Printer).where(Printer.name == PRINTER))
     if printer is None:
         devices.add_printer(PRINTER, printer_url)
