@@ -110,52 +110,49 @@ def acknowledge(visit_id: int):
     return _done(visit_id, f"On your way to {visit.visitor.name}. 已通知访客您正在赶来。")
 
 
-@bp.post("/visits/<int:visit_id>/tea")
-@page_roles("host")
-def request_tea(visit_id: int):
+def _act(visit_id: int, form_id: str, action, done: str):
+    """Run one service call for a card's form: refusals of access propagate (403/404),
+    any other refusal comes back on the card next to the form, success as a notice."""
     try:
-        tasks.create(visit_id, forms.tea(request.form, tasks.menu()), current_user)
+        action()
     except ServiceError as e:
         if _acting(e):
             raise
-        return _failed(visit_id, f"tea-{visit_id}", e)
-    return _done(visit_id, "Tea requested from reception. 已请前台上茶。")
+        return _failed(visit_id, form_id, e)
+    return _done(visit_id, done)
+
+
+@bp.post("/visits/<int:visit_id>/tea")
+@page_roles("host")
+def request_tea(visit_id: int):
+    return _act(visit_id, f"tea-{visit_id}",
+                lambda: tasks.create(visit_id, forms.tea(request.form, tasks.menu()), current_user),
+                "Tea requested from reception. 已请前台上茶。")
 
 
 @bp.post("/visits/<int:visit_id>/tour")
 @page_roles("host")
 def plan_tour(visit_id: int):
-    try:
-        tasks.create(visit_id, forms.tour(request.form), current_user)
-    except ServiceError as e:
-        if _acting(e):
-            raise
-        return _failed(visit_id, f"tour-{visit_id}", e)
-    return _done(visit_id, "Tour planned; the departments are told. 已安排参观。")
+    return _act(visit_id, f"tour-{visit_id}",
+                lambda: tasks.create(visit_id, forms.tour(request.form), current_user),
+                "Tour planned; the departments are told. 已安排参观。")
 
 
 @bp.post("/visits/<int:visit_id>/requirements")
 @page_roles("host")
 def record_requirements(visit_id: int):
-    try:
-        hosting.record_requirements(visit_id, request.form.get("requirements", ""), current_user)
-    except ServiceError as e:
-        if _acting(e):
-            raise
-        return _failed(visit_id, f"req-{visit_id}", e)
-    return _done(visit_id, "Purpose and requirements saved. 已记录需求。")
+    return _act(visit_id, f"req-{visit_id}",
+                lambda: hosting.record_requirements(
+                    visit_id, request.form.get("requirements", ""), current_user),
+                "Purpose and requirements saved. 已记录需求。")
 
 
 @bp.post("/visits/<int:visit_id>/follow-ups")
 @page_roles("host")
 def add_follow_up(visit_id: int):
-    try:
-        tasks.create(visit_id, forms.follow_up(request.form), current_user)
-    except ServiceError as e:
-        if _acting(e):
-            raise
-        return _failed(visit_id, f"fu-{visit_id}", e)
-    return _done(visit_id, "Promised answer noted. 已记录承诺答复。")
+    return _act(visit_id, f"fu-{visit_id}",
+                lambda: tasks.create(visit_id, forms.follow_up(request.form), current_user),
+                "Promised answer noted. 已记录承诺答复。")
 
 
 @bp.post("/tasks/<int:task_id>/status")
