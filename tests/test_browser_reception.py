@@ -66,9 +66,14 @@ def test_tea_request_appears_live_and_served_reaches_the_host(device, staff, mak
     queue = desk.locator("#tea-queue")
     expect(queue).to_contain_text("No tea requested")
 
-    task = tasks.create(visit.id, {"kind": "tea", "items": [{"drink": "Green tea", "count": 2}],
-                                   "note": "no sugar"}, staff["host"])
-    card = queue.locator(f".tea-card[data-task-id='{task.id}']")
+    # the host asks for tea on their own page, as a host would
+    host_card = host.locator(".visit-card", has_text="Ada Lovelace")
+    host_card.locator("summary", has_text="Tea").click()
+    tea_form = host_card.locator("form.tea-form")
+    tea_form.locator("label.drink", has_text="Green tea").locator("input").fill("2")
+    tea_form.locator("input[name=note]").fill("no sugar")
+    tea_form.get_by_role("button", name="Ask reception 请前台上茶").click()
+    card = queue.locator(".tea-card", has_text="Ada Lovelace")
     expect(card).to_contain_text("2 × Green tea 绿茶", timeout=2000)
     expect(card).to_contain_text("no sugar")
     expect(card).to_contain_text("Ada Lovelace")
@@ -79,6 +84,9 @@ def test_tea_request_appears_live_and_served_reaches_the_host(device, staff, mak
     card.get_by_role("button", name="Served 已上茶").click()
     expect(desk.locator("#desk-notice")).to_contain_text("Tea served by Rita Desk")
     expect(queue.locator(".tea-card")).to_have_count(0)
+    db.session.rollback()
+    task = db.session.scalars(db.select(Task).where(Task.kind == "tea")).one()
+    assert task.created_by_id == staff["host"].id and task.details["note"] == "no sugar"
     served = queue.locator(f".tea-served [data-task-id='{task.id}']")
     expect(served).to_contain_text("served by Rita Desk")
     expect(served).to_contain_text("2× Green tea")
