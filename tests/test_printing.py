@@ -198,3 +198,15 @@ def test_two_workers_draining_at_once_print_each_badge_once(app, make_visit, pri
     assert len(printer.jobs) == 5
     db.session.rollback()
     assert [j.status for j in db.session.query(PrintJob)] == ["done"] * 5
+
+
+def test_a_job_interrupted_by_a_server_stop_is_failed_never_done(app, make_visit):
+    visit = make_visit()
+    checkin.check_in(visit.code)
+    db.session.query(PrintJob).update({"status": "sending"})  # the process died mid-job
+    db.session.commit()
+    worker = PrintWorker(app, interval=0.2).start()  # what the next server start does
+    worker.stop()
+    db.session.expire_all()
+    job = db.session.query(PrintJob).one()
+    assert job.status == "failed" and job.error.startswith("interrupted")

@@ -198,6 +198,15 @@ def _send(job_id: int) -> bool:
     return status != "queued"
 
 
+def recover_interrupted() -> int:
+    """Jobs left ``sending`` by a server that stopped mid-job: part of the badge may
+    have printed, so they are marked failed (never done) and reception can reprint."""
+    with write() as tx:
+        return tx.execute(update(PrintJob).where(PrintJob.status == "sending").values(
+            status="failed", error="interrupted: the server stopped while sending",
+            finished_at=utcnow())).rowcount
+
+
 def drain(pace: float = 0.0) -> int:
     """One pass over the due jobs, printer by printer, in queue order. Returns how
     many jobs reached an end state (done or failed). ``pace`` seconds pass between
@@ -245,6 +254,12 @@ class PrintWorker:
         self._thread = threading.Thread(target=self._run, name="lobby-print-worker", daemon=True)
 
     def start(self) -> "PrintWorker":
+        with self.app.app_context():
+            try:
+                if recovered := recover_interrupted():
+                    log.warning("%d print jobs were interrupted by a stop: marked failed", recovered)
+            finally:
+                db.session.remove()
         self._thread.start()
         return self
 
