@@ -205,8 +205,15 @@ def test_a_job_interrupted_by_a_server_stop_is_failed_never_done(app, make_visit
     checkin.check_in(visit.code)
     db.session.query(PrintJob).update({"status": "sending"})  # the process died mid-job
     db.session.commit()
-    worker = PrintWorker(app, interval=0.2).start()  # what the next server start does
-    worker.stop()
-    db.session.expire_all()
-    job = db.session.query(PrintJob).one()
+    worker = PrintWorker(app, interval=0.1).start()  # what the next server start does
+    try:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            db.session.rollback()
+            job = db.session.query(PrintJob).one()
+            if job.status != "sending":
+                break
+            time.sleep(0.05)
+    finally:
+        worker.stop()
     assert job.status == "failed" and job.error.startswith("interrupted")

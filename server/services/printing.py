@@ -19,6 +19,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from printers.badge import render_badge
 from printers.connection import PrinterError, paper_width, print_job
@@ -254,14 +255,18 @@ class PrintWorker:
         self._thread = threading.Thread(target=self._run, name="lobby-print-worker", daemon=True)
 
     def start(self) -> "PrintWorker":
-        with self.app.app_context():
-            try:
-                if recovered := recover_interrupted():
-                    log.warning("%d print jobs were interrupted by a stop: marked failed", recovered)
-            finally:
-                db.session.remove()
         self._thread.start()
         return self
+
+    def _recover(self) -> bool:
+        """Once per start, before any job: jobs a previous run left mid-send."""
+        try:
+            if recovered := recover_interrupted():
+                log.warning("%d print jobs were interrupted by a stop: marked failed", recovered)
+        except SQLAlchemyError:  # the database is still being migrated: next pass
+            db.session.rollback()
+            return False
+        return True
 
     def wake(self) -> None:
         self._wake.set()
@@ -274,11 +279,15 @@ class PrintWorker:
     def _run(self) -> None:
         from server.services import tasks  # housekeeping that rides on this thread
         last_poll = last_reminders = 0.0
+        recovered = False
         while not self._stop.is_set():
             self._wake.wait(self.interval)
             self._wake.clear()
             with self.app.app_context():
                 try:
+                    recovered = recovered or self._recover()
+                    if not recovered:
+                        continue
                     if self.poll_seconds and time.monotonic() - last_poll >= self.poll_seconds:
                         last_poll = time.monotonic()
                         poll_printers()
