@@ -146,3 +146,11 @@ def test_unknown_api_route_and_wrong_method_use_the_envelope(client, tokens):
     assert resp.status_code == 404 and resp.get_json()["error"]["code"] == "not_found"
     resp = client.get("/api/v1/checkins", headers=auth(tokens["admin"]))
     assert resp.status_code == 405 and resp.get_json()["error"]["code"] == "method_not_allowed"
+
+
+def test_an_id_too_large_for_the_database_is_404_not_500(client, tokens):
+    huge = "9" * 25
+    for method, url in [("get", f"/api/v1/visits/{huge}"), ("post", f"/api/v1/visits/{huge}/badge"),
+                        ("post", f"/api/v1/tasks/{huge}")]:
+        resp = getattr(client, method)(url, headers=auth(tokens["reception"]), json={"reason": "x"})
+        assert resp.status_code == 404 and resp.get_json()["error"]["code"] == "not_found"
