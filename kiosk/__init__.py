@@ -1,6 +1,8 @@
-"""The visitor-facing kiosk: pairing, scanning, welcome and goodbye."""
+"""The visitor-facing kiosk: pairing, scanning, finding a booking, walk-ins, the site
+rules, the photo, welcome and goodbye. ``kiosk.flow`` holds the steps; each module
+here is one part of the visitor's way."""
 from flask import Blueprint
 
 bp = Blueprint("kiosk", __name__)
 
-from kiosk import routes  # noqa: E402,F401
+from kiosk import lookup, routes, rules, walkin  # noqa: E402,F401

@@ -1,14 +1,18 @@
-"""Kiosk views. Every view but pairing needs a paired, unrevoked kiosk (device cookie).
+"""Kiosk views: pairing, the start screen, scanning, the photo step, welcome, goodbye.
 
-A scan posts ``code`` (what a keyboard-wedge scanner typed, or a URL ending in it)
-and gets back a fragment: welcome, goodbye or a refusal. Unknown codes count against
-the kiosk: past KIOSK_FAILED_SCAN_LIMIT an hour it refuses to look codes up (guessing).
+Every view but pairing needs a paired, unrevoked kiosk (device cookie). Each request
+carries the visitor's language as ``lang`` (the kiosk's default when absent). A scan
+posts ``code`` (what a keyboard-wedge scanner or the camera read, or a URL ending in
+it). Unknown codes count against the kiosk: past KIOSK_FAILED_SCAN_LIMIT an hour it
+refuses to look codes up (guessing).
 """
+import base64
 import threading
 import time
 from collections import defaultdict, deque
 
 from flask import (
+    Response,
     current_app,
     g,
     make_response,
@@ -19,8 +23,11 @@ from flask import (
 )
 
 from kiosk import bp
+from kiosk.flow import goodbye, proceed, read_ticket, refused, screen, welcome
+from server import i18n
+from server.models import DESK_REQUEST_KINDS
 from server.realtime import KIOSK_COOKIE
-from server.services import checkin, devices
+from server.services import checkin, devices, kiosk_settings, photos
 from server.services.errors import ServiceError
 
 FAILURES_KEY = "lobby_kiosk_failures"
@@ -35,7 +42,24 @@ def require_paired_kiosk():
     g.kiosk = devices.kiosk_for_credential(request.cookies.get(KIOSK_COOKIE))
     if g.kiosk is None:
         return render_template("kiosk/unpaired.html"), 403
+    g.language = i18n.language(request.values.get("lang")) or \
+        i18n.language(g.kiosk.language) or i18n.DEFAULT
     return None
+
+
+@bp.errorhandler(ServiceError)
+def service_error(e: ServiceError):
+    """A refusal on the kiosk is a screen the visitor can read, never an error page."""
+    return refused(e.code)
+
+
+def page_context() -> dict:
+    settings = kiosk_settings.get()
+    return {"kiosk": g.kiosk, "settings": settings, "language": g.language,
+            "languages": i18n.LANGUAGE_NAMES,
+            "welcome_message": kiosk_settings.welcome_message(settings, g.language),
+            "idle_seconds": current_app.config["KIOSK_IDLE_SECONDS"],
+            "result_seconds": current_app.config["KIOSK_RESULT_SECONDS"]}
 
 
 @bp.get("/pair/<token>")
@@ -53,8 +77,23 @@ def pair(token: str):
 
 @bp.get("/", strict_slashes=False)
 def index():
-    return render_template("kiosk/index.html", kiosk=g.kiosk,
-                           idle_seconds=current_app.config["KIOSK_IDLE_SECONDS"])
+    return render_template("kiosk/index.html", **page_context())
+
+
+@bp.get("/start")
+def start():
+    """The start screen alone (the language switch and the idle reset load it)."""
+    return render_template("kiosk/_start.html", **page_context())
+
+
+@bp.get("/logo")
+def logo():
+    settings = kiosk_settings.get()
+    if not settings.logo_png:
+        return Response(status=404)
+    resp = Response(settings.logo_png, mimetype="image/png")
+    resp.headers["Cache-Control"] = "private, max-age=300"
+    return resp
 
 
 def _recent_failures(kiosk_id: int) -> deque:
@@ -78,24 +117,71 @@ def _count_failure(kiosk_id: int) -> None:
 
 @bp.post("/scan")
 def scan():
-    """Check in (or, for a badge, out) the visitor whose code was scanned."""
+    """A scanned code: an invitation goes on to the next step (rules, photo, welcome);
+    the badge of a visitor on site checks them out with a goodbye."""
     if _too_many_failures(g.kiosk.id):
-        return _result("kiosk/_refused.html", reason="too_many_attempts", status=429)
+        return refused("too_many_attempts", status=429)
     try:
-        outcome, result = checkin.scan(request.form.get("code", ""), kiosk=g.kiosk)
+        outcome, visit = checkin.identify(request.form.get("code", ""))
     except ServiceError as e:
         if e.code in ("unknown_code", "invalid_code"):
             _count_failure(g.kiosk.id)
-        return _result("kiosk/_refused.html", reason=e.code)
-    template = "kiosk/_welcome.html" if outcome == "welcome" else "kiosk/_goodbye.html"
-    return _result(template, visit=result.visit)
+        return refused(e.code)
+    if outcome == "leave":
+        return goodbye(checkin.check_out(visit.code).visit)
+    return proceed(visit)
 
 
-def _result(template: str, status: int = 200, **context):
-    """htmx gets the fragment; a browser without JS gets the whole page around it."""
-    if request.headers.get("HX-Request"):
-        # htmx 2 does not swap error responses: the refusal is content, so 200.
-        return render_template(template, **context), 200
-    return render_template("kiosk/index.html", kiosk=g.kiosk, result_template=template,
-                           idle_seconds=current_app.config["KIOSK_IDLE_SECONDS"],
-                           **context), status
+@bp.get("/step")
+def step():
+    """The current step again (the language switch), from the ticket."""
+    visit, steps = read_ticket(request.args.get("ticket"))
+    if steps.get("done"):
+        return welcome(visit) if visit.status == "checked_in" else goodbye(visit)
+    return proceed(visit, steps)
+
+
+@bp.post("/photo")
+def photo():
+    """The photo step: a JPEG from the kiosk camera (``photo``, as a file or a data
+    URL), or ``skip``. Either way the visitor is then checked in."""
+    visit, steps = read_ticket(request.form.get("ticket"))
+    if not request.form.get("skip"):
+        data = None
+        upload = request.files.get("photo")
+        if upload is not None:
+            data = upload.read(photos.MAX_BYTES + 1)
+        elif (url := request.form.get("photo_data", "")).startswith("data:image/jpeg;base64,"):
+            try:
+                data = base64.b64decode(url.split(",", 1)[1], validate=True)
+            except ValueError:
+                data = b""
+        if data is not None and visit.status == "expected":
+            try:
+                photos.save(visit.id, data)
+            except ServiceError:  # the photo is optional: a bad one is no photo
+                current_app.logger.warning("kiosk %s sent an unreadable photo", g.kiosk.id)
+    return proceed(visit, {**steps, "photo": True})
+
+
+@bp.post("/checkin")
+def check_in():
+    """Finish: check the visitor of the ticket in (all steps done)."""
+    visit, steps = read_ticket(request.form.get("ticket"))
+    if visit.status == "checked_in":
+        return welcome(visit)
+    return proceed(visit, steps)
+
+
+@bp.get("/refused")
+def refused_again():
+    reason = request.args.get("reason", "")
+    return refused(reason if reason.replace("_", "").isalnum() and len(reason) < 40 else "")
+
+
+
+@bp.get("/see-reception")
+def see_reception():
+    reason = request.args.get("reason", "")
+    return screen("kiosk/_see_reception.html",
+                  reason=reason if reason in DESK_REQUEST_KINDS else "help")

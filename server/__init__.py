@@ -5,7 +5,8 @@ from flask import Flask
 from werkzeug.routing import IntegerConverter
 
 from server import config as settings
-from server.extensions import csrf, db, htmx, login, migrate, socketio
+from server import i18n
+from server.extensions import babel, csrf, db, htmx, login, migrate, socketio
 
 ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -30,6 +31,8 @@ def create_app(config: dict | None = None) -> Flask:
     login.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale,
+                   default_translation_directories=str(i18n.TRANSLATIONS))
     socketio.init_app(app, async_mode="threading", message_queue=app.config["MESSAGE_QUEUE"],
                       channel=app.config["MESSAGE_QUEUE_CHANNEL"], manage_session=True)
 

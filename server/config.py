@@ -44,7 +44,12 @@ def load(overrides: dict | None = None) -> dict:
         "TOUR_REMINDER_MINUTES": int(env.get("LOBBY_TOUR_REMINDER_MINUTES", "60")),
         # Printer name for walk-in badges printed at the desk (default printer if unset).
         "DESK_PRINTER": env.get("LOBBY_DESK_PRINTER") or None,
-        "KIOSK_IDLE_SECONDS": int(env.get("LOBBY_KIOSK_IDLE_SECONDS", "8")),
+        # A kiosk step left untouched this long returns to the start screen and
+        # clears the visitor's data; a result (welcome, goodbye) stays this long.
+        "KIOSK_IDLE_SECONDS": int(env.get("LOBBY_KIOSK_IDLE_SECONDS", "30")),
+        "KIOSK_RESULT_SECONDS": int(env.get("LOBBY_KIOSK_RESULT_SECONDS", "12")),
+        # Wrong "find my booking" / "I'm leaving" tries a kiosk may make in 10 minutes.
+        "KIOSK_LOOKUP_LIMIT": int(env.get("LOBBY_KIOSK_LOOKUP_LIMIT", "5")),
         # Unknown codes a kiosk may try per hour before it stops looking codes up
         # (OWASP ASVS anti-automation bar: at most 100 failed attempts an hour).
         "KIOSK_FAILED_SCAN_LIMIT": int(env.get("LOBBY_KIOSK_FAILED_SCAN_LIMIT", "100")),

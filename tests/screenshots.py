@@ -44,7 +44,7 @@ def main(out: Path) -> None:
     app = create_app({"DATA_DIR": data, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{data / 'lobby.db'}",
                       "DEFAULT_PRINTER": printer_url, "PRINT_WORKER": False,
                       "MESSAGE_QUEUE": None, "SECRET_KEY": "screenshots",
-                      "KIOSK_IDLE_SECONDS": 600})  # the welcome screen must stay put
+                      "KIOSK_IDLE_SECONDS": 600, "KIOSK_RESULT_SECONDS": 600})  # the welcome screen must stay put
     upgrade_database(app)
     with app.app_context():
         info = demo.load(printer_url)

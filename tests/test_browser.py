@@ -118,7 +118,7 @@ def test_kiosk_scan_welcomes_visitor_and_host_page_updates_live(device, staff, m
 
 @pytest.mark.browser
 def test_kiosk_returns_to_an_empty_focused_start_screen_when_idle(app, device, make_visit):
-    app.config["KIOSK_IDLE_SECONDS"] = 1
+    app.config["KIOSK_IDLE_SECONDS"] = app.config["KIOSK_RESULT_SECONDS"] = 1
     kiosk = kiosk_page(device)
     visit = make_visit(when=now_today())
     scan_like_a_wedge(kiosk, visit.code)
@@ -134,7 +134,7 @@ def test_kiosk_returns_to_an_empty_focused_start_screen_when_idle(app, device, m
 
 @pytest.mark.browser
 def test_kiosk_refuses_an_unknown_code_then_resets(app, device, staff):
-    app.config["KIOSK_IDLE_SECONDS"] = 1
+    app.config["KIOSK_IDLE_SECONDS"] = app.config["KIOSK_RESULT_SECONDS"] = 1
     kiosk = kiosk_page(device)
     scan_like_a_wedge(kiosk, "nope-nope-nope")
     refused = kiosk.locator("[data-outcome=refused][data-reason=unknown_code]")

@@ -25,7 +25,7 @@ def group(page, state):
 
 def test_kiosk_check_in_alerts_the_host_and_on_my_way_reaches_the_kiosk(app, device, staff,
                                                                          make_visit):
-    app.config["KIOSK_IDLE_SECONDS"] = 60  # the welcome stays while the host answers
+    app.config["KIOSK_IDLE_SECONDS"] = app.config["KIOSK_RESULT_SECONDS"] = 60  # the welcome stays while the host answers
     kiosk = kiosk_page(device)
     host = staff_page(device, "grace@example.com", "/host/")
     visit = make_visit(when=now_today())
@@ -46,7 +46,7 @@ def test_kiosk_check_in_alerts_the_host_and_on_my_way_reaches_the_kiosk(app, dev
     card(host, "Ada Lovelace").get_by_role("button", name="On my way 我这就来").click()
     expect(group(host, "with_host")).to_contain_text("Ada Lovelace")
     expect(kiosk.locator("[data-outcome=welcome] .on-the-way")).to_have_text(
-        "Grace Hopper is on the way · 正在赶来", timeout=1500)
+        "Grace Hopper is on the way.", timeout=1500)
     assert not_reloaded(host)
     db.session.rollback()
     assert db.session.get(Visit, visit.id).acknowledged_at is not None

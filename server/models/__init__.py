@@ -3,6 +3,15 @@ from server.models.badge_layout import BadgeLayout
 from server.models.base import Base, utcnow
 from server.models.device import JOB_STATES, PRINTABLE_STATES, Kiosk, Printer, PrintJob
 from server.models.event import Event
+from server.models.kiosk_flow import (
+    DESK_REQUEST_KINDS,
+    LANGUAGES,
+    DeskRequest,
+    KioskSettings,
+    Signature,
+    SiteRules,
+    VisitPhoto,
+)
 from server.models.person import ROLES, ApiToken, User, Visitor, hash_token
 from server.models.task import FINAL as TASK_FINAL
 from server.models.task import KINDS as TASK_KINDS
@@ -10,5 +19,6 @@ from server.models.task import STATUSES as TASK_STATUSES
 from server.models.task import Drink, Task, TourStop
 from server.models.visit import KINDS, STATUSES, Visit, new_code
 
-__all__ = ["TASK_FINAL", "TASK_KINDS", "TASK_STATUSES", "Drink", "Task", "TourStop", "BadgeLayout", "JOB_STATES", "PRINTABLE_STATES", "Base", "utcnow", "Kiosk", "Printer", "PrintJob", "Event", "ROLES", "ApiToken",
+__all__ = ["DESK_REQUEST_KINDS", "LANGUAGES", "DeskRequest", "KioskSettings", "Signature",
+           "SiteRules", "VisitPhoto", "TASK_FINAL", "TASK_KINDS", "TASK_STATUSES", "Drink", "Task", "TourStop", "BadgeLayout", "JOB_STATES", "PRINTABLE_STATES", "Base", "utcnow", "Kiosk", "Printer", "PrintJob", "Event", "ROLES", "ApiToken",
            "User", "Visitor", "hash_token", "KINDS", "STATUSES", "Visit", "new_code"]

@@ -41,6 +41,11 @@ class Visit(Base):
     # What the host recorded: purpose and requirements of the visit, in detail.
     requirements: Mapped[str] = mapped_column(Text, default="")
     walk_in: Mapped[bool] = mapped_column(default=False)
+    # The language the visitor chose at the kiosk ("zh", "en"; "" = not chosen): the
+    # badge and the goodbye follow it.
+    language: Mapped[str] = mapped_column(String(10), default="")
+    # A kiosk's per-attempt key: a walk-in sent twice by a retry is one visit.
+    attempt_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

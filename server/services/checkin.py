@@ -24,7 +24,7 @@ from sqlalchemy.orm import joinedload
 
 from server import realtime
 from server.extensions import db
-from server.models import Kiosk, PrintJob, Visit, utcnow
+from server.models import LANGUAGES, Kiosk, PrintJob, Visit, utcnow
 from server.services import clock, printing
 from server.services.devices import resolve_printer
 from server.services.errors import CheckInError, NotFound, ValidationError
@@ -56,7 +56,8 @@ _READ_VISIT = select(Visit).where(Visit.code == bindparam("code")).options(joine
 _visits, _jobs = Visit.__table__, PrintJob.__table__
 _MARK_ARRIVED = update(_visits).where(_visits.c.id == bindparam("visit_id"),
                                       _visits.c.status == "expected").values(
-    status="checked_in", checked_in_at=bindparam("now"), kiosk_id=bindparam("kiosk_id"))
+    status="checked_in", checked_in_at=bindparam("now"), kiosk_id=bindparam("kiosk_id"),
+    language=bindparam("language"))
 _QUEUE_BADGE = insert(_jobs).values(
     visit_id=bindparam("visit_id"), printer_id=bindparam("printer_id"),
     printer_url=bindparam("url"), created_at=bindparam("now"), status="queued", error="",
@@ -68,9 +69,9 @@ def _arrive_sqlite(conn, params: dict, payload: dict, rooms: list[str]):
     cost of going through SQLAlchemy's execution layer). Same SQL as the Core path."""
     cur = conn.connection.driver_connection.cursor()
     now = params["now"].isoformat(" ")
-    cur.execute("UPDATE visits SET status = 'checked_in', checked_in_at = ?, kiosk_id = ? "
-                "WHERE id = ? AND status = 'expected'",
-                (now, params["kiosk_id"], params["visit_id"]))
+    cur.execute("UPDATE visits SET status = 'checked_in', checked_in_at = ?, kiosk_id = ?, "
+                "language = ? WHERE id = ? AND status = 'expected'",
+                (now, params["kiosk_id"], params["language"], params["visit_id"]))
     if cur.rowcount != 1:
         return 0, None
     cur.execute("INSERT INTO print_jobs (visit_id, printer_id, printer_url, status, error, "
@@ -105,8 +106,24 @@ def _kiosk(session, kiosk) -> Kiosk | None:
     return found
 
 
-def check_in(code, kiosk: Kiosk | str | None = None, printer: str | None = None) -> CheckIn:
+def refuse_if_not_admissible(visit: Visit) -> None:
+    """Raise the stable refusal for a visit that cannot check in now (cancelled, left,
+    expected on another day); return quietly for one that can (or already did)."""
+    if visit.status == "cancelled":
+        raise CheckInError("cancelled", "this visit was cancelled")
+    if visit.status == "checked_out":
+        raise CheckInError("already_checked_out", "this visitor has already left")
+    start, end = clock.today_bounds()
+    if visit.status == "expected" and visit.expected_at is not None \
+            and not start <= visit.expected_at < end:
+        raise CheckInError("not_today", "this visit is expected on another day")
+
+
+def check_in(code, kiosk: Kiosk | str | None = None, printer: str | None = None,
+             language: str | None = None) -> CheckIn:
     """Check the visit with ``code`` in; queue its badge; alert its host after commit.
+    ``language`` ("zh" or "en") is the visitor's choice at the kiosk: the badge and
+    the goodbye follow it (unchanged when None).
 
     Everything that only reads (the visit, the refusals, the printer, the alert's
     payload) happens before the write lock; the locked part is one conditional UPDATE
@@ -119,13 +136,7 @@ def check_in(code, kiosk: Kiosk | str | None = None, printer: str | None = None)
     visit = _read_visit(session, code)
     if visit.status == "checked_in":
         return CheckIn(visit, created=False)
-    if visit.status == "cancelled":
-        raise CheckInError("cancelled", "this visit was cancelled")
-    if visit.status == "checked_out":
-        raise CheckInError("already_checked_out", "this visitor has already left")
-    start, end = clock.today_bounds()
-    if visit.expected_at is not None and not start <= visit.expected_at < end:
-        raise CheckInError("not_today", "this visit is expected on another day")
+    refuse_if_not_admissible(visit)
     kiosk_obj = _kiosk(session, kiosk)
     printer_obj, url = resolve_printer(session, kiosk_obj, printer)
     kiosk_id, kiosk_name = (kiosk_obj.id, kiosk_obj.name) if kiosk_obj else (None, None)
@@ -139,7 +150,8 @@ def check_in(code, kiosk: Kiosk | str | None = None, printer: str | None = None)
     with write() as tx:
         conn = tx.connection()
         params = {"visit_id": visit.id, "now": now, "kiosk_id": kiosk_id,
-                  "printer_id": printer_id, "url": url}
+                  "printer_id": printer_id, "url": url,
+                  "language": language if language in LANGUAGES else visit.language}
         if conn.dialect.name == "sqlite":  # the embedded default: straight to the driver
             changed, event = _arrive_sqlite(conn, params, payload, rooms)
         else:  # Core statements: the ORM adds nothing to three rows
@@ -148,8 +160,9 @@ def check_in(code, kiosk: Kiosk | str | None = None, printer: str | None = None)
                 conn.execute(_QUEUE_BADGE, params)
                 event = realtime.record_row(conn, "visitor_arrived", payload, rooms)
     if not changed:  # another scanner won the race: answer with its check-in
-        return check_in(code, kiosk, printer)
+        return check_in(code, kiosk, printer, language)
     visit.status, visit.checked_in_at, visit.kiosk_id = "checked_in", now, kiosk_id
+    visit.language = params["language"]
     visit.kiosk = kiosk_obj
     realtime.announce_rows([event])
     printing.wake()
@@ -175,14 +188,27 @@ def check_out(code) -> CheckIn:
     return CheckIn(visit, created=True)
 
 
-def scan(code, kiosk: Kiosk | None = None) -> tuple[str, CheckIn]:
-    """What the kiosk does with a scanned code: ("welcome", check-in) for an invitation,
-    ("goodbye", check-out) for the badge of a visitor checked in longer ago than the
-    grace period; a double-read within the grace period is the same check-in."""
+def identify(code) -> tuple[str, Visit]:
+    """What a scanned code means, without changing anything: ("arrive", visit) for an
+    invitation that may check in now, ("leave", visit) for the badge of a visitor
+    checked in longer ago than the grace period, ("welcome", visit) for a double-read
+    within it. Refusals raise CheckInError with their stable code."""
     code = normalise_code(code)
-    visit = db.session.scalar(select(Visit).where(Visit.code == code))
-    if visit is not None and visit.status == "checked_in":
+    visit = _read_visit(db.session(), code)
+    if visit.status == "checked_in":
         grace = timedelta(seconds=current_app.config["CHECKOUT_GRACE_SECONDS"])
         if utcnow() - visit.checked_in_at >= grace:
-            return "goodbye", check_out(code)
-    return "welcome", check_in(code, kiosk=kiosk)
+            return "leave", visit
+        return "welcome", visit
+    refuse_if_not_admissible(visit)
+    return "arrive", visit
+
+
+def scan(code, kiosk: Kiosk | None = None, language: str | None = None) -> tuple[str, CheckIn]:
+    """Scan and act at once: ("welcome", check-in) for an invitation, ("goodbye",
+    check-out) for the badge of a visitor checked in longer ago than the grace period;
+    a double-read within the grace period is the same check-in."""
+    outcome, visit = identify(code)
+    if outcome == "leave":
+        return "goodbye", check_out(visit.code)
+    return "welcome", check_in(visit.code, kiosk=kiosk, language=language)

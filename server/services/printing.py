@@ -11,6 +11,9 @@ process drains the queue and polls printer health:
 - A job is ``sending`` while on the wire, then ``done``; a connection that drops
   mid-job marks it ``failed`` with the reason (never done), and reception can reprint.
 - Status changes and finished jobs go out as ``printer_status`` events.
+- A badge's fate goes to the kiosk it was printed for (and reception) as
+  ``badge_status``: ``printed``, ``waiting`` (held: out of paper, unreachable...) or
+  ``failed``, so the kiosk tells the visitor to take it or to ask at the desk.
 """
 import logging
 import threading
@@ -50,6 +53,29 @@ def job_dict(job: PrintJob | None) -> dict | None:
             "printer": job.printer.name if job.printer_id else None,
             "requested_by": job.requested_by.name if job.requested_by_id else None,
             "created_at": clock.iso(job.created_at), "finished_at": clock.iso(job.finished_at)}
+
+
+def badge_state(visit_id: int) -> str:
+    """How the visit's latest badge is doing: "none", "printing", "printed",
+    "waiting" (held at a printer that cannot print now) or "failed"."""
+    job = db.session.scalar(select(PrintJob).where(PrintJob.visit_id == visit_id)
+                            .order_by(PrintJob.id.desc()).limit(1))
+    if job is None:
+        return "none"
+    if job.status == "done":
+        return "printed"
+    if job.status == "failed":
+        return "failed"
+    return "waiting" if job.error.startswith("waiting") else "printing"
+
+
+def _badge_event(session, job: PrintJob, state: str):
+    """``badge_status`` for the kiosk that printed it (when a kiosk did) and reception."""
+    visit = session.get(Visit, job.visit_id)
+    rooms = ["reception"] + ([f"kiosk:{visit.kiosk_id}"] if visit.kiosk_id else [])
+    return realtime.record(session, "badge_status", {
+        "visit_id": job.visit_id, "job_id": job.id, "state": state,
+        "error": job.error, "reprint": job.reprint}, rooms)
 
 
 def last_job(printer: Printer) -> PrintJob | None:
@@ -138,12 +164,16 @@ def _due_jobs() -> list[PrintJob]:
 
 def _hold(url: str, why: str) -> None:
     """Keep every queued job of this printer waiting, one backoff step later."""
+    events = []
     with write() as session:
         for job in session.scalars(select(PrintJob).where(PrintJob.printer_url == url,
                                                           PrintJob.status == "queued")):
             job.attempts += 1
             job.error = f"waiting: {why}"
             job.next_attempt_at = utcnow() + timedelta(seconds=backoff(job.attempts))
+            if job.attempts == 1:  # the first hold: the visitor is told once
+                events.append(_badge_event(session, job, "waiting"))
+    realtime.announce(events)
 
 
 def _fallback_for(job: PrintJob) -> Printer | None:
@@ -189,11 +219,15 @@ def _send(job_id: int) -> bool:
     except Exception as e:  # a bad badge must not kill the worker
         log.exception("print job %s failed", job_id)
         status, error = "failed", f"error: {e}"
+    events = []
     with write() as tx:
         row = tx.get(PrintJob, job_id)
         row.status, row.error = status, error
         row.finished_at = None if status == "queued" else utcnow()
         printer_id = row.printer_id
+        if status != "queued":
+            events.append(_badge_event(tx, row, "printed" if status == "done" else "failed"))
+    realtime.announce(events)
     if printer_id:
         _announce_printer(printer_id)
     return status != "queued"

@@ -1,75 +1,284 @@
-// Kiosk: keep the code field focused (keyboard-wedge scanners type into it), clear it
-// after each scan, and return to the start screen after a few idle seconds.
+// The kiosk: one page, many screens. The start screen (#kiosk-start) scans codes (a
+// keyboard-wedge scanner types into the always-focused field; the camera reads QR codes
+// when there is one); every other screen is a fragment swapped into #kiosk-result.
+//
+// - Language: every request carries `lang` (and `lang_chosen` once the visitor pressed
+//   the switch); the switch re-renders the current screen from its data-refresh URL.
+// - Idle: a step left alone for data-idle-seconds, or a result shown for
+//   data-result-seconds, returns to the start screen and clears the visitor's data.
+// - Offline: a request that cannot reach the server is retried every 2 s with the same
+//   form (and so the same attempt key: the server does it once), and the screen says so
+//   in both languages until the server answers again.
+// - Live: the host's "on my way" and the badge's fate reach the welcome screen.
+// Visitor-entered text only ever goes into the page through textContent.
 (function () {
   "use strict";
-  var screen = document.querySelector(".kiosk-screen");
-  var input = document.getElementById("code");
-  var form = document.getElementById("scan-form");
+  var root = document.getElementById("kiosk");
   var start = document.getElementById("kiosk-start");
   var result = document.getElementById("kiosk-result");
-  var idle = Number(screen.dataset.idleSeconds || 8) * 1000;
+  var offline = document.getElementById("kiosk-offline");
+  var notice = document.getElementById("kiosk-notice");
+  var defaultLang = root.dataset.defaultLang || "en";
+  var lang = root.dataset.lang || defaultLang;
+  var langChosen = false;
+  var idleMs = Number(root.dataset.idleSeconds || 30) * 1000;
+  var resultMs = Number(root.dataset.resultSeconds || 12) * 1000;
   var timer = null;
+  var retryTimer = null;
+  var pending = null; // the element whose request failed to reach the server
+  var lastCode = { text: "", at: 0 };
+  var DEDUPE_MS = 4000;
+  var camera = window.lobbyCamera;
 
-  function focus() { if (document.activeElement !== input) input.focus({ preventScroll: true }); }
+  function codeInput() { return document.getElementById("code"); }
+  function scanForm() { return document.getElementById("scan-form"); }
+  function onStart() { return result.innerHTML.trim() === ""; }
+  function current() { return result.firstElementChild; }
+
+  // ---- language ---------------------------------------------------------------
+  function applyLang(code) {
+    lang = code;
+    root.dataset.lang = code;
+    document.documentElement.lang = code === "zh" ? "zh-CN" : "en";
+    document.querySelectorAll(".lang-switch .lang").forEach(function (b) {
+      b.setAttribute("aria-pressed", b.dataset.lang === code ? "true" : "false");
+    });
+  }
+  function formValues(scope) {
+    var values = {};
+    if (!scope) return values;
+    scope.querySelectorAll("input[name], select[name], textarea[name]").forEach(function (el) {
+      if (el.name === "csrf_token" || el.type === "file" || el.name === "photo_data") return;
+      if ((el.type === "checkbox" || el.type === "radio") && !el.checked) return;
+      values[el.name] = el.value;
+    });
+    return values;
+  }
+  function switchLang(code) {
+    if (code === lang) return;
+    applyLang(code);
+    langChosen = true;
+    htmx.ajax("GET", root.dataset.startUrl, { target: "#kiosk-start", swap: "innerHTML" });
+    var screen = current();
+    if (screen && screen.dataset.refresh) {
+      htmx.ajax("GET", screen.dataset.refresh, { target: "#kiosk-result", swap: "innerHTML",
+                                                 values: formValues(screen) });
+    }
+  }
+  document.querySelectorAll(".lang-switch .lang").forEach(function (b) {
+    b.addEventListener("click", function () { switchLang(b.dataset.lang); });
+  });
+  document.body.addEventListener("htmx:configRequest", function (e) {
+    e.detail.parameters.lang = lang;
+    if (langChosen) e.detail.parameters.lang_chosen = "1";
+  });
+
+  // ---- screens, idle reset, focus -----------------------------------------------
+  function arm() {
+    clearTimeout(timer);
+    if (onStart() || pending) return;
+    var screen = current();
+    var ms = screen && screen.dataset.timeout === "result" ? resultMs : idleMs;
+    timer = setTimeout(reset, ms);
+  }
   function reset() {
+    clearTimeout(timer);
+    stopRetry();
+    if (camera) camera.stop();
     result.innerHTML = "";
     start.hidden = false;
-    input.value = "";
-    focus();
+    notice.hidden = true;
+    if (lang !== defaultLang || langChosen) {
+      applyLang(defaultLang);
+      htmx.ajax("GET", root.dataset.startUrl, { target: "#kiosk-start", swap: "innerHTML" });
+    }
+    langChosen = false;
+    var input = codeInput();
+    if (input) input.value = "";
+    focusCode();
+    startScanning();
   }
-  function armReset() { clearTimeout(timer); timer = setTimeout(reset, idle); }
-
-  document.addEventListener("click", focus);
-  input.addEventListener("blur", function () { setTimeout(focus, 0); });
-  setInterval(focus, 1000);
-
-  form.addEventListener("htmx:beforeRequest", function () { clearTimeout(timer); });
-  form.addEventListener("htmx:afterRequest", function () { input.value = ""; focus(); });
-  document.body.addEventListener("htmx:afterSwap", function (e) {
-    if (e.target !== result) return;
-    start.hidden = result.innerHTML.trim() !== "";
-    armReset();
+  function focusCode() {
+    var input = codeInput();
+    if (input && onStart() && document.activeElement !== input) input.focus({ preventScroll: true });
+  }
+  document.addEventListener("click", function (e) {
+    if (!e.target.closest("input, select, textarea, button")) focusCode();
   });
-  if (result.innerHTML.trim() !== "") { armReset(); }
-  focus();
+  setInterval(focusCode, 1000);
+  ["pointerdown", "keydown", "input"].forEach(function (type) {
+    document.addEventListener(type, function () { if (!onStart()) arm(); }, true);
+  });
+  document.body.addEventListener("click", function (e) {
+    var restart = e.target.closest("[data-action=restart]");
+    if (restart) reset();
+  });
 
-  // Live: the host's "on my way" reaches the visitor. The kiosk's device cookie puts
-  // this socket in room kiosk:<id>. Names only ever through textContent.
-  var notice = document.getElementById("kiosk-notice");
+  document.body.addEventListener("htmx:afterSwap", function (e) {
+    if (e.target === start) {
+      focusCode();
+      if (onStart()) startScanning();
+      return;
+    }
+    if (e.target !== result) return;
+    if (onStart()) { reset(); return; }
+    start.hidden = true;
+    if (camera) camera.stop();
+    var screen = current();
+    if (screen && screen.dataset.outcome === "welcome") recent[screen.dataset.visitId] = Date.now();
+    var first = result.querySelector("[autofocus], input[type=text]:not([hidden]), input[type=search]");
+    if (first) first.focus({ preventScroll: true });
+    if (result.querySelector("#photo-camera")) photoStep();
+    arm();
+  });
+
+  // ---- scanning: wedge scanner and camera; the same code twice within 4 s counts once
+  document.body.addEventListener("htmx:beforeRequest", function (e) {
+    var form = scanForm();
+    if (e.detail.elt !== form) return;
+    var code = (codeInput().value || "").trim();
+    var now = Date.now();
+    if (!code || (code === lastCode.text && now - lastCode.at < DEDUPE_MS)) {
+      e.preventDefault();
+      codeInput().value = "";
+      return;
+    }
+    lastCode = { text: code, at: now };
+  });
+  document.body.addEventListener("htmx:afterRequest", function (e) {
+    if (e.detail.elt === scanForm() && e.detail.successful) {
+      codeInput().value = "";
+    }
+  });
+  function startScanning() {
+    var video = document.getElementById("kiosk-camera");
+    if (!camera || !video || !onStart()) return;
+    camera.available().then(function (yes) {
+      if (!yes || !onStart()) return;
+      return camera.startScanning(video, function (text) {
+        var input = codeInput();
+        if (!input || !onStart()) return;
+        input.value = text;
+        htmx.trigger(scanForm(), "submit");
+      }).then(function () { video.hidden = false; });
+    }).catch(function () { video.hidden = true; });
+  }
+
+  // ---- the photo step -------------------------------------------------------------
+  function photoStep() {
+    var form = document.getElementById("photo-form");
+    var video = document.getElementById("photo-camera");
+    var skip = form.querySelector("[data-action=skip-photo]");
+    var take = form.querySelector("[data-action=take-photo]");
+    function skipIt() { skip.click(); }
+    if (!camera) { skipIt(); return; }
+    camera.available().then(function (yes) {
+      if (!yes) { skipIt(); return; }
+      return camera.startPreview(video);
+    }).catch(skipIt);
+    take.addEventListener("click", function () {
+      take.disabled = true;
+      camera.takePhoto(video).then(function (blob) {
+        var reader = new FileReader();
+        reader.onload = function () {
+          form.querySelector("[name=photo_data]").value = reader.result;
+          var preview = document.getElementById("photo-preview");
+          preview.src = reader.result;
+          preview.hidden = false;
+          video.hidden = true;
+          camera.stop();
+          htmx.trigger(form, "submit");
+        };
+        reader.readAsDataURL(blob);
+      }).catch(function () { take.disabled = false; });
+    });
+  }
+
+  // ---- offline: say so, retry the same request, recover by itself --------------------
+  function showOffline(yes) { offline.hidden = !yes; root.classList.toggle("is-offline", yes); }
+  function stopRetry() { clearTimeout(retryTimer); pending = null; }
+  function retry() {
+    var elt = pending;
+    if (!elt || !document.body.contains(elt)) { stopRetry(); showOffline(false); arm(); return; }
+    htmx.trigger(elt, elt.tagName === "FORM" ? "submit" : "click");
+  }
+  function failed(e) {
+    pending = e.detail.elt;
+    clearTimeout(timer); // the visitor is waiting on us: no idle reset while retrying
+    showOffline(true);
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(retry, 2000);
+  }
+  document.body.addEventListener("htmx:sendError", failed);
+  document.body.addEventListener("htmx:responseError", function (e) {
+    if (e.detail.xhr && e.detail.xhr.status >= 500) failed(e);
+  });
+  document.body.addEventListener("htmx:afterRequest", function (e) {
+    if (e.detail.successful) {
+      if (pending) { stopRetry(); }
+      if (!socketDown) showOffline(false);
+    }
+  });
+
+  // ---- live: "on my way" and the badge -----------------------------------------------
+  var recent = {}; // visit id -> welcomed at: an answer after the reset still shows
   var noticeTimer = null;
-  var recent = {}; // visit id -> welcomed at (ms): an answer after the idle reset still shows
-  document.body.addEventListener("htmx:afterSwap", function (e) {
-    if (e.target !== result) return;
-    var welcome = result.querySelector("[data-outcome=welcome][data-visit-id]");
-    if (welcome) recent[welcome.dataset.visitId] = Date.now();
-  });
   function onTheWay(ev) {
-    var host = (ev.host && ev.host.name) || "Your host";
-    var text = host + " is on the way · 正在赶来";
+    var hostName = (ev.host && ev.host.name) || "";
     var welcome = result.querySelector("[data-outcome=welcome][data-visit-id='" + Number(ev.visit_id) + "']");
     if (welcome) {
       var line = welcome.querySelector(".on-the-way");
-      line.textContent = text;
+      line.textContent = line.dataset.text.replace("{host}", hostName);
       line.hidden = false;
-      armReset(); // give the visitor time to read it
+      arm(); // give the visitor time to read it
       return;
     }
     var at = recent[ev.visit_id];
     if (!at || Date.now() - at > 10 * 60 * 1000) return;
-    notice.textContent = ((ev.visitor && ev.visitor.name) || "") + ": " + text;
+    var template = start.querySelector("[data-on-the-way]");
+    notice.textContent = ((ev.visitor && ev.visitor.name) || "") + " · " +
+      (template ? template.dataset.onTheWay.replace("{host}", hostName) : hostName);
     notice.hidden = false;
     clearTimeout(noticeTimer);
     noticeTimer = setTimeout(function () { notice.hidden = true; }, 15000);
   }
+  function badgeStatus(ev) {
+    var welcome = result.querySelector("[data-outcome=welcome][data-visit-id='" + Number(ev.visit_id) + "']");
+    if (!welcome) return;
+    var line = welcome.querySelector(".badge-state");
+    var state = ev.state === "printed" ? "printed" : (ev.state === "printing" ? "printing" : "failed");
+    line.dataset.state = ev.state;
+    line.textContent = line.dataset[state];
+    arm();
+  }
+  var socketDown = false;
+  var downTimer = null;
   if (window.io) {
     var socket = io({ transports: ["websocket", "polling"], reconnectionDelay: 500,
-                      reconnectionDelayMax: 5000 });
-    socket.on("visit_updated", function (ev) {
-      if (ev && ev.change === "acknowledged") onTheWay(ev);
+                      reconnectionDelayMax: 3000 });
+    socket.on("visit_updated", function (ev) { if (ev && ev.change === "acknowledged") onTheWay(ev); });
+    socket.on("badge_status", function (ev) { if (ev) badgeStatus(ev); });
+    socket.on("connect", function () {
+      clearTimeout(downTimer);
+      socketDown = false;
+      if (!pending) showOffline(false);
     });
+    function down() {
+      clearTimeout(downTimer);
+      downTimer = setTimeout(function () { socketDown = true; showOffline(true); }, 1500);
+    }
     socket.on("disconnect", function (reason) {
+      down();
       if (reason === "io server disconnect") setTimeout(function () { socket.connect(); }, 1000);
     });
+    socket.on("connect_error", down);
     window.lobbyKiosk = { socket: socket };
   }
+  window.lobbyKiosk = window.lobbyKiosk || {};
+  window.lobbyKiosk.reset = reset;
+  window.lobbyKiosk.lang = function () { return lang; };
+
+  if (!onStart()) { start.hidden = true; arm(); }
+  focusCode();
+  startScanning();
 })();

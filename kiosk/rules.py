@@ -1,0 +1,1 @@
+"""Signing the site rules at the kiosk (being built)."""

@@ -1,0 +1,81 @@
+"""Requests the kiosk leaves for the reception desk: a walk-in with no host to route
+(``route_walk_in``), a visitor who declined the site rules (``rules_declined``), a badge
+that did not print (``badge_failed``), a visitor asking for help (``help``).
+
+Each is recorded with an event ``desk_request`` to the reception room, so the desk sees
+it live; a retried kiosk request (same ``attempt_key``) is one request.
+"""
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from server import realtime
+from server.extensions import db
+from server.models import DESK_REQUEST_KINDS, DeskRequest, Kiosk, User, Visit, utcnow
+from server.services import clock
+from server.services.errors import Conflict, NotFound, ValidationError
+from server.services.tx import write
+
+
+def request_dict(req: DeskRequest) -> dict:
+    visit = req.visit
+    return {
+        "id": req.id, "kind": req.kind, "status": req.status,
+        "visit_id": req.visit_id,
+        "visitor": ({"name": visit.visitor.name, "company": visit.visitor.company}
+                    if visit is not None else
+                    {"name": req.details.get("name", ""), "company": req.details.get("company", "")}),
+        "kiosk": req.kiosk.name if req.kiosk is not None else None,
+        "details": req.details, "created_at": clock.iso(req.created_at),
+        "handled_at": clock.iso(req.handled_at),
+    }
+
+
+def open_request(kind: str, visit: Visit | None = None, kiosk: Kiosk | None = None,
+                 details: dict | None = None, attempt_key: str | None = None) -> DeskRequest:
+    """Record a request for reception and tell the desk live. Idempotent per
+    ``attempt_key``: the same key returns the request made the first time."""
+    if kind not in DESK_REQUEST_KINDS:
+        raise ValidationError("invalid_kind", f"unknown desk request {kind!r}")
+    if attempt_key:
+        existing = _by_attempt(attempt_key)
+        if existing is not None:
+            return existing
+    try:
+        with write() as session:
+            req = DeskRequest(kind=kind, visit_id=visit.id if visit else None,
+                              kiosk_id=kiosk.id if kiosk else None, details=details or {},
+                              attempt_key=attempt_key or None)
+            session.add(req)
+            session.flush()
+            event = realtime.record(session, "desk_request", request_dict(req), ["reception"])
+    except IntegrityError:  # the same attempt raced in from a retry: it is one request
+        db.session.rollback()
+        existing = _by_attempt(attempt_key) if attempt_key else None
+        if existing is None:
+            raise
+        return existing
+    realtime.announce([event])
+    return req
+
+
+def _by_attempt(key: str) -> DeskRequest | None:
+    return db.session.scalar(select(DeskRequest).where(DeskRequest.attempt_key == key))
+
+
+def open_requests() -> list[DeskRequest]:
+    return list(db.session.scalars(select(DeskRequest).where(DeskRequest.status == "open")
+                                   .order_by(DeskRequest.created_at)))
+
+
+def handle(request_id: int, user: User) -> DeskRequest:
+    """Mark a request done by ``user`` (reception or admin); the desk sees it go."""
+    with write() as session:
+        req = session.get(DeskRequest, request_id)
+        if req is None:
+            raise NotFound("not_found", f"no desk request {request_id}")
+        if req.status != "open":
+            raise Conflict("already_handled", "this request was already handled")
+        req.status, req.handled_at, req.handled_by_id = "done", utcnow(), user.id
+        event = realtime.record(session, "desk_request", request_dict(req), ["reception"])
+    realtime.announce([event])
+    return req
