@@ -1,0 +1,1 @@
+// Signing the site rules on the kiosk's touchscreen (being built).
