@@ -128,25 +128,27 @@
     if (screen && screen.dataset.outcome === "welcome") recent[screen.dataset.visitId] = Date.now();
     var first = result.querySelector("[autofocus], input[type=text]:not([hidden]), input[type=search]");
     if (first) first.focus({ preventScroll: true });
-    if (result.querySelector("#photo-camera")) photoStep();
     arm();
+  });
+  // After settling htmx has wired the new fragment's forms: steps may submit them now.
+  document.body.addEventListener("htmx:afterSettle", function (e) {
+    if (e.target === result && result.querySelector("#photo-camera")) photoStep();
   });
 
   // ---- scanning: wedge scanner and camera; the same code twice within 4 s counts once
+  // (a retry after a network failure is not a second scan: it goes through).
   document.body.addEventListener("htmx:beforeRequest", function (e) {
     var form = scanForm();
-    if (e.detail.elt !== form) return;
+    if (e.detail.elt !== form || pending === form) return;
     var code = (codeInput().value || "").trim();
-    var now = Date.now();
-    if (!code || (code === lastCode.text && now - lastCode.at < DEDUPE_MS)) {
+    if (!code || (code === lastCode.text && Date.now() - lastCode.at < DEDUPE_MS)) {
       e.preventDefault();
       codeInput().value = "";
-      return;
     }
-    lastCode = { text: code, at: now };
   });
   document.body.addEventListener("htmx:afterRequest", function (e) {
     if (e.detail.elt === scanForm() && e.detail.successful) {
+      lastCode = { text: (codeInput().value || "").trim(), at: Date.now() };
       codeInput().value = "";
     }
   });
