@@ -13,8 +13,13 @@ quiet zone of at least four modules. Empty fields are left out.
 (VIP: framed), the visitor photo beside the name (above it on 58 mm), only
 the chosen fields in the chosen order, and the QR. Without a layout the
 default layout is used, which is the look above; meeting room and "valid
-until" appear when set. ``visitor_type_for(kind, stars)`` gives the band
-text, English and Chinese ("VISITOR 访客", "VIP 贵宾").
+until" appear when set. ``visitor_type_for(kind, stars, language)`` gives the
+band text, English and Chinese, the visitor's language first ("VISITOR 访客",
+"访客 VISITOR", "VIP 贵宾").
+
+``badge.language`` ("en", the default, or "zh") is the language the visitor chose at
+the kiosk: the labels ("Host: " / "接待人：", "Room: " / "会议室：", "Valid until " /
+"有效期至 ") and the order of a bilingual band follow it.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ class Badge:
     valid_until: str = ""
     photo: Image.Image | None = field(default=None, repr=False)
     stars: int | None = None
+    language: str = "en"  # "en" or "zh": labels and the band's first language
 
 
 VISITOR_TYPES = {
@@ -52,24 +58,39 @@ VISITOR_TYPES = {
     "GOVERNMENT": "政府",
 }
 VIP_LABEL = "VIP 贵宾"
+_CHINESE = {**VISITOR_TYPES, "VIP": "贵宾"}
 
 
-def visitor_type_for(kind: str, stars: int | None = None) -> str:
-    """Band text for a visit: "VIP 贵宾" for 4 or 5 stars, else the kind in
-    English and Chinese ("CONTRACTOR 承包商"); unknown kinds are visitors."""
-    if stars is not None and stars >= 4:
-        return VIP_LABEL
-    word = (kind or "").strip().split(" ")[0].upper() if (kind or "").strip() else ""
-    if word == "VIP":
-        return VIP_LABEL
-    if word not in VISITOR_TYPES:
-        word = "VISITOR"
-    return f"{word} {VISITOR_TYPES[word]}"
+def visitor_type_for(kind: str, stars: int | None = None, language: str = "en") -> str:
+    """Band text for a visit: VIP for 4 or 5 stars, else the kind; in English and
+    Chinese, the visitor's ``language`` first ("CONTRACTOR 承包商", "承包商 CONTRACTOR").
+    Unknown kinds are visitors. A band text given back ("访客 VISITOR") is read again."""
+    words = (kind or "").strip().upper().split()
+    if (stars is not None and stars >= 4) or "VIP" in words or "贵宾" in words:
+        word = "VIP"
+    else:
+        english = {zh: en for en, zh in VISITOR_TYPES.items()}
+        known = (w if w in VISITOR_TYPES else english.get(w) for w in words)
+        word = next((w for w in known if w), "VISITOR")
+    return f"{_CHINESE[word]} {word}" if language == "zh" else f"{word} {_CHINESE[word]}"
 
 
-def _is_vip(badge: "Badge") -> bool:
-    return (badge.stars is not None and badge.stars >= 4) or \
-        (badge.visitor_type or "").strip().upper().startswith("VIP")
+def _band_text(badge: Badge) -> str:
+    """The band: a bilingual visitor type in the badge's language order; any other
+    text (a site's own type, say "SPEAKER") as given, upper-cased."""
+    if _is_vip(badge):
+        return visitor_type_for("VIP", badge.stars, badge.language)
+    words = (badge.visitor_type or "VISITOR").strip().upper().split()
+    pair = next((en for en, zh in VISITOR_TYPES.items() if sorted(words) == sorted([en, zh])),
+                None)
+    if pair:
+        return visitor_type_for(pair, None, badge.language)
+    return " ".join(words) or "VISITOR"
+
+
+def _is_vip(badge: Badge) -> bool:
+    words = (badge.visitor_type or "").strip().upper().split()
+    return (badge.stars is not None and badge.stars >= 4) or "VIP" in words or "贵宾" in words
 
 
 def _balanced_split(text: str, size: int) -> list[str]:
@@ -142,7 +163,10 @@ def _qr_image(code: str, width: int) -> Image.Image:
 
 
 _IDENTITY = ("name", "company")
-_LABELS = {"host": "Host: {}", "meeting_room": "Room: {}", "valid_until": "Valid until {}"}
+_LABELS = {
+    "en": {"host": "Host: {}", "meeting_room": "Room: {}", "valid_until": "Valid until {}"},
+    "zh": {"host": "接待人：{}", "meeting_room": "会议室：{}", "valid_until": "有效期至 {}"},
+}
 
 
 def _field_text(badge: Badge, name: str) -> str:
@@ -152,7 +176,8 @@ def _field_text(badge: Badge, name: str) -> str:
     value = " ".join((value or "").split())
     if not value:
         return ""
-    return _LABELS.get(name, "{}").format(value)
+    labels = _LABELS.get(badge.language, _LABELS["en"])
+    return labels.get(name, "{}").format(value)
 
 
 def _text_height(size: int, lines: list[str]) -> int:
@@ -197,9 +222,7 @@ def render_badge(badge: Badge, width: int | None = None, layout: Layout | None =
 
     band_h = round(76 * s) if layout.band else 0
     if layout.band:
-        vt = visitor_type_for(badge.visitor_type, badge.stars) if _is_vip(badge) \
-            else (badge.visitor_type or "VISITOR").upper()
-        vip = _is_vip(badge)
+        vt, vip = _band_text(badge), _is_vip(badge)
 
         def paint_band(img, draw, y, vt=vt, vip=vip):
             draw.rectangle((0, y, width - 1, y + band_h - 1), fill=0)

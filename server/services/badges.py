@@ -7,8 +7,8 @@ from sqlalchemy import select
 from printers.badge import Badge, visitor_type_for
 from printers.layout import Layout, default_layout
 from server.extensions import db
-from server.models import BadgeLayout, Visit, utcnow
-from server.services import clock
+from server.models import LANGUAGES, BadgeLayout, Visit, utcnow
+from server.services import clock, photos
 from server.services.errors import ValidationError
 from server.services.tx import write
 
@@ -73,14 +73,27 @@ def save_layout(config: dict, logo_png: bytes | None = None, remove_logo: bool =
     return layout
 
 
-def badge_for(visit: Visit) -> Badge:
+def _layout_shows_photo() -> bool:
+    """Whether the saved layout prints the visitor photo (the default layout does)."""
+    row = _row()
+    return row is None or not row.config or bool(row.config.get("show_photo", True))
+
+
+def badge_for(visit: Visit, with_photo: bool | None = None) -> Badge:
+    """The badge of ``visit``, in the language the visitor chose at the kiosk, with
+    the kiosk photo when there is one and the layout prints photos (``with_photo``
+    decides when given)."""
     local = clock.to_local(visit.checked_in_at or utcnow())
+    language = visit.language if visit.language in LANGUAGES else "en"
+    if with_photo is None:
+        with_photo = _layout_shows_photo()
     return Badge(visitor_name=visit.visitor.name, company=visit.visitor.company,
                  host_name=visit.host.name, date_text=local.strftime("%Y-%m-%d %H:%M"),
                  code=visit.code, meeting_room=visit.meeting_room or "",
                  valid_until=local.strftime("%Y-%m-%d") + " 23:59",
-                 visitor_type=visitor_type_for(visit.kind or "visitor", visit.stars),
-                 stars=visit.stars)
+                 visitor_type=visitor_type_for(visit.kind or "visitor", visit.stars, language),
+                 stars=visit.stars, language=language,
+                 photo=photos.image(visit.id) if with_photo else None)
 
 
 def sample_badge() -> Badge:
