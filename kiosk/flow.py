@@ -125,4 +125,5 @@ def goodbye(visit: Visit):
     if visit.language in LANGUAGES and not request.values.get("lang_chosen"):
         g.language = visit.language
         flask_babel.refresh()
-    return screen("kiosk/_goodbye.html", visit=visit, ticket=ticket_for(visit, done=True))
+    return screen("kiosk/_goodbye.html", visit=visit, ticket=ticket_for(visit, done=True),
+                  language=g.language)

@@ -126,6 +126,8 @@
     if (camera) camera.stop();
     var screen = current();
     if (screen && screen.dataset.outcome === "welcome") recent[screen.dataset.visitId] = Date.now();
+    // A screen may answer in another language (goodbye: the one the visitor checked in with).
+    if (screen && screen.dataset.lang && screen.dataset.lang !== lang) applyLang(screen.dataset.lang);
     var first = result.querySelector("[autofocus], input[type=text]:not([hidden]), input[type=search]");
     if (first) first.focus({ preventScroll: true });
     arm();
