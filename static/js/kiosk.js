@@ -28,6 +28,7 @@
   var pending = null; // the element whose request failed to reach the server
   var lastCode = { text: "", at: 0 };
   var DEDUPE_MS = 4000;
+  var CAMERA_REPEAT_MS = 30000;
   var camera = window.lobbyCamera;
 
   function codeInput() { return document.getElementById("code"); }
@@ -162,6 +163,8 @@
       return camera.startScanning(video, function (text) {
         var input = codeInput();
         if (!input || !onStart()) return;
+        // A phone still held up after its check-in is not a new scan.
+        if (text.trim() === lastCode.text && Date.now() - lastCode.at < CAMERA_REPEAT_MS) return;
         input.value = text;
         htmx.trigger(scanForm(), "submit");
       }).then(function () { video.hidden = false; });
