@@ -239,11 +239,15 @@ def kiosk():
 @click.argument("name")
 @click.option("--printer", "printer_name", help="Name of the printer for this kiosk's badges.")
 @click.option("--fallback", "fallback_name", help="Printer to use while the kiosk's own is down.")
-def kiosk_add(name, printer_name, fallback_name):
+@click.option("--language", type=click.Choice(["zh", "en"]),
+              help="Language the kiosk greets visitors in until they switch (default en).")
+def kiosk_add(name, printer_name, fallback_name, language):
     """Add a kiosk; prints its one-time pairing path (last line)."""
     from server.services import devices
     with _app().app_context():
-        _, path = devices.add_kiosk(name, printer=printer_name, fallback=fallback_name)
+        added, path = devices.add_kiosk(name, printer=printer_name, fallback=fallback_name)
+        if language:
+            devices.set_kiosk_language(added.id, language)
     click.echo(f"added kiosk {name}; open this path once on the kiosk:")
     click.echo(path)
 

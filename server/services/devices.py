@@ -119,3 +119,17 @@ def new_pairing(name: str) -> str:
         kiosk.paired_at = None
         kiosk.revoked_at = None
     return f"/kiosk/pair/{token}"
+
+
+def set_kiosk_language(kiosk_id: int, language: str) -> Kiosk:
+    """The language kiosk ``kiosk_id`` greets visitors in until they switch ("zh", "en")."""
+    from server.models import LANGUAGES
+    if language not in LANGUAGES:
+        raise ValidationError("invalid_language", f"language must be one of {', '.join(LANGUAGES)}",
+                              fields={"language": "zh or en"})
+    with write() as session:
+        kiosk = session.get(Kiosk, kiosk_id)
+        if kiosk is None:
+            raise NotFound("unknown_kiosk", f"no kiosk {kiosk_id}")
+        kiosk.language = language
+    return kiosk

@@ -2,7 +2,11 @@
 whether kiosks take photos, and how many days a rules signature stays valid.
 
 There is one row; until an admin saves it, ``get()`` returns the defaults (unsaved).
+The logo is kept as PNG (what ``/kiosk/logo`` serves), from a PNG or JPEG upload.
 """
+import io
+
+from PIL import Image
 from sqlalchemy import select
 
 from server.extensions import db
@@ -23,15 +27,47 @@ def welcome_message(settings: KioskSettings, language: str) -> str:
 
 
 FIELDS = {"company_name": 200, "welcome_en": 500, "welcome_zh": 500}
+MAX_LOGO_BYTES = 2 * 1024 * 1024
+LOGO_FORMATS = ("PNG", "JPEG")
+LOGO_MAX_SIDE = 800  # the kiosk header shows it at most a few hundred pixels wide
 
 
-def save(logo_png: bytes | None = None, remove_logo: bool = False, **fields) -> KioskSettings:
+def read_logo(data: bytes) -> bytes:
+    """An uploaded logo (PNG or JPEG, at most 2 MB) as PNG bytes, scaled down to
+    LOGO_MAX_SIDE; ValueError with the reason for anything else."""
+    if not data:
+        raise ValueError("the file is empty")
+    if len(data) > MAX_LOGO_BYTES:
+        raise ValueError("at most 2 MB")
+    try:
+        image = Image.open(io.BytesIO(data))
+        kind = image.format
+        image.load()
+    except Exception as e:  # Pillow raises many kinds for a file that is not an image
+        raise ValueError("not a PNG or JPEG image") from e
+    if kind not in LOGO_FORMATS:
+        raise ValueError(f"a PNG or JPEG image, not {kind or 'this file'}")
+    image.thumbnail((LOGO_MAX_SIDE, LOGO_MAX_SIDE))
+    out = io.BytesIO()
+    image.convert("RGBA").save(out, format="PNG")
+    return out.getvalue()
+
+
+def save(logo_png: bytes | None = None, remove_logo: bool = False,
+         logo_upload: bytes | None = None, **fields) -> KioskSettings:
     """Update the settings row (created on first save). Text fields are stripped and
-    length-checked, ``photo_enabled`` is a bool, ``rules_valid_days`` 0..3650; every
-    problem is reported at once as ValidationError("invalid_settings", fields=...)."""
+    length-checked, ``photo_enabled`` is a bool, ``rules_valid_days`` 0..3650, a
+    ``logo_upload`` must be a PNG or JPEG (``logo_png`` is taken as it is); every
+    problem is reported at once as ValidationError("invalid_settings", fields=...)
+    and nothing is saved."""
     from server.services.errors import ValidationError
     from server.services.tx import write
     errors, clean = {}, {}
+    if logo_upload is not None:
+        try:
+            logo_png = read_logo(logo_upload)
+        except ValueError as e:
+            errors["logo"] = str(e)
     for key, value in fields.items():
         if key in FIELDS:
             value = (value or "").strip() if isinstance(value, str) or value is None else None
