@@ -1,6 +1,8 @@
 """The JSON API contract (DESIGN.md): visits, checkins, checkouts, onsite, errors."""
 import pytest
 
+from server.extensions import db
+from server.models import Visit
 from tests.conftest import auth
 
 
@@ -154,3 +156,15 @@ def test_an_id_too_large_for_the_database_is_404_not_500(client, tokens):
                         ("post", f"/api/v1/tasks/{huge}")]:
         resp = getattr(client, method)(url, headers=auth(tokens["reception"]), json={"reason": "x"})
         assert resp.status_code == 404 and resp.get_json()["error"]["code"] == "not_found"
+
+
+def test_checkin_takes_the_visitors_language_for_the_badge(client, tokens, make_visit):
+    visit = make_visit()
+    bad = client.post("/api/v1/checkins", headers=auth(tokens["reception"]),
+                      json={"code": visit.code, "language": "fr"})
+    assert bad.status_code == 422 and bad.get_json()["error"]["code"] == "invalid_language"
+    assert db.session.get(Visit, visit.id).status == "expected"
+    ok = client.post("/api/v1/checkins", headers=auth(tokens["reception"]),
+                     json={"code": visit.code, "language": "zh"})
+    assert ok.status_code == 201
+    assert db.session.get(Visit, visit.id).language == "zh"

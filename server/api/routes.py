@@ -3,6 +3,7 @@ from flask import g, request
 
 from server.api import bp
 from server.auth import api_roles
+from server.models import LANGUAGES
 from server.services import checkin, hosting, printing, tasks, visits
 from server.services.errors import ValidationError
 
@@ -43,8 +44,12 @@ def get_visit(visit_id: int):
 @api_roles(*STAFF)
 def create_checkin():
     data = json_body()
+    language = optional_text(data, "language")
+    if language is not None and language not in LANGUAGES:
+        raise ValidationError("invalid_language", "language must be one of: " + ", ".join(LANGUAGES),
+                              fields={"language": "zh or en"})
     result = checkin.check_in(data.get("code"), kiosk=optional_text(data, "kiosk"),
-                              printer=optional_text(data, "printer"))
+                              printer=optional_text(data, "printer"), language=language)
     return visits.as_dict(result.visit), 201 if result.created else 200
 
 
