@@ -16,7 +16,7 @@ from flask_socketio import ConnectionRefusedError, emit, join_room
 from sqlalchemy import bindparam, insert, select
 
 from server.extensions import db, socketio
-from server.models import Event, Visit, utcnow
+from server.models import Event, Visit, VisitPhoto, utcnow
 
 KIOSK_COOKIE = "lobby_kiosk"
 REPLAY_LIMIT = 1000
@@ -67,6 +67,9 @@ def announce_rows(rows: list[EventRow]) -> None:
         socketio.emit(row.kind, {**row.payload, "seq": row.seq}, to=row.rooms)
 
 
+_HAS_PHOTO = select(VisitPhoto.visit_id).where(VisitPhoto.visit_id == bindparam("visit_id"))
+
+
 def arrival_payload(visit: Visit, arrived_at=None, kiosk: str | None = None) -> dict:
     from server.services.clock import iso  # local import: services import this module
     return {
@@ -75,6 +78,8 @@ def arrival_payload(visit: Visit, arrived_at=None, kiosk: str | None = None) -> 
         "host": {"id": visit.host_id, "name": visit.host.name},
         "arrived_at": iso(arrived_at or visit.checked_in_at),
         "kiosk": kiosk if kiosk is not None else (visit.kiosk.name if visit.kiosk_id else None),
+        # Whether the kiosk took a photo: the host's alert shows it (one key lookup).
+        "photo": db.session.scalar(_HAS_PHOTO, {"visit_id": visit.id}) is not None,
     }
 
 

@@ -4,3 +4,4 @@ from flask import Blueprint
 bp = Blueprint("host", __name__)
 
 from server.host import routes  # noqa: E402,F401
+from server.host import photos  # noqa: E402,F401

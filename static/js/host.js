@@ -29,6 +29,20 @@
     if (window.lobbyLive) window.lobbyLive.beep();
   });
 
+  // --- the arrival banner shows the visitor's kiosk photo when there is one ------
+  document.addEventListener("lobby:arrival", function (e) {
+    var ev = e.detail || {};
+    var banner = document.getElementById("banner");
+    var id = Number(ev.visit_id);
+    if (!ev.photo || !banner || banner.hidden || !id) return;
+    var img = document.createElement("img");
+    img.className = "banner-photo";
+    img.src = "/host/visits/" + id + "/photo.jpg";
+    img.alt = "";
+    img.width = img.height = 56;
+    banner.insertBefore(img, banner.firstChild);
+  });
+
   // --- tour stops: one row at least, more on demand ------------------------------
   visits.addEventListener("click", function (e) {
     var add = e.target.closest(".add-stop");
