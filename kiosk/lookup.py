@@ -1,13 +1,115 @@
-"""Finding a booking without the QR code, and leaving by name (being built)."""
+"""Finding a booking without the QR code, and leaving by name.
+
+The visitor types their surname plus their company (or the last four digits of their
+phone). One match shows a confirm screen with a masked identity ("Ada L. ·
+Analytical Engines · meeting Grace H."); nobody, or several, is one neutral message,
+so the kiosk never tells whether a name exists. Wrong tries count against the kiosk
+(``KIOSK_LOOKUP_LIMIT`` per 10 minutes, shared by both ways); past it the kiosk sends
+the visitor to reception.
+
+"Yes, that's me" carries a step ticket that says what was found (``found``: "lookup"
+or "leave"), so a booking found to check in cannot be used to check someone out.
+"""
+from flask import g, request
+
 from kiosk import bp
-from kiosk.flow import refused
+from kiosk.flow import (
+    TicketError,
+    goodbye,
+    proceed,
+    read_ticket,
+    refused,
+    screen,
+    ticket_for,
+)
+from kiosk.limits import LOOKUPS
+from server.services import checkin
+from server.services import lookup as finder
+from server.services.errors import ValidationError
+
+FIELDS = ("surname", "company", "phone_last4")
+WAYS = {
+    "lookup": {"form": "kiosk/_lookup.html", "confirm": "kiosk/_lookup_confirm.html",
+               "find": finder.find_booking},
+    "leave": {"form": "kiosk/_leave.html", "confirm": "kiosk/_leave_confirm.html",
+              "find": finder.find_onsite},
+}
 
 
-@bp.get("/lookup")
+def _entries(source) -> dict:
+    """What the visitor typed (to find, or to fill the form in again)."""
+    return {k: str(source.get(k, ""))[:finder.MAX_TEXT + 1] for k in FIELDS}
+
+
+def _too_many():
+    return refused("too_many_lookups", status=429)
+
+
+def _form(way: str):
+    """GET: the form, filled in from the query (the language switch sends what was typed)."""
+    if LOOKUPS.exceeded(g.kiosk.id):
+        return _too_many()
+    return screen(WAYS[way]["form"], values=_entries(request.args), errors={})
+
+
+def _find(way: str):
+    """POST: find the visitor; one match -> confirm, else the neutral message."""
+    if LOOKUPS.exceeded(g.kiosk.id):
+        return _too_many()
+    values = _entries(request.form)
+    try:
+        visit = WAYS[way]["find"](**values)
+    except ValidationError as e:  # nothing was searched: not a wrong try
+        return screen(WAYS[way]["form"], values=values, errors=e.fields)
+    if visit is None:
+        LOOKUPS.count(g.kiosk.id)
+        if LOOKUPS.exceeded(g.kiosk.id):
+            return _too_many()
+        return screen(WAYS[way]["form"], values=values, errors={}, not_found=True)
+    return _confirm(way, visit, values)
+
+
+def _confirm(way: str, visit, values: dict):
+    return screen(WAYS[way]["confirm"], identity=finder.masked_identity(visit), values=values,
+                  ticket=ticket_for(visit, found=way))
+
+
+def _found(way: str, token):
+    visit, steps = read_ticket(token)
+    if steps.pop("found", None) != way:
+        raise TicketError("ticket_invalid", "start again")
+    return visit, steps
+
+
+@bp.route("/lookup", methods=["GET", "POST"])
 def lookup():
-    return refused("not_available")
+    """I have an appointment but no QR code."""
+    return _find("lookup") if request.method == "POST" else _form("lookup")
 
 
-@bp.get("/leave")
+@bp.route("/lookup/confirm", methods=["GET", "POST"])
+def lookup_confirm():
+    """GET: the confirm screen again (language switch); POST: "Yes, that's me", on to
+    the next step (rules, photo, check-in)."""
+    if request.method == "GET":
+        visit, _ = _found("lookup", request.args.get("ticket"))
+        return _confirm("lookup", visit, _entries(request.args))
+    visit, steps = _found("lookup", request.form.get("ticket"))
+    return proceed(visit, steps)
+
+
+@bp.route("/leave", methods=["GET", "POST"])
 def leave():
-    return refused("not_available")
+    """I'm leaving: find the visitor among those in the building."""
+    return _find("leave") if request.method == "POST" else _form("leave")
+
+
+@bp.route("/leave/confirm", methods=["GET", "POST"])
+def leave_confirm():
+    """GET: the confirm screen again; POST: check out and say goodbye (a repeat of
+    the same check-out says goodbye again)."""
+    if request.method == "GET":
+        visit, _ = _found("leave", request.args.get("ticket"))
+        return _confirm("leave", visit, _entries(request.args))
+    visit, _ = _found("leave", request.form.get("ticket"))
+    return goodbye(checkin.check_out(visit.code).visit)

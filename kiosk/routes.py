@@ -7,9 +7,6 @@ it). Unknown codes count against the kiosk: past KIOSK_FAILED_SCAN_LIMIT an hour
 refuses to look codes up (guessing).
 """
 import base64
-import threading
-import time
-from collections import defaultdict, deque
 
 from flask import (
     Response,
@@ -24,14 +21,13 @@ from flask import (
 
 from kiosk import bp
 from kiosk.flow import goodbye, proceed, read_ticket, refused, screen, welcome
+from kiosk.limits import SCANS
 from server import i18n
 from server.models import DESK_REQUEST_KINDS
 from server.realtime import KIOSK_COOKIE
 from server.services import checkin, devices, kiosk_settings, photos
 from server.services.errors import ServiceError
 
-FAILURES_KEY = "lobby_kiosk_failures"
-_failures_lock = threading.Lock()
 COOKIE_MAX_AGE = 400 * 24 * 3600
 
 
@@ -96,36 +92,17 @@ def logo():
     return resp
 
 
-def _recent_failures(kiosk_id: int) -> deque:
-    """Times of this kiosk's unknown-code scans in the last hour (per process)."""
-    per_kiosk = current_app.extensions.setdefault(FAILURES_KEY, defaultdict(deque))
-    recent = per_kiosk[kiosk_id]
-    while recent and time.monotonic() - recent[0] > 3600:
-        recent.popleft()
-    return recent
-
-
-def _too_many_failures(kiosk_id: int) -> bool:
-    with _failures_lock:
-        return len(_recent_failures(kiosk_id)) >= current_app.config["KIOSK_FAILED_SCAN_LIMIT"]
-
-
-def _count_failure(kiosk_id: int) -> None:
-    with _failures_lock:
-        _recent_failures(kiosk_id).append(time.monotonic())
-
-
 @bp.post("/scan")
 def scan():
     """A scanned code: an invitation goes on to the next step (rules, photo, welcome);
     the badge of a visitor on site checks them out with a goodbye."""
-    if _too_many_failures(g.kiosk.id):
+    if SCANS.exceeded(g.kiosk.id):
         return refused("too_many_attempts", status=429)
     try:
         outcome, visit = checkin.identify(request.form.get("code", ""))
     except ServiceError as e:
         if e.code in ("unknown_code", "invalid_code"):
-            _count_failure(g.kiosk.id)
+            SCANS.count(g.kiosk.id)
         return refused(e.code)
     if outcome == "leave":
         return goodbye(checkin.check_out(visit.code).visit)
