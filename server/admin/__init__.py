@@ -3,5 +3,5 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__)
 
-from server.admin import badge, routes  # noqa: E402,F401
+from server.admin import badge, routes, rules  # noqa: E402,F401
 from server.admin import kiosk_settings  # noqa: E402,F401
