@@ -4,3 +4,4 @@ from flask import Blueprint
 bp = Blueprint("api", __name__)
 
 from server.api import routes  # noqa: E402,F401
+from server.api import desk_requests  # noqa: E402,F401

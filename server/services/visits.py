@@ -2,6 +2,7 @@
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from server import realtime
 from server.extensions import db
@@ -46,9 +47,18 @@ def parse_when(value) -> datetime | None:
 
 
 def pre_register(visitor: dict, host_email: str, expected_at=None, purpose: str = "",
-                 created_by: User | None = None) -> Visit:
+                 created_by: User | None = None, *, walk_in: bool = False,
+                 attempt_key: str | None = None) -> Visit:
     """Create an expected visit. Raises ValidationError with ``fields`` naming every
-    problem at once; nothing is written unless everything is valid."""
+    problem at once; nothing is written unless everything is valid.
+
+    ``walk_in`` marks a visitor who came without a booking. ``attempt_key`` (a kiosk's
+    per-attempt key) makes a retried request one visit: the same key returns the visit
+    made the first time, also when the retry races the first request."""
+    if attempt_key:
+        existing = by_attempt(attempt_key)
+        if existing is not None:
+            return existing
     errors: dict[str, str] = {}
     if not isinstance(visitor, dict):
         raise ValidationError("invalid_visitor", "visitor must be an object",
@@ -81,21 +91,34 @@ def pre_register(visitor: dict, host_email: str, expected_at=None, purpose: str 
     if errors:
         raise ValidationError("invalid_visit", "; ".join(f"{k}: {v}" for k, v in errors.items()),
                               fields=errors)
-    with write() as session:
-        person = Visitor(name=name, company=company, email=email, phone=phone)
-        session.add(person)
-        visit = Visit(visitor=person, host_id=host.id, expected_at=when, purpose=purpose,
-                      created_by_id=created_by.id if created_by else None)
-        session.add(visit)
-        session.flush()
-        # Open dashboards show the new expected visitor without a reload.
-        event = realtime.record(session, "visit_updated", {
-            "visit_id": visit.id, "status": "expected", "state": "expected", "change": "created",
-            "visitor": {"name": name, "company": company},
-            "host": {"id": host.id, "name": host.name},
-            "expected_at": clock.iso(when)}, realtime.visit_rooms(visit))
+    try:
+        with write() as session:
+            person = Visitor(name=name, company=company, email=email, phone=phone)
+            session.add(person)
+            visit = Visit(visitor=person, host_id=host.id, expected_at=when, purpose=purpose,
+                          created_by_id=created_by.id if created_by else None,
+                          walk_in=walk_in, attempt_key=attempt_key or None)
+            session.add(visit)
+            session.flush()
+            # Open dashboards show the new expected visitor without a reload.
+            event = realtime.record(session, "visit_updated", {
+                "visit_id": visit.id, "status": "expected", "state": "expected",
+                "change": "created", "visitor": {"name": name, "company": company},
+                "host": {"id": host.id, "name": host.name},
+                "expected_at": clock.iso(when)}, realtime.visit_rooms(visit))
+    except IntegrityError:  # the same attempt raced in from a retry: it is one visit
+        db.session.rollback()
+        existing = by_attempt(attempt_key) if attempt_key else None
+        if existing is None:
+            raise
+        return existing
     realtime.announce([event])
     return visit
+
+
+def by_attempt(key: str) -> Visit | None:
+    """The visit a kiosk attempt created, if any."""
+    return db.session.scalar(select(Visit).where(Visit.attempt_key == key))
 
 
 def visible_visit(user: User, visit_id: int) -> Visit:

@@ -177,6 +177,7 @@
                  " · 参观将经过您的部门", "reminder", sticky);
     },
     printer_status: function () {},
+    desk_request: function () {},  // a kiosk asks the desk: the panel refreshes
     tour_reminder: function (ev) {
       var task = ev.task || {};
       var title = (task.details && task.details.title) || "Tour";
