@@ -6,3 +6,4 @@ from flask import Blueprint
 bp = Blueprint("kiosk", __name__)
 
 from kiosk import lookup, routes, rules, walkin  # noqa: E402,F401
+from kiosk import timing  # noqa: E402,F401  (Server-Timing on kiosk responses)

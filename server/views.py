@@ -1,12 +1,14 @@
 """Routes that belong to no blueprint: the front door, health and invitation QR."""
 import io
+from pathlib import Path
 
 import qrcode
-from flask import abort, redirect, send_file, url_for
+from flask import Response, abort, redirect, request, send_file, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import text
 
 from printers import fonts
+from server import webfonts
 from server.auth.routes import home_for
 from server.extensions import db
 from server.services import clock, visits
@@ -55,11 +57,45 @@ def register(app):
 
     @app.get("/fonts/<name>")
     def font(name: str):
-        """The web fonts, served from the same pinned PyPI packages the badges use."""
+        """The whole fonts (the badges' pinned PyPI packages): the pages' last resort
+        for characters no subset has, on machines without such system fonts."""
         cjk = WEB_FONTS.get(name)
         if cjk is None:
             abort(404)
         return send_file(fonts.font_path(cjk=cjk), max_age=365 * 24 * 3600)
+
+    def font_slices():
+        """The web font subsets (server/webfonts.py) for the UI and the site's kiosk
+        texts (company, welcome messages: start page; rules: the rules step)."""
+        from server.services import kiosk_settings, rules
+        settings, current = kiosk_settings.get(), rules.current()
+        return webfonts.plan({
+            "sc-start": settings.company_name + settings.welcome_en + settings.welcome_zh,
+            "sc-rules": (current.text_en + current.text_zh) if current else ""})
+
+    @app.get("/fonts/faces.css")
+    def font_faces():
+        """The @font-face rules (kiosk.css and lobby.css import them): revalidated on
+        every load, so a changed catalog reaches the pages; the fonts' URLs change."""
+        css = webfonts.stylesheet(
+            font_slices(), lambda s: url_for("font_subset", filename=s.filename),
+            lambda cjk: url_for("font", name="NotoSansSC.otf" if cjk else "NotoSans.ttf"))
+        resp = Response(css, mimetype="text/css")
+        resp.cache_control.no_cache = True
+        resp.add_etag()
+        return resp.make_conditional(request)
+
+    @app.get("/fonts/subset/<filename>")
+    def font_subset(filename: str):
+        """A WOFF2 subset, built on first request, cached under DATA_DIR; immutable."""
+        found = webfonts.find(font_slices(), filename)
+        if found is None:
+            abort(404)
+        resp = Response(webfonts.load(found, Path(app.config["DATA_DIR"]) / "webfonts"),
+                        mimetype="font/woff2")
+        resp.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        resp.set_etag(found.key)
+        return resp.make_conditional(request)
 
     @app.after_request
     def security_headers(resp):
