@@ -14,7 +14,13 @@ from server.models import Visit, VisitPhoto
 from server.services import devices
 from tests.fake_camera import FACE_BACKGROUND, FACE_SKIN, face_video, fake_camera_args
 from tests.kiosk_helpers import snap
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, now_today, scan_like_a_wedge, staff_page
+from tests.test_browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    now_today,
+    scan_like_a_wedge,
+    staff_page,
+)
 
 pytestmark = pytest.mark.browser
 PORTRAIT, LANDSCAPE = {"width": 1080, "height": 1920}, {"width": 1280, "height": 800}
@@ -38,7 +44,7 @@ def device(camera_browser, live_server):
 
     def open_device(path=None, viewport=LANDSCAPE):
         context = camera_browser.new_context(base_url=live_server.url, viewport=viewport)
-        context.set_default_timeout(8000)
+        context.set_default_timeout(10000)  # a loaded machine: the first page builds font subsets
         contexts.append(context)
         page = context.new_page()
         if path:

@@ -5,13 +5,14 @@ import io
 import re
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from server.extensions import db
 from server.models import Kiosk
 from server.services import devices, kiosk_settings
-from tests.conftest import csrf_from, login
+from tests.conftest import PASSWORD, csrf_from, login
 from tests.kiosk_helpers import KioskClient
+from tests.test_browser import browser, device  # noqa: F401
 
 PAGE = "/admin/kiosk-settings"
 
@@ -182,3 +183,79 @@ def test_set_kiosk_language_service_refuses_unknown_values(app):
     with pytest.raises(NotFound):
         devices.set_kiosk_language(kiosk.id + 1, "zh")
     assert devices.set_kiosk_language(kiosk.id, "zh").language == "zh"
+
+
+@pytest.mark.browser
+def test_admin_page_brands_the_kiosks_in_both_languages_and_orientations(app, device, staff,  # noqa: F811
+                                                                         tmp_path):
+    """In Chromium: the admin saves the branding and one kiosk's language on the page;
+    the kiosks' headers and start screens show it, portrait and landscape, zh and en."""
+    from playwright.sync_api import expect
+
+    from tests.kiosk_helpers import snap
+    portrait_kiosk, portrait_path = devices.add_kiosk("Portrait door")
+    _, landscape_path = devices.add_kiosk("Landscape door")
+    logo = tmp_path / "logo.png"
+    mark = Image.new("RGB", (360, 120), "white")  # a gear-ish mark and a bar: a logo
+    draw = ImageDraw.Draw(mark)
+    draw.ellipse((12, 12, 108, 108), fill=(21, 94, 239))
+    draw.ellipse((40, 40, 80, 80), fill="white")
+    draw.rectangle((128, 44, 340, 76), fill=(11, 27, 63))
+    mark.save(logo)
+
+    admin = device()
+    admin.set_default_timeout(15000)  # the first page builds the web font subsets
+    admin.goto("/login")
+    admin.fill("input[name=email]", "admin@example.com")
+    admin.fill("input[name=password]", PASSWORD)
+    admin.click("button[type=submit]")
+    admin.wait_for_url(lambda url: "/login" not in url)
+    admin.get_by_role("link", name="Kiosk 终端").click()
+    admin.wait_for_url("**/admin/kiosk-settings")
+    # A wrong file and a wrong number first: both are marked, what was typed stays.
+    gif = tmp_path / "logo.gif"
+    gif.write_bytes(image_bytes("GIF"))
+    admin.fill("input[name=company_name]", "Analytical Engines Ltd.")
+    admin.set_input_files("input[name=logo]", str(gif))
+    admin.fill("input[name=rules_valid_days]", "forever")
+    admin.click("#kiosk-settings-form button[type=submit]")
+    expect(admin.locator(".field-error[data-field=logo]")).to_contain_text("PNG or JPEG")
+    expect(admin.locator(".field-error[data-field=rules_valid_days]")).to_be_visible()
+    expect(admin.locator("input[name=company_name]")).to_have_value("Analytical Engines Ltd.")
+    snap(admin, "admin-kiosk-settings-errors")
+    admin.fill("input[name=rules_valid_days]", "365")
+    admin.fill("textarea[name=welcome_en]", "Welcome to the Engine Works")
+    admin.fill("textarea[name=welcome_zh]", "欢迎莅临分析机工厂")
+    admin.set_input_files("input[name=logo]", str(logo))
+    admin.click("#kiosk-settings-form button[type=submit]")
+    expect(admin.locator(".ok")).to_contain_text("Saved.")
+    row = admin.locator("li[data-kiosk='Portrait door']")
+    row.locator("select[name=language]").select_option("zh")
+    row.get_by_role("button", name="Save 保存").click()
+    expect(admin.locator(".ok")).to_contain_text("Kiosk language saved.")
+    expect(admin.locator("li[data-kiosk='Portrait door'] select")).to_have_value("zh")
+    expect(admin.locator("img.logo-preview")).to_be_visible()
+    snap(admin, "admin-kiosk-settings")
+    db.session.rollback()
+    assert db.session.get(Kiosk, portrait_kiosk.id).language == "zh"
+
+    welcome = {"zh": "欢迎莅临分析机工厂", "en": "Welcome to the Engine Works"}
+    for path, size, first in ((portrait_path, {"width": 1080, "height": 1920}, "zh"),
+                              (landscape_path, {"width": 1280, "height": 800}, "en")):
+        page = device()
+        page.set_viewport_size(size)
+        page.goto(path)
+        page.wait_for_url("**/kiosk/")
+        orientation = "portrait" if size["height"] > size["width"] else "landscape"
+        for lang in (first, "en" if first == "zh" else "zh"):
+            if lang != first:
+                page.locator(f".lang-switch .lang[data-lang={lang}]").click()
+            expect(page.locator("html")).to_have_attribute("lang", "zh-CN" if lang == "zh" else "en")
+            header = page.locator(".kiosk-header")
+            expect(header.locator(".company-name")).to_have_text("Analytical Engines Ltd.")
+            expect(page.locator("#kiosk-start .welcome-message")).to_have_text(welcome[lang])
+            page.wait_for_function("(() => { const i = document.querySelector('.kiosk-header img.logo');"
+                                   " return i && i.complete && i.naturalWidth > 0; })()")
+            box = header.locator("img.logo").bounding_box()
+            assert 0 <= box["y"] and box["y"] + box["height"] <= size["height"] / 4
+            snap(page, f"kiosk-branding-{lang}-{orientation}")
