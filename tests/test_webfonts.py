@@ -142,6 +142,13 @@ def test_subsets_are_built_once_and_kept_under_the_data_dir(app):
     assert cached.stat().st_mtime_ns == stamp  # read back, not built again
 
 
+def test_warming_up_builds_every_ui_slice_into_the_cache_dir(app, tmp_path):
+    assert webfonts._warm_thread is not None  # create_app started it (once per process)
+    webfonts._warm(tmp_path / "warm")
+    names = sorted(p.name for p in (tmp_path / "warm").iterdir())
+    assert names == sorted(s.filename for s in webfonts.plan())
+
+
 def test_new_site_text_makes_new_subset_urls_and_old_ones_go(app, staff):
     client = app.test_client()
     before = subset_urls(faces(client))
