@@ -116,6 +116,7 @@ def test_run_demo_serves_and_prints_logins(env, tmp_path):
             line = proc.stdout.readline()
             assert line, "lobby run exited early:\n" + "".join(lines)
             lines.append(line)
+        lines += [proc.stdout.readline() for _ in range(3)]  # the three visitors' codes
         text = "".join(lines)
         assert "/kiosk/pair/" in text and "admin@lobby.local" in text and "demo-host" in text
         deadline = time.time() + 10
@@ -133,6 +134,15 @@ def test_run_demo_serves_and_prints_logins(env, tmp_path):
         resp = web.post(f"http://127.0.0.1:{port}/login", data={
             "email": "grace@lobby.local", "password": "demo-host", "csrf_token": csrf_from(page)})
         assert resp.url.endswith("/host/") and "Ada Lovelace" in resp.text
+        # the demo kiosk greets with the company's name and asks for the site rules
+        pair = next(line.split()[-1] for line in lines if "/kiosk/pair/" in line)
+        code = next(line.split()[-1] for line in lines if "Ada Lovelace" in line)
+        kiosk = requests.Session()
+        start = kiosk.get(f"http://127.0.0.1:{port}{pair[pair.index('/kiosk/pair/'):]}").text
+        assert "Analytical Engines Ltd." in start
+        step = kiosk.post(f"http://127.0.0.1:{port}/kiosk/scan", headers={"HX-Request": "true"},
+                          data={"code": code, "csrf_token": csrf_from(start)}).text
+        assert 'data-screen="rules"' in step and "Site rules for visitors" in step
     finally:
         proc.terminate()
         proc.wait(10)

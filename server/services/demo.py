@@ -1,12 +1,13 @@
-"""Demo data for ``lobby run --demo``: staff with known passwords, a kiosk, a printer
-and visitors expected today (Latin and Chinese names)."""
+"""Demo data for ``lobby run --demo``: staff with known passwords, a kiosk, a printer,
+the kiosk's branding and site rules, and visitors expected today (Latin and Chinese
+names)."""
 from datetime import timedelta
 
 from sqlalchemy import select
 
 from server.extensions import db
 from server.models import Kiosk, Printer, User, Visit, utcnow
-from server.services import clock, devices, people, tasks, visits
+from server.services import clock, devices, kiosk_settings, people, rules, tasks, visits
 from server.services.tx import write
 
 LOGINS = [
@@ -21,6 +22,22 @@ GUESTS = [
     ("张伟", "华为技术有限公司", "li.na@lobby.local", 1, "供应链合作洽谈"),
     ("José Müller", "Müller & Söhne GmbH", "grace@lobby.local", 2, "Plant tour"),
 ]
+COMPANY = "Analytical Engines Ltd. 分析机械有限公司"
+WELCOME = ("Thank you for visiting us. Please check in below.", "感谢您的来访，请在下方签到。")
+RULES_EN = """Site rules for visitors
+
+1. Wear your visitor badge where it can be seen, and return it when you leave.
+2. Stay with your host; do not enter production areas alone.
+3. No photos or video in the plant without written permission.
+4. What you see and hear here about our products, processes and plans is confidential: do not share it.
+5. In an alarm, follow your host to the assembly point."""
+RULES_ZH = """访客须知
+
+1. 请佩戴访客证并保持可见，离开时交还前台。
+2. 请全程由接待人陪同，勿单独进入生产区域。
+3. 未经书面许可，厂区内禁止拍照或录像。
+4. 您在此了解到的产品、工艺及计划信息均属保密，请勿外传。
+5. 如遇警报，请随接待人前往集合点。"""
 KIOSK = "Front door kiosk"
 PRINTER = "Front desk printer"
 
@@ -44,6 +61,11 @@ def load(printer_url: str) -> dict:
         _, pair_path = devices.add_kiosk(KIOSK, printer=PRINTER)
     else:
         pair_path = devices.new_pairing(KIOSK)
+    if rules.current() is None:  # the kiosk asks visitors to sign these
+        admin = db.session.scalar(select(User).where(User.email == LOGINS[0][0]))
+        rules.publish(RULES_EN, RULES_ZH, admin)
+    if not kiosk_settings.get().company_name:
+        kiosk_settings.save(company_name=COMPANY, welcome_en=WELCOME[0], welcome_zh=WELCOME[1])
     codes = []
     start, end = clock.today_bounds()
     for name, company, host, hours, purpose in GUESTS:

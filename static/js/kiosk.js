@@ -79,7 +79,10 @@
     clearTimeout(timer);
     if (onStart() || pending) return;
     var screen = current();
-    var ms = screen && screen.dataset.timeout === "result" ? resultMs : idleMs;
+    // A result shows for resultMs; a step waits idleMs, or its own data-idle-seconds
+    // (reading the site rules takes longer).
+    var ms = screen && screen.dataset.timeout === "result" ? resultMs
+      : (screen && Number(screen.dataset.idleSeconds) * 1000) || idleMs;
     timer = setTimeout(reset, ms);
   }
   function reset() {
