@@ -70,6 +70,16 @@ def camera_live(page):
                            " return v && v.readyState >= 2 && v.videoWidth > 0; })()")
 
 
+def switch_to_chinese(page):
+    """Press 中文 and wait until the start screen came back in Chinese (a code typed
+    before that would go into the field being replaced)."""
+    page.locator(".lang-switch .lang[data-lang=zh]").click()
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+    expect(page.locator("#kiosk-start h1")).to_contain_text("欢迎")
+    expect(page.locator("#code")).not_to_have_attribute("placeholder", "Type or scan your code")
+    page.locator("#code").focus()
+
+
 def close(colour, expected, tolerance=45):
     return all(abs(a - b) <= tolerance for a, b in zip(colour, expected))
 
@@ -129,10 +139,7 @@ def test_visitor_skips_the_photo_in_chinese(app, device, staff, make_visit):
     page = kiosk(device, LANDSCAPE)
     visit = make_visit("张伟", company="华为技术有限公司", when=now_today())
 
-    page.locator(".lang-switch .lang[data-lang=zh]").click()
-    expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
-    expect(page.locator("#kiosk-start h1")).to_contain_text("欢迎")
-    page.locator("#code").focus()
+    switch_to_chinese(page)
     scan_like_a_wedge(page, visit.code)
     step = page.locator("#kiosk-result [data-screen=photo]")
     expect(step.locator("h2")).not_to_have_text("A photo for your badge")
@@ -165,9 +172,7 @@ def test_photo_step_in_english_landscape_and_chinese_portrait_look_right(app, de
         page = kiosk(device, viewport)
         visit = make_visit(name, when=now_today())
         if lang == "zh":
-            page.locator(".lang-switch .lang[data-lang=zh]").click()
-            expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
-            page.locator("#code").focus()
+            switch_to_chinese(page)
         scan_like_a_wedge(page, visit.code)
         step = page.locator("#kiosk-result [data-screen=photo]")
         expect(step).to_be_visible()
