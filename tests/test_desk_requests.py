@@ -50,7 +50,7 @@ def test_panel_refreshes_from_its_own_url(app, desk_client, requests):
     part = desk_client.get("/reception/desk-requests", headers={"HX-Request": "true"})
     assert part.status_code == 200
     text = part.get_data(as_text=True)
-    assert "<html" not in text and 'data-request-id="%d"' % requests["walk_in"].id in text
+    assert "<html" not in text and f'data-request-id="{requests["walk_in"].id}"' in text
 
 
 def test_how_long_ago():

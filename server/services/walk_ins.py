@@ -33,7 +33,7 @@ PURPOSES = (
     ("operations", N_("Learn how our company operates")),   # 了解我公司基本运作情况
     ("production", N_("Learn about our production")),       # 了解我公司生产体系
     ("quality", N_("Learn about our quality control")),     # 了解我公司质量控制体系
-    ("rnd", N_("Learn about our research and development")),  # 了解我公司研发体系
+    ("rnd", N_("Learn about our R&D")),                       # 了解我公司研发体系
     ("negotiation", N_("Business negotiation")),            # 进行有关的商务洽谈
     ("other", N_("Other")),
 )
