@@ -9,7 +9,6 @@
 import os
 import re
 import sqlite3
-import subprocess
 
 import pytest
 import requests

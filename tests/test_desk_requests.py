@@ -112,16 +112,28 @@ def test_find_host_opens_the_desk_walk_in_form_filled_in(app, desk_client, reque
     assert desk_client.get("/reception/desk-requests/99999/walk-in").status_code == 200
 
 
-def test_a_handled_walk_in_can_then_be_registered_at_the_desk(app, desk_client, staff, requests):
-    """The whole desk path: Find host fills the form, the desk registers the visitor."""
-    form = desk_client.get(f"/reception/desk-requests/{requests['walk_in'].id}/walk-in",
+def test_registering_a_kiosk_walk_in_at_the_desk_closes_its_request(app, desk_client, staff,
+                                                                   requests):
+    """The whole desk path: Find host fills the form (with the request's id), the desk
+    registers the visitor, and the request is done without a second click."""
+    req_id = requests["walk_in"].id
+    form = desk_client.get(f"/reception/desk-requests/{req_id}/walk-in",
                            headers={"HX-Request": "true"}).get_data(as_text=True)
     token = csrf_from(desk_client.get("/reception/").get_data(as_text=True))
     assert 'value="张伟"' in form
+    assert f'name="desk_request_id" type="hidden" value="{req_id}"' in form
     resp = desk_client.post("/reception/walk-ins", headers={"HX-Request": "true"}, data={
         "csrf_token": token, "name": "张伟", "company": "华为", "phone": "13800001234",
-        "host_id": str(staff["host"].id)})
+        "host_id": str(staff["host"].id), "desk_request_id": str(req_id)})
     assert "Checked in" in resp.get_data(as_text=True)
+    req = db.session.get(DeskRequest, req_id)
+    assert req.status == "done" and req.handled_by_id == staff["reception"].id
+    # A form whose request was closed meanwhile (or a nonsense id) still registers.
+    for stale in (str(req_id), "9" * 40):
+        resp = desk_client.post("/reception/walk-ins", headers={"HX-Request": "true"}, data={
+            "csrf_token": token, "name": "Ada Again", "host_id": str(staff["host"].id),
+            "desk_request_id": stale})
+        assert resp.status_code == 200 and "Checked in" in resp.get_data(as_text=True)
 
 
 def test_live_client_refreshes_on_desk_request_events():

@@ -19,6 +19,10 @@ from server.models.task import STATUSES as TASK_STATUSES
 from server.models.task import Drink, Task, TourStop
 from server.models.visit import KINDS, STATUSES, Visit, new_code
 
-__all__ = ["DESK_REQUEST_KINDS", "LANGUAGES", "DeskRequest", "KioskSettings", "Signature",
-           "SiteRules", "VisitPhoto", "TASK_FINAL", "TASK_KINDS", "TASK_STATUSES", "Drink", "Task", "TourStop", "BadgeLayout", "JOB_STATES", "PRINTABLE_STATES", "Base", "utcnow", "Kiosk", "Printer", "PrintJob", "Event", "ROLES", "ApiToken",
-           "User", "Visitor", "hash_token", "KINDS", "STATUSES", "Visit", "new_code"]
+__all__ = [
+    "ApiToken", "BadgeLayout", "Base", "DESK_REQUEST_KINDS", "DeskRequest", "Drink", "Event",
+    "JOB_STATES", "KINDS", "Kiosk", "KioskSettings", "LANGUAGES", "PRINTABLE_STATES",
+    "PrintJob", "Printer", "ROLES", "STATUSES", "Signature", "SiteRules", "TASK_FINAL",
+    "TASK_KINDS", "TASK_STATUSES", "Task", "TourStop", "User", "Visit", "VisitPhoto", "Visitor",
+    "hash_token", "new_code", "utcnow",
+]

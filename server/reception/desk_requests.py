@@ -94,6 +94,6 @@ def desk_request_walk_in(request_id: int):
     details = req.details if req is not None and req.kind == "route_walk_in" else {}
     form = WalkInForm(formdata=None, data={
         "name": str(details.get("name", "")), "company": str(details.get("company", "")),
-        "phone": str(details.get("phone", ""))})
+        "phone": str(details.get("phone", "")), "desk_request_id": str(req.id) if details else ""})
     return render_template("reception/_walk_in.html", form=form, walk_in_ok=None,
                            host_results=[])

@@ -23,6 +23,9 @@ class WalkInForm(FlaskForm):
     host_q = SearchField("Host 接待人", validators=[Optional(), Length(max=100)])
     # The radio buttons of the search results post ``host_id``; a plain field keeps it.
     host_id = HiddenField()
+    # Set when the form came from a kiosk walk-in waiting at the desk ("Find host"):
+    # registering the visitor closes that request.
+    desk_request_id = HiddenField()
 
     def chosen_host_id(self) -> int | None:
         raw = (self.host_id.data or "").strip()

@@ -16,7 +16,7 @@ from server.extensions import htmx
 from server.models import Visit, utcnow
 from server.reception import bp
 from server.reception.forms import WalkInForm
-from server.services import hosting, printing, tasks, visits
+from server.services import desk, hosting, printing, tasks, visits
 from server.services.errors import ServiceError
 
 STATES = ("expected", "waiting", "with_host", "on_tour", "left")
@@ -176,6 +176,12 @@ def walk_in():
                                     form.phone.data or "", form.chosen_host_id(), current_user)
         except ServiceError as e:
             form.add_service_errors(e)
+    request_id = form.desk_request_id.data or ""
+    if visit is not None and request_id.isdigit() and len(request_id) <= 18:
+        try:  # the kiosk's "walk-in needs a host" is done now
+            desk.handle(int(form.desk_request_id.data), current_user)
+        except ServiceError:
+            pass  # already handled by a colleague, or gone: nothing left to close
     ok = None
     if visit is not None:
         ok = {"name": visit.visitor.name, "host": visit.host.name}

@@ -123,9 +123,7 @@ def walk_in(name, company, phone, host_id, user: User, printer: str | None = Non
         raise ValidationError("invalid_visit", "host: choose who the visitor came to see",
                               fields={"host": "choose a host"})
     visit = pre_register({"name": name, "company": company, "phone": phone}, host.email,
-                         clock.iso(utcnow()), "Walk-in", created_by=user)
-    with write():
-        db.session.get(Visit, visit.id).walk_in = True
+                         clock.iso(utcnow()), "Walk-in", created_by=user, walk_in=True)
     printer = printer or current_app.config.get("DESK_PRINTER") or None
     checkin.check_in(visit.code, printer=printer)
     return db.session.get(Visit, visit.id)
