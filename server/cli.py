@@ -5,6 +5,7 @@ and every failure is one line on stderr with a non-zero exit.
 """
 import socket
 import sys
+from pathlib import Path
 
 import click
 
@@ -57,6 +58,10 @@ def run(host, port, demo):
         for name, code in info["codes"]:
             click.echo(f"  {name:<14} {code}")
     sys.stdout.flush()
+    # Build the UI's font subsets in the background now, not when the first page asks
+    # (only a serving process: other commands would pay for fonts they never send).
+    from server import webfonts
+    webfonts.warm_up(Path(app.config["DATA_DIR"]) / "webfonts")
     socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False,
                  log_output=False)
 

@@ -73,9 +73,6 @@ def register(app):
             "sc-start": settings.company_name + settings.welcome_en + settings.welcome_zh,
             "sc-rules": (current.text_en + current.text_zh) if current else ""})
 
-    # Build the UI's font subsets in the background now, not when the first page asks.
-    webfonts.warm_up(Path(app.config["DATA_DIR"]) / "webfonts")
-
     @app.get("/fonts/faces.css")
     def font_faces():
         """The @font-face rules (kiosk.css and lobby.css import them): revalidated on

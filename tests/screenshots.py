@@ -3,8 +3,11 @@ docs/screenshots). Not a test. Runs the real app in-process on a throw-away data
 with the demo data and an ``emulator://`` printer, serves it over HTTP + Socket.IO,
 drives Debian's Chromium at 1280x800, and copies two printed badges beside the pages:
 
-kiosk-start.png, kiosk-welcome.png (Ada Lovelace scanned), host.png (Grace Hopper's
-dashboard with the arrival banner), reception.png, admin.png, badge-en.png, badge-zh.png
+kiosk-start.png (1280x800, English, the demo's branding), kiosk-start-zh.png (portrait
+1080x1920, Chinese), kiosk-rules-zh.png (signing the site rules), kiosk-walk-in-zh.png
+(a walk-in choosing a host), kiosk-welcome.png (Ada Lovelace signed and welcomed),
+host.png (Grace Hopper's dashboard with the arrival banner), reception.png, admin.png,
+admin-kiosk.png, badge-en.png, badge-zh.png (张伟, checked in in Chinese), badge-vip.png
 """
 import shutil
 import sys
@@ -26,6 +29,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync"]
 VIEWPORT = {"width": 1280, "height": 800}
+PORTRAIT = {"width": 1080, "height": 1920}
 TIMEOUT = 10_000
 
 
@@ -57,8 +61,8 @@ def main(out: Path) -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
 
-        def device():
-            context = browser.new_context(base_url=base, viewport=VIEWPORT)
+        def device(viewport=VIEWPORT):
+            context = browser.new_context(base_url=base, viewport=viewport)
             context.set_default_timeout(TIMEOUT)
             return context.new_page()
 
@@ -78,16 +82,61 @@ def main(out: Path) -> None:
             page.screenshot(path=str(out / name))
             print("wrote", out / name)
 
+        def sign(page):
+            pad = page.locator("#kiosk-result canvas.signature-pad")
+            pad.scroll_into_view_if_needed()
+            box = pad.bounding_box()
+            points = [(.10, .70), (.18, .30), (.27, .68), (.36, .28), (.44, .62), (.58, .40),
+                      (.70, .66), (.82, .34), (.90, .55)]
+            page.mouse.move(box["x"] + box["width"] * .1, box["y"] + box["height"] * .7)
+            page.mouse.down()
+            for px, py in points[1:]:
+                page.mouse.move(box["x"] + box["width"] * px, box["y"] + box["height"] * py, steps=8)
+            page.mouse.up()
+
+        def chinese(page):
+            page.click(".lang-switch .lang[data-lang=zh]")
+            expect(page.locator("#kiosk-start h1")).to_have_text("欢迎光临")
+
         kiosk = device()
         kiosk.goto(info["pair_path"])
         kiosk.wait_for_url("**/kiosk/")
         shot(kiosk, "kiosk-start.png")
 
+        # A second kiosk, portrait and in Chinese: the start, the rules, a walk-in.
+        with app.app_context():
+            from server.services import devices
+            _, second = devices.add_kiosk("Lobby east")
+        tall = device(PORTRAIT)
+        tall.goto(second)
+        tall.wait_for_url("**/kiosk/")
+        chinese(tall)
+        tall.locator("#code").blur()
+        shot(tall, "kiosk-start-zh.png")
+        tall.locator("#code").focus()
+        tall.keyboard.type(codes["张伟"])
+        tall.keyboard.press("Enter")
+        expect(tall.locator("[data-screen=rules]")).to_be_visible()
+        sign(tall)
+        shot(tall, "kiosk-rules-zh.png")
+        tall.evaluate("window.lobbyKiosk.reset()")
+        chinese(tall)
+        tall.click("button.way[hx-get$='/walk-in']")
+        tall.fill("#walk-in-name", "王芳")
+        tall.fill("#walk-in-company", "深圳光学")
+        tall.locator("label.choice:has(input[value=rnd])").click()
+        tall.locator("#walk-in-host_q").type("李")
+        tall.locator(".host-option", has_text="李娜").click()
+        expect(tall.locator(".chosen-host")).to_contain_text("李娜")
+        shot(tall, "kiosk-walk-in-zh.png")
+
         host = staff("grace@lobby.local", "demo-host", "/host/")
         kiosk.keyboard.type(codes["Ada Lovelace"])
         kiosk.keyboard.press("Enter")
+        expect(kiosk.locator("[data-screen=rules]")).to_be_visible()
+        sign(kiosk)
+        kiosk.click("#kiosk-result [data-action=accept-rules]")
         expect(kiosk.locator("[data-outcome=welcome]")).to_be_visible()
-        kiosk.locator("#code").blur()  # no caret blinking into the picture
         shot(kiosk, "kiosk-welcome.png")
         expect(host.locator("#banner")).to_contain_text("Ada Lovelace")
         expect(host.locator(".visit-card.state-checked_in")).to_have_count(1)
@@ -96,7 +145,7 @@ def main(out: Path) -> None:
         print("wrote", out / "badge-en.png")
 
         with app.app_context():
-            checkin.check_in(codes["张伟"], kiosk=demo.KIOSK)
+            checkin.check_in(codes["张伟"], kiosk=demo.KIOSK, language="zh")
         shutil.copy(print_queued(app, badges), out / "badge-zh.png")
         print("wrote", out / "badge-zh.png")
 
@@ -105,6 +154,8 @@ def main(out: Path) -> None:
         shot(desk, "reception.png")
         admin = staff("admin@lobby.local", "demo-admin", "/admin/")
         shot(admin, "admin.png")
+        admin.goto("/admin/kiosk-settings")
+        shot(admin, "admin-kiosk.png")
         browser.close()
 
     server.shutdown()
