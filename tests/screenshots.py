@@ -137,11 +137,12 @@ def main(out: Path) -> None:
         sign(kiosk)
         kiosk.click("#kiosk-result [data-action=accept-rules]")
         expect(kiosk.locator("[data-outcome=welcome]")).to_be_visible()
+        shutil.copy(print_queued(app, badges), out / "badge-en.png")
+        expect(kiosk.locator(".badge-state")).to_have_attribute("data-state", "printed")
         shot(kiosk, "kiosk-welcome.png")
         expect(host.locator("#banner")).to_contain_text("Ada Lovelace")
         expect(host.locator(".visit-card.state-checked_in")).to_have_count(1)
         shot(host, "host.png")
-        shutil.copy(print_queued(app, badges), out / "badge-en.png")
         print("wrote", out / "badge-en.png")
 
         with app.app_context():

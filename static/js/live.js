@@ -25,6 +25,7 @@
   var replayArrivals = [];
   var sounds = 0;
   var state = document.getElementById("live-state");
+  document.body.classList.add("has-live"); // pages without live updates show no dot
   var banner = document.getElementById("banner");
   var bannerTimer = null;
   var refreshTimer = null;
