@@ -36,6 +36,8 @@ import hashlib
 import io
 import logging
 import os
+import subprocess
+import sys
 import threading
 import unicodedata
 from collections import OrderedDict
@@ -301,7 +303,6 @@ def subset(source: Path, codepoints, variable: bool = False) -> bytes:
 _memory: OrderedDict[str, bytes] = OrderedDict()
 _memory_lock = threading.Lock()
 _build_lock = threading.Lock()
-_warm_thread: threading.Thread | None = None
 
 
 def load(s: Slice, cache_dir: Path | None) -> bytes:
@@ -328,18 +329,16 @@ def load(s: Slice, cache_dir: Path | None) -> bytes:
     return data
 
 
-def warm_up(cache_dir: Path | None) -> threading.Thread | None:
-    """Build the UI's slices in a background thread, once per process (the server's
-    start calls it), so the first page after an install or a new catalog does not
-    wait for them. The site's own texts (welcome message, rules) are built on request."""
-    global _warm_thread
-    with _memory_lock:
-        if _warm_thread is not None:
-            return None
-        _warm_thread = threading.Thread(target=_warm, args=(cache_dir,), daemon=True,
-                                        name="lobby-webfonts")
-    _warm_thread.start()
-    return _warm_thread
+def warm_up(cache_dir: Path | None) -> subprocess.Popen | None:
+    """Build the UI's slices ahead of the first page, in a separate low-priority process
+    (``lobby run`` starts it once): cutting fonts takes seconds of CPU, which must not
+    hold the GIL while the server checks visitors in. The server finds the slices in
+    ``cache_dir``; the site's own texts (welcome message, rules) are built on request."""
+    if cache_dir is None:
+        return None
+    return subprocess.Popen([sys.executable, "-m", "server.webfonts", str(cache_dir)],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, close_fds=True)
 
 
 def _warm(cache_dir: Path | None) -> None:
@@ -420,3 +419,8 @@ def stylesheet(slices: list[Slice], url_for, fallback_url_for) -> str:
         f'url("{fallback_url_for(True)}") format("opentype"); '
         f"font-display: swap; unicode-range: {cjk_ranges}; }}")
     return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # the warm-up process of warm_up(): python -m server.webfonts DIR
+    os.nice(10)
+    _warm(Path(sys.argv[1]))

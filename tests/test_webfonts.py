@@ -143,7 +143,8 @@ def test_subsets_are_built_once_and_kept_under_the_data_dir(app):
 
 
 def test_warming_up_builds_every_ui_slice_into_the_cache_dir(app, tmp_path):
-    webfonts._warm(tmp_path / "warm")  # what `lobby run` starts in the background
+    proc = webfonts.warm_up(tmp_path / "warm")  # what `lobby run` starts: its own process
+    assert proc.wait(timeout=120) == 0
     names = sorted(p.name for p in (tmp_path / "warm").iterdir())
     assert names == sorted(s.filename for s in webfonts.plan())
 
