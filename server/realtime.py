@@ -70,7 +70,9 @@ def announce_rows(rows: list[EventRow]) -> None:
 _HAS_PHOTO = select(VisitPhoto.visit_id).where(VisitPhoto.visit_id == bindparam("visit_id"))
 
 
-def arrival_payload(visit: Visit, arrived_at=None, kiosk: str | None = None) -> dict:
+def arrival_payload(visit: Visit, arrived_at=None, kiosk: str | None = None,
+                    photo: bool | None = None) -> dict:
+    """``photo``: whether the kiosk took one, when the caller already knows (else looked up)."""
     from server.services.clock import iso  # local import: services import this module
     return {
         "visit_id": visit.id,
@@ -79,7 +81,8 @@ def arrival_payload(visit: Visit, arrived_at=None, kiosk: str | None = None) -> 
         "arrived_at": iso(arrived_at or visit.checked_in_at),
         "kiosk": kiosk if kiosk is not None else (visit.kiosk.name if visit.kiosk_id else None),
         # Whether the kiosk took a photo: the host's alert shows it (one key lookup).
-        "photo": db.session.scalar(_HAS_PHOTO, {"visit_id": visit.id}) is not None,
+        "photo": photo if photo is not None else
+        db.session.scalar(_HAS_PHOTO, {"visit_id": visit.id}) is not None,
     }
 
 

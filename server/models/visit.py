@@ -49,6 +49,9 @@ class Visit(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    # Not a column: set by the check-in's read (whether the kiosk took a photo).
+    has_photo = None
+
     visitor: Mapped[Visitor] = relationship(lazy="joined")
     host: Mapped[User] = relationship(foreign_keys=[host_id], lazy="joined")
     kiosk = relationship("Kiosk")
