@@ -36,10 +36,12 @@ def _png_from(value) -> bytes | None:
 
 
 def _rules_id(value) -> int | None:
+    """The id the form sent, if it can be a row id at all (a database integer)."""
     try:
-        return int(value)
+        n = int(value)
     except (TypeError, ValueError):
         return None
+    return n if 0 < n < 2**63 else None
 
 
 def rules_screen(visit, ticket: str, error: str | None = None):

@@ -276,6 +276,18 @@ def test_a_retried_decline_after_a_lost_button_still_declines(kiosk, published, 
     assert 'data-reason="rules_declined"' in answer
 
 
+@pytest.mark.parametrize("rules_id", ["9" * 30, "-1", "abc", ""])
+def test_a_nonsense_rules_id_is_a_clear_answer_never_a_500(kiosk, published, make_visit, rules_id):
+    html = kiosk.scan(make_visit().code).get_data(as_text=True)
+    declined = kiosk.post("/kiosk/rules", {**form_fields(html), "rules_id": rules_id,
+                                           "decline": "1"})
+    assert declined.status_code == 200
+    assert 'data-reason="rules_declined"' in declined.get_data(as_text=True)
+    html = kiosk.scan(make_visit("Grace Second").code).get_data(as_text=True)
+    signed = sign_on(kiosk, html, rules_id=rules_id)
+    assert 'data-screen="rules"' in signed and signatures() == []  # shown again to sign
+
+
 def test_a_forged_ticket_cannot_sign(kiosk, published, make_visit):
     html = kiosk.scan(make_visit().code).get_data(as_text=True)
     answer = sign_on(kiosk, html, ticket="forged.ticket.value")
