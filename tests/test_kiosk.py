@@ -136,3 +136,11 @@ def test_guessing_codes_is_throttled(app, monkeypatch):
     reasons = [scan(browser, f"guess-{i:08d}").get_data(as_text=True) for i in range(4)]
     assert 'data-reason="too_many_attempts"' in reasons[-1]
     assert all('data-reason="unknown_code"' in r for r in reasons[:3])
+
+
+def test_a_forged_device_cookie_is_not_paired_never_a_500(app):
+    browser = app.test_client()
+    for forged in ("9" * 30 + ".secret", "1.wrong-secret", "x.y", "", "."):
+        browser.set_cookie("lobby_kiosk", forged)
+        resp = browser.get("/kiosk/")
+        assert resp.status_code == 403 and "not paired" in resp.get_data(as_text=True)
