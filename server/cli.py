@@ -60,8 +60,10 @@ def run(host, port, demo):
     sys.stdout.flush()
     # Build the UI's font subsets in the background now, not when the first page asks
     # (only a serving process: other commands would pay for fonts they never send).
-    from server import webfonts
-    webfonts.warm_up(Path(app.config["DATA_DIR"]) / "webfonts")
+    from server import views, webfonts
+    with app.app_context():
+        texts = views.site_texts()
+    webfonts.warm_up(Path(app.config["DATA_DIR"]) / "webfonts", texts)
     socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False,
                  log_output=False)
 

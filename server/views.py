@@ -16,6 +16,15 @@ from server.services import clock, visits
 WEB_FONTS = {"NotoSansSC.otf": True, "NotoSans.ttf": False}  # name -> the CJK font?
 
 
+def site_texts() -> dict[str, str]:
+    """The site's own texts, by the font slice that carries them: the company and the
+    welcome messages on the kiosk's start page, the rules on the rules step."""
+    from server.services import kiosk_settings, rules
+    settings, current = kiosk_settings.get(), rules.current()
+    return {"sc-start": settings.company_name + settings.welcome_en + settings.welcome_zh,
+            "sc-rules": (current.text_en + current.text_zh) if current else ""}
+
+
 def register(app):
     @app.get("/")
     def index():
@@ -65,13 +74,8 @@ def register(app):
         return send_file(fonts.font_path(cjk=cjk), max_age=365 * 24 * 3600)
 
     def font_slices():
-        """The web font subsets (server/webfonts.py) for the UI and the site's kiosk
-        texts (company, welcome messages: start page; rules: the rules step)."""
-        from server.services import kiosk_settings, rules
-        settings, current = kiosk_settings.get(), rules.current()
-        return webfonts.plan({
-            "sc-start": settings.company_name + settings.welcome_en + settings.welcome_zh,
-            "sc-rules": (current.text_en + current.text_zh) if current else ""})
+        """The web font subsets (server/webfonts.py) for the UI and the site's texts."""
+        return webfonts.plan(site_texts())
 
     @app.get("/fonts/faces.css")
     def font_faces():

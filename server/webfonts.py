@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import logging
 import os
 import subprocess
@@ -329,21 +330,23 @@ def load(s: Slice, cache_dir: Path | None) -> bytes:
     return data
 
 
-def warm_up(cache_dir: Path | None) -> subprocess.Popen | None:
+def warm_up(cache_dir: Path | None, extra: dict[str, str] | None = None) -> subprocess.Popen | None:
     """Build the UI's slices ahead of the first page, in a separate low-priority process
     (``lobby run`` starts it once): cutting fonts takes seconds of CPU, which must not
     hold the GIL while the server checks visitors in. The server finds the slices in
-    ``cache_dir``; the site's own texts (welcome message, rules) are built on request."""
+    ``cache_dir``. ``extra`` is the site's own texts (as for ``plan``), so the slices
+    built are the ones its pages will ask for."""
     if cache_dir is None:
         return None
-    return subprocess.Popen([sys.executable, "-m", "server.webfonts", str(cache_dir)],
+    return subprocess.Popen([sys.executable, "-m", "server.webfonts", str(cache_dir),
+                             json.dumps(extra or {})],
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, close_fds=True)
 
 
-def _warm(cache_dir: Path | None) -> None:
+def _warm(cache_dir: Path | None, extra: dict[str, str] | None = None) -> None:
     try:
-        for s in plan():
+        for s in plan(extra):
             load(s, cache_dir)
     except Exception:  # logged; the pages build on request instead
         logging.getLogger(__name__).warning("building web font subsets failed", exc_info=True)
@@ -423,4 +426,4 @@ def stylesheet(slices: list[Slice], url_for, fallback_url_for) -> str:
 
 if __name__ == "__main__":  # the warm-up process of warm_up(): python -m server.webfonts DIR
     os.nice(10)
-    _warm(Path(sys.argv[1]))
+    _warm(Path(sys.argv[1]), json.loads(sys.argv[2]) if len(sys.argv) > 2 else None)

@@ -143,10 +143,11 @@ def test_subsets_are_built_once_and_kept_under_the_data_dir(app):
 
 
 def test_warming_up_builds_every_ui_slice_into_the_cache_dir(app, tmp_path):
-    proc = webfonts.warm_up(tmp_path / "warm")  # what `lobby run` starts: its own process
+    texts = {"sc-start": "分析机械 Welcome", "sc-rules": "禁止拍照"}
+    proc = webfonts.warm_up(tmp_path / "warm", texts)  # what `lobby run` starts
     assert proc.wait(timeout=120) == 0
     names = sorted(p.name for p in (tmp_path / "warm").iterdir())
-    assert names == sorted(s.filename for s in webfonts.plan())
+    assert names == sorted(s.filename for s in webfonts.plan(texts))  # the site's, too
 
 
 def test_new_site_text_makes_new_subset_urls_and_old_ones_go(app, staff):
