@@ -119,6 +119,12 @@
   });
 
   document.body.addEventListener("htmx:afterSwap", function (e) {
+    // An answer replaced the step that was being retried: it went through. (htmx tells
+    // a form swapped out of the page nothing more, so its afterRequest never arrives.)
+    if (pending && !document.body.contains(pending)) {
+      stopRetry();
+      if (!socketDown) showOffline(false);
+    }
     if (e.target === start) {
       focusCode();
       if (onStart()) startScanning();
@@ -213,7 +219,14 @@
     htmx.trigger(elt, elt.tagName === "FORM" ? "submit" : "click");
   }
   function failed(e) {
-    pending = e.detail.elt;
+    var elt = e.detail.elt;
+    // Steps are forms and buttons: those are sent again. A search-as-you-type field
+    // just asks again on the next keystroke, and must not take a step's place.
+    if (!elt || !(elt.tagName === "FORM" || elt.tagName === "BUTTON")) {
+      showOffline(true);
+      return;
+    }
+    pending = elt;
     clearTimeout(timer); // the visitor is waiting on us: no idle reset while retrying
     showOffline(true);
     clearTimeout(retryTimer);
@@ -225,8 +238,12 @@
   });
   document.body.addEventListener("htmx:afterRequest", function (e) {
     if (e.detail.successful) {
-      if (pending) { stopRetry(); }
-      if (!socketDown) showOffline(false);
+      var elt = e.detail.elt;
+      // The step went through (its form, or the button in it, answered).
+      if (pending && elt && (elt === pending || elt.contains(pending) || pending.contains(elt))) {
+        stopRetry();
+      }
+      if (!socketDown && !pending) showOffline(false);
     }
   });
 
