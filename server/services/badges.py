@@ -8,7 +8,7 @@ from printers.badge import Badge, visitor_type_for
 from printers.layout import Layout, default_layout
 from server.extensions import db
 from server.models import LANGUAGES, BadgeLayout, Visit, utcnow
-from server.services import clock, photos
+from server.services import clock, images, photos
 from server.services.errors import ValidationError
 from server.services.tx import write
 
@@ -47,15 +47,11 @@ def read_logo(data: bytes) -> bytes:
         raise ValidationError("invalid_logo", "the logo must be at most 2 MB",
                               fields={"logo": "at most 2 MB"})
     try:
-        image = Image.open(io.BytesIO(data))
-        image.load()
-    except Exception as e:
+        image = images.open_image(data)
+    except ValueError as e:
         raise ValidationError("invalid_logo", "the logo is not an image",
                               fields={"logo": "not a PNG, JPEG or GIF image"}) from e
-    image.thumbnail((1024, 1024))
-    out = io.BytesIO()
-    image.convert("RGBA").save(out, format="PNG")
-    return out.getvalue()
+    return images.reencode(image, 1024, "PNG")
 
 
 def save_layout(config: dict, logo_png: bytes | None = None, remove_logo: bool = False) -> Layout:

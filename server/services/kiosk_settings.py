@@ -4,13 +4,11 @@ whether kiosks take photos, and how many days a rules signature stays valid.
 There is one row; until an admin saves it, ``get()`` returns the defaults (unsaved).
 The logo is kept as PNG (what ``/kiosk/logo`` serves), from a PNG or JPEG upload.
 """
-import io
-
-from PIL import Image
 from sqlalchemy import select
 
 from server.extensions import db
 from server.models import KioskSettings
+from server.services import images
 
 
 def get() -> KioskSettings:
@@ -40,17 +38,12 @@ def read_logo(data: bytes) -> bytes:
     if len(data) > MAX_LOGO_BYTES:
         raise ValueError("at most 2 MB")
     try:
-        image = Image.open(io.BytesIO(data))
-        kind = image.format
-        image.load()
-    except Exception as e:  # Pillow raises many kinds for a file that is not an image
+        image = images.open_image(data)
+    except ValueError as e:
         raise ValueError("not a PNG or JPEG image") from e
-    if kind not in LOGO_FORMATS:
-        raise ValueError(f"a PNG or JPEG image, not {kind or 'this file'}")
-    image.thumbnail((LOGO_MAX_SIDE, LOGO_MAX_SIDE))
-    out = io.BytesIO()
-    image.convert("RGBA").save(out, format="PNG")
-    return out.getvalue()
+    if image.format not in LOGO_FORMATS:
+        raise ValueError(f"a PNG or JPEG image, not {image.format or 'this file'}")
+    return images.reencode(image, LOGO_MAX_SIDE, "PNG")
 
 
 def save(logo_png: bytes | None = None, remove_logo: bool = False,

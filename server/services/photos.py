@@ -6,10 +6,11 @@ never kept longer than its visit record.
 """
 import io
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from server.extensions import db
 from server.models import VisitPhoto, utcnow
+from server.services import images
 from server.services.errors import ValidationError
 from server.services.tx import write
 
@@ -23,16 +24,11 @@ def normalise(data: bytes) -> bytes:
         raise ValidationError("invalid_photo", "the photo is empty or too large",
                               fields={"photo": "at most 3 MB"})
     try:
-        image = Image.open(io.BytesIO(data))
-        image.load()
-    except (UnidentifiedImageError, OSError, ValueError) as e:
+        image = images.open_image(data)
+    except ValueError as e:
         raise ValidationError("invalid_photo", "the photo is not an image",
                               fields={"photo": "not an image"}) from e
-    image = image.convert("RGB")
-    image.thumbnail((MAX_SIDE, MAX_SIDE))
-    out = io.BytesIO()
-    image.save(out, format="JPEG", quality=85)
-    return out.getvalue()
+    return images.reencode(image, MAX_SIDE, "JPEG")
 
 
 def save(visit_id: int, data: bytes) -> VisitPhoto:
