@@ -48,6 +48,9 @@ class PrinterError(Exception):
         self.code = code
         self.message = message
 
+    def __reduce__(self):  # comes back intact from the badge process (spool.py)
+        return (PrinterError, (self.code, self.message))
+
 
 @dataclass(frozen=True)
 class PrinterURL:

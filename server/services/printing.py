@@ -24,8 +24,8 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from printers.badge import render_badge
-from printers.connection import PrinterError, paper_width, print_job
+from printers.connection import PrinterError, paper_width
+from printers.spool import Spooler
 from printers.status import PrinterStatus, query_status
 from server import realtime
 from server.extensions import db
@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 EXTENSION_KEY = "lobby_print_worker"
 MAX_BACKOFF = 60.0
 REMINDER_SECONDS = 60.0  # how often the worker looks for tours to remind
+# Badges are drawn and sent by a child process, off this process's GIL (one per
+# server process, started with the first badge).
+spooler = Spooler()
 
 
 def backoff(attempts: int) -> float:
@@ -207,9 +210,9 @@ def _send(job_id: int) -> bool:
     width = paper_width(job.printer_url)
     status, error = "done", ""
     try:
-        image = render_badge(badges.badge_for(job.visit), width=width,
-                             layout=badges.current_layout(width))
-        print_job(job.printer_url, image, timeout=current_app.config["PRINTER_TIMEOUT"])
+        spooler.print_badge(job.printer_url, badges.badge_for(job.visit), width,
+                            badges.current_layout(width),
+                            timeout=current_app.config["PRINTER_TIMEOUT"])
     except PrinterError as e:
         if e.code in ("unreachable", "timeout", "offline"):
             # never reached the printer: nothing printed; drain() holds it for later

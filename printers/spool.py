@@ -1,0 +1,136 @@
+"""Drawing and sending badges in a process of their own.
+
+Drawing a badge (fonts, the QR code, dithering a logo) costs tens of milliseconds
+of CPU, most of it holding Python's GIL. Done in the server process, every
+check-in arriving meanwhile waits for it. ``Spooler.print_badge`` runs
+``render_badge`` and ``print_job`` in one long-lived child process instead (started
+with ``spawn``: none of the server's threads, locks or database connections are
+copied into it) and waits for the answer without holding the GIL. The child runs
+at a lower priority than the server, so under a burst check-ins come first and
+badges follow.
+
+Contract, the same as calling ``render_badge`` then ``print_job`` here:
+- returns ``"confirmed"`` or ``"unconfirmed"``; a printer failure raises the same
+  ``PrinterError`` (code and message) the child saw;
+- anything else raises ``SpoolError``: the badge could not be drawn (a bad
+  image, a bug), the child died (it is replaced for the next badge), or it did
+  not answer within ``timeout`` plus ``DRAW_SECONDS`` (it is stopped: a badge
+  never comes out later, after its job was reported failed).
+
+Where no child process can be started, ``print_badge`` does the work in the
+calling thread, so printing never depends on it.
+"""
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures.process import BrokenProcessPool
+
+from .badge import Badge, render_badge
+from .connection import PrinterError, print_job
+from .layout import Layout
+
+log = logging.getLogger(__name__)
+DRAW_SECONDS = 60.0   # beyond the printer's own timeout: a badge is never this slow
+NICENESS = 5          # the child yields the CPU to the server under load
+
+
+class SpoolError(RuntimeError):
+    """The badge was not printed for a reason other than the printer's."""
+
+
+def _child_init() -> None:
+    try:
+        os.nice(NICENESS)
+    except (AttributeError, OSError):  # not on this platform: same priority then
+        pass
+
+
+def _draw_and_send(url: str, badge: Badge, width: int, layout: Layout | None,
+                   timeout: float) -> str:
+    """In the child: one badge, start to finish. Exceptions other than a printer's
+    come back as text (their classes may not survive the trip)."""
+    try:
+        return print_job(url, render_badge(badge, width=width, layout=layout), timeout=timeout)
+    except PrinterError:
+        raise
+    except Exception as e:
+        raise SpoolError(f"{type(e).__name__}: {e}") from None
+
+
+class Spooler:
+    """One child process that draws and sends badges, one at a time."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pool: ProcessPoolExecutor | None = None
+        self._in_process = False  # set when no child can be started here
+
+    def _executor(self) -> ProcessPoolExecutor | None:
+        with self._lock:
+            if self._pool is None and not self._in_process:
+                try:
+                    self._pool = ProcessPoolExecutor(
+                        max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                        initializer=_child_init)
+                except (OSError, NotImplementedError, ImportError) as e:
+                    log.warning("badges are drawn in the server process: %s", e)
+                    self._in_process = True
+            return self._pool
+
+    def _discard(self, pool: ProcessPoolExecutor) -> None:
+        """Stop a child that died or hangs; the next badge starts a new one."""
+        with self._lock:
+            if self._pool is pool:
+                self._pool = None
+        for proc in list(getattr(pool, "_processes", {}).values()):
+            if proc.is_alive():
+                proc.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+
+    @property
+    def pid(self) -> int | None:
+        """The child's process id, once one runs (None before, or when drawing here)."""
+        pool = self._pool
+        procs = list(getattr(pool, "_processes", None) or {}) if pool is not None else []
+        return procs[0] if procs else None
+
+    def _submit(self, *args):
+        """Hand one badge to the child. A child that died while idle is replaced (no
+        badge of it was on the way, so none can come out twice)."""
+        for attempt in (1, 2):
+            pool = self._executor()
+            if pool is None:
+                return None, None
+            try:
+                return pool, pool.submit(_draw_and_send, *args)
+            except (BrokenProcessPool, RuntimeError) as e:  # died since, or shut down
+                self._discard(pool)
+                if attempt == 2:
+                    raise SpoolError(f"the badge process could not be started: {e}") from None
+
+    def print_badge(self, url: str, badge: Badge, width: int, layout: Layout | None,
+                    timeout: float) -> str:
+        pool, future = self._submit(url, badge, width, layout, timeout)
+        if future is None:
+            return _draw_and_send(url, badge, width, layout, timeout)
+        try:
+            return future.result(timeout=timeout + DRAW_SECONDS)
+        except (PrinterError, SpoolError):
+            raise
+        except FutureTimeout:
+            self._discard(pool)
+            raise SpoolError("the badge process did not answer; it was stopped") from None
+        except BrokenProcessPool:
+            self._discard(pool)
+            raise SpoolError("the badge process died while printing") from None
+
+    def close(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
