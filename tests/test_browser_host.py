@@ -106,6 +106,13 @@ def test_farewell_shows_the_open_promise_then_checks_out(device, staff, make_vis
     expect(group(host, "waiting")).to_have_count(0)
     db.session.rollback()
     assert db.session.get(Visit, visit.id).status == "checked_out"
+
+    # The next live refresh (another visitor arrives) redraws the list; what the
+    # farewell said, and the promise still open, stay on Ada's card.
+    checkin.check_in(make_visit("Charles Babbage", when=now_today()).code)
+    expect(card(host, "Charles Babbage")).to_be_visible()
+    expect(left).to_contain_text("Thank you — Ada Lovelace has been seen off")
+    expect(left.locator(".still-open")).to_contain_text("Price for 40 units?")
     assert not_reloaded(host)
 
 

@@ -157,8 +157,28 @@
     var elt = e.detail.requestConfig && e.detail.requestConfig.elt;
     saved = snapshot(elt && elt.tagName === "FORM" ? elt : null);
   });
+  // What the host's last action said (the thank-you, the promises still open) stays
+  // on its card through the live refreshes that follow, until the next action.
+  var feedback = [];
+  function keepFeedback() {
+    feedback = Array.prototype.map.call(
+      visits.querySelectorAll(".visit-card[id] > .card-feedback"),
+      function (node) { return { card: node.parentNode.id, node: node }; });
+  }
+  function putFeedbackBack() {
+    feedback.forEach(function (kept) {
+      var card = document.getElementById(kept.card);
+      if (!card || card.querySelector(":scope > .card-feedback")) return;
+      var anchors = card.querySelectorAll(":scope > .meta, :scope > .where, :scope > .purpose");
+      var after = anchors[anchors.length - 1];
+      if (after) after.after(kept.node); else card.appendChild(kept.node);
+    });
+  }
   document.body.addEventListener("htmx:afterSwap", function (e) {
-    if (e.detail.target !== visits || !saved) return;
+    if (e.detail.target !== visits) return;
+    var elt = e.detail.requestConfig && e.detail.requestConfig.elt;
+    if (elt === visits) putFeedbackBack(); else keepFeedback();
+    if (!saved) return;
     restore(saved);
     saved = null;
     tick();
