@@ -43,15 +43,16 @@ def test_work_that_raises_writes_nothing_and_raises(app, table):
     assert table() == [3]
 
 
-def run_together(app, works):
+def run_together(app, works, after=None):
     """Queue ``works`` from threads while the write lock is held, then let go: the
-    first thread to get the lock commits them all as one batch."""
+    first thread to get the lock commits them all as one batch. ``after(i)`` gives
+    caller i's ``on_commit``."""
     results = [None] * len(works)
 
     def call(i):
         with app.app_context():
             try:
-                results[i] = tx.grouped(works[i])
+                results[i] = tx.grouped(works[i], on_commit=after(i) if after else None)
             except Exception as e:  # noqa: BLE001 - the test looks at it
                 results[i] = e
     threads = [threading.Thread(target=call, args=(i,)) for i in range(len(works))]
@@ -80,3 +81,38 @@ def test_a_batch_fails_as_a_whole(app, table):
     results = run_together(app, [insert(1), bad, insert(2)])
     assert all(isinstance(r, RuntimeError) for r in results)
     assert table() == []  # nobody's rows: every caller was told it failed
+
+
+def test_after_commit_work_runs_at_the_commit_in_queue_order(app, table):
+    """What must follow the commit (the live alert of a check-in) runs the moment the
+    batch commits, by whoever committed it, in the order the callers queued; each
+    caller's own result is what its work returned."""
+    seen = []
+    results = run_together(app, [insert(n) for n in range(6)],
+                           after=lambda i: lambda result: seen.append((i, result, table())))
+    assert results == [n * 10 for n in range(6)]
+    assert [(i, r) for i, r, _ in seen] == [(n, n * 10) for n in range(6)]
+    assert all(rows == list(range(6)) for _, _, rows in seen)  # committed, seen elsewhere
+
+
+def test_after_commit_work_does_not_run_when_the_batch_fails(app, table):
+    seen = []
+
+    def bad(cur):
+        raise RuntimeError("disk full")
+    run_together(app, [insert(1), bad], after=lambda i: seen.append)
+    assert seen == [] and table() == []
+
+
+def test_after_commit_work_that_raises_harms_nobody(app, table):
+    seen = []
+
+    def after(i):
+        def run(result):
+            if i == 0:
+                raise ValueError("broken listener")
+            seen.append(result)
+        return run
+    results = run_together(app, [insert(1), insert(2)], after=after)
+    assert results == [10, 20] and seen == [20] and table() == [1, 2]
+    assert tx.grouped(insert(3)) == 30  # the lock is free again

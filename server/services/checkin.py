@@ -84,6 +84,12 @@ def _arrive_sqlite(cur, params: dict, payload: dict, rooms: list[str]):
     return 1, realtime.EventRow(cur.lastrowid, "visitor_arrived", payload, rooms)
 
 
+def _announce_arrival(result) -> None:
+    changed, event = result
+    if changed:
+        realtime.announce_rows([event])
+
+
 def _read_visit(session, code: str) -> Visit:
     row = session.execute(_READ_VISIT, {"code": code}).first()
     if row is None:
@@ -156,7 +162,9 @@ def check_in(code, kiosk: Kiosk | str | None = None, printer: str | None = None,
     if session.get_bind().dialect.name == "sqlite":
         # The embedded default: straight to the driver, group-committed with the
         # check-ins arriving at the same moment (one transaction for a burst).
-        changed, event = grouped(lambda cur: _arrive_sqlite(cur, params, payload, rooms))
+        changed, _ = grouped(lambda cur: _arrive_sqlite(cur, params, payload, rooms),
+                             on_commit=_announce_arrival)
+        event = None  # announced by whoever committed the batch, the moment it did
     else:  # Core statements: the ORM adds nothing to three rows
         with write() as tx:
             conn = tx.connection()
@@ -169,7 +177,8 @@ def check_in(code, kiosk: Kiosk | str | None = None, printer: str | None = None,
     visit.status, visit.checked_in_at, visit.kiosk_id = "checked_in", now, kiosk_id
     visit.language = params["language"]
     visit.kiosk = kiosk_obj
-    realtime.announce_rows([event])
+    if event is not None:  # (the SQLite path announced it the moment it committed)
+        realtime.announce_rows([event])
     printing.wake()
     return CheckIn(visit, created=True)
 

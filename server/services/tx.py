@@ -18,11 +18,13 @@ and becomes the bottleneck. Instead each caller queues its ``work`` and asks for
 lock; the first to get it writes everything queued so far in ONE transaction and
 commits, and the others find their work done. A lone caller is a batch of one.
 """
+import logging
 import threading
 from contextlib import contextmanager
 
 from server.extensions import db
 
+log = logging.getLogger(__name__)
 _sqlite_writers = threading.Lock()
 
 
@@ -48,25 +50,32 @@ def write():
 
 
 class _Job:
-    __slots__ = ("work", "result", "error", "done")
+    __slots__ = ("work", "on_commit", "result", "error", "done")
 
-    def __init__(self, work):
-        self.work, self.result, self.error, self.done = work, None, None, False
+    def __init__(self, work, on_commit):
+        self.work, self.on_commit = work, on_commit
+        self.result, self.error, self.done = None, None, False
 
 
 _pending: list[_Job] = []
 _pending_lock = threading.Lock()
 
 
-def grouped(work):
+def grouped(work, on_commit=None):
     """Run ``work(cursor)`` (a sqlite3 cursor) in a write transaction that may be shared
     with concurrent callers; return its result once that transaction has committed.
     A batch commits or fails as a whole: if any work raises, or the COMMIT does,
-    nothing of the batch is written and every caller in it raises. SQLite only."""
+    nothing of the batch is written and every caller in it raises. SQLite only.
+
+    ``on_commit(result)``, when given, runs right after the COMMIT, in the thread
+    that committed the batch, in the order the callers queued, and never for a batch
+    that failed. It is for what must follow the commit without waiting for its caller
+    to be scheduled again (a check-in's live alert); it runs under the write lock, so
+    it must be quick, and an exception in it is logged and harms nobody."""
     session = db.session()
     if session.in_transaction():
         session.commit()  # end this request's read snapshot first, as write() does
-    job = _Job(work)
+    job = _Job(work, on_commit)
     with _pending_lock:
         _pending.append(job)
     with _sqlite_writers:
@@ -93,6 +102,13 @@ def _commit_batch() -> None:
             cur.execute("ROLLBACK")
             for job in batch:
                 job.result, job.error = None, e
+        else:
+            for job in batch:
+                if job.on_commit is not None:
+                    try:
+                        job.on_commit(job.result)
+                    except Exception:
+                        log.exception("after-commit work of a grouped write failed")
     except BaseException as e:  # no transaction at all (e.g. the database is gone)
         for job in batch:
             job.result, job.error = None, job.error or e
