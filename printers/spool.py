@@ -7,7 +7,7 @@ check-in arriving meanwhile waits for it. ``Spooler.print_badge`` runs
 with ``spawn``: none of the server's threads, locks or database connections are
 copied into it) and waits for the answer without holding the GIL. The child runs
 at a lower priority than the server, so under a burst check-ins come first and
-badges follow.
+badges follow; it ends within a second of its server, however that one ended.
 
 Contract, the same as calling ``render_badge`` then ``print_job`` here:
 - returns ``"confirmed"`` or ``"unconfirmed"``; a printer failure raises the same
@@ -26,6 +26,7 @@ import logging
 import multiprocessing
 import os
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
@@ -37,17 +38,29 @@ from .layout import Layout
 log = logging.getLogger(__name__)
 DRAW_SECONDS = 60.0   # beyond the printer's own timeout: a badge is never this slow
 NICENESS = 5          # the child yields the CPU to the server under load
+PARENT_CHECK_SECONDS = 1.0
 
 
 class SpoolError(RuntimeError):
     """The badge was not printed for a reason other than the printer's."""
 
 
-def _child_init() -> None:
+def _child_init(parent: int) -> None:
     try:
         os.nice(NICENESS)
     except (AttributeError, OSError):  # not on this platform: same priority then
         pass
+    threading.Thread(target=_exit_with, args=(parent,), name="spool-parent-watch",
+                     daemon=True).start()
+
+
+def _exit_with(parent: int) -> None:
+    """A server stopped by a signal never shuts its pool down, and the child's queue
+    never sees an end of file: the child leaves by itself once its parent is gone."""
+    while True:
+        time.sleep(PARENT_CHECK_SECONDS)
+        if os.getppid() != parent:
+            os._exit(0)
 
 
 def _draw_and_send(url: str, badge: Badge, width: int, layout: Layout | None,
@@ -76,7 +89,7 @@ class Spooler:
                 try:
                     self._pool = ProcessPoolExecutor(
                         max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                        initializer=_child_init)
+                        initializer=_child_init, initargs=(os.getpid(),))
                 except (OSError, NotImplementedError, ImportError) as e:
                     log.warning("badges are drawn in the server process: %s", e)
                     self._in_process = True

@@ -117,3 +117,31 @@ def _alive(pid: int) -> bool:
         return os.waitpid(pid, os.WNOHANG) == (0, 0)
     except ChildProcessError:
         return True
+
+
+def test_the_child_ends_when_its_server_is_killed(tmp_path):
+    """A server stopped by a signal never shuts its pool down: its badge process must
+    not live on (the benchmark found four orphans holding 100 MB each)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    script = (
+        "import sys, time\n"
+        "from printers.spool import Spooler\n"
+        "from tests.test_spool import badge\n"
+        "s = Spooler()\n"
+        f"s.print_badge('emulator://{tmp_path}', badge(), 576, None, timeout=3)\n"
+        "print(s.pid, flush=True)\n"
+        "time.sleep(60)\n")
+    server = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
+                              cwd=Path(__file__).resolve().parents[1])
+    try:
+        child = int(server.stdout.readline())
+        assert _alive(child) and list(tmp_path.glob("*.png"))  # it printed, it runs
+    finally:
+        server.kill()
+        server.wait(10)
+    deadline = time.monotonic() + 10
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(child)
