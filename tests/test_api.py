@@ -101,6 +101,22 @@ def test_checkin_with_unknown_printer_or_kiosk_is_404_and_visit_stays_expected(
                       ).get_json()["status"] == "expected"
 
 
+def test_checkin_at_a_kiosk_then_again_answers_the_same_checkin_with_its_kiosk(
+        client, tokens, make_visit):
+    from server.services import devices
+    devices.add_kiosk("Front door")
+    visit, h = make_visit("张伟"), auth(tokens["reception"])
+    first = client.post("/api/v1/checkins", headers=h,
+                        json={"code": visit.code, "kiosk": "Front door"})
+    again = client.post("/api/v1/checkins", headers=h, json={"code": visit.code})
+    assert (first.status_code, again.status_code) == (201, 200)
+    for resp in (first, again):
+        body = resp.get_json()
+        assert body["kiosk"] == "Front door" and body["visitor"]["name"] == "张伟"
+        assert body["status"] == "checked_in" and body["state"] == "waiting"
+    assert again.get_json()["checked_in_at"] == first.get_json()["checked_in_at"]
+
+
 def test_checkout_and_onsite(client, tokens, make_visit):
     a, b = make_visit("Ada"), make_visit("Bob")
     h = auth(tokens["reception"])

@@ -108,3 +108,32 @@ def test_fifty_parallel_checkins_of_one_code_give_one_checkin_alert_and_badge(ap
     assert db.session.query(PrintJob).count() == 1
     assert db.session.query(Event).filter_by(kind="visitor_arrived").count() == 1
     assert len(arrivals(sock)) == 1
+
+
+def test_the_fast_read_of_a_check_in_gives_what_the_orm_loads(app, make_visit):
+    """On SQLite the check-in reads its visit straight from the driver: every column
+    of the visit, its visitor and its host must come back as the ORM loads them
+    (types included), detached, with the photo flag."""
+    from sqlalchemy import inspect
+
+    from server.models import User, Visitor
+    from server.services import photos
+    from tests.test_badge_language import jpeg_of
+    visit = make_visit("张伟", company="华为", email="zw@example.cn", phone="+86 10 1234")
+    for has_photo in (False, True):
+        fast = checkin._read_visit_sqlite(visit.code)
+        db.session.expire_all()
+        loaded = db.session.get(Visit, visit.id)
+        for model, a, b in ((Visit, fast, loaded), (Visitor, fast.visitor, loaded.visitor),
+                            (User, fast.host, loaded.host)):
+            assert inspect(a).detached and not inspect(a).expired_attributes
+            for column in model.__table__.c:
+                key = model.__mapper__.get_property_by_column(column).key
+                assert getattr(a, key) == getattr(b, key), key
+                assert type(getattr(a, key)) is type(getattr(b, key)), key
+        assert fast.has_photo is has_photo
+        assert fast.expected_at is not None and fast.visitor.name == "张伟"
+        photos.save(visit.id, jpeg_of((200, 40, 40)))
+    with pytest.raises(CheckInError) as e:
+        checkin._read_visit_sqlite("no-such-code-123")
+    assert e.value.code == "unknown_code"

@@ -20,10 +20,11 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 from sqlalchemy import bindparam, exists, insert, select, update
+from sqlalchemy.orm import make_transient_to_detached
 
 from server import realtime
 from server.extensions import db
-from server.models import LANGUAGES, Kiosk, PrintJob, Visit, VisitPhoto, utcnow
+from server.models import LANGUAGES, Kiosk, PrintJob, User, Visit, Visitor, VisitPhoto, utcnow
 from server.services import clock, printing
 from server.services.devices import resolve_printer
 from server.services.errors import CheckInError, NotFound, ValidationError
@@ -91,10 +92,66 @@ def _announce_arrival(result) -> None:
 
 
 def _read_visit(session, code: str) -> Visit:
+    if session.get_bind().dialect.name == "sqlite":
+        return _read_visit_sqlite(code)
     row = session.execute(_READ_VISIT, {"code": code}).first()
     if row is None:
         raise CheckInError("unknown_code", "no visit has this code", status=404)
     visit, visit.has_photo = row
+    return visit
+
+
+class _RowReader:
+    """The same read on the embedded default, straight on the driver: one SELECT of
+    the visit, its visitor and host (and whether it has a photo), its values turned
+    into Python types by the columns' own types, and the three objects built
+    detached, as if loaded and then expunged (what ``check_in`` returns anyway).
+    A third of the cost of the ORM's load, and no session transaction to begin and
+    end: on the check-in path that is a tenth of a request. Built from the tables,
+    so a column added by a migration is read too."""
+
+    def __init__(self, dialect):
+        v, r, u = Visit.__table__, Visitor.__table__, User.__table__
+        self.parts = [(model, [model.__mapper__.get_property_by_column(c).key for c in t.c])
+                      for model, t in ((Visit, v), (Visitor, r), (User, u))]
+        stmt = select(*v.c, *r.c, *u.c, exists().where(VisitPhoto.visit_id == v.c.id)) \
+            .select_from(v.join(r, r.c.id == v.c.visitor_id).join(u, u.c.id == v.c.host_id)) \
+            .where(v.c.code == bindparam("code"))
+        self.sql = str(stmt.compile(dialect=dialect))
+        self.convert = [c.type.dialect_impl(dialect).result_processor(dialect, None)
+                        for c in stmt.selected_columns]
+
+    def read(self, code: str) -> Visit | None:
+        conn = db.engine.raw_connection()
+        try:
+            row = conn.cursor().execute(self.sql, (code,)).fetchone()
+        finally:
+            conn.close()
+        if row is None:
+            return None
+        values = [f(x) if f is not None and x is not None else x for f, x in zip(self.convert, row)]
+        objects, start = [], 0
+        for model, keys in self.parts:
+            objects.append(model(**dict(zip(keys, values[start:start + len(keys)]))))
+            start += len(keys)
+        visit, visitor, host = objects
+        visit.visitor, visit.host = visitor, host
+        for obj in objects:
+            make_transient_to_detached(obj)
+        visit.has_photo = bool(values[-1])
+        return visit
+
+
+_row_reader: _RowReader | None = None
+
+
+def _read_visit_sqlite(code: str) -> Visit:
+    global _row_reader
+    if _row_reader is None:
+        _row_reader = _RowReader(db.engine.dialect)
+    visit = _row_reader.read(code)
+    if visit is None:
+        raise CheckInError("unknown_code", "no visit has this code", status=404)
     return visit
 
 
@@ -142,8 +199,8 @@ def check_in(code, kiosk: Kiosk | str | None = None, printer: str | None = None,
     code = normalise_code(code)
     session = db.session()
     visit = _read_visit(session, code)
-    if visit.status == "checked_in":
-        return CheckIn(visit, created=False)
+    if visit.status == "checked_in":  # the same check-in again: the visit as the ORM has it
+        return CheckIn(session.get(Visit, visit.id, populate_existing=True), created=False)
     refuse_if_not_admissible(visit)
     kiosk_obj = _kiosk(session, kiosk)
     printer_obj, url = resolve_printer(session, kiosk_obj, printer)
@@ -155,7 +212,8 @@ def check_in(code, kiosk: Kiosk | str | None = None, printer: str | None = None,
                                        photo=visit.has_photo)
     # Keep what we read: the commit below must not expire it (no reloads after it).
     for obj in {visit, visit.visitor, visit.host, kiosk_obj} - {None}:
-        session.expunge(obj)
+        if obj in session:
+            session.expunge(obj)
     params = {"visit_id": visit.id, "now": now, "kiosk_id": kiosk_id,
               "printer_id": printer_id, "url": url,
               "language": language if language in LANGUAGES else visit.language}
