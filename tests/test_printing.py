@@ -217,3 +217,19 @@ def test_a_job_interrupted_by_a_server_stop_is_failed_never_done(app, make_visit
     finally:
         worker.stop()
     assert job.status == "failed" and job.error.startswith("interrupted")
+
+
+def test_a_pass_takes_a_batch_of_due_jobs_in_queue_order_and_the_next_pass_the_rest(
+        app, make_visit, printer):
+    codes = []
+    for name in ("Ada", "Bob", "Cy"):
+        visit = make_visit(name)
+        checkin.check_in(visit.code)
+        codes.append(visit.code)
+    assert printing.drain(limit=2) == 2
+    assert [s.status for s in db.session.query(PrintJob).order_by(PrintJob.id)] == \
+        ["done", "done", "queued"]
+    assert printing.drain(limit=2) == 1
+    images = printer.images()
+    assert [[d.text for d in zxingcpp.read_barcodes(i.convert("L"))] for i in images] == \
+        [[c] for c in codes]

@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 EXTENSION_KEY = "lobby_print_worker"
 MAX_BACKOFF = 60.0
 REMINDER_SECONDS = 60.0  # how often the worker looks for tours to remind
+DRAIN_BATCH = 100         # due jobs taken per pass; the next pass takes the next ones
 # Badges are drawn and sent by a child process, off this process's GIL (one per
 # server process, started with the first badge).
 spooler = Spooler()
@@ -157,12 +158,16 @@ def reprint(visit_id: int, reason, requested_by) -> PrintJob:
     return job
 
 
-def _due_jobs() -> list[PrintJob]:
+def _due_jobs(limit: int) -> list:
+    """The first ``limit`` jobs due now, in queue order, as plain rows (id, printer_id,
+    printer_url): ORM objects for a burst's thousands of queued badges would all be
+    expired and reloaded at every commit of the pass."""
     now = utcnow()
-    return list(db.session.scalars(select(PrintJob).where(
-        PrintJob.status == "queued",
-        (PrintJob.next_attempt_at.is_(None)) | (PrintJob.next_attempt_at <= now))
-        .order_by(PrintJob.id)))
+    return list(db.session.execute(
+        select(PrintJob.id, PrintJob.printer_id, PrintJob.printer_url).where(
+            PrintJob.status == "queued",
+            (PrintJob.next_attempt_at.is_(None)) | (PrintJob.next_attempt_at <= now))
+        .order_by(PrintJob.id).limit(limit)))
 
 
 def _hold(url: str, why: str) -> None:
@@ -245,22 +250,23 @@ def recover_interrupted() -> int:
             finished_at=utcnow())).rowcount
 
 
-def drain(pace: float = 0.0) -> int:
-    """One pass over the due jobs, printer by printer, in queue order. Returns how
-    many jobs reached an end state (done or failed). ``pace`` seconds pass between
-    two jobs: a thermal printer needs about that long per badge anyway, and a burst
-    of check-ins gets the CPU while the badges follow at the printer's speed."""
+def drain(pace: float = 0.0, limit: int = DRAIN_BATCH) -> int:
+    """One pass over the due jobs (the first ``limit``), printer by printer, in queue
+    order. Returns how many jobs reached an end state (done or failed). ``pace``
+    seconds pass between two jobs: a thermal printer needs about that long per badge
+    anyway, and a burst of check-ins gets the CPU while the badges follow at the
+    printer's speed. A job another worker took meanwhile is skipped (``_send`` claims)."""
     finished = 0
     held: set[str] = set()
-    for n, job in enumerate(_due_jobs()):
+    for n, job in enumerate(_due_jobs(limit)):
         if n and pace:
             time.sleep(pace)
-        if job.printer_url in held or job.status != "queued":
+        if job.printer_url in held:
             continue
         printer = db.session.get(Printer, job.printer_id) if job.printer_id else None
         state = check_printer(printer, job.printer_url)
         if state.state not in PRINTABLE_STATES:
-            fallback = _fallback_for(job)
+            fallback = _fallback_for(db.session.get(PrintJob, job.id))
             if fallback is not None:
                 _move_to(job.id, fallback)
                 if _send(job.id):
