@@ -230,9 +230,11 @@ class Result:
 
 
 def run_load(name: str, url: str, token: str, codes: list[str], warm: list[str],
-             alerts: AlertRecorder, pid: int) -> Result:
+             alerts: AlertRecorder, pid: int, rate: float | None = None) -> Result:
     """K kiosk threads (K = len(warm)) split ``codes``; each checks in its warm-up code
-    first, then all start the measured load together."""
+    first, then all start the measured load together: back to back (each kiosk posts
+    its next check-in when the last is answered), or with ``rate``, paced at ``rate``
+    check-ins a second in all (kiosk i takes every K-th slot)."""
     kiosks = len(warm)
     chunks = [codes[i::kiosks] for i in range(kiosks)]
     warm_ids: list[int] = []
@@ -253,9 +255,12 @@ def run_load(name: str, url: str, token: str, codes: list[str], warm: list[str],
                 warm_ids.append(r.json()["id"])
                 ready.wait()
                 go.wait()
-                for code in chunks[i]:
+                for j, code in enumerate(chunks[i]):
                     if time.perf_counter() > stop_at[0]:
                         break
+                    if rate:
+                        slot = result.start + (j * kiosks + i) / rate
+                        time.sleep(max(0.0, slot - time.perf_counter()))
                     sent = time.perf_counter()
                     try:
                         r = s.post(url, json={"code": code}, timeout=REQUEST_TIMEOUT)
@@ -304,7 +309,8 @@ def run_load(name: str, url: str, token: str, codes: list[str], warm: list[str],
 
 # ---------------------------------------------------------------- the two targets
 
-def bench_lobby(tmp: Path, servers: Servers, n: int, k: int, print_worker: bool) -> Result:
+def bench_lobby(tmp: Path, servers: Servers, n: int, k: int, print_worker: bool,
+                paced: tuple[int, float] | None) -> list[Result]:
     data = tmp / "lobby"
     env = {**os.environ, "LOBBY_DATA_DIR": str(data),
            "LOBBY_DEFAULT_PRINTER": f"emulator://{tmp / 'badges'}"}
@@ -342,19 +348,19 @@ def bench_lobby(tmp: Path, servers: Servers, n: int, k: int, print_worker: bool)
         return r.json()["code"]
 
     with ThreadPoolExecutor(4) as pool:
-        codes = list(pool.map(register, range(n + k)))
+        codes = list(pool.map(register, range(n + k + (paced[0] + k if paced else 0))))
 
     alerts = AlertRecorder(base, host_token)
     try:
-        result = run_load("lobby", f"{base}/api/v1/checkins", desk_token, codes[k:], codes[:k],
-                          alerts, proc.pid)
+        return run_phases("lobby", f"{base}/api/v1/checkins", desk_token, codes, n, k, alerts,
+                          proc.pid, paced)
     finally:
         alerts.close()
         servers.stop(proc)
-    return result
 
 
-def bench_floor(tmp: Path, servers: Servers, n: int, k: int) -> Result:
+def bench_floor(tmp: Path, servers: Servers, n: int, k: int,
+                paced: tuple[int, float] | None) -> list[Result]:
     token = "floor-" + os.urandom(16).hex()
     env = {**os.environ, "FLOOR_TOKEN": token}
     port = free_port()
@@ -363,15 +369,26 @@ def bench_floor(tmp: Path, servers: Servers, n: int, k: int) -> Result:
     proc = servers.start("floor", [sys.executable, str(HERE / "floor_app.py"), "--port",
                                    str(port), "--db", str(tmp / "floor.db")], env, log)
     wait_healthy(base, proc, log)
-    codes = [f"code-{i:06d}-{os.urandom(8).hex()}" for i in range(n + k)]
+    codes = [f"code-{i:06d}-{os.urandom(8).hex()}"
+             for i in range(n + k + (paced[0] + k if paced else 0))]
     alerts = AlertRecorder(base, token)
     try:
-        result = run_load("floor", f"{base}/checkins", token, codes[k:], codes[:k], alerts,
-                          proc.pid)
+        return run_phases("floor", f"{base}/checkins", token, codes, n, k, alerts, proc.pid,
+                          paced)
     finally:
         alerts.close()
         servers.stop(proc)
-    return result
+
+
+def run_phases(name: str, url: str, token: str, codes: list[str], n: int, k: int,
+               alerts: AlertRecorder, pid: int, paced: tuple[int, float] | None) -> list[Result]:
+    """The saturating load (n codes), then the paced one (paced = (count, rate))."""
+    results = [run_load(name, url, token, codes[k:k + n], codes[:k], alerts, pid)]
+    if paced:
+        rest = codes[n + k:]
+        results.append(run_load(name + "~", url, token, rest[k:], rest[:k], alerts, pid,
+                                rate=paced[1]))
+    return results
 
 
 # ---------------------------------------------------------------- report
@@ -411,8 +428,13 @@ def ratios(lobby: Result, floor: Result) -> dict:
         "throughput": over(lobby.throughput, floor.throughput),
         "alert_p50": over(pct(lobby.alert_lat(), 50), pct(floor.alert_lat(), 50)),
         "alert_p99": over(pct(lobby.alert_lat(), 99), pct(floor.alert_lat(), 99)),
+        "alert_mean": over(mean(lobby.alert_lat()), mean(floor.alert_lat())),
         "cpu": over(lobby.cpu_per_checkin(), floor.cpu_per_checkin()),
     }
+
+
+def mean(values: list) -> float | None:
+    return sum(values) / len(values) if values else None
 
 
 def median(values: list) -> float | None:
@@ -423,7 +445,7 @@ def median(values: list) -> float | None:
     return v[mid] if len(v) % 2 else (v[mid - 1] + v[mid]) / 2
 
 
-def report(rounds: list[dict], n: int, k: int) -> dict:
+def report(rounds: list[dict], n: int, k: int, paced: tuple[int, float] | None) -> dict:
     """Print every round and the medians of the per-round ratios; the targets are
     judged on the medians (one round on a shared machine is a coin toss: the floor's
     own alert p50 moves by a third between runs). Returns the summary."""
@@ -453,11 +475,31 @@ def report(rounds: list[dict], n: int, k: int) -> dict:
           f"{'PASS' if a50 is not None and a50 <= TARGET_ALERT_P50 else 'FAIL'}")
     print(f"alerts missing: Lobby {missing['lobby']}, floor {missing['floor']}  "
           f"(target: none)  {'PASS' if not any(missing.values()) else 'FAIL'}")
-    print(f"(info) alert p99 Lobby/floor median = {fmt(med['alert_p99'], '.2f')}; "
+    print(f"(info) alert mean Lobby/floor median = {fmt(med['alert_mean'], '.2f')} (the "
+          f"same clients, waiting the same way: by Little's law the ratio of the time each "
+          f"check-in takes); alert p99 Lobby/floor median = {fmt(med['alert_p99'], '.2f')}; "
           f"server CPU per check-in Lobby/floor median = {fmt(med['cpu'], '.2f')}")
-    return {"rounds": [{name: res[name].figures(n) for name in res} | {"ratios": r}
-                       for res, r in zip(rounds, per_round)],
-            "median_ratios": med, "missing": missing}
+    size = {"lobby": n, "floor": n, "lobby~": paced[0] if paced else 0,
+            "floor~": paced[0] if paced else 0}
+    summary = {"rounds": [{name: res[name].figures(size[name]) for name in res} | {"ratios": r}
+                          for res, r in zip(rounds, per_round)],
+               "median_ratios": med, "missing": missing}
+    if paced:
+        count, rate = paced
+        print(f"\n(info) paced load: {count} check-ins at {rate:g}/s from the same {k} kiosks, "
+              f"after the load above (a lobby's real pace is far below; nobody queues)")
+        p50s = []
+        for i, res in enumerate(rounds, 1):
+            lo, fl = res["lobby~"], res["floor~"]
+            l50, f50 = pct(lo.alert_lat(), 50), pct(fl.alert_lat(), 50)
+            ratio = l50 / f50 if l50 is not None and f50 else None
+            p50s.append(ratio)
+            print(f"  round {i}: alert p50 {fmt(l50)} / {fmt(f50)} ms = {fmt(ratio, '.2f')}; "
+                  f"p99 {fmt(pct(lo.alert_lat(), 99))} / {fmt(pct(fl.alert_lat(), 99))} ms; "
+                  f"missing {lo.missing(count)} / {fl.missing(count)}")
+        summary["paced_alert_p50_median"] = median(p50s)
+        print(f"  alert p50 Lobby/floor median = {fmt(median(p50s), '.2f')}")
+    return summary
 
 
 def _interrupt(*_):
@@ -470,6 +512,10 @@ def main() -> int:
     parser.add_argument("--kiosks", type=int, default=20, help="K concurrent kiosks (default 20)")
     parser.add_argument("--rounds", type=int, default=3,
                         help="rounds of Lobby + floor, alternating which goes first (default 3)")
+    parser.add_argument("--paced-visits", type=int, default=200,
+                        help="then this many check-ins paced at --paced-rate (0: none)")
+    parser.add_argument("--paced-rate", type=float, default=100.0,
+                        help="check-ins per second in all for the paced load (default 100)")
     parser.add_argument("--no-print-worker", action="store_true",
                         help="diagnosis: run Lobby with LOBBY_PRINT_WORKER=0")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs, DBs)")
@@ -477,6 +523,9 @@ def main() -> int:
     args = parser.parse_args()
     if args.visits < 1 or args.kiosks < 1 or args.rounds < 1:
         parser.error("--visits, --kiosks and --rounds must be at least 1")
+    if args.paced_visits < 0 or args.paced_rate <= 0:
+        parser.error("--paced-visits must be at least 0 and --paced-rate above 0")
+    paced = (args.paced_visits, args.paced_rate) if args.paced_visits else None
 
     # SIGTERM ends us like Ctrl-C does, so the finally below stops the servers.
     signal.signal(signal.SIGTERM, _interrupt)
@@ -492,12 +541,15 @@ def main() -> int:
             for name in order:
                 print(f"round {i + 1}/{args.rounds}: {name}...", file=sys.stderr, flush=True)
                 if name == "lobby":
-                    res[name] = bench_lobby(where, servers, args.visits, args.kiosks,
-                                            not args.no_print_worker)
+                    phases = bench_lobby(where, servers, args.visits, args.kiosks,
+                                         not args.no_print_worker, paced)
                 else:
-                    res[name] = bench_floor(where, servers, args.visits, args.kiosks)
+                    phases = bench_floor(where, servers, args.visits, args.kiosks, paced)
+                res[name] = phases[0]
+                if paced:
+                    res[name + "~"] = phases[1]
             rounds.append(res)
-        summary = report(rounds, args.visits, args.kiosks)
+        summary = report(rounds, args.visits, args.kiosks, paced)
         if args.json:
             Path(args.json).write_text(json.dumps(summary, indent=2))
     except KeyboardInterrupt:

@@ -27,6 +27,9 @@ def cli():
     """Lobby: visitor check-in, badges and live host alerts."""
 
 
+SWITCH_INTERVAL = 0.0005  # seconds, for the serving process; see run()
+
+
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
@@ -64,6 +67,11 @@ def run(host, port, demo):
     with app.app_context():
         texts = views.site_texts()
     webfonts.warm_up(Path(app.config["DATA_DIR"]) / "webfonts", texts)
+    # One thread per request shares the GIL. A thread back from SQLite (or a socket)
+    # waits for the GIL until the running thread lets go, up to the switch interval
+    # (5 ms by default), and the check-in write lock is held through such waits: under
+    # a burst every write queued behind them. 0.5 ms keeps the lock's holder moving.
+    sys.setswitchinterval(SWITCH_INTERVAL)
     socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False,
                  log_output=False)
 
