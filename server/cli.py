@@ -72,8 +72,26 @@ def run(host, port, demo):
     # (5 ms by default), and the check-in write lock is held through such waits: under
     # a burst every write queued behind them. 0.5 ms keeps the lock's holder moving.
     sys.setswitchinterval(SWITCH_INTERVAL)
+    _log_requests_off_thread()
     socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False,
                  log_output=False)
+
+
+def _log_requests_off_thread() -> None:
+    """Werkzeug logs each request's line from the request's own thread, before the
+    response goes out, through a lock around a write to stderr: under a burst the
+    request threads queued on that lock. They now only enqueue the line; one thread
+    writes them (same lines, same stream)."""
+    import logging
+    import logging.handlers
+    import queue
+    logger = logging.getLogger("werkzeug")
+    if logger.level == logging.NOTSET:
+        logger.setLevel(logging.INFO)
+    lines: queue.SimpleQueue = queue.SimpleQueue()
+    logger.addHandler(logging.handlers.QueueHandler(lines))
+    logger.propagate = False
+    logging.handlers.QueueListener(lines, logging.StreamHandler(sys.stderr)).start()
 
 
 def _check_port_free(host: str, port: int) -> None:

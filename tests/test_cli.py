@@ -143,9 +143,12 @@ def test_run_demo_serves_and_prints_logins(env, tmp_path):
         step = kiosk.post(f"http://127.0.0.1:{port}/kiosk/scan", headers={"HX-Request": "true"},
                           data={"code": code, "csrf_token": csrf_from(start)}).text
         assert 'data-screen="rules"' in step and "Site rules for visitors" in step
+        time.sleep(0.5)  # the request lines are written by the log's own thread
     finally:
         proc.terminate()
-        proc.wait(10)
+        rest, _ = proc.communicate(timeout=10)
+    # every request is logged, as Werkzeug does (off the request's thread)
+    assert '"GET /healthz HTTP/1.1" 200' in rest and '"POST /kiosk/scan HTTP/1.1" 200' in rest
 
 
 def test_upgrade_keeps_rows_across_runs(env):
