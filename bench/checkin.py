@@ -1,7 +1,7 @@
 """Benchmark: concurrent kiosk check-ins and host alerts, Lobby against a floor app.
 
 Run with ``python bench/checkin.py [--visits N] [--kiosks K] [--rounds R]`` (defaults:
-400 visits, 20 kiosks, 3 rounds). Loopback only; every wait is bounded.
+1000 visits, 20 kiosks, 3 rounds). Loopback only; every wait is bounded.
 
 For each target (Lobby, and bench/floor_app.py) it starts the server as a
 subprocess, connects one host Socket.IO client (websocket transport,
@@ -508,7 +508,7 @@ def _interrupt(*_):
 
 def main() -> int:
     parser = argparse.ArgumentParser(description="Kiosk check-in + host alert benchmark.")
-    parser.add_argument("--visits", type=int, default=400, help="N check-ins (default 400)")
+    parser.add_argument("--visits", type=int, default=1000, help="N check-ins (default 1000)")
     parser.add_argument("--kiosks", type=int, default=20, help="K concurrent kiosks (default 20)")
     parser.add_argument("--rounds", type=int, default=3,
                         help="rounds of Lobby + floor, alternating which goes first (default 3)")
