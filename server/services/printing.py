@@ -1,7 +1,8 @@
 """Badge printing off the check-in path, and printer health.
 
 Check-in only writes a PrintJob row (``queued``). A PrintWorker thread per server
-process drains the queue and polls printer health:
+process drains the queue and polls printer health; the badge itself is drawn and
+sent by a child process (``printers/spool.py``), off this process's GIL:
 
 - Before sending, the printer's status is asked (DLE EOT). A printer that is out of
   paper, has its cover open, reports an error or does not answer keeps its jobs
