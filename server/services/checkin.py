@@ -220,9 +220,9 @@ def check_in(code, kiosk: Kiosk | str | None = None, printer: str | None = None,
     if session.get_bind().dialect.name == "sqlite":
         # The embedded default: straight to the driver, group-committed with the
         # check-ins arriving at the same moment (one transaction for a burst).
+        # Whoever commits the batch announces the arrival, the moment it commits.
         changed, _ = grouped(lambda cur: _arrive_sqlite(cur, params, payload, rooms),
                              on_commit=_announce_arrival)
-        event = None  # announced by whoever committed the batch, the moment it did
     else:  # Core statements: the ORM adds nothing to three rows
         with write() as tx:
             conn = tx.connection()
@@ -230,13 +230,13 @@ def check_in(code, kiosk: Kiosk | str | None = None, printer: str | None = None,
             if changed:
                 conn.execute(_QUEUE_BADGE, params)
                 event = realtime.record_row(conn, "visitor_arrived", payload, rooms)
+        if changed:
+            realtime.announce_rows([event])
     if not changed:  # another scanner won the race: answer with its check-in
         return check_in(code, kiosk, printer, language)
     visit.status, visit.checked_in_at, visit.kiosk_id = "checked_in", now, kiosk_id
     visit.language = params["language"]
     visit.kiosk = kiosk_obj
-    if event is not None:  # (the SQLite path announced it the moment it committed)
-        realtime.announce_rows([event])
     printing.wake()
     return CheckIn(visit, created=True)
 
