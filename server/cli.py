@@ -77,11 +77,11 @@ def run(host, port, demo):
                  log_output=False)
 
 
-def _log_requests_off_thread() -> None:
+def _log_requests_off_thread():
     """Werkzeug logs each request's line from the request's own thread, before the
     response goes out, through a lock around a write to stderr: under a burst the
     request threads queued on that lock. They now only enqueue the line; one thread
-    writes them (same lines, same stream)."""
+    writes them (same lines, same stream). Returns (handler, listener)."""
     import logging
     import logging.handlers
     import queue
@@ -89,9 +89,12 @@ def _log_requests_off_thread() -> None:
     if logger.level == logging.NOTSET:
         logger.setLevel(logging.INFO)
     lines: queue.SimpleQueue = queue.SimpleQueue()
-    logger.addHandler(logging.handlers.QueueHandler(lines))
+    handler = logging.handlers.QueueHandler(lines)
+    logger.addHandler(handler)
     logger.propagate = False
-    logging.handlers.QueueListener(lines, logging.StreamHandler(sys.stderr)).start()
+    listener = logging.handlers.QueueListener(lines, logging.StreamHandler(sys.stderr))
+    listener.start()
+    return handler, listener
 
 
 def _check_port_free(host: str, port: int) -> None:

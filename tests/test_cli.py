@@ -212,3 +212,40 @@ def test_emulator_acts_out_paper_out_and_is_switched_while_running(env, tmp_path
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_request_lines_are_written_by_the_log_thread_not_the_request(monkeypatch):
+    """`lobby run` has Werkzeug's request lines written by one log thread: a request
+    thread only enqueues its line (it used to queue on the handler's lock around a
+    write to stderr before its response went out)."""
+    import logging
+    import sys
+    import threading
+
+    from server import cli
+
+    class Stream:
+        def __init__(self):
+            self.lines, self.writers, self.done = [], set(), threading.Event()
+
+        def write(self, text):
+            self.lines.append(text)
+            self.writers.add(threading.get_ident())
+            if "GET /healthz" in text:
+                self.done.set()
+
+        def flush(self):
+            pass
+    stream = Stream()
+    monkeypatch.setattr(sys, "stderr", stream)
+    logger = logging.getLogger("werkzeug")
+    monkeypatch.setattr(logger, "handlers", [])
+    monkeypatch.setattr(logger, "propagate", logger.propagate)
+    handler, listener = cli._log_requests_off_thread()
+    try:
+        logger.info('127.0.0.1 - - "%s" %s -', "GET /healthz HTTP/1.1", 200)
+        assert stream.done.wait(5)
+    finally:
+        listener.stop()
+    assert '"GET /healthz HTTP/1.1" 200' in "".join(stream.lines)
+    assert threading.get_ident() not in stream.writers
