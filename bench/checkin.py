@@ -3,8 +3,9 @@
 Run with ``python bench/checkin.py [--visits N] [--kiosks K] [--rounds R]`` (defaults:
 1000 visits, 20 kiosks, 3 rounds). Loopback only; every wait is bounded.
 
-For each target (Lobby, and bench/floor_app.py) it starts the server as a
-subprocess, connects one host Socket.IO client (websocket transport,
+For each target (Lobby; bench/floor_app.py, the floor, its writers queued in-process
+as Lobby's are; and the same floor with its writers left to SQLite's busy handler,
+for comparison) it starts the server as a subprocess, connects one host Socket.IO client (websocket transport,
 ``auth={"token": ...}``) that records when each ``visitor_arrived`` arrives (by
 ``visit_id``), and has K kiosk threads (one ``requests.Session`` each) split N codes
 and ``POST`` a check-in for each. Each kiosk first checks one extra code in as a
@@ -13,11 +14,10 @@ request latency p50/p99, alert latency (alert received - request sent) p50/p99,
 alerts missing (waiting up to 5 s after the last response) and the server's CPU
 time per check-in (Linux: from /proc, all its threads).
 
-A round measures both targets, each on fresh data; rounds alternate which goes
+A round measures every target, each on fresh data; rounds rotate which goes
 first. The ratios Lobby/floor are taken per round and the targets are judged on
-their medians: on a shared 2-core machine one round alone is a coin toss (the
-floor's own alert p50 moves by a third from run to run). Exit status is 0 unless
-something crashed.
+their medians: on a shared 2-core machine one round alone is a coin toss. Exit
+status is 0 unless something crashed.
 """
 import argparse
 import json
@@ -46,6 +46,7 @@ START_TIMEOUT = 60.0      # seconds for a server to answer /healthz
 REQUEST_TIMEOUT = 30.0    # seconds per HTTP request
 LOAD_TIMEOUT = 300.0      # seconds for the whole measured load (kiosks stop after)
 
+TARGETS = ("lobby", "floor", "floor-busy")  # floor-busy: for comparison only
 TARGET_THROUGHPUT = 0.6   # Lobby/floor, at least
 TARGET_ALERT_P50 = 1.5    # Lobby/floor, at most
 
@@ -359,21 +360,22 @@ def bench_lobby(tmp: Path, servers: Servers, n: int, k: int, print_worker: bool,
         servers.stop(proc)
 
 
-def bench_floor(tmp: Path, servers: Servers, n: int, k: int,
+def bench_floor(name: str, writers: str, tmp: Path, servers: Servers, n: int, k: int,
                 paced: tuple[int, float] | None) -> list[Result]:
     token = "floor-" + os.urandom(16).hex()
     env = {**os.environ, "FLOOR_TOKEN": token}
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    log = tmp / "floor.log"
-    proc = servers.start("floor", [sys.executable, str(HERE / "floor_app.py"), "--port",
-                                   str(port), "--db", str(tmp / "floor.db")], env, log)
+    log = tmp / f"{name}.log"
+    proc = servers.start(name, [sys.executable, str(HERE / "floor_app.py"), "--port",
+                                str(port), "--db", str(tmp / f"{name}.db"), "--writers",
+                                writers], env, log)
     wait_healthy(base, proc, log)
     codes = [f"code-{i:06d}-{os.urandom(8).hex()}"
              for i in range(n + k + (paced[0] + k if paced else 0))]
     alerts = AlertRecorder(base, token)
     try:
-        return run_phases("floor", f"{base}/checkins", token, codes, n, k, alerts, proc.pid,
+        return run_phases(name, f"{base}/checkins", token, codes, n, k, alerts, proc.pid,
                           paced)
     finally:
         alerts.close()
@@ -400,7 +402,7 @@ def fmt(x: float | None, spec: str = ".1f") -> str:
 def report_round(label: str, results: list[Result], n: int) -> None:
     for r in results:
         req, al = r.req_lat(), r.alert_lat()
-        print(f"{label:<3} {r.name:<7} {len(r.ok):>5} {r.throughput:>8.1f} "
+        print(f"{label:<3} {r.name:<10} {len(r.ok):>5} {r.throughput:>8.1f} "
               f"{fmt(pct(req, 50)):>8} {fmt(pct(req, 99)):>8} {fmt(pct(al, 50)):>9} "
               f"{fmt(pct(al, 99)):>9} {len(al):>4}/{n:<4} {r.missing(n):>7} "
               f"{fmt(r.cpu_per_checkin(), '.2f'):>7}")
@@ -447,42 +449,51 @@ def median(values: list) -> float | None:
 
 def report(rounds: list[dict], n: int, k: int, paced: tuple[int, float] | None) -> dict:
     """Print every round and the medians of the per-round ratios; the targets are
-    judged on the medians (one round on a shared machine is a coin toss: the floor's
-    own alert p50 moves by a third between runs). Returns the summary."""
-    print(f"\ncheck-in benchmark: {n} visits, {k} kiosks, {len(rounds)} rounds (alternating "
+    judged on the medians of Lobby/floor (one round on a shared machine is a coin
+    toss). Lobby/floor-busy is printed for comparison when that target ran. Returns
+    the summary."""
+    names = [name for name in TARGETS if name in rounds[0]]
+    print(f"\ncheck-in benchmark: {n} visits, {k} kiosks, {len(rounds)} rounds (rotating "
           f"which target goes first), loopback, {os.cpu_count()} CPUs, "
           f"Python {sys.version.split()[0]}")
-    head = (f"{'rnd':<3} {'target':<7} {'ok':>5} {'thru/s':>8} {'req p50':>8} {'req p99':>8} "
+    head = (f"{'rnd':<3} {'target':<10} {'ok':>5} {'thru/s':>8} {'req p50':>8} {'req p99':>8} "
             f"{'alert p50':>9} {'alert p99':>9} {'alerts':>9} {'missing':>7} {'cpu ms':>7}")
     print(head)
     print("-" * len(head))
-    per_round = []
     for i, res in enumerate(rounds, 1):
-        report_round(str(i), [res["lobby"], res["floor"]], n)
-        per_round.append(ratios(res["lobby"], res["floor"]))
+        report_round(str(i), [res[name] for name in names], n)
     print("(latencies in ms; alert = alert received - request sent; "
           "cpu ms = server CPU per check-in)")
+    per_round = {name: [ratios(res["lobby"], res[name]) for res in rounds]
+                 for name in names if name != "lobby"}
+    med = {name: {key: median([r[key] for r in rs]) for key in rs[0]}
+           for name, rs in per_round.items()}
     print()
     print("ratios Lobby/floor per round: " + "; ".join(
         f"{i}: thru {fmt(r['throughput'], '.2f')} alert p50 {fmt(r['alert_p50'], '.2f')} "
-        f"cpu {fmt(r['cpu'], '.2f')}" for i, r in enumerate(per_round, 1)))
-    med = {key: median([r[key] for r in per_round]) for key in per_round[0]}
-    missing = {name: sum(res[name].missing(n) for res in rounds) for name in ("lobby", "floor")}
-    thr, a50 = med["throughput"], med["alert_p50"]
+        f"cpu {fmt(r['cpu'], '.2f')}" for i, r in enumerate(per_round["floor"], 1)))
+    missing = {name: sum(res[name].missing(n) for res in rounds) for name in names}
+    thr, a50 = med["floor"]["throughput"], med["floor"]["alert_p50"]
     print(f"throughput  Lobby/floor median = {fmt(thr, '.2f')}  (target >= {TARGET_THROUGHPUT})  "
           f"{'PASS' if thr is not None and thr >= TARGET_THROUGHPUT else 'FAIL'}")
     print(f"alert p50   Lobby/floor median = {fmt(a50, '.2f')}  (target <= {TARGET_ALERT_P50})  "
           f"{'PASS' if a50 is not None and a50 <= TARGET_ALERT_P50 else 'FAIL'}")
-    print(f"alerts missing: Lobby {missing['lobby']}, floor {missing['floor']}  "
-          f"(target: none)  {'PASS' if not any(missing.values()) else 'FAIL'}")
-    print(f"(info) alert mean Lobby/floor median = {fmt(med['alert_mean'], '.2f')} (the "
-          f"same clients, waiting the same way: by Little's law the ratio of the time each "
-          f"check-in takes); alert p99 Lobby/floor median = {fmt(med['alert_p99'], '.2f')}; "
-          f"server CPU per check-in Lobby/floor median = {fmt(med['cpu'], '.2f')}")
-    size = {"lobby": n, "floor": n, "lobby~": paced[0] if paced else 0,
-            "floor~": paced[0] if paced else 0}
-    summary = {"rounds": [{name: res[name].figures(size[name]) for name in res} | {"ratios": r}
-                          for res, r in zip(rounds, per_round)],
+    print("alerts missing: " + ", ".join(f"{name} {missing[name]}" for name in names)
+          + f"  (target: none)  {'PASS' if not any(missing.values()) else 'FAIL'}")
+    m = med["floor"]
+    print(f"(info) Lobby/floor medians: alert mean {fmt(m['alert_mean'], '.2f')} (by Little's "
+          f"law the ratio of the time each check-in takes), alert p99 "
+          f"{fmt(m['alert_p99'], '.2f')}, server CPU per check-in {fmt(m['cpu'], '.2f')}")
+    if "floor-busy" in med:
+        b = med["floor-busy"]
+        print(f"(info) Lobby/floor-busy medians (the floor with its writers left to SQLite's "
+              f"busy handler): throughput {fmt(b['throughput'], '.2f')}, alert p50 "
+              f"{fmt(b['alert_p50'], '.2f')}, mean {fmt(b['alert_mean'], '.2f')}, p99 "
+              f"{fmt(b['alert_p99'], '.2f')}")
+    size = {name: n for name in names} | {name + "~": paced[0] for name in names if paced}
+    summary = {"rounds": [{name: res[name].figures(size[name]) for name in res}
+                          | {"ratios": {name: rs[i] for name, rs in per_round.items()}}
+                          for i, res in enumerate(rounds)],
                "median_ratios": med, "missing": missing}
     if paced:
         count, rate = paced
@@ -516,6 +527,8 @@ def main() -> int:
                         help="then this many check-ins paced at --paced-rate (0: none)")
     parser.add_argument("--paced-rate", type=float, default=100.0,
                         help="check-ins per second in all for the paced load (default 100)")
+    parser.add_argument("--no-busy-floor", action="store_true",
+                        help="skip the floor with its writers left to SQLite's busy handler")
     parser.add_argument("--no-print-worker", action="store_true",
                         help="diagnosis: run Lobby with LOBBY_PRINT_WORKER=0")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs, DBs)")
@@ -526,6 +539,7 @@ def main() -> int:
     if args.paced_visits < 0 or args.paced_rate <= 0:
         parser.error("--paced-visits must be at least 0 and --paced-rate above 0")
     paced = (args.paced_visits, args.paced_rate) if args.paced_visits else None
+    targets = [t for t in TARGETS if not (args.no_busy_floor and t == "floor-busy")]
 
     # SIGTERM ends us like Ctrl-C does, so the finally below stops the servers.
     signal.signal(signal.SIGTERM, _interrupt)
@@ -536,15 +550,17 @@ def main() -> int:
         for i in range(args.rounds):
             where = tmp / f"round{i + 1}"
             where.mkdir()
-            order = ("lobby", "floor") if i % 2 == 0 else ("floor", "lobby")
+            shift = i % len(targets)
             res = {}
-            for name in order:
+            for name in targets[shift:] + targets[:shift]:
                 print(f"round {i + 1}/{args.rounds}: {name}...", file=sys.stderr, flush=True)
                 if name == "lobby":
                     phases = bench_lobby(where, servers, args.visits, args.kiosks,
                                          not args.no_print_worker, paced)
                 else:
-                    phases = bench_floor(where, servers, args.visits, args.kiosks, paced)
+                    writers = "busy" if name == "floor-busy" else "queued"
+                    phases = bench_floor(name, writers, where, servers, args.visits,
+                                         args.kiosks, paced)
                 res[name] = phases[0]
                 if paced:
                     res[name + "~"] = phases[1]
