@@ -3,8 +3,11 @@
 Every command works on the database named by LOBBY_* settings (upgrading it first),
 and every failure is one line on stderr with a non-zero exit.
 """
+import collections
+import logging
 import socket
 import sys
+import threading
 from pathlib import Path
 
 import click
@@ -28,6 +31,7 @@ def cli():
 
 
 SWITCH_INTERVAL = 0.0005  # seconds, for the serving process; see run()
+LOG_WRITE_SECONDS = 0.1   # the request log is written this often, in batches
 
 
 @cli.command()
@@ -77,24 +81,71 @@ def run(host, port, demo):
                  log_output=False)
 
 
-def _log_requests_off_thread():
+def _log_requests_off_thread(interval: float = LOG_WRITE_SECONDS) -> "RequestLog":
     """Werkzeug logs each request's line from the request's own thread, before the
     response goes out, through a lock around a write to stderr: under a burst the
-    request threads queued on that lock. They now only enqueue the line; one thread
-    writes them (same lines, same stream). Returns (handler, listener)."""
+    request threads queued on that lock. They now only append the line to a buffer;
+    one thread writes what has gathered every ``interval`` seconds (same lines, same
+    stream, in order). Returns the started RequestLog."""
     import logging
-    import logging.handlers
-    import queue
     logger = logging.getLogger("werkzeug")
     if logger.level == logging.NOTSET:
         logger.setLevel(logging.INFO)
-    lines: queue.SimpleQueue = queue.SimpleQueue()
-    handler = logging.handlers.QueueHandler(lines)
-    logger.addHandler(handler)
+    log = RequestLog(sys.stderr, interval)
+    logger.addHandler(log)
     logger.propagate = False
-    listener = logging.handlers.QueueListener(lines, logging.StreamHandler(sys.stderr))
-    listener.start()
-    return handler, listener
+    return log.start()
+
+
+class RequestLog(logging.Handler):
+    """A log handler for the request lines of a busy server: a record is only appended
+    to a buffer (no lock, no thread woken per line); the writer thread formats what has
+    gathered every ``interval`` seconds and writes it in one go. ``flush`` (also run by
+    ``logging.shutdown`` at exit) and ``stop`` write what is left."""
+
+    def __init__(self, stream, interval: float):
+        super().__init__()
+        self.stream, self.interval = stream, interval
+        self._records: collections.deque = collections.deque()
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="lobby-request-log", daemon=True)
+
+    def start(self) -> "RequestLog":
+        self._thread.start()
+        return self
+
+    def handle(self, record) -> bool:
+        if not self.filter(record):
+            return False
+        self._records.append(record)  # atomic: no handler lock needed
+        return True
+
+    def emit(self, record) -> None:
+        self._records.append(record)
+
+    def flush(self) -> None:
+        lines = []
+        while True:
+            try:
+                record = self._records.popleft()
+            except IndexError:
+                break
+            try:
+                lines.append(self.format(record) + "\n")
+            except Exception:
+                self.handleError(record)
+        if lines:
+            self.stream.write("".join(lines))
+            self.stream.flush()
+
+    def _run(self) -> None:
+        while not self._stopping.wait(self.interval):
+            self.flush()
+        self.flush()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join(timeout=5)
 
 
 def _check_port_free(host: str, port: int) -> None:

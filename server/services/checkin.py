@@ -132,13 +132,16 @@ class _RowReader:
         values = [f(x) if f is not None and x is not None else x for f, x in zip(self.convert, row)]
         objects, start = [], 0
         for model, keys in self.parts:
-            objects.append(model(**dict(zip(keys, values[start:start + len(keys)]))))
+            # As the ORM's loader does: a bare instance, its values put in its dict
+            # (no constructor, no attribute events or history to record).
+            obj = model.__mapper__.class_manager.new_instance()
+            obj.__dict__.update(zip(keys, values[start:start + len(keys)]))
+            objects.append(obj)
             start += len(keys)
         visit, visitor, host = objects
-        visit.visitor, visit.host = visitor, host
+        visit.__dict__.update(visitor=visitor, host=host, has_photo=bool(values[-1]))
         for obj in objects:
             make_transient_to_detached(obj)
-        visit.has_photo = bool(values[-1])
         return visit
 
 
