@@ -27,7 +27,7 @@ import multiprocessing
 import os
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 
@@ -43,6 +43,11 @@ PARENT_CHECK_SECONDS = 1.0
 
 class SpoolError(RuntimeError):
     """The badge was not printed for a reason other than the printer's."""
+
+
+def _report_warm_up(future: Future) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        log.warning("the badge process could not warm up: %s", future.exception())
 
 
 def _child_init(parent: int) -> None:
@@ -73,6 +78,14 @@ def _draw_and_send(url: str, badge: Badge, width: int, layout: Layout | None,
         raise
     except Exception as e:
         raise SpoolError(f"{type(e).__name__}: {e}") from None
+
+
+def _warm_up() -> bool:
+    """In the child: draw one badge nobody prints, so fonts (the CJK one is large),
+    the QR encoder and the dithering are loaded before the first real badge."""
+    render_badge(Badge("张伟 Ada Lovelace", company="Lobby", host_name="Grace Hopper",
+                       date_text="2026-01-01", code="warm-up-0000", language="zh"))
+    return True
 
 
 class Spooler:
@@ -125,6 +138,23 @@ class Spooler:
                 self._discard(pool)
                 if attempt == 2:
                     raise SpoolError(f"the badge process could not be started: {e}") from None
+
+    def warm_up(self) -> Future | None:
+        """Start the child now and have it load what drawing needs, without waiting:
+        a server's first badge then prints as fast as the rest, and a burst of
+        check-ins at the start does not share the CPU with the child's start-up.
+        Returns the future (None when badges are drawn in this process)."""
+        pool = self._executor()
+        if pool is None:
+            return None
+        try:
+            future = pool.submit(_warm_up)
+        except (BrokenProcessPool, RuntimeError) as e:
+            log.warning("the badge process could not be started: %s", e)
+            self._discard(pool)
+            return None
+        future.add_done_callback(_report_warm_up)
+        return future
 
     def print_badge(self, url: str, badge: Badge, width: int, layout: Layout | None,
                     timeout: float) -> str:

@@ -42,6 +42,19 @@ def test_the_badge_is_drawn_in_another_process_and_prints(spooler, printer):
     assert [d.text for d in zxingcpp.read_barcodes(image.convert("L"))] == [badge().code]
 
 
+def test_warming_up_starts_the_child_that_then_prints_the_first_badge(spooler, printer):
+    """`lobby run`'s print worker warms the spooler at start: the child exists and has
+    drawn once before any visitor arrives, and the first badge goes to that child."""
+    assert spooler.pid is None
+    future = spooler.warm_up()
+    assert future.result(timeout=60) is True
+    child = spooler.pid
+    assert child is not None and child != os.getpid()
+    assert printer.images() == []  # warming up prints nothing
+    assert spooler.print_badge(printer.url, badge(), 576, None, timeout=3) == "confirmed"
+    assert spooler.pid == child and len(printer.images()) == 1
+
+
 def test_a_printer_failure_is_the_printers_error(spooler):
     with pytest.raises(PrinterError) as e:
         spooler.print_badge("tcp://127.0.0.1:1", badge(), 576, None, timeout=1)

@@ -322,6 +322,7 @@ class PrintWorker:
 
     def _run(self) -> None:
         from server.services import tasks  # housekeeping that rides on this thread
+        spooler.warm_up()  # the badge process starts now, not with the first visitor
         last_poll = last_reminders = 0.0
         recovered = False
         while not self._stop.is_set():
