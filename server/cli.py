@@ -87,7 +87,6 @@ def _log_requests_off_thread(interval: float = LOG_WRITE_SECONDS) -> "RequestLog
     request threads queued on that lock. They now only append the line to a buffer;
     one thread writes what has gathered every ``interval`` seconds (same lines, same
     stream, in order). Returns the started RequestLog."""
-    import logging
     logger = logging.getLogger("werkzeug")
     if logger.level == logging.NOTSET:
         logger.setLevel(logging.INFO)
@@ -124,19 +123,17 @@ class RequestLog(logging.Handler):
         self._records.append(record)
 
     def flush(self) -> None:
-        lines = []
-        while True:
-            try:
+        with self.lock:  # the writer thread, or logging.shutdown at exit: one at a time
+            lines = []
+            while self._records:
                 record = self._records.popleft()
-            except IndexError:
-                break
-            try:
-                lines.append(self.format(record) + "\n")
-            except Exception:
-                self.handleError(record)
-        if lines:
-            self.stream.write("".join(lines))
-            self.stream.flush()
+                try:
+                    lines.append(self.format(record) + "\n")
+                except Exception:
+                    self.handleError(record)
+            if lines:
+                self.stream.write("".join(lines))
+                self.stream.flush()
 
     def _run(self) -> None:
         while not self._stopping.wait(self.interval):
