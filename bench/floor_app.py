@@ -20,7 +20,7 @@ How concurrent writers wait for SQLite's write lock (``--writers``):
 - ``busy``: each thread goes straight to SQLite and waits in its busy handler, which
   sleeps 1, 2, 5 ... up to 100 ms between tries. Writers pass unevenly: some at
   once, some after several sleeps (under load p50 sits near half the mean and p99
-  near 8x p50). Kept for comparison.
+  at 10-20x p50). Kept for comparison.
 
 Run: ``FLOOR_TOKEN=secret python bench/floor_app.py --port 5055 --db /tmp/floor.db``
 """
