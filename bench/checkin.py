@@ -5,14 +5,15 @@ Run with ``python bench/checkin.py [--visits N] [--kiosks K] [--rounds R]`` (def
 
 For each target (Lobby; bench/floor_app.py, the floor, its writers queued in-process
 as Lobby's are; and the same floor with its writers left to SQLite's busy handler,
-for comparison) it starts the server as a subprocess, connects one host Socket.IO client (websocket transport,
-``auth={"token": ...}``) that records when each ``visitor_arrived`` arrives (by
-``visit_id``), and has K kiosk threads (one ``requests.Session`` each) split N codes
-and ``POST`` a check-in for each. Each kiosk first checks one extra code in as a
-warm-up (not measured). Reported per target: throughput over the whole load,
-request latency p50/p99, alert latency (alert received - request sent) p50/p99,
-alerts missing (waiting up to 5 s after the last response) and the server's CPU
-time per check-in (Linux: from /proc, all its threads).
+for comparison) it starts the server as a subprocess, connects one host Socket.IO
+client (websocket transport, ``auth={"token": ...}``) that records when each
+``visitor_arrived`` arrives (by ``visit_id``), and has K kiosk threads (one
+``requests.Session`` each) split N codes and ``POST`` a check-in for each. Each
+kiosk first checks one extra code in as a warm-up (not measured). Reported per
+target: throughput over the whole load, request latency p50/p99, alert latency
+(alert received - request sent) p50/p99, alerts missing (waiting up to 5 s after
+the last response) and the server's CPU time per check-in (Linux: from /proc, all
+its threads).
 
 A round measures every target, each on fresh data; rounds rotate which goes
 first. The ratios Lobby/floor are taken per round and the targets are judged on
