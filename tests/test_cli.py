@@ -246,9 +246,6 @@ def test_request_lines_are_written_by_the_log_thread_not_the_request(monkeypatch
     """`lobby run` has Werkzeug's request lines written by one log thread: a request
     thread only appends its line (it used to queue on the handler's lock around a
     write to stderr before its response went out)."""
-    import sys
-    import threading
-
     from server import cli
     stream = _Stream(until="GET /healthz")
     monkeypatch.setattr(sys, "stderr", stream)
