@@ -523,7 +523,7 @@ def main() -> int:
     parser.add_argument("--visits", type=int, default=1000, help="N check-ins (default 1000)")
     parser.add_argument("--kiosks", type=int, default=20, help="K concurrent kiosks (default 20)")
     parser.add_argument("--rounds", type=int, default=3,
-                        help="rounds of Lobby + floor, alternating which goes first (default 3)")
+                        help="rounds of every target, rotating which goes first (default 3)")
     parser.add_argument("--paced-visits", type=int, default=200,
                         help="then this many check-ins paced at --paced-rate (0: none)")
     parser.add_argument("--paced-rate", type=float, default=100.0,

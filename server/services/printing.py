@@ -41,7 +41,7 @@ MAX_BACKOFF = 60.0
 REMINDER_SECONDS = 60.0  # how often the worker looks for tours to remind
 DRAIN_BATCH = 100         # due jobs taken per pass; the next pass takes the next ones
 # Badges are drawn and sent by a child process, off this process's GIL (one per
-# server process, started with the first badge).
+# server process, started by the PrintWorker when it starts, or by the first badge).
 spooler = Spooler()
 
 
