@@ -164,6 +164,23 @@ def test_printer_that_never_answers_is_unknown_not_online(app):
     assert states == {"Silent": "unknown"}
 
 
+def test_starting_the_worker_starts_the_badge_process_before_any_badge(app, monkeypatch,
+                                                                       printer):
+    from printers.spool import Spooler
+    spooler = Spooler()  # a fresh one: the module's may already run from other tests
+    monkeypatch.setattr(printing, "spooler", spooler)
+    worker = PrintWorker(app, interval=0.2).start()
+    try:
+        deadline = time.monotonic() + 30
+        while spooler.pid is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert spooler.pid is not None  # no visit, no job: started by the worker itself
+        assert printer.jobs == [] and db.session.query(PrintJob).count() == 0
+    finally:
+        worker.stop()
+        spooler.close()
+
+
 def test_worker_thread_prints_without_anyone_waiting(app, make_visit, printer):
     worker = PrintWorker(app, interval=0.2).start()
     app.extensions[printing.EXTENSION_KEY] = worker
