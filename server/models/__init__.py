@@ -17,12 +17,12 @@ from server.models.task import FINAL as TASK_FINAL
 from server.models.task import KINDS as TASK_KINDS
 from server.models.task import STATUSES as TASK_STATUSES
 from server.models.task import Drink, Task, TourStop
-from server.models.visit import KINDS, STATUSES, Visit, new_code
+from server.models.visit import KINDS, STATUSES, Visit, VisitGroup, new_code
 
 __all__ = [
     "ApiToken", "BadgeLayout", "Base", "DESK_REQUEST_KINDS", "DeskRequest", "Drink", "Event",
     "JOB_STATES", "KINDS", "Kiosk", "KioskSettings", "LANGUAGES", "PRINTABLE_STATES",
     "PrintJob", "Printer", "ROLES", "STATUSES", "Signature", "SiteRules", "TASK_FINAL",
-    "TASK_KINDS", "TASK_STATUSES", "Task", "TourStop", "User", "Visit", "VisitPhoto", "Visitor",
+    "TASK_KINDS", "TASK_STATUSES", "Task", "TourStop", "User", "Visit", "VisitGroup", "VisitPhoto", "Visitor",
     "hash_token", "new_code", "utcnow",
 ]

@@ -55,7 +55,11 @@ class Signature(Base):
     version: Mapped[int]
     language: Mapped[str] = mapped_column(String(10))
     visitor_key: Mapped[str] = mapped_column(String(300), index=True)
-    image_png: Mapped[bytes] = mapped_column(LargeBinary)
+    # The drawn signature; None for rules signed on paper at the desk.
+    image_png: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # Signed on paper at the desk: who at the desk witnessed it.
+    on_paper: Mapped[bool] = mapped_column(default=False)
+    witnessed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     signed_at: Mapped[datetime] = mapped_column(default=utcnow)
     kiosk_id: Mapped[int | None] = mapped_column(ForeignKey("kiosks.id"))
     attempt_key: Mapped[str | None] = mapped_column(String(64), unique=True)

@@ -21,11 +21,15 @@ class User(UserMixin, Base):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     department: Mapped[str | None] = mapped_column(String(120))
+    # Where reception calls the host (and what the fallback alert shows).
+    phone: Mapped[str] = mapped_column(String(50), default="")
     roles: Mapped[str] = mapped_column(String(200), default="host")
     password_hash: Mapped[str | None] = mapped_column(String(300))
     active: Mapped[bool] = mapped_column(default=True)
     fallback_contact_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    fallback_contact = relationship("User", remote_side=[id])
 
     @property
     def role_set(self) -> set[str]:

@@ -1,6 +1,6 @@
 """A visit: one visitor expected by one host at a time and place."""
 import secrets
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import ForeignKey, String, Text, inspect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -27,7 +27,7 @@ class Visit(Base):
     expected_at: Mapped[datetime | None] = mapped_column(index=True)
     purpose: Mapped[str] = mapped_column(String(500), default="")
     status: Mapped[str] = mapped_column(String(20), default="expected", index=True)
-    checked_in_at: Mapped[datetime | None]
+    checked_in_at: Mapped[datetime | None] = mapped_column(index=True)
     checked_out_at: Mapped[datetime | None]
     kiosk_id: Mapped[int | None] = mapped_column(ForeignKey("kiosks.id"))
     meeting_room: Mapped[str] = mapped_column(String(120), default="")
@@ -48,6 +48,20 @@ class Visit(Base):
     attempt_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A visit over several days: the last local day its code checks in (None: one day).
+    valid_until: Mapped[date | None]
+    # Visitors booked together (one host, one time): each has their own code and badge.
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("visit_groups.id"), index=True)
+    # Who cancelled and why (the kiosk then refuses the code as ``cancelled``).
+    cancelled_at: Mapped[datetime | None]
+    cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    cancel_reason: Mapped[str] = mapped_column(String(300), default="")
+    # Reception let in a visitor the kiosk turned away (cancelled, another day): who, why.
+    admitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    admit_reason: Mapped[str] = mapped_column(String(300), default="")
+    # Who checked the visitor in at the desk (None: a kiosk or the API's check-in).
+    checked_in_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime | None]
 
     # Not a column: set by the check-in's read (whether the kiosk took a photo).
     has_photo = None
@@ -55,6 +69,7 @@ class Visit(Base):
     visitor: Mapped[Visitor] = relationship(lazy="joined")
     host: Mapped[User] = relationship(foreign_keys=[host_id], lazy="joined")
     kiosk = relationship("Kiosk")
+    group = relationship("VisitGroup", back_populates="visits")
     tasks = relationship("Task", back_populates="visit", order_by="Task.id")
 
     @property
@@ -71,3 +86,19 @@ class Visit(Base):
                 return "on_tour"
             return "with_host" if self.acknowledged_at else "waiting"
         return {"checked_out": "left"}.get(self.status, self.status)
+
+
+class VisitGroup(Base):
+    """A booking for several visitors at once: one host, one time; reception sees them
+    together. Each member is a Visit of its own (own code, own badge)."""
+
+    __tablename__ = "visit_groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    host_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    expected_at: Mapped[datetime | None]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    visits = relationship("Visit", back_populates="group", order_by="Visit.id")
