@@ -25,7 +25,7 @@ from kiosk.limits import SCANS
 from server import i18n
 from server.models import DESK_REQUEST_KINDS
 from server.realtime import KIOSK_COOKIE
-from server.services import checkin, devices, kiosk_settings, photos
+from server.services import checkin, desk, devices, kiosk_settings, photos
 from server.services.errors import ServiceError
 
 COOKIE_MAX_AGE = 400 * 24 * 3600
@@ -103,6 +103,8 @@ def scan():
     except ServiceError as e:
         if e.code in ("unknown_code", "invalid_code"):
             SCANS.count(g.kiosk.id)
+        if getattr(e, "visit", None) is not None:  # a known visitor turned away: tell the desk
+            desk.turned_away(e.visit, g.kiosk, e.code)
         return refused(e.code)
     if outcome == "leave":
         return goodbye(checkin.check_out(visit.code).visit)

@@ -28,9 +28,18 @@ def optional_text(data: dict, key: str) -> str | None:
 @bp.post("/visits")
 @api_roles("admin", "receptionist", "host")
 def create_visit():
+    """One visitor (``"visitor": {...}``) -> the visit; a group (``"visitors": [...]``,
+    optional ``"group"`` name) -> ``{"group": {...}, "visits": [...]}``. Either may
+    carry ``"valid_until"`` (an ISO date: the code works each day until then)."""
     data = json_body()
-    visit = visits.pre_register(data.get("visitor"), data.get("host"), data.get("expected_at"),
-                                data.get("purpose") or "", created_by=g.user)
+    common = dict(host_email=data.get("host"), expected_at=data.get("expected_at"),
+                  purpose=data.get("purpose") or "", created_by=g.user,
+                  valid_until=data.get("valid_until"))
+    if "visitors" in data:
+        group = visits.pre_register_group(data.get("visitors"), name=data.get("group") or "",
+                                          **common)
+        return visits.group_dict(group), 201
+    visit = visits.pre_register(data.get("visitor"), **common)
     return visits.as_dict(visit), 201
 
 

@@ -9,7 +9,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from server.models.base import Base, utcnow
 
 LANGUAGES = ("zh", "en")
-DESK_REQUEST_KINDS = ("route_walk_in", "rules_declined", "badge_failed", "help")
+# ``turned_away``: the kiosk refused a known code (cancelled, another day, already left);
+# reception may let the visitor in with a reason.
+DESK_REQUEST_KINDS = ("route_walk_in", "rules_declined", "badge_failed", "help", "turned_away")
 
 
 class KioskSettings(Base):

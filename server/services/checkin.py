@@ -11,6 +11,11 @@ Refusals raise CheckInError with a stable code:
 - ``not_today`` (409): the visit is expected on another day
 - ``already_checked_out`` (409): the visitor has left
 - ``not_checked_in`` (409): a check-out for a visitor who never arrived
+
+A visit with ``valid_until`` checks in and out each day from its expected day until
+then: scanned on a later day after leaving, it arrives again (a new badge, a new alert).
+Reception may let in a visitor the kiosk turned away (``cancelled``, ``not_today``,
+``already_checked_out``) with ``admit_reason``: who and why are kept on the visit.
 """
 import json
 import re
@@ -58,9 +63,11 @@ _READ_VISIT = select(Visit, exists().where(VisitPhoto.visit_id == Visit.id).labe
     .where(Visit.code == bindparam("code"))
 _visits, _jobs = Visit.__table__, PrintJob.__table__
 _MARK_ARRIVED = update(_visits).where(_visits.c.id == bindparam("visit_id"),
-                                      _visits.c.status == "expected").values(
+                                      _visits.c.status == bindparam("was")).values(
     status="checked_in", checked_in_at=bindparam("now"), kiosk_id=bindparam("kiosk_id"),
-    language=bindparam("language"))
+    language=bindparam("language"), checked_out_at=None,
+    checked_in_by_id=bindparam("by_id"), admitted_by_id=bindparam("admitted_by_id"),
+    admit_reason=bindparam("admit_reason"))
 _QUEUE_BADGE = insert(_jobs).values(
     visit_id=bindparam("visit_id"), printer_id=bindparam("printer_id"),
     printer_url=bindparam("url"), created_at=bindparam("now"), status="queued", error="",
@@ -72,8 +79,11 @@ def _arrive_sqlite(cur, params: dict, payload: dict, rooms: list[str]):
     through SQLAlchemy's execution layer). Same SQL as the Core path."""
     now = params["now"].isoformat(" ")
     cur.execute("UPDATE visits SET status = 'checked_in', checked_in_at = ?, kiosk_id = ?, "
-                "language = ? WHERE id = ? AND status = 'expected'",
-                (now, params["kiosk_id"], params["language"], params["visit_id"]))
+                "language = ?, checked_out_at = NULL, checked_in_by_id = ?, "
+                "admitted_by_id = ?, admit_reason = ? WHERE id = ? AND status = ?",
+                (now, params["kiosk_id"], params["language"], params["by_id"],
+                 params["admitted_by_id"], params["admit_reason"], params["visit_id"],
+                 params["was"]))
     if cur.rowcount != 1:
         return 0, None
     cur.execute("INSERT INTO print_jobs (visit_id, printer_id, printer_url, status, error, "
@@ -174,24 +184,49 @@ def _kiosk(session, kiosk) -> Kiosk | None:
     return found
 
 
+def valid_today(visit: Visit) -> bool:
+    """Whether today (local) is within the visit's days: its expected day, through
+    ``valid_until`` for a visit over several days. A visit with no time is any day."""
+    if visit.expected_at is None:
+        return True
+    today = clock.to_local(utcnow()).date()
+    first = clock.to_local(visit.expected_at).date()
+    return first <= today <= (visit.valid_until or first)
+
+
+def returns_today(visit: Visit) -> bool:
+    """A visit over several days whose visitor left on an earlier day and may arrive
+    again today (the same code, each day until ``valid_until``)."""
+    if visit.status != "checked_out" or visit.valid_until is None or not visit.checked_out_at:
+        return False
+    start, _ = clock.today_bounds()
+    return visit.checked_out_at < start and valid_today(visit)
+
+
 def refuse_if_not_admissible(visit: Visit) -> None:
     """Raise the stable refusal for a visit that cannot check in now (cancelled, left,
     expected on another day); return quietly for one that can (or already did)."""
+    error = None
     if visit.status == "cancelled":
-        raise CheckInError("cancelled", "this visit was cancelled")
-    if visit.status == "checked_out":
-        raise CheckInError("already_checked_out", "this visitor has already left")
-    start, end = clock.today_bounds()
-    if visit.status == "expected" and visit.expected_at is not None \
-            and not start <= visit.expected_at < end:
-        raise CheckInError("not_today", "this visit is expected on another day")
+        error = CheckInError("cancelled", "this visit was cancelled")
+    elif visit.status == "checked_out" and not returns_today(visit):
+        error = CheckInError("already_checked_out", "this visitor has already left")
+    elif visit.status in ("expected", "checked_out") and not valid_today(visit):
+        error = CheckInError("not_today", "this visit is expected on another day")
+    if error is not None:
+        error.visit = visit
+        raise error
 
 
 def check_in(code, kiosk: Kiosk | str | None = None, printer: str | None = None,
-             language: str | None = None) -> CheckIn:
+             language: str | None = None, by: User | None = None,
+             admit_reason: str | None = None) -> CheckIn:
     """Check the visit with ``code`` in; queue its badge; alert its host after commit.
     ``language`` ("zh" or "en") is the visitor's choice at the kiosk: the badge and
-    the goodbye follow it (unchanged when None).
+    the goodbye follow it (unchanged when None). ``by`` is the member of staff who
+    checked the visitor in at the desk. With ``admit_reason`` (and ``by``), reception
+    lets in a visitor the kiosk would refuse (cancelled, another day, already left);
+    the reason and who gave it are kept on the visit.
 
     Everything that only reads (the visit, the refusals, the printer, the alert's
     payload) happens before the write lock; the locked part is one conditional UPDATE
@@ -204,7 +239,11 @@ def check_in(code, kiosk: Kiosk | str | None = None, printer: str | None = None,
     visit = _read_visit(session, code)
     if visit.status == "checked_in":  # the same check-in again: the visit as the ORM has it
         return CheckIn(session.get(Visit, visit.id, populate_existing=True), created=False)
-    refuse_if_not_admissible(visit)
+    admitting = bool(admit_reason) and by is not None
+    if admitting:
+        admit_reason = admit_reason.strip()[:300]
+    else:
+        refuse_if_not_admissible(visit)
     kiosk_obj = _kiosk(session, kiosk)
     printer_obj, url = resolve_printer(session, kiosk_obj, printer)
     kiosk_id, kiosk_name = (kiosk_obj.id, kiosk_obj.name) if kiosk_obj else (None, None)
@@ -219,7 +258,11 @@ def check_in(code, kiosk: Kiosk | str | None = None, printer: str | None = None,
             session.expunge(obj)
     params = {"visit_id": visit.id, "now": now, "kiosk_id": kiosk_id,
               "printer_id": printer_id, "url": url,
-              "language": language if language in LANGUAGES else visit.language}
+              "language": language if language in LANGUAGES else visit.language,
+              # The UPDATE only wins from the status read: of parallel scans, one arrives.
+              "was": visit.status, "by_id": by.id if by is not None else None,
+              "admitted_by_id": by.id if admitting else visit.admitted_by_id,
+              "admit_reason": admit_reason if admitting else visit.admit_reason}
     if session.get_bind().dialect.name == "sqlite":
         # The embedded default: straight to the driver, group-committed with the
         # check-ins arriving at the same moment (one transaction for a burst).
@@ -236,9 +279,11 @@ def check_in(code, kiosk: Kiosk | str | None = None, printer: str | None = None,
         if changed:
             realtime.announce_rows([event])
     if not changed:  # another scanner won the race: answer with its check-in
-        return check_in(code, kiosk, printer, language)
+        return check_in(code, kiosk, printer, language, by, admit_reason)
     visit.status, visit.checked_in_at, visit.kiosk_id = "checked_in", now, kiosk_id
-    visit.language = params["language"]
+    visit.language, visit.checked_out_at = params["language"], None
+    visit.checked_in_by_id = params["by_id"]
+    visit.admitted_by_id, visit.admit_reason = params["admitted_by_id"], params["admit_reason"]
     visit.kiosk = kiosk_obj
     printing.wake()
     return CheckIn(visit, created=True)

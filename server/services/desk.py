@@ -1,6 +1,7 @@
 """Requests the kiosk leaves for the reception desk: a walk-in with no host to route
 (``route_walk_in``), a visitor who declined the site rules (``rules_declined``), a badge
-that did not print (``badge_failed``), a visitor asking for help (``help``).
+that did not print (``badge_failed``), a visitor asking for help (``help``), a visitor
+whose code the kiosk refused (``turned_away``: reception may let them in).
 
 Each is recorded with an event ``desk_request`` to the reception room, so the desk sees
 it live; a retried kiosk request (same ``attempt_key``) is one request.
@@ -60,6 +61,18 @@ def open_request(kind: str, visit: Visit | None = None, kiosk: Kiosk | None = No
 
 def _by_attempt(key: str) -> DeskRequest | None:
     return db.session.scalar(select(DeskRequest).where(DeskRequest.attempt_key == key))
+
+
+def turned_away(visit: Visit, kiosk: Kiosk | None, reason: str) -> DeskRequest:
+    """The kiosk refused ``visit``'s code (``reason``: cancelled, not_today,
+    already_checked_out): reception is asked to see the visitor, and may let them in.
+    One open request per visit: scanning again does not pile up requests."""
+    existing = db.session.scalar(select(DeskRequest).where(
+        DeskRequest.kind == "turned_away", DeskRequest.visit_id == visit.id,
+        DeskRequest.status == "open"))
+    if existing is not None:
+        return existing
+    return open_request("turned_away", visit=visit, kiosk=kiosk, details={"reason": reason})
 
 
 def open_requests() -> list[DeskRequest]:

@@ -36,6 +36,8 @@ class Conflict(ServiceError):
 
 class CheckInError(ServiceError):
     """A scan that cannot check anyone in: unknown_code (404), cancelled, not_today,
-    already_checked_out (409)."""
+    already_checked_out (409). ``visit`` is the visit refused, when the code is known
+    (the kiosk tells reception who was turned away)."""
 
     status = 409
+    visit = None

@@ -1,5 +1,6 @@
-"""The host's and reception's moves on a visit after arrival: "on my way",
+"""The host's and reception's moves on a visit: checking in at the desk, "on my way",
 re-notifying, recording requirements, walk-ins and the farewell."""
+import difflib
 from datetime import datetime
 
 from flask import current_app
@@ -8,7 +9,7 @@ from sqlalchemy import select
 from server import realtime
 from server.extensions import db
 from server.models import Task, User, Visit, utcnow
-from server.services import checkin, clock, tasks
+from server.services import checkin, clock, rules, tasks
 from server.services.errors import Conflict, ValidationError
 from server.services.tx import write
 from server.services.visits import pre_register, visible_visit
@@ -115,29 +116,88 @@ def check_out_by_id(visit_id: int, user: User) -> Visit:
     return checkin.check_out(visit.code).visit
 
 
-def walk_in(name, company, phone, host_id, user: User, printer: str | None = None) -> Visit:
+def check_in_at_desk(visit_id: int, user: User, reason: str = "",
+                     rules_on_paper: bool = False, printer: str | None = None) -> Visit:
+    """Reception checks a booked visitor in by hand, exactly as a kiosk scan does: the
+    badge goes to the desk printer and the host is alerted. With a ``reason``, a
+    visitor the kiosk turned away (cancelled, another day, already left) is let in;
+    the reason and who gave it are kept on the visit. Refused with Conflict
+    ``rules_unsigned`` while the visitor has not signed the current site rules, unless
+    they signed ``rules_on_paper`` at the desk (recorded, witnessed by ``user``)."""
+    visit = visible_visit(user, visit_id)
+    if not isinstance(reason, str) or len(reason) > 300:
+        raise ValidationError("invalid_reason", "the reason is text up to 300 characters",
+                              fields={"reason": "up to 300 characters"})
+    reason = reason.strip()
+    if visit.status == "checked_in":
+        return visit
+    if not reason:
+        checkin.refuse_if_not_admissible(visit)
+    needed = rules.needs_signature(visit)
+    if needed is not None:
+        if not rules_on_paper:
+            raise Conflict("rules_unsigned", f"{visit.visitor.name} has not signed the site "
+                                             f"rules (v{needed.version})")
+        rules.sign_on_paper(visit, needed, witness=user)
+    printer = printer or current_app.config.get("DESK_PRINTER") or None
+    checkin.check_in(visit.code, printer=printer, by=user, admit_reason=reason or None)
+    db.session.expire_all()
+    return db.session.get(Visit, visit_id)
+
+
+WALK_IN_RULES = ("paper", "kiosk")
+
+
+def walk_in(name, company, phone, host_id, user: User, printer: str | None = None,
+            rules_step: str = "") -> Visit:
     """Register a visitor without a booking at the desk: the host is told and a
-    badge prints at the desk printer. Without a host, customer service is asked."""
+    badge prints at the desk printer. Without a host, customer service is asked.
+
+    When the site has rules to sign, the desk says how the walk-in signs them:
+    ``rules_step="paper"`` (signed on paper, witnessed by ``user``; checked in at
+    once) or ``"kiosk"`` (registered only: the desk shows the visit's QR, and the
+    visitor scans it at a kiosk, signs there and is checked in there). Anything else
+    is refused with ``rules_step`` before anything is written."""
     host = db.session.get(User, host_id) if isinstance(host_id, int) else None
     if host is None or not host.active:
         raise ValidationError("invalid_visit", "host: choose who the visitor came to see",
                               fields={"host": "choose a host"})
+    needs_rules = rules.current() is not None
+    if needs_rules and rules_step not in WALK_IN_RULES:
+        raise ValidationError("invalid_visit", "rules: say how the visitor signs the site rules",
+                              fields={"rules_step": "choose paper or kiosk"})
     visit = pre_register({"name": name, "company": company, "phone": phone}, host.email,
                          clock.iso(utcnow()), "Walk-in", created_by=user, walk_in=True)
-    printer = printer or current_app.config.get("DESK_PRINTER") or None
-    checkin.check_in(visit.code, printer=printer)
-    return db.session.get(Visit, visit.id)
+    if needs_rules and rules_step == "kiosk":
+        return visit
+    return check_in_at_desk(visit.id, user, rules_on_paper=True, printer=printer)
 
 
 def search_hosts(query: str, limit: int = 8) -> list[User]:
+    """Hosts whose name, e-mail or department contains ``query``; when none does, the
+    names closest to it (a typo such as "Grcae" still finds Grace)."""
     q = (query or "").strip()
     stmt = select(User).where(User.active.is_(True), User.roles.contains("host")) \
-        .order_by(User.name).limit(limit)
-    if q:
-        like = f"%{q}%"
-        stmt = stmt.where(User.name.ilike(like) | User.email.ilike(like) |
-                          User.department.ilike(like))
-    return list(db.session.scalars(stmt))
+        .order_by(User.name)
+    if not q:
+        return list(db.session.scalars(stmt.limit(limit)))
+    like = f"%{q}%"
+    found = list(db.session.scalars(stmt.where(
+        User.name.ilike(like) | User.email.ilike(like) | User.department.ilike(like))
+        .limit(limit)))
+    if found or len(q) < 3:
+        return found
+    everyone = list(db.session.scalars(stmt.limit(2000)))
+    words = {}
+    for u in everyone:
+        for word in [u.name, *u.name.split(), u.email.split("@")[0]]:
+            words.setdefault(word.lower(), []).append(u)
+    close = difflib.get_close_matches(q.lower(), list(words), n=limit, cutoff=0.6)
+    seen: dict[int, User] = {}
+    for word in close:
+        for u in words[word]:
+            seen.setdefault(u.id, u)
+    return list(seen.values())[:limit]
 
 
 def roster() -> list[Visit]:
@@ -147,10 +207,15 @@ def roster() -> list[Visit]:
 
 
 def where(visit: Visit) -> str:
+    """Where the visitor is, for reception and the tea queue: the tour's stops, the
+    meeting room, the host's desk (with their department), or the lobby."""
     tour = next((t for t in visit.tasks if t.kind == "tour" and t.status == "in_progress"), None)
     if tour:
         stops = ", ".join(s.place for s in tour.stops)
         return f"On tour 参观中: {stops}" if stops else "On tour 参观中"
     if visit.meeting_room:
         return visit.meeting_room
-    return "With host 与接待人" if visit.acknowledged_at else "Lobby 大堂 (waiting)"
+    if visit.acknowledged_at:
+        dept = f" · {visit.host.department}" if visit.host.department else ""
+        return f"{visit.host.name}'s desk 接待人工位{dept}"
+    return "Lobby 大堂 · waiting 等候中"

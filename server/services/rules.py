@@ -210,6 +210,19 @@ def sign(visit: Visit, rules_id, language: str, png_bytes, kiosk=None,
     return signature
 
 
+def sign_on_paper(visit: Visit, rules: SiteRules, witness: User) -> Signature:
+    """Record that ``visit``'s visitor signed ``rules`` on paper at the desk, witnessed
+    by ``witness`` (who keeps the paper). It covers later visits as a kiosk signature
+    does; there is no image to show, only who witnessed it."""
+    with write() as session:
+        signature = Signature(visit_id=visit.id, rules_id=rules.id, version=rules.version,
+                              language=visit.language or "", visitor_key=visitor_key(visit.visitor),
+                              image_png=None, on_paper=True, witnessed_by_id=witness.id,
+                              signed_at=utcnow())
+        session.add(signature)
+    return signature
+
+
 def decline(visit: Visit, rules_id, language: str, kiosk=None, attempt_key: str | None = None):
     """The visitor does not accept the rules: reception is asked to help (one
     ``rules_declined`` desk request per attempt, told live to the desk)."""

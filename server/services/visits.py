@@ -1,13 +1,13 @@
 """Pre-registration and reading visits with per-user access."""
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from server import realtime
 from server.extensions import db
-from server.models import User, Visit, Visitor
-from server.services import clock
+from server.models import User, Visit, VisitGroup, Visitor
+from server.services import checkin, clock
 from server.services.errors import Forbidden, NotFound, ValidationError
 from server.services.people import EMAIL_RE
 from server.services.tx import write
@@ -46,37 +46,53 @@ def parse_when(value) -> datetime | None:
     return clock.to_utc_naive(datetime.fromisoformat(text))
 
 
-def pre_register(visitor: dict, host_email: str, expected_at=None, purpose: str = "",
-                 created_by: User | None = None, *, walk_in: bool = False,
-                 attempt_key: str | None = None) -> Visit:
-    """Create an expected visit. Raises ValidationError with ``fields`` naming every
-    problem at once; nothing is written unless everything is valid.
+def parse_day(value) -> date | None:
+    """An ISO 8601 date (or a date-time: its local day) -> a date; "" or None -> None."""
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        raise ValueError("must be an ISO 8601 date")
+    text = value.strip()
+    if len(text) == 10:
+        return date.fromisoformat(text)
+    return clock.to_local(parse_when(text)).date()
 
-    ``walk_in`` marks a visitor who came without a booking. ``attempt_key`` (a kiosk's
-    per-attempt key) makes a retried request one visit: the same key returns the visit
-    made the first time, also when the retry races the first request."""
-    if attempt_key:
-        existing = by_attempt(attempt_key)
-        if existing is not None:
-            return existing
-    errors: dict[str, str] = {}
+
+def _visitor_fields(visitor, errors: dict, prefix: str = "") -> dict:
+    """A visitor object's fields, checked; problems go into ``errors`` under
+    ``prefix + field`` (``visitors.1.name`` for the second member of a group)."""
     if not isinstance(visitor, dict):
-        raise ValidationError("invalid_visitor", "visitor must be an object",
-                              fields={"visitor": "must be an object"})
-    name = _text(visitor, "name", errors, required=True)
-    company = _text(visitor, "company", errors)
-    email = _text(visitor, "email", errors)
-    phone = _text(visitor, "phone", errors)
+        errors[(prefix or "visitor").rstrip(".")] = "must be an object"
+        return {}
+    found: dict[str, str] = {}
+    fields = {k: _text(visitor, k, found, required=(k == "name"))
+              for k in ("name", "company", "email", "phone")}
+    if fields["email"] and not EMAIL_RE.match(fields["email"]):
+        found["email"] = "not an email address"
+    if fields["phone"] and not all(c.isdigit() or c in "+-() ." for c in fields["phone"]):
+        found["phone"] = "digits, spaces and + - ( ) only"
+    errors.update({prefix + k: v for k, v in found.items()})
+    return fields
+
+
+def _booking(host_email, expected_at, valid_until, purpose, created_by, errors: dict):
+    """The parts one booking shares, checked: (host, when, last day, purpose)."""
     purpose = _text({"purpose": purpose}, "purpose", errors)
-    if email and not EMAIL_RE.match(email):
-        errors["email"] = "not an email address"
-    if phone and not all(c.isdigit() or c in "+-() ." for c in phone):
-        errors["phone"] = "digits, spaces and + - ( ) only"
     try:
         when = parse_when(expected_at)
     except ValueError:
         errors["expected_at"] = "must be an ISO 8601 date-time"
         when = None
+    try:
+        until = parse_day(valid_until)
+    except ValueError:
+        errors["valid_until"] = "must be an ISO 8601 date"
+        until = None
+    if until is not None:
+        if when is None and "expected_at" not in errors:
+            errors["valid_until"] = "needs an expected date to start from"
+        elif when is not None and until < clock.to_local(when).date():
+            errors["valid_until"] = "must not be before the expected day"
     host = None
     if not isinstance(host_email, str) or not host_email.strip():
         errors["host"] = "required"
@@ -88,24 +104,57 @@ def pre_register(visitor: dict, host_email: str, expected_at=None, purpose: str 
     if created_by is not None and host is not None and not created_by.is_staff_desk \
             and host.id != created_by.id:
         raise Forbidden("forbidden", "hosts can only invite their own visitors")
+    return host, when, until, purpose
+
+
+def _raise_if(errors: dict) -> None:
     if errors:
         raise ValidationError("invalid_visit", "; ".join(f"{k}: {v}" for k, v in errors.items()),
                               fields=errors)
+
+
+def _created_event(session, visit: Visit, host: User, fields: dict, when):
+    """Open dashboards show the new expected visitor without a reload."""
+    return realtime.record(session, "visit_updated", {
+        "visit_id": visit.id, "status": "expected", "state": "expected",
+        "change": "created", "visitor": {"name": fields["name"], "company": fields["company"]},
+        "host": {"id": host.id, "name": host.name},
+        "expected_at": clock.iso(when)}, realtime.visit_rooms(visit))
+
+
+def pre_register(visitor: dict, host_email: str, expected_at=None, purpose: str = "",
+                 created_by: User | None = None, *, walk_in: bool = False,
+                 attempt_key: str | None = None, valid_until=None) -> Visit:
+    """Create an expected visit. Raises ValidationError with ``fields`` naming every
+    problem at once; nothing is written unless everything is valid.
+
+    ``valid_until`` (an ISO date, not before the expected day) makes the visit span
+    days: its code checks in and out each day until then. ``walk_in`` marks a visitor
+    who came without a booking. ``attempt_key`` (a kiosk's per-attempt key) makes a
+    retried request one visit: the same key returns the visit made the first time,
+    also when the retry races the first request."""
+    if attempt_key:
+        existing = by_attempt(attempt_key)
+        if existing is not None:
+            return existing
+    errors: dict[str, str] = {}
+    if not isinstance(visitor, dict):
+        raise ValidationError("invalid_visitor", "visitor must be an object",
+                              fields={"visitor": "must be an object"})
+    fields = _visitor_fields(visitor, errors)
+    host, when, until, purpose = _booking(host_email, expected_at, valid_until, purpose,
+                                          created_by, errors)
+    _raise_if(errors)
     try:
         with write() as session:
-            person = Visitor(name=name, company=company, email=email, phone=phone)
+            person = Visitor(**fields)
             session.add(person)
             visit = Visit(visitor=person, host_id=host.id, expected_at=when, purpose=purpose,
                           created_by_id=created_by.id if created_by else None,
-                          walk_in=walk_in, attempt_key=attempt_key or None)
+                          walk_in=walk_in, attempt_key=attempt_key or None, valid_until=until)
             session.add(visit)
             session.flush()
-            # Open dashboards show the new expected visitor without a reload.
-            event = realtime.record(session, "visit_updated", {
-                "visit_id": visit.id, "status": "expected", "state": "expected",
-                "change": "created", "visitor": {"name": name, "company": company},
-                "host": {"id": host.id, "name": host.name},
-                "expected_at": clock.iso(when)}, realtime.visit_rooms(visit))
+            event = _created_event(session, visit, host, fields, when)
     except IntegrityError:  # the same attempt raced in from a retry: it is one visit
         db.session.rollback()
         existing = by_attempt(attempt_key) if attempt_key else None
@@ -114,6 +163,43 @@ def pre_register(visitor: dict, host_email: str, expected_at=None, purpose: str 
         return existing
     realtime.announce([event])
     return visit
+
+
+MAX_GROUP = 200
+
+
+def pre_register_group(visitors, host_email: str, expected_at=None, purpose: str = "",
+                       created_by: User | None = None, *, name: str = "",
+                       valid_until=None) -> VisitGroup:
+    """Book several visitors at once: one host, one time, one group; each member is a
+    visit with its own code (and badge). Every member is checked first (problems as
+    ``visitors.<i>.<field>``); nothing is written unless all are valid."""
+    if not isinstance(visitors, list) or not visitors:
+        raise ValidationError("invalid_visit", "visitors must be a non-empty list",
+                              fields={"visitors": "a non-empty list"})
+    if len(visitors) > MAX_GROUP:
+        raise ValidationError("invalid_visit", f"at most {MAX_GROUP} visitors in a group",
+                              fields={"visitors": f"at most {MAX_GROUP}"})
+    errors: dict[str, str] = {}
+    members = [_visitor_fields(v, errors, f"visitors.{i}.") for i, v in enumerate(visitors)]
+    host, when, until, purpose = _booking(host_email, expected_at, valid_until, purpose,
+                                          created_by, errors)
+    group_name = text_field({"group": name}, "group", errors, 200)
+    _raise_if(errors)
+    by_id = created_by.id if created_by else None
+    with write() as session:
+        group = VisitGroup(name=group_name or members[0]["company"] or members[0]["name"],
+                           host_id=host.id, expected_at=when, created_by_id=by_id)
+        session.add(group)
+        events = []
+        for fields in members:
+            visit = Visit(visitor=Visitor(**fields), host_id=host.id, expected_at=when,
+                          purpose=purpose, created_by_id=by_id, valid_until=until, group=group)
+            session.add(visit)
+            session.flush()
+            events.append(_created_event(session, visit, host, fields, when))
+    realtime.announce(events)
+    return group
 
 
 def by_attempt(key: str) -> Visit | None:
@@ -132,15 +218,25 @@ def visible_visit(user: User, visit_id: int) -> Visit:
 
 
 def today(host: User | None = None) -> list[Visit]:
-    """Visits of the local day (expected today, or arrived today, or still on site)."""
+    """Visits of the local day (expected today, or arrived today, or still on site,
+    or over several days and valid today)."""
     start, end = clock.today_bounds()
+    local_day = clock.to_local(start + (end - start) / 2).date()
     q = select(Visit).where(
         ((Visit.expected_at >= start) & (Visit.expected_at < end))
         | ((Visit.checked_in_at >= start) & (Visit.checked_in_at < end))
-        | (Visit.status == "checked_in"))
+        | (Visit.status == "checked_in")
+        | ((Visit.valid_until >= local_day) & (Visit.expected_at < end)
+           & Visit.status.in_(("expected", "checked_out"))))
     if host is not None:
         q = q.where(Visit.host_id == host.id)
     return list(db.session.scalars(q.order_by(Visit.expected_at, Visit.id)).unique())
+
+
+def state_today(visit: Visit) -> str:
+    """The visit's state on today's boards: a visit over several days whose visitor
+    left on an earlier day is expected again today."""
+    return "expected" if checkin.returns_today(visit) else visit.state
 
 
 def upcoming(limit: int = 200) -> list[Visit]:
@@ -162,11 +258,23 @@ def as_dict(visit: Visit) -> dict:
         "expected_at": clock.iso(visit.expected_at), "purpose": visit.purpose,
         "checked_in_at": clock.iso(visit.checked_in_at),
         "checked_out_at": clock.iso(visit.checked_out_at),
-        "visitor": visit.visitor.as_dict(),
+        "visitor": {**visit.visitor.as_dict(), "title": visit.visitor.title},
         "host": {"id": visit.host.id, "name": visit.host.name, "email": visit.host.email},
         "kiosk": visit.kiosk.name if visit.kiosk_id else None,
         "meeting_room": visit.meeting_room,
         "state": visit.state,
         "acknowledged_at": clock.iso(visit.acknowledged_at),
         "requirements": visit.requirements,
+        "kind": visit.kind, "stars": visit.stars,
+        "valid_until": visit.valid_until.isoformat() if visit.valid_until else None,
+        "group": {"id": visit.group.id, "name": visit.group.name} if visit.group_id else None,
+        "cancelled_at": clock.iso(visit.cancelled_at), "cancel_reason": visit.cancel_reason,
+        "admit_reason": visit.admit_reason,
     }
+
+
+def group_dict(group: VisitGroup) -> dict:
+    """The API shape of a group booking: the group and each member's visit."""
+    return {"group": {"id": group.id, "name": group.name,
+                      "expected_at": clock.iso(group.expected_at), "size": len(group.visits)},
+            "visits": [as_dict(v) for v in group.visits]}
