@@ -5,3 +5,4 @@ bp = Blueprint("api", __name__)
 
 from server.api import routes  # noqa: E402,F401
 from server.api import desk_requests  # noqa: E402,F401
+from server.api import visit_changes  # noqa: E402,F401
