@@ -42,6 +42,9 @@ def load(overrides: dict | None = None) -> dict:
         "ACK_WARNING_MINUTES": int(env.get("LOBBY_ACK_WARNING_MINUTES", "5")),
         # Unconfirmed tours remind the host and departments this long before start.
         "TOUR_REMINDER_MINUTES": int(env.get("LOBBY_TOUR_REMINDER_MINUTES", "60")),
+        # A host is reminded of an open promised answer this long before its deadline
+        # (and once more when it passes).
+        "FOLLOW_UP_REMINDER_HOURS": float(env.get("LOBBY_FOLLOW_UP_REMINDER_HOURS", "2")),
         # Printer name for walk-in badges printed at the desk (default printer if unset).
         "DESK_PRINTER": env.get("LOBBY_DESK_PRINTER") or None,
         # A kiosk step left untouched this long returns to the start screen and

@@ -5,4 +5,5 @@ bp = Blueprint("api", __name__)
 
 from server.api import routes  # noqa: E402,F401
 from server.api import desk_requests  # noqa: E402,F401
+from server.api import log  # noqa: E402,F401
 from server.api import visit_changes  # noqa: E402,F401

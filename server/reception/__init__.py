@@ -5,3 +5,4 @@ bp = Blueprint("reception", __name__)
 
 from server.reception import routes, signatures  # noqa: E402,F401
 from server.reception import desk_requests  # noqa: E402,F401
+from server.reception import log  # noqa: E402,F401

@@ -321,7 +321,7 @@ class PrintWorker:
         self._thread.join(timeout=10)
 
     def _run(self) -> None:
-        from server.services import tasks  # housekeeping that rides on this thread
+        from server.services import follow_ups, tasks  # housekeeping on this thread
         spooler.warm_up()  # the badge process starts now, not with the first visitor
         last_poll = last_reminders = 0.0
         recovered = False
@@ -339,6 +339,7 @@ class PrintWorker:
                     if time.monotonic() - last_reminders >= REMINDER_SECONDS:
                         last_reminders = time.monotonic()
                         tasks.send_tour_reminders()
+                        follow_ups.send_follow_up_reminders()
                     drain(pace=self.app.config["PRINT_PACING_SECONDS"])
                 except Exception:
                     log.exception("print worker pass failed")
