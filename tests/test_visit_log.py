@@ -178,3 +178,113 @@ def test_a_year_of_visits_a_search_page_answers_under_a_second(client, staff, to
     assert resp.status_code == 200 and elapsed < 1.0, f"the API took {elapsed:.2f} s"
     body = resp.get_json()
     assert (body["total"], body["pages"], len(body["visits"])) == (20_000, 400, 50)
+
+
+def test_log_page_searches_without_javascript_and_shows_the_columns(client, staff, past):
+    login(client, "desk@example.com")
+    html = client.get("/reception/log?q=%E5%BC%A0").get_data(as_text=True)  # 张
+    assert "Visitor log" in html and "访客记录" in html
+    assert 'name="csrf_token"' not in html.split('role="search"')[1].split("</form>")[0]  # GET
+    assert "张伟" in html and "华为技术有限公司" in html and "Siemens delegation" in html
+    assert "Ada Lovelace" not in html
+    html = client.get("/reception/log?status=cancelled").get_data(as_text=True)
+    assert "Flight cancelled 航班取消" in html and "Cancelled 已取消" in html
+    html = client.get("/reception/log?q=Ada").get_data(as_text=True)
+    assert "Lobby east" in html and "09:05" in html and "11:00" in html
+    html = client.get("/reception/log?status=walk_in").get_data(as_text=True)
+    assert "Desk 前台" in html and "Walk-in 临时到访" in html
+
+
+def test_htmx_search_gets_only_the_results_and_a_history_restore_the_page(client, staff, past):
+    login(client, "desk@example.com")
+    resp = client.get("/reception/log?q=ada", headers={"HX-Request": "true"})
+    part = resp.get_data(as_text=True)
+    assert "<html" not in part and "Ada Lovelace" in part and 'role="search"' not in part
+    assert "HX-Request" in resp.headers.get("Vary", "")
+    whole = client.get("/reception/log?q=ada", headers={
+        "HX-Request": "true", "HX-History-Restore-Request": "true"}).get_data(as_text=True)
+    assert "<html" in whole and 'role="search"' in whole
+
+
+def test_bad_dates_are_shown_on_the_form_not_a_500(client, staff, past):
+    login(client, "desk@example.com")
+    resp = client.get("/reception/log?from=2024-02-30&to=soon")
+    assert resp.status_code == 422
+    html = resp.get_data(as_text=True)
+    assert "must be a date (YYYY-MM-DD)" in html and 'class="has-error"' in html
+    resp = client.get("/reception/log?from=2024-02-30", headers={"HX-Request": "true"})
+    assert resp.status_code == 200 and 'role="alert"' in resp.get_data(as_text=True)
+
+
+def test_visitor_text_is_escaped_in_the_log(client, staff, make_visit):
+    make_visit(name="<script>alert(1)</script>", company="<b>Evil</b>")
+    login(client, "desk@example.com")
+    html = client.get("/reception/log").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+    assert "<b>Evil</b>" not in html
+
+
+def test_pages_of_fifty_with_links_that_keep_the_search(client, staff):
+    _bulk_visits([staff["host"].id], 120, utcnow())
+    login(client, "desk@example.com")
+    html = client.get("/reception/log?q=visitor").get_data(as_text=True)
+    assert html.count('class="log-row"') == 50 and 'data-total="120"' in html
+    assert 'href="/reception/log?q=visitor&amp;page=3"' in html
+    html = client.get("/reception/log?q=visitor&page=3").get_data(as_text=True)
+    assert html.count('class="log-row"') == 20
+    assert "Visitor 0<" not in html and "Visitor 119<" in html  # newest first: 0 is newest
+    html = client.get("/reception/log?q=visitor&page=9").get_data(as_text=True)
+    assert "No visits on this page" in html
+
+
+def test_admin_log_is_for_admins_and_reception_log_not_for_hosts(client, staff, past):
+    login(client, "desk@example.com")
+    assert client.get("/admin/log").status_code == 403
+    other = client.application.test_client()
+    login(other, "admin@example.com")
+    html = other.get("/admin/log?q=ada").get_data(as_text=True)
+    assert 'action="/admin/log"' in html and "Ada Lovelace" in html
+    host = client.application.test_client()
+    login(host, "grace@example.com")
+    assert host.get("/reception/log").status_code == 403
+    assert host.get("/reception/log.csv").status_code == 403
+
+
+def test_csv_is_the_current_search_in_utf8_with_bom_for_excel(client, staff, past):
+    login(client, "desk@example.com")
+    resp = client.get("/reception/log.csv?host=linus")
+    assert resp.status_code == 200 and resp.mimetype == "text/csv"
+    assert "attachment" in resp.headers["Content-Disposition"]
+    raw = resp.get_data()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert rows[0][0] == "Date 日期" and len(rows) == 3
+    by_name = {r[5]: r for r in rows[1:]}
+    assert set(by_name) == {"张伟", "Bob 100%_Sure"}
+    assert by_name["张伟"][6] == "华为技术有限公司" and by_name["张伟"][13] == "Siemens delegation"
+    assert by_name["Bob 100%_Sure"][16] == "Flight cancelled 航班取消"
+    assert client.get("/reception/log.csv?from=nope").status_code == 422
+
+
+def test_csv_cells_that_look_like_formulas_are_defused(client, staff, make_visit):
+    make_visit(name="=HYPERLINK(\"http://x\")", company="+1 Corp")
+    login(client, "desk@example.com")
+    rows = list(csv.reader(io.StringIO(
+        client.get("/reception/log.csv").get_data().decode("utf-8-sig"))))
+    assert rows[1][5] == "'=HYPERLINK(\"http://x\")" and rows[1][6] == "'+1 Corp"
+
+
+def test_api_lists_visits_with_pages_and_hosts_get_only_their_own(client, staff, tokens, past):
+    resp = client.get("/api/v1/visits?q=%E5%BC%A0", headers=auth(tokens["reception"]))
+    body = resp.get_json()
+    assert resp.status_code == 200 and (body["total"], body["page"], body["pages"]) == (1, 1, 1)
+    [v] = body["visits"]
+    assert v["visitor"]["name"] == "张伟" and v["host"]["email"] == "linus@example.com"
+    assert v["status"] == "expected" and "code" in v
+    mine = client.get("/api/v1/visits?host=linus", headers=auth(tokens["host"])).get_json()
+    assert mine["total"] == 4 and {v["host"]["email"] for v in mine["visits"]} == {"grace@example.com"}
+    resp = client.get("/api/v1/visits?from=2024-3-4&status=gone", headers=auth(tokens["admin"]))
+    assert resp.status_code == 422
+    error = resp.get_json()["error"]
+    assert error["code"] == "invalid_query" and set(error["fields"]) == {"from", "status"}
+    assert client.get("/api/v1/visits").status_code == 401
