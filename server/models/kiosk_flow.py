@@ -67,6 +67,7 @@ class Signature(Base):
     attempt_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     rules: Mapped[SiteRules] = relationship()
+    witnessed_by = relationship("User", foreign_keys=[witnessed_by_id])
 
 
 class VisitPhoto(Base):

@@ -21,6 +21,13 @@ KINDS = {
     "rules_declined": "Declined the site rules 未接受访客须知",
     "badge_failed": "Badge did not print 访客证未打印",
     "help": "Asks for help 需要帮助",
+    "turned_away": "Turned away at the kiosk 自助机拒绝签到",
+}
+# Why the kiosk turned a visitor away, as the desk reads it.
+REFUSALS = {
+    "cancelled": "the visit was cancelled 来访已取消",
+    "not_today": "the visit is for another day 非今日来访",
+    "already_checked_out": "the visitor has already left 访客已离开",
 }
 
 
@@ -55,7 +62,7 @@ def open_rows() -> list[dict]:
 @bp.context_processor
 def desk_request_helpers():
     # The reception page includes the panel; it asks for its rows itself.
-    return {"open_desk_requests": open_rows}
+    return {"open_desk_requests": open_rows, "refusals": REFUSALS}
 
 
 def _panel(message: dict | None = None):

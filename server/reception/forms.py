@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SearchField, StringField
+from wtforms import HiddenField, RadioField, SearchField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from server.extensions import db
@@ -26,6 +26,17 @@ class WalkInForm(FlaskForm):
     # Set when the form came from a kiosk walk-in waiting at the desk ("Find host"):
     # registering the visitor closes that request.
     desk_request_id = HiddenField()
+    # How a walk-in signs the site rules (asked only when rules are published).
+    rules_step = RadioField("Site rules 来访须知", choices=[
+        ("paper", "Signed on paper, witnessed by me 已纸质签署（本人见证）"),
+        ("kiosk", "Sign at the kiosk: show a QR to scan there 到自助机签署（显示二维码）")],
+        validate_choice=False)
+    # The published rules' version (None: nothing to sign); set by the view.
+    rules_version = None
+
+    def validate_rules_step(self, field):
+        if self.rules_version is not None and field.data not in ("paper", "kiosk"):
+            raise ValidationError("Say how the visitor signs the site rules. 请选择签署方式。")
 
     def chosen_host_id(self) -> int | None:
         raw = (self.host_id.data or "").strip()
@@ -45,6 +56,8 @@ class WalkInForm(FlaskForm):
         fields = error.fields or {"name": error.message}
         for key, message in fields.items():
             target = {"host": "host_id", "email": "name", "expected_at": "name"}.get(key, key)
+            if target not in self:
+                target = "name"
             field = getattr(self, target, None) if target in self else self.name
             if target == "host_id":
                 message = NO_HOST

@@ -12,26 +12,48 @@ from flask_login import current_user
 
 from server import realtime
 from server.auth import page_roles
-from server.extensions import htmx
-from server.models import Visit, utcnow
+from server.extensions import db, htmx
+from server.models import Visit, VisitGroup, utcnow
 from server.reception import bp
+from server.reception.desk_requests import REFUSALS
 from server.reception.forms import WalkInForm
-from server.services import desk, hosting, printing, tasks, visits
-from server.services.errors import ServiceError
+from server.services import desk, hosting, printing, qr, rules, tasks, visits
+from server.services.errors import CheckInError, ServiceError
 
 STATES = ("expected", "waiting", "with_host", "on_tour", "left")
 REFRESH = {"HX-Trigger": "lobby:refresh"}
+
+
+def _groups(expected: list[Visit]) -> list[tuple]:
+    """Expected visitors in booking order, a group's members together:
+    ``[(group or None, [visits])]``."""
+    out: list[tuple] = []
+    index: dict[int, list[Visit]] = {}
+    for v in expected:
+        if v.group_id is None:
+            out.append((None, [v]))
+        elif v.group_id in index:
+            index[v.group_id].append(v)
+        else:
+            index[v.group_id] = [v]
+            out.append((v.group, index[v.group_id]))
+    return out
 
 
 def _board() -> dict:
     today = visits.today()
     by_state: dict[str, list[Visit]] = {s: [] for s in STATES}
     for v in today:
-        if v.state in by_state:
-            by_state[v.state].append(v)
-    waiting = by_state["waiting"]
+        state = visits.state_today(v)
+        if state in by_state:
+            by_state[state].append(v)
+    # The longest wait first: who has been in the lobby longest is helped first.
+    waiting = sorted(by_state["waiting"], key=lambda v: v.checked_in_at)
+    by_state["waiting"] = waiting
     return {
         **by_state,
+        "expected_groups": _groups(by_state["expected"]),
+        "needs_rules": {v.id for v in by_state["expected"] if rules.needs_signature(v)},
         # Kept for the older markup and callers: everyone in the building.
         "onsite": waiting + by_state["with_host"] + by_state["on_tour"],
         "overdue_ids": {v.id for v in waiting if hosting.overdue(v)},
@@ -53,7 +75,9 @@ def _tea() -> dict:
 
 
 def _walk_in_form(blank: bool = False) -> WalkInForm:
-    return WalkInForm(formdata=None) if blank else WalkInForm()
+    form = WalkInForm(formdata=None) if blank else WalkInForm()
+    form.rules_version = getattr(rules.current(), "version", None)
+    return form
 
 
 def _hosts_for(form: WalkInForm) -> list:
@@ -94,6 +118,62 @@ def index():
             return render_template("reception/_tea.html", **_tea())
         return render_template("reception/_board.html", **_board())
     return _page()
+
+
+def _closing(request_id: str) -> None:
+    """Close the kiosk's desk request this action answered (a colleague may have)."""
+    if request_id.isdigit() and len(request_id) <= 18:
+        try:
+            desk.handle(int(request_id), current_user)
+        except ServiceError:
+            pass  # already handled by a colleague, or gone: nothing left to close
+
+
+@bp.post("/visits/<int:visit_id>/checkin")
+@page_roles("receptionist", "admin")
+def check_in(visit_id: int):
+    """"Check in 签到" by hand: badge to the desk printer, host alerted, as a kiosk scan.
+    ``reason`` lets in a visitor the kiosk turned away; ``paper_rules`` records the
+    site rules signed on paper at the desk (witnessed by this receptionist)."""
+    try:
+        visit = hosting.check_in_at_desk(visit_id, current_user,
+                                         reason=request.form.get("reason", ""),
+                                         rules_on_paper=request.form.get("paper_rules") == "1")
+    except CheckInError as e:
+        why = REFUSALS.get(e.code, e.message)
+        return _notice(False, f"Not checked in: {why}. To let the visitor in, give a reason. "
+                              "如需准许进入，请填写原因。", e.status)
+    except ServiceError as e:
+        if e.code == "rules_unsigned":
+            return _notice(False, f"{e.message}. Tick “Signed on paper 已纸质签署” once they have "
+                                  "signed the paper copy, or send them to the kiosk to sign. "
+                                  "访客尚未签署来访须知。", e.status)
+        return _notice(False, f"Could not check in: {e.message}.", e.status)
+    _closing(request.form.get("desk_request_id", ""))
+    admitted = f" Let in: {visit.admit_reason}. 已准许进入。" if visit.admit_reason else ""
+    return _notice(True, f"{visit.visitor.name} checked in 已签到: the badge is printing at the "
+                         f"desk and {visit.host.name} has been alerted.{admitted}")
+
+
+@bp.post("/groups/<int:group_id>/checkin")
+@page_roles("receptionist", "admin")
+def check_in_group(group_id: int):
+    """Check in every expected member of a group booking at once."""
+    group = db.get_or_404(VisitGroup, group_id)
+    done, problems = [], []
+    for v in list(group.visits):
+        if v.status != "expected":
+            continue
+        try:
+            hosting.check_in_at_desk(v.id, current_user,
+                                     rules_on_paper=request.form.get("paper_rules") == "1")
+            done.append(v.visitor.name)
+        except ServiceError as e:
+            problems.append(f"{v.visitor.name}: {REFUSALS.get(e.code, e.message)}")
+    if problems:
+        return _notice(False, f"Checked in {len(done)} 已签到; not checked in 未签到: "
+                                 + "; ".join(problems), 409)
+    return _notice(True, f"Group {group.name} checked in 团组已签到: {', '.join(done) or '—'}.")
 
 
 @bp.post("/visits/<int:visit_id>/badge")
@@ -173,18 +253,18 @@ def walk_in():
     if form.validate_on_submit():
         try:
             visit = hosting.walk_in(form.name.data, form.company.data or "",
-                                    form.phone.data or "", form.chosen_host_id(), current_user)
+                                    form.phone.data or "", form.chosen_host_id(), current_user,
+                                    rules_step=form.rules_step.data or "")
         except ServiceError as e:
             form.add_service_errors(e)
-    request_id = form.desk_request_id.data or ""
-    if visit is not None and request_id.isdigit() and len(request_id) <= 18:
-        try:  # the kiosk's "walk-in needs a host" is done now
-            desk.handle(int(form.desk_request_id.data), current_user)
-        except ServiceError:
-            pass  # already handled by a colleague, or gone: nothing left to close
+    if visit is not None:  # the kiosk's "walk-in needs a host" is done now
+        _closing(form.desk_request_id.data or "")
     ok = None
     if visit is not None:
-        ok = {"name": visit.visitor.name, "host": visit.host.name}
+        # "Sign at the kiosk": registered, not checked in; the desk shows the QR to scan.
+        ok = {"name": visit.visitor.name, "host": visit.host.name,
+              "at_kiosk": visit.status == "expected",
+              "qr": qr.data_uri(visit.code) if visit.status == "expected" else None}
     if htmx:
         fresh = _walk_in_form(blank=True) if ok else form
         return render_template("reception/_walk_in.html", form=fresh, walk_in_ok=ok,

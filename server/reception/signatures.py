@@ -18,8 +18,8 @@ from server.services import rules, visits
 def signature_png(visit_id: int):
     visit = visits.visible_visit(current_user, visit_id)  # 404 / 403
     info = rules.signature_for(visit)
-    if info is None:
-        abort(404, "no signature for this visit")
+    if info is None or info.signature.image_png is None:  # none, or signed on paper
+        abort(404, "no signature image for this visit")
     resp = Response(info.signature.image_png, mimetype="image/png")
     resp.headers["Cache-Control"] = "private, max-age=3600"
     resp.headers["X-Content-Type-Options"] = "nosniff"
