@@ -20,8 +20,9 @@ slice only when the page shows one of its characters (as Google Fonts does):
 
 A character belongs to the first slice that uses it, so the kiosk's start page loads
 ``latin`` and ``sc-start`` only. Characters in no slice (a visitor named 龘, or
-Кирилл) fall through the CSS font stack to the system's fonts and, on a machine that
-has none, to the whole fonts (``FALLBACK_FACES``, fetched only then).
+Nguyễn) get a subset of their own, cut for the page that shows them
+(``server/extrafonts.py``): no page ever loads a whole font, and what a page draws
+does not depend on the fonts a machine happens to have.
 
 Each slice's file name carries a hash of the source font, the build options and its
 code points, so a new catalog or a new welcome message makes new URLs (served with a
@@ -81,13 +82,7 @@ GROUPS: list[tuple[str, tuple[str, ...]]] = [
 ]
 # Not UI: demo data, migrations and this module carry names and examples, not labels.
 EXCLUDE = ("server/services/demo.py", "server/migrations/*", "server/migrations/**/*",
-           "server/webfonts.py")
-
-# The whole fonts, for characters no slice carries, on machines without the system
-# fonts named in the CSS stack (served by server/views.py at /fonts/<name>).
-FALLBACK_LATIN = "Lobby Sans Fallback"
-FALLBACK_CJK = "Lobby Sans SC Fallback"
-
+           "server/webfonts.py", "server/extrafonts.py")
 
 @dataclass(frozen=True)
 class Slice:
@@ -306,10 +301,12 @@ _memory_lock = threading.Lock()
 _build_lock = threading.Lock()
 
 
-def load(s: Slice, cache_dir: Path | None) -> bytes:
+def load(s: Slice, cache_dir: Path | None, keep: int | None = None) -> bytes:
     """The WOFF2 bytes of ``s``: from memory, else from ``cache_dir``, else built now.
     Whatever ``cache_dir`` lacks is written there (atomically), so a restarted server
-    finds it. One build at a time per process; cached slices never wait for a build."""
+    finds it. One build at a time per process; cached slices never wait for a build.
+    Writing drops the older builds of the slice's name, or with ``keep`` (a directory
+    of many slices of one name: the rare characters') all but the ``keep`` newest."""
     key = s.filename
     path = Path(cache_dir) / key if cache_dir else None
     data = _memory.get(key)
@@ -326,7 +323,7 @@ def load(s: Slice, cache_dir: Path | None) -> bytes:
         while len(_memory) > MEMORY_SLICES:
             _memory.popitem(last=False)
     if path is not None and not path.is_file():
-        _store(path, data, s.name)
+        _store(path, data, s.name, keep)
     return data
 
 
@@ -352,15 +349,35 @@ def _warm(cache_dir: Path | None, extra: dict[str, str] | None = None) -> None:
         logging.getLogger(__name__).warning("building web font subsets failed", exc_info=True)
 
 
-def _store(path: Path, data: bytes, name: str) -> None:
+def _store(path: Path, data: bytes, name: str, keep: int | None = None) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         tmp.write_bytes(data)
         os.replace(tmp, path)
-        _prune(path.parent, name, keep=path.name)
+        if keep is None:
+            _prune(path.parent, name, keep=path.name)
+        else:
+            _keep_newest(path.parent, keep)
     except OSError:
         pass  # a read-only data dir: memory only
+
+
+def _keep_newest(directory: Path, keep: int) -> None:
+    """Bound a cache directory to its ``keep`` most recently written files."""
+    files = list(directory.glob("*.woff2"))
+    if len(files) <= keep:
+        return
+    def mtime(p: Path) -> int:
+        try:
+            return p.stat().st_mtime_ns
+        except OSError:
+            return 0
+    for old in sorted(files, key=mtime)[:len(files) - keep]:
+        try:
+            old.unlink()
+        except OSError:
+            pass
 
 
 def _prune(directory: Path, name: str, keep: str) -> None:
@@ -390,37 +407,17 @@ def css_ranges(codepoints, gap: int = 0) -> str:
     return ",".join(f"U+{a:X}" if a == b else f"U+{a:X}-{b:X}" for a, b in runs)
 
 
-@lru_cache(maxsize=2)
-def _fallback_ranges(latin_digest: str, cjk_digest: str) -> tuple[str, str]:
-    latin = cmap(fonts.font_path(cjk=False))
-    cjk = cmap(fonts.font_path(cjk=True))
-    return (css_ranges((cp for cp in latin if cp >= 0x20), gap=16),
-            css_ranges((cp for cp in cjk if cp >= 0x2E80), gap=1024))
-
-
-def stylesheet(slices: list[Slice], url_for, fallback_url_for) -> str:
-    """The ``@font-face`` rules: one per slice (``url_for(slice)``), then the two whole
-    fonts as last resorts (``fallback_url_for(cjk)``), each tried as a local font
-    first. kiosk.css and lobby.css import these and name the families in their
-    font stack."""
+def stylesheet(slices: list[Slice], url_for) -> str:
+    """The ``@font-face`` rules, one per slice (``url_for(slice)``). kiosk.css and
+    lobby.css import these and name the families first in their font stack. No rule
+    names a whole font: a page's characters no slice carries get their own subset
+    (``server/extrafonts.py``)."""
     lines = ["/* Noto Sans / Noto Sans SC subsets cut to the UI (server/webfonts.py) */"]
     for s in slices:
         lines.append(
             f'@font-face {{ font-family: "{s.family}"; src: url("{url_for(s)}") format("woff2"); '
             f"font-weight: {s.weight}; font-style: normal; font-display: swap; "
             f"unicode-range: {s.unicode_range}; }}")
-    latin_ranges, cjk_ranges = _fallback_ranges(_digest(fonts.font_path(cjk=False)),
-                                                _digest(fonts.font_path(cjk=True)))
-    lines.append("/* Last resorts: the whole fonts, for characters no subset or system font has */")
-    lines.append(
-        f'@font-face {{ font-family: "{FALLBACK_LATIN}"; src: local("Noto Sans"), '
-        f'local("NotoSans-Regular"), url("{fallback_url_for(False)}") format("truetype"); '
-        f"font-weight: 100 900; font-display: swap; unicode-range: {latin_ranges}; }}")
-    lines.append(
-        f'@font-face {{ font-family: "{FALLBACK_CJK}"; src: local("Noto Sans CJK SC"), '
-        f'local("NotoSansCJKsc-Regular"), local("Source Han Sans SC"), '
-        f'url("{fallback_url_for(True)}") format("opentype"); '
-        f"font-display: swap; unicode-range: {cjk_ranges}; }}")
     return "\n".join(lines) + "\n"
 
 
