@@ -82,8 +82,7 @@ def register(app):
         """The @font-face rules (kiosk.css and lobby.css import them): revalidated on
         every load, so a changed catalog reaches the pages; the fonts' URLs change."""
         css = webfonts.stylesheet(
-            font_slices(), lambda s: url_for("font_subset", filename=s.filename),
-            lambda cjk: url_for("font", name="NotoSansSC.otf" if cjk else "NotoSans.ttf"))
+            font_slices(), lambda s: url_for("font_subset", filename=s.filename))
         resp = Response(css, mimetype="text/css")
         resp.cache_control.no_cache = True
         resp.add_etag()
@@ -100,6 +99,9 @@ def register(app):
         resp.headers["Cache-Control"] = "public, max-age=31536000, immutable"
         resp.set_etag(found.key)
         return resp.make_conditional(request)
+
+    from server import extrafonts
+    extrafonts.register(app)  # subsets for the rare characters a page shows
 
     @app.after_request
     def security_headers(resp):
