@@ -56,10 +56,31 @@
     return true;
   }
 
+  // --- glyphs for names the page did not have -----------------------------------
+  // The server adds @font-face rules for a page's rare characters (a rare family name)
+  // when it renders it; a name that arrives live asks for them once: the answer of
+  // /fonts/extra.css is empty unless the UI's font subsets lack some of its characters
+  // (server/extrafonts.py). Only characters past Latin Extended-A ask, each once.
+  var glyphsAsked = new Set();
+  function ensureGlyphs(text) {
+    var fresh = Array.from(String(text || "")).filter(function (ch) {
+      return ch.codePointAt(0) >= 0x180 && !glyphsAsked.has(ch);
+    });
+    if (!fresh.length) return;
+    fresh.forEach(function (ch) { glyphsAsked.add(ch); });
+    var link = document.createElement("link");
+    link.rel = "stylesheet";
+    link.href = "/fonts/extra.css?c=" + encodeURIComponent(fresh.join(""));
+    document.head.appendChild(link);
+  }
+  // What the page was rendered with already has its rules.
+  Array.from(document.body.textContent).forEach(function (ch) { glyphsAsked.add(ch); });
+
   // --- the banner, the sound, the desktop notification -------------------------
   function hideBanner() { if (banner) banner.hidden = true; }
   function showBanner(text, kind, sticky) {
     if (!banner) return;
+    ensureGlyphs(text);
     banner.textContent = "";
     var span = document.createElement("span");
     span.className = "banner-text";
