@@ -271,3 +271,33 @@ def test_desk_check_in_refuses_a_reason_that_is_too_long(app, staff, make_visit)
     with pytest.raises(ValidationError):
         hosting.check_in_at_desk(visit.id, staff["reception"], reason="x" * 301)
     assert db.session.get(Visit, visit.id).status == "expected"
+
+
+def test_admin_form_books_a_multi_day_group(app, staff):
+    from tests.test_pages import form_data, signed_in
+    web = signed_in(app, "admin@example.com")
+    page = web.get("/admin/").get_data(as_text=True)
+    day = local_today() + timedelta(days=2)
+    data = form_data(page, expected_at=f"{day.isoformat()}T10:00",
+                     valid_until=(day + timedelta(days=2)).isoformat(),
+                     companions="李娜, 华为, li@example.com\nBob Builder，华为\n",
+                     group_name="华为 visit")
+    resp = web.post("/admin/visits", data=data, headers={"HX-Request": "true"})
+    assert resp.status_code == 200 and 'role="alert"' not in resp.get_data(as_text=True)
+    db.session.rollback()
+    booked = db.session.query(Visit).order_by(Visit.id).all()
+    assert [v.visitor.name for v in booked] == ["Ada Lovelace", "李娜", "Bob Builder"]
+    assert {v.group.name for v in booked} == {"华为 visit"}
+    assert {v.valid_until for v in booked} == {day + timedelta(days=2)}
+    assert booked[1].visitor.email == "li@example.com" and booked[2].visitor.company == "华为"
+
+
+def test_admin_form_points_at_the_bad_line_of_a_group(app, staff):
+    from tests.test_pages import form_data, signed_in
+    web = signed_in(app, "admin@example.com")
+    page = web.get("/admin/").get_data(as_text=True)
+    html = web.post("/admin/visits", data=form_data(page, companions="Fine Person\n, Nameless Co"),
+                    headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert 'data-field="companions"' in html and "line 2: name required" in html
+    db.session.rollback()
+    assert db.session.query(Visit).count() == 0

@@ -42,15 +42,30 @@ def create_visit():
     form = _form()
     created = None
     if form.validate_on_submit():
+        first = {"name": form.name.data, "company": form.company.data,
+                 "email": form.email.data, "phone": form.phone.data}
+        booking = dict(host_email=form.host.data, expected_at=form.expected_at.data.isoformat(),
+                       purpose=form.purpose.data or "", created_by=current_user,
+                       valid_until=form.valid_until.data.isoformat() if form.valid_until.data
+                       else None)
         try:
-            created = visits.pre_register(
-                {"name": form.name.data, "company": form.company.data,
-                 "email": form.email.data, "phone": form.phone.data},
-                form.host.data, form.expected_at.data.isoformat(), form.purpose.data or "",
-                created_by=current_user)
+            others = form.companion_list()
+            if others:  # a group: the visitor above first, then the others
+                group = visits.pre_register_group([first, *others],
+                                                  name=form.group_name.data or "", **booking)
+                created = group.visits[0]
+            else:
+                created = visits.pre_register(first, **booking)
         except ServiceError as e:
             for field, message in (e.fields or {"name": e.message}).items():
-                getattr(form, field if field in form else "name").errors.append(message)
+                if field.startswith("visitors."):  # visitors.<i>.<field>: line i of the group
+                    index, _, key = field[len("visitors."):].partition(".")
+                    if index != "0":
+                        form.companions.errors.append(f"line {index}: {key} {message}")
+                        continue
+                    field = key
+                target = {"host": "host", "group": "group_name"}.get(field, field)
+                getattr(form, target if target in form else "name").errors.append(message)
     status = 200 if created or not form.errors else 422
     if htmx:
         fresh = _form(blank=True) if created else form

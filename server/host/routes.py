@@ -36,7 +36,7 @@ def _context(focus: dict | None = None) -> dict:
     today = visits.today(host=current_user)
     groups = {key: [] for key, _, _ in GROUPS}
     for v in today:
-        groups.setdefault(v.state, []).append(v)
+        groups.setdefault(visits.state_today(v), []).append(v)
     return {
         "groups": groups, "group_labels": GROUPS, "visits": today, "last_seq": seq,
         "minutes": {v.id: hosting.waiting_minutes(v) for v in groups["waiting"]},
