@@ -198,6 +198,35 @@ def user_add(email, name, roles, password, department):
         click.echo(f"password: {password}")
 
 
+@user.command("update")
+@click.argument("email")
+@click.option("--name", help="Full name as shown to visitors.")
+@click.option("--phone", help="Where reception calls them (\"\" clears it).")
+@click.option("--fallback", help="Email of the host alerted when they do not answer (\"\" clears it).")
+@click.option("--department", help="Department (\"\" clears it).")
+@click.option("--role", "roles", multiple=True,
+              help="Replaces their roles (admin, receptionist, host, ...); repeat for several.")
+@click.option("--disable", "active", flag_value=False, default=None,
+              help="Sign them out everywhere and refuse their sign-in and tokens.")
+@click.option("--enable", "active", flag_value=True, help="Let a disabled user back in.")
+@click.option("--password", help="A new sign-in password (at least 8 characters).")
+def user_update(email, name, phone, fallback, department, roles, active, password):
+    """Change a member of staff; only the options given change."""
+    from server.services import accounts, people
+    with _app().app_context():
+        target = people.user_by_email(email)
+        updated = accounts.update_user(
+            target.id, name=name, phone=phone, roles=list(roles) or None, active=active,
+            password=password,
+            department=accounts.UNSET if department is None else department,
+            fallback=accounts.UNSET if fallback is None else fallback)
+        fallback_user = updated.fallback_contact
+        click.echo(f"updated {updated.email}: {updated.name}; roles {updated.roles.replace(',', ', ')}; "
+                   f"department {updated.department or '-'}; phone {updated.phone or '-'}; "
+                   f"fallback {fallback_user.email if fallback_user else '-'}; "
+                   f"{'active' if updated.active else 'disabled'}")
+
+
 @cli.group()
 def token():
     """API tokens."""
@@ -282,17 +311,9 @@ def printer_status(name):
 @click.argument("name")
 def printer_test(name):
     """Print a sample badge on printer NAME now."""
-    from printers.badge import render_badge
-    from printers.connection import PrinterError, paper_width, print_job
-    from server.services import badges, devices
+    from server.services import devices
     with _app().app_context():
-        target = devices.printer_by_name(name)
-        width = paper_width(target.url)
-        image = render_badge(badges.sample_badge(), width=width, layout=badges.current_layout(width))
-        try:
-            outcome = print_job(target.url, image, timeout=3.0)
-        except PrinterError as e:
-            raise click.ClickException(f"printer {name}: {e.code}: {e.message}")
+        outcome = devices.print_sample(name)
     click.echo(f"sample badge sent to {name} ({outcome})")
 
 

@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import free_port
+from server import create_app
+from server.extensions import db
+from tests.conftest import IsolatedClient, free_port, login
 
 LOBBY = str(Path(sys.executable).with_name("lobby"))
 
@@ -275,3 +277,56 @@ def test_request_lines_gathered_meanwhile_are_written_at_once_in_order(monkeypat
     log.stop()
     assert stream.writes == ["".join(f'"GET /{i} HTTP/1.1" 200 -\n' for i in range(5))]
     assert threading.get_ident() not in stream.writers
+
+
+def test_user_update_changes_only_what_is_given(env):
+    lobby(env, "user", "add", "grace@example.com", "--name", "Grace", "--role", "host",
+          "--department", "R&D")
+    lobby(env, "user", "add", "lee@example.com", "--name", "Lee", "--role", "host")
+    out = lobby(env, "user", "update", "grace@example.com", "--phone", "+86 21 5555 0101",
+                "--fallback", "lee@example.com", "--role", "host", "--role", "receptionist").stdout
+    assert out.strip() == ("updated grace@example.com: Grace; roles receptionist, host; "
+                           "department R&D; phone +86 21 5555 0101; fallback lee@example.com; active")
+    out = lobby(env, "user", "update", "grace@example.com", "--name", "Grace Hopper",
+                "--department", "").stdout
+    assert "Grace Hopper; roles receptionist, host; department -; phone +86 21 5555 0101; " \
+           "fallback lee@example.com" in out
+
+
+def test_user_update_disable_stops_their_token_and_enable_restores_it(env):
+    lobby(env, "user", "add", "desk@example.com", "--name", "Desk", "--role", "receptionist")
+    lobby(env, "user", "update", "desk@example.com", "--password", "new-password-1")
+    token = lobby(env, "token", "create", "desk@example.com").stdout.strip().splitlines()[-1]
+    assert lobby(env, "user", "update", "desk@example.com", "--disable").stdout.strip() \
+        .endswith("disabled")
+    app = create_app({"DATA_DIR": env["LOBBY_DATA_DIR"], "PRINT_WORKER": False})
+    app.test_client_class = IsolatedClient  # each request sees what the CLI wrote
+    bearer = {"Authorization": f"Bearer {token}"}
+    with app.app_context():
+        web = app.test_client()
+        assert web.get("/api/v1/onsite", headers=bearer).status_code == 401
+        assert login(web, "desk@example.com", "new-password-1").status_code == 401  # refused
+        lobby(env, "user", "update", "desk@example.com", "--enable")
+        assert web.get("/api/v1/onsite", headers=bearer).status_code == 200
+        assert login(web, "desk@example.com", "new-password-1").status_code == 302
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["nobody@example.com", "--phone", "123"], "no user with email nobody@example.com"),
+    (["grace@example.com", "--fallback", "nobody@example.com"], "no user nobody@example.com"),
+    (["grace@example.com", "--fallback", "grace@example.com"], "own fallback"),
+    (["grace@example.com", "--fallback", "desk@example.com"], "not a host"),
+    (["grace@example.com", "--phone", "call me maybe"], "not a phone number"),
+    (["grace@example.com", "--role", "wizard"], "wizard"),
+    (["grace@example.com", "--password", "short"], "8 to 200 characters"),
+])
+def test_user_update_bad_input_exits_nonzero_with_one_line(env, args, needle):
+    lobby(env, "user", "add", "grace@example.com", "--name", "Grace", "--role", "host")
+    lobby(env, "user", "add", "desk@example.com", "--name", "Desk", "--role", "receptionist")
+    proc = lobby(env, "user", "update", *args, ok=False)
+    assert proc.returncode == 1
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0], proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout

@@ -8,51 +8,107 @@ from sqlalchemy import select
 from printers.connection import PrinterError, parse_printer_url
 from server.extensions import db
 from server.models import Kiosk, Printer, hash_token, utcnow
-from server.services.errors import Conflict, Forbidden, NotFound, ValidationError
+from server.services.errors import Conflict, Forbidden, NotFound, ServiceError, ValidationError
 from server.services.tx import write
 
 
 def add_printer(name: str, url: str) -> Printer:
-    """Name a printer once; the URL is checked now, not at the first badge."""
-    name = (name or "").strip()
-    if not name:
-        raise ValidationError("invalid_name", "printer name is required")
+    """Name a printer once; the URL is checked now, not at the first badge.
+    Refusals carry ``fields`` (``name``, ``url``) for the admin form."""
+    name, url = (name or "").strip(), (url or "").strip()
+    if not name or len(name) > 120:
+        raise ValidationError("invalid_name", "printer name is required (at most 120 characters)",
+                              fields={"name": "required, at most 120 characters"})
     try:
+        if len(url) > 500:
+            raise PrinterError("bad_url", "a printer URL has at most 500 characters")
         parse_printer_url(url)
     except PrinterError as e:
-        raise ValidationError("bad_url", str(e)) from e
+        raise ValidationError("bad_url", str(e), fields={"url": e.message}) from e
     with write() as session:
         if session.scalar(select(Printer).where(Printer.name == name)):
-            raise Conflict("printer_exists", f"a printer named {name} exists")
+            raise Conflict("printer_exists", f"a printer named {name} exists",
+                           fields={"name": "a printer with this name exists"})
         printer = Printer(name=name, url=url)
         session.add(printer)
     return printer
 
 
-def printer_by_name(name: str) -> Printer:
+def printer_by_name(name: str, field: str = "printer") -> Printer:
     printer = db.session.scalar(select(Printer).where(Printer.name == name))
     if printer is None:
-        raise NotFound("unknown_printer", f"no printer named {name}")
+        raise NotFound("unknown_printer", f"no printer named {name}",
+                       fields={field: "no such printer"})
     return printer
 
 
+def print_sample(name: str) -> str:
+    """Print the sample badge on printer ``name`` now, past the queue (what an admin
+    does after plugging a printer in). Returns "confirmed" or "unconfirmed"; a
+    printer that fails raises ServiceError with the printer's code (``unreachable``,
+    ``paper_out``, ...) and status 502."""
+    from printers.badge import render_badge
+    from printers.connection import paper_width, print_job
+    from server.services import badges
+    target = printer_by_name(name)
+    width = paper_width(target.url)
+    image = render_badge(badges.sample_badge(), width=width, layout=badges.current_layout(width))
+    try:
+        return print_job(target.url, image, timeout=current_app.config["PRINTER_TIMEOUT"])
+    except PrinterError as e:
+        raise ServiceError(e.code, f"printer {name}: {e.code}: {e.message}", status=502) from e
+
+
+def kiosks() -> list[Kiosk]:
+    return list(db.session.scalars(select(Kiosk).order_by(Kiosk.name)))
+
+
+def _kiosk_printers(printer: str | None, fallback: str | None) -> tuple[int | None, int | None]:
+    """Printer ids for a kiosk's printer and fallback names ("" or None for none)."""
+    printer_id = printer_by_name(printer).id if printer else None
+    fallback_id = printer_by_name(fallback, "fallback").id if fallback else None
+    if fallback_id is not None and fallback_id == printer_id:
+        raise ValidationError("fallback_same", "the fallback printer is the kiosk's own printer",
+                              fields={"fallback": "choose another printer than the kiosk's own"})
+    return printer_id, fallback_id
+
+
 def add_kiosk(name: str, printer: str | None = None,
-              fallback: str | None = None) -> tuple[Kiosk, str]:
+              fallback: str | None = None, language: str | None = None) -> tuple[Kiosk, str]:
     """Create a kiosk; returns it and its one-time pairing path ``/kiosk/pair/<token>``.
     ``fallback`` names the printer used while the kiosk's own printer is down."""
+    from server.models import LANGUAGES
     name = (name or "").strip()
-    if not name:
-        raise ValidationError("invalid_name", "kiosk name is required")
-    printer_id = printer_by_name(printer).id if printer else None
-    fallback_id = printer_by_name(fallback).id if fallback else None
+    if not name or len(name) > 120:
+        raise ValidationError("invalid_name", "kiosk name is required (at most 120 characters)",
+                              fields={"name": "required, at most 120 characters"})
+    if language and language not in LANGUAGES:
+        raise ValidationError("invalid_language", f"language must be one of {', '.join(LANGUAGES)}",
+                              fields={"language": "zh or en"})
+    printer_id, fallback_id = _kiosk_printers(printer, fallback)
     token = secrets.token_urlsafe(32)
     with write() as session:
         if session.scalar(select(Kiosk).where(Kiosk.name == name)):
-            raise Conflict("kiosk_exists", f"a kiosk named {name} exists")
+            raise Conflict("kiosk_exists", f"a kiosk named {name} exists",
+                           fields={"name": "a kiosk with this name exists"})
         kiosk = Kiosk(name=name, printer_id=printer_id, fallback_printer_id=fallback_id,
                       pair_token_hash=hash_token(token))
+        if language:
+            kiosk.language = language
         session.add(kiosk)
     return kiosk, f"/kiosk/pair/{token}"
+
+
+def set_kiosk_printers(kiosk_id: int, printer: str | None, fallback: str | None) -> Kiosk:
+    """Point kiosk ``kiosk_id`` at printer ``printer`` (a name; None or "" for the
+    default printer) with ``fallback`` for while it is down."""
+    printer_id, fallback_id = _kiosk_printers(printer, fallback)
+    with write() as session:
+        kiosk = session.get(Kiosk, kiosk_id)
+        if kiosk is None:
+            raise NotFound("unknown_kiosk", f"no kiosk {kiosk_id}")
+        kiosk.printer_id, kiosk.fallback_printer_id = printer_id, fallback_id
+    return kiosk
 
 
 def pair_kiosk(token: str) -> tuple[Kiosk, str]:

@@ -22,25 +22,120 @@ def normalise_email(email: str) -> str:
     return email
 
 
-def create_user(email: str, name: str, roles: list[str] | str, password: str | None = None,
-                department: str | None = None) -> User:
-    """Add a member of staff. Raises ValidationError/Conflict("user_exists")."""
-    email = normalise_email(email)
-    roles = [roles] if isinstance(roles, str) else list(roles)
+PHONE_RE = re.compile(r"^\+?[0-9][0-9 ()./-]*$")
+PASSWORD_MIN = 8
+
+
+def normalise_phone(phone: str | None) -> str:
+    """A phone number as typed ("+86 21 5555 0101", "(021) 555-0101"); "" for none.
+    Raises ValidationError("invalid_phone") for anything else (letters, too short)."""
+    phone = " ".join((phone or "").split())
+    if not phone:
+        return ""
+    digits = sum(c.isdigit() for c in phone)
+    if len(phone) > 50 or digits < 3 or not PHONE_RE.match(phone):
+        raise ValidationError("invalid_phone", f"not a phone number: {phone!r}",
+                              fields={"phone": "digits, spaces, + ( ) - only"})
+    return phone
+
+
+def normalise_roles(roles: list[str] | str) -> list[str]:
+    """A non-empty list of known roles (ROLES order, no repeats)."""
+    roles = [roles] if isinstance(roles, str) else list(roles or [])
     bad = [r for r in roles if r not in ROLES]
     if not roles or bad:
-        raise ValidationError("invalid_role", f"role must be one of {', '.join(ROLES)}",
-                              fields={"role": "unknown role"})
-    name = (name or "").strip()
-    if not name:
-        raise ValidationError("invalid_name", "name is required", fields={"name": "required"})
+        raise ValidationError("invalid_role", f"role must be one of {', '.join(ROLES)}"
+                              + (f", not {', '.join(map(str, bad))}" if bad else ""),
+                              fields={"roles": "choose at least one known role"})
+    return [r for r in ROLES if r in roles]
+
+
+def normalise_name(name: str | None) -> str:
+    name = " ".join((name or "").split())
+    if not name or len(name) > 200:
+        raise ValidationError("invalid_name", "name is required (at most 200 characters)",
+                              fields={"name": "required, at most 200 characters"})
+    return name
+
+
+def normalise_department(department: str | None) -> str | None:
+    department = " ".join((department or "").split())
+    if len(department) > 120:
+        raise ValidationError("invalid_department", "department: at most 120 characters",
+                              fields={"department": "at most 120 characters"})
+    return department or None
+
+
+def check_password_strength(password: str) -> str:
+    if len(password or "") < PASSWORD_MIN or len(password) > 200:
+        raise ValidationError("weak_password",
+                              f"a password has {PASSWORD_MIN} to 200 characters",
+                              fields={"password": f"at least {PASSWORD_MIN} characters"})
+    return password
+
+
+def generate_password() -> str:
+    """A password to read out or paste once: 16 URL-safe characters, 96 random bits."""
+    return secrets.token_urlsafe(12)
+
+
+def resolve_fallback(session, fallback: int | str | None, user_id: int | None = None) -> int | None:
+    """The id of the fallback contact named by ``fallback`` (a user id or email; None or
+    "" for none). It must be another active user with the host role: "Alert fallback"
+    reaches them on the host dashboard (their ``host:<id>`` room)."""
+    if fallback in (None, "", 0):
+        return None
+    if isinstance(fallback, int) or str(fallback).isdigit():
+        contact = session.get(User, int(fallback))
+    else:
+        contact = session.scalar(select(User).where(User.email == str(fallback).strip().lower()))
+    if contact is None:
+        raise ValidationError("unknown_fallback", f"no user {fallback} to be the fallback contact",
+                              fields={"fallback": "no such user"})
+    if user_id is not None and contact.id == user_id:
+        raise ValidationError("fallback_is_self", "a user cannot be their own fallback contact",
+                              fields={"fallback": "choose someone else"})
+    if not contact.active:
+        raise ValidationError("fallback_inactive", f"{contact.email} is disabled",
+                              fields={"fallback": "this user is disabled"})
+    if not contact.has_role("host"):
+        raise ValidationError("fallback_not_host",
+                              f"{contact.email} is not a host, so alerts would not reach them",
+                              fields={"fallback": "choose a host (alerts arrive on the host page)"})
+    return contact.id
+
+
+def create_user(email: str, name: str, roles: list[str] | str, password: str | None = None,
+                department: str | None = None, phone: str | None = None,
+                fallback: int | str | None = None) -> User:
+    """Add a member of staff. ``fallback`` is the fallback contact's id or email.
+    Raises ValidationError (fields by form name) or Conflict("user_exists")."""
+    email = normalise_email(email)
+    roles = normalise_roles(roles)
+    name = normalise_name(name)
+    department = normalise_department(department)
+    phone = normalise_phone(phone)
     with write() as session:
         if session.scalar(select(User).where(User.email == email)):
-            raise Conflict("user_exists", f"a user with email {email} exists")
-        user = User(email=email, name=name, roles=",".join(roles), department=department)
+            raise Conflict("user_exists", f"a user with email {email} exists",
+                           fields={"email": "a user with this email exists"})
+        user = User(email=email, name=name, roles=",".join(roles), department=department,
+                    phone=phone, fallback_contact_id=resolve_fallback(session, fallback))
         if password:
             user.set_password(password)
         session.add(user)
+    return user
+
+
+def staff() -> list[User]:
+    """Every member of staff, active ones first, by name."""
+    return list(db.session.scalars(select(User).order_by(User.active.desc(), User.name)))
+
+
+def user_by_id(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("unknown_user", f"no user {user_id}")
     return user
 
 
