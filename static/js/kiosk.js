@@ -92,7 +92,8 @@
     result.innerHTML = "";
     start.hidden = false;
     notice.hidden = true;
-    if (lang !== defaultLang || langChosen) {
+    if (lang !== defaultLang || langChosen || startStale) {
+      startStale = false;
       applyLang(defaultLang);
       htmx.ajax("GET", root.dataset.startUrl, { target: "#kiosk-start", swap: "innerHTML" });
     }
@@ -164,6 +165,55 @@
       codeInput().value = "";
     }
   });
+  // A scan on any other screen (the last visitor's welcome, a refusal, a half-typed
+  // lookup) is the next visitor: the start screen is hidden there, so the wedge's keys
+  // would land on the step's field or nowhere. A burst of keys ending in Enter is a scan
+  // when no text field has focus, or when it came scanner-fast (a person types slower);
+  // then the field gets back what it held before the burst.
+  // Codes are 22+ characters (128 random bits); in a field, a shorter burst is typing.
+  var SCAN_KEY_GAP_MS = 60, SCAN_MIN_CHARS = 8, SCAN_MIN_CHARS_IN_FIELD = 16;
+  var burst = { text: "", at: 0, field: null, before: "" };
+  function isTextField(el) {
+    return !!el && (el.tagName === "TEXTAREA" ||
+      (el.tagName === "INPUT" && /^(text|search|tel|email|number|)$/.test(el.type || "")));
+  }
+  function scanNow(code) {
+    clearTimeout(timer);
+    stopRetry();
+    if (camera) camera.stop();
+    notice.hidden = true;
+    if (lang !== defaultLang || langChosen) startStale = true;
+    applyLang(defaultLang);  // a new visitor: the kiosk's language until they choose
+    langChosen = false;
+    codeInput().value = code;
+    htmx.trigger(scanForm(), "submit");
+  }
+  var startStale = false;
+  document.addEventListener("keydown", function (e) {
+    if (onStart() || e.ctrlKey || e.altKey || e.metaKey) return;
+    var field = isTextField(e.target) ? e.target : null;
+    var now = Date.now();
+    var fast = now - burst.at <= SCAN_KEY_GAP_MS;
+    if (e.key === "Enter") {
+      var code = burst.text.trim();
+      var scanned = burst.field === field && (field
+        ? fast && code.length >= SCAN_MIN_CHARS_IN_FIELD : code.length >= SCAN_MIN_CHARS);
+      if (scanned) {
+        e.preventDefault();
+        e.stopPropagation();
+        if (field) field.value = burst.before;
+      }
+      burst = { text: "", at: 0, field: null, before: "" };
+      if (scanned) scanNow(code);
+      return;
+    }
+    if (e.key.length !== 1) return;
+    if (burst.text && (burst.field !== field || (field && !fast))) burst.text = "";
+    if (!burst.text) burst = { text: "", at: now, field: field, before: field ? field.value : "" };
+    burst.text += e.key;
+    burst.at = now;
+  }, true);
+
   function startScanning() {
     var video = document.getElementById("kiosk-camera");
     if (!camera || !video || !onStart()) return;
