@@ -3,7 +3,9 @@ from wtforms import (
     DateField,
     DateTimeLocalField,
     EmailField,
+    PasswordField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -41,3 +43,67 @@ class PreRegisterForm(FlaskForm):
                 keys = ("name", "company", "email")
                 people.append({k: v for k, v in zip(keys, parts + ["", ""])})
         return people
+
+
+# Labels for the roles the pages know by name; a role added later shows as itself.
+ROLE_LABELS = {"admin": "Admin 管理员", "receptionist": "Reception 前台", "host": "Host 接待人"}
+LANGUAGE_LABELS = {"en": "English 英文", "zh": "Chinese 中文"}
+NO_FALLBACK = 0
+
+
+def role_choices() -> list[tuple[str, str]]:
+    from server.models import ROLES
+    return [(r, ROLE_LABELS.get(r, r)) for r in ROLES]
+
+
+class UserDetailsForm(FlaskForm):
+    """What an admin may change about a member of staff (the email is their sign-in)."""
+
+    name = StringField("Name 姓名", validators=[DataRequired(), Length(max=200)])
+    roles = SelectMultipleField("Roles 角色", validators=[
+        DataRequired(message="choose at least one role 至少选择一个角色")])
+    department = StringField("Department 部门", validators=[Optional(), Length(max=120)])
+    phone = StringField("Phone 电话", validators=[Optional(), Length(max=50)])
+    fallback = SelectField("Fallback contact 备用联系人", coerce=int, choices=[])
+
+    def set_choices(self, fallbacks) -> "UserDetailsForm":
+        """Roles from server.models.ROLES; fallbacks are the users who may be chosen."""
+        self.roles.choices = role_choices()
+        self.fallback.choices = [(NO_FALLBACK, "— none 无 —")] + [
+            (u.id, f"{u.name} <{u.email}>") for u in fallbacks]
+        return self
+
+
+class NewUserForm(UserDetailsForm):
+    email = EmailField("Email 邮箱", validators=[DataRequired(), Length(max=254),
+                                                  Regexp(EMAIL_RE, message="not an email address")])
+    password = PasswordField("Password 密码 (empty: one is generated)", validators=[
+        Optional(), Length(min=8, max=200, message="8 to 200 characters 8至200个字符")])
+
+
+class PasswordForm(FlaskForm):
+    password = PasswordField("New password 新密码 (empty: one is generated)", validators=[
+        Optional(), Length(min=8, max=200, message="8 to 200 characters 8至200个字符")])
+
+
+class PrinterForm(FlaskForm):
+    name = StringField("Name 名称", validators=[DataRequired(), Length(max=120)])
+    url = StringField("Printer URL 打印机地址", validators=[DataRequired(), Length(max=500)])
+
+
+class KioskPrintersForm(FlaskForm):
+    """A kiosk's printer, fallback printer and greeting language."""
+
+    printer = SelectField("Printer 打印机", choices=[])
+    fallback = SelectField("Fallback printer 备用打印机", choices=[])
+    language = SelectField("Language 语言", choices=list(LANGUAGE_LABELS.items()))
+
+    def set_choices(self, printers) -> "KioskPrintersForm":
+        names = [(p.name, p.name) for p in printers]
+        self.printer.choices = [("", "Default printer 默认打印机")] + names
+        self.fallback.choices = [("", "— none 无 —")] + names
+        return self
+
+
+class KioskForm(KioskPrintersForm):
+    name = StringField("Name 名称", validators=[DataRequired(), Length(max=120)])
