@@ -7,7 +7,7 @@ from server.admin.forms import PreRegisterForm
 from server.auth import page_roles
 from server.extensions import db, htmx
 from server.models import Kiosk, Printer
-from server.services import devices, people, tasks, visits
+from server.services import people, tasks, visits
 from server.services.errors import ServiceError
 
 
@@ -75,14 +75,6 @@ def create_visit():
     if created:
         return redirect(url_for("admin.index"))
     return _page(form, status=status)
-
-
-@bp.post("/kiosks/<int:kiosk_id>/revoke")
-@page_roles("admin")
-def revoke_kiosk(kiosk_id: int):
-    kiosk = db.get_or_404(Kiosk, kiosk_id)
-    devices.revoke_kiosk(kiosk.name)
-    return redirect(url_for("admin.index"))
 
 
 @bp.post("/drinks")
