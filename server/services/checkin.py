@@ -304,7 +304,9 @@ def check_out(code) -> CheckIn:
         visit.checked_out_at = utcnow()
         event = realtime.record(session, "visitor_left", realtime.departure_payload(visit),
                                 realtime.visit_rooms(visit))
-    realtime.announce([event])
+        from server.services import tasks  # tasks -> visits -> checkin: import at use
+        ended = tasks.end_tours_on_leaving(session, visit)
+    realtime.announce([event, *ended])
     return CheckIn(visit, created=True)
 
 

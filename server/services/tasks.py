@@ -236,6 +236,19 @@ def update(task_id: int, data, user: User) -> Task:
     return task
 
 
+def end_tours_on_leaving(session, visit: Visit) -> list:
+    """Inside the check-out's transaction: finish the visit's tours in progress as done
+    (the visitor has left, so the tour is over) and return their task_updated events,
+    for the caller to announce after the commit."""
+    now, events = utcnow(), []
+    for task in session.scalars(select(Task).where(
+            Task.visit_id == visit.id, Task.kind == "tour", Task.status == "in_progress")):
+        task.status, task.updated_at, task.done_at = "done", now, now
+        session.flush()
+        events.append(_announce(session, task, visit))
+    return events
+
+
 def tours_needing_reminder(now: datetime | None = None) -> list[Task]:
     """Planned tours (not confirmed) starting within the next hour, not yet reminded:
     the policy says the departments must be told at least an hour before."""
