@@ -288,3 +288,17 @@ def test_api_lists_visits_with_pages_and_hosts_get_only_their_own(client, staff,
     error = resp.get_json()["error"]
     assert error["code"] == "invalid_query" and set(error["fields"]) == {"from", "status"}
     assert client.get("/api/v1/visits").status_code == 401
+
+
+def test_bench_script_prints_p50_and_p95_for_each_query():
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run([sys.executable, str(root / "bench" / "log.py"), "--visits", "300",
+                          "--runs", "3"], capture_output=True, text=True, timeout=300, cwd=root)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert "p50 ms" in lines[1] and "p95 ms" in lines[1]
+    figures = [line for line in lines[2:] if line.strip()]
+    assert len(figures) >= 10 and any(line.startswith("CSV") for line in figures)

@@ -85,25 +85,29 @@ HEADER = ("Date 日期", "Expected 预约时间", "Arrived 到达", "Left 离开
           "Meeting room 会议室", "Purpose 事由", "Cancel reason 取消原因")
 
 
-def _csv_lines(rows):
-    def line(cells) -> str:
-        buf = io.StringIO()
-        csv.writer(buf).writerow([_safe(c) for c in cells])
-        return buf.getvalue()
-
+def _csv_lines(rows, batch: int = 500):
+    """The CSV text in chunks of ``batch`` rows (a year is ~20,000)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf)
     # UTF-8 with a byte-order mark: Excel then reads 张伟 as UTF-8, not as ANSI.
-    yield "\ufeff" + line(HEADER)
-    for r in rows:
+    buf.write("\ufeff")
+    writer.writerow(HEADER)
+    for n, r in enumerate(rows, 1):
         day = clock.to_local(r.day).date() if r.day else None
         where = r.kiosk or ("Desk 前台" if r.checked_in_by_id else "")
-        yield line((day.isoformat() if day else "", clock_time(r.expected_at, day)
-                    if r.expected_at else "", clock_time(r.checked_in_at, day)
-                    if r.checked_in_at else "", clock_time(r.checked_out_at, day)
-                    if r.checked_out_at else "",
-                    r.valid_until.isoformat() if r.valid_until else "", r.name, r.company,
-                    r.email, r.phone, r.host, STATUS_TEXT.get(r.status, r.status),
-                    "yes 是" if r.walk_in else "", where, r.group or "", r.meeting_room,
-                    r.purpose, r.cancel_reason))
+        writer.writerow([_safe(c) for c in (
+            day.isoformat() if day else "",
+            clock_time(r.expected_at, day) if r.expected_at else "",
+            clock_time(r.checked_in_at, day) if r.checked_in_at else "",
+            clock_time(r.checked_out_at, day) if r.checked_out_at else "",
+            r.valid_until.isoformat() if r.valid_until else "", r.name, r.company, r.email,
+            r.phone, r.host, STATUS_TEXT.get(r.status, r.status), "yes 是" if r.walk_in else "",
+            where, r.group or "", r.meeting_room, r.purpose, r.cancel_reason)])
+        if n % batch == 0:
+            yield buf.getvalue()
+            buf.seek(0)
+            buf.truncate()
+    yield buf.getvalue()
 
 
 @bp.get("/log.csv")
