@@ -35,7 +35,7 @@ def normalise_phone(phone: str | None) -> str:
     digits = sum(c.isdigit() for c in phone)
     if len(phone) > 50 or digits < 3 or not PHONE_RE.match(phone):
         raise ValidationError("invalid_phone", f"not a phone number: {phone!r}",
-                              fields={"phone": "digits, spaces, + ( ) - only"})
+                              fields={"phone": "not a phone number: digits, spaces, + ( ) - only 电话号码格式不对"})
     return phone
 
 
