@@ -190,6 +190,18 @@
     task_updated: function (ev) {
       // A tour newly planned through this user's department: they must know ahead.
       var task = ev.task || {}, dept = document.body.dataset.department;
+      if (ev.reminder && task.kind === "follow_up") {
+        // A promised answer near its deadline ("before") or past it ("overdue").
+        var d = task.details || {}, late = ev.reminder === "overdue";
+        var text = (late ? "Promised answer overdue: " : "Promised answer due at " +
+                    hhmm(task.starts_at) + ": ") + (d.question || "") + " — " +
+                   ((ev.visitor || {}).name || "") + (late ? " · 承诺答复已逾期" : " · 承诺答复即将到期");
+        showBanner(text, "reminder", sticky);
+        beep();
+        notify(late ? "Promised answer overdue 承诺答复已逾期" : "Promised answer due 承诺答复即将到期",
+               text, "follow-up-" + task.id);
+        return;
+      }
       if (task.kind !== "tour" || task.status !== "planned" || !dept) return;
       if (!(task.stops || []).some(function (s) { return s.department === dept; })) return;
       var v = ev.visitor || {};
