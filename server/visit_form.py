@@ -14,7 +14,9 @@ from server.services import clock, people, visit_changes, visits
 from server.services.errors import ServiceError, ValidationError
 
 VISITOR_FIELDS = visit_changes.VISITOR_FIELDS
-# The badge editor's words for a visit's type ("CONTRACTOR 承包商"): one vocabulary.
+# The badge's words for a visit's type, one vocabulary: VISITOR 访客, VIP 贵宾,
+# CONTRACTOR 承包商, INTERVIEW 面试, DELIVERY 送货, MEDIA 媒体, GOVERNMENT 政府 (written out
+# here as well because the staff font subset is cut from the views' text, webfonts.py).
 KIND_LABELS = [(k, visitor_type_for(k)) for k in KINDS]
 STAR_LABELS = [("", "— none 无")] + [(str(n), "★" * n) for n in range(1, 6)]
 LABELS = {"name": "Visitor name 访客姓名", "company": "Company 公司", "title": "Job title 职务",
