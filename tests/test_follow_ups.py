@@ -149,3 +149,24 @@ def test_follow_ups_of_a_visit_that_has_left_still_listed(client, tokens, staff,
     checkin.check_out(visit.code)
     body = client.get("/api/v1/follow-ups", headers=auth(tokens["host"])).get_json()
     assert [f["question"] for f in body["follow_ups"]] == ["Spec sheet?"]
+
+
+def test_the_print_worker_sends_follow_up_reminders_on_its_own(app, staff, make_visit):
+    import time
+
+    from server.services.printing import PrintWorker
+    visit = make_visit()
+    task = promise(visit, staff["host"], "Spec sheet?", utcnow() - timedelta(minutes=1))
+    db.session.commit()
+    worker = PrintWorker(app, interval=0.1).start()
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            db.session.rollback()  # a fresh read of what the worker wrote
+            if db.session.get(Task, task.id).details.get("reminded_overdue"):
+                break
+            time.sleep(0.1)
+    finally:
+        worker.stop()
+    db.session.rollback()
+    assert db.session.get(Task, task.id).details.get("reminded_overdue")

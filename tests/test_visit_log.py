@@ -93,6 +93,16 @@ def test_a_visit_counts_on_the_days_it_was_expected_arrived_or_left(staff, past)
     assert visit_log.search(desk, to=d1).total == 3
 
 
+def test_dates_are_local_days_of_the_site(app, staff, make_visit):
+    app.config["TIMEZONE"] = "Asia/Shanghai"  # UTC+8
+    make_visit(name="Night Owl", when=datetime(2024, 3, 4, 23, 30))  # 07:30 on the 5th there
+    desk = staff["reception"]
+    assert names(visit_log.search(desk, from_="2024-03-05", to="2024-03-05")) == ["Night Owl"]
+    assert names(visit_log.search(desk, from_="2024-03-04", to="2024-03-04")) == []
+    [row] = visit_log.search(desk).items
+    assert visit_log.day_of(row) == date(2024, 3, 5)
+
+
 def test_a_multi_day_visit_shows_once_on_its_first_day(staff, past):
     d1, d2, _ = past["days"]
     desk = staff["reception"]

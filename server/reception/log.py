@@ -61,6 +61,8 @@ def render_log(endpoint: str):
     status = 422 if errors and not htmx else 200
     if htmx and not htmx.history_restore_request:
         resp = Response(render_template("_visit_log.html", **ctx), status)
+        if page is not None:  # the address bar gets the search without its empty fields
+            resp.headers["HX-Push-Url"] = url_for(endpoint, **page.query.args())
     else:
         resp = Response(render_template("reception/log.html", **ctx), status)
     resp.vary.add("HX-Request")  # the same URL answers a page or a fragment
