@@ -173,7 +173,7 @@ def test_an_edit_reaches_the_old_host_the_new_host_and_reception(app, staff, mak
         assert ev["change"] == "edited" and ev["visit_id"] == visit.id
         assert ev["host"] == {"id": staff["other_host"].id, "name": "Linus T"}
         assert ev["previous_host_id"] == staff["host"].id
-        assert ev["fields"] == ["host_id", "meeting_room"] and ev["meeting_room"] == "Lab 2"
+        assert ev["fields"] == ["host", "meeting_room"] and ev["meeting_room"] == "Lab 2"
 
 
 # --- cancelling ---------------------------------------------------------------------

@@ -141,7 +141,8 @@ def update(visit_id: int, data: dict, user: User) -> Visit:
         visit.updated_at = utcnow()
         session.flush()
         session.expire(visit, ["host"])  # host_id may have changed: load the new host
-        extra = {"fields": sorted(person) + sorted(changes), "by": user.name,
+        named = sorted(person) + sorted("host" if k == "host_id" else k for k in changes)
+        extra = {"fields": named, "by": user.name,
                  "expected_at": clock.iso(visit.expected_at),
                  "meeting_room": visit.meeting_room}
         rooms = realtime.visit_rooms(visit)
