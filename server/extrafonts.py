@@ -45,6 +45,13 @@ UI_RECHECK_SECONDS = 1.0   # how stale the UI's character set may be (a dev edit
 FONTS = {"latin": False, "sc": True}  # URL name -> the CJK font?
 _FILENAME = re.compile(r"(latin|sc)\.([0-9a-f]{8})\.([0-9a-f]{1,6}(?:-[0-9a-f]{1,6})*)\.woff2")
 _ui_cache: tuple[float, frozenset[int]] | None = None
+# An element's opening tag (quoted attribute values may hold ">"), or a comment to skip.
+_TAG_OR_COMMENT = re.compile(r"<!--.*?-->|<([a-zA-Z][a-zA-Z0-9-]*)(?:\"[^\"]*\"|'[^']*'|[^'\">])*>",
+                             re.S)
+# Elements a <style> child would break: void ones, raw text, and select's options.
+_NO_STYLE_INSIDE = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
+                    "source", "track", "wbr", "option", "optgroup", "select", "textarea",
+                    "script", "style", "template", "title", "svg", "math", "iframe"}
 
 
 # ---------------------------------------------------------------- which characters
@@ -60,15 +67,11 @@ def _ui_covered() -> frozenset[int]:
     return _ui_cache[1]
 
 
-def _font_has(cjk: bool) -> frozenset[int]:
-    return webfonts.cmap(fonts.font_path(cjk=cjk))
-
-
-def _font_for(cp: int) -> str | None:
+def _font_for(cp: int, latin: frozenset[int], cjk: frozenset[int]) -> str | None:
     """Which font draws ``cp``: Noto Sans for scripts before CJK, else Noto Sans SC."""
-    if cp < 0x2E80 and cp in _font_has(False):
+    if cp < 0x2E80 and cp in latin:
         return "latin"
-    if cp in _font_has(True):
+    if cp in cjk:
         return "sc"
     return None
 
@@ -77,11 +80,15 @@ def rare(text: str, limit: int = PER_PAGE) -> dict[str, list[int]]:
     """The code points of ``text`` no UI subset carries, by the font that has them
     (sorted; at most ``limit`` in all). Characters neither font has are left out."""
     candidates = {ord(c) for c in set(text) if ord(c) > 0x7E} - _ui_covered()
+    if not candidates:
+        return {}
+    latin = webfonts.cmap(fonts.font_path(cjk=False))
+    cjk = webfonts.cmap(fonts.font_path(cjk=True))
     out: dict[str, list[int]] = {}
     for cp in sorted(candidates):
         if limit <= 0:
             break
-        name = _font_for(cp)
+        name = _font_for(cp, latin, cjk)
         if name is not None and webfonts._is_ui_char(chr(cp)):
             out.setdefault(name, []).append(cp)
             limit -= 1
@@ -137,12 +144,21 @@ def faces(text: str, url_for_file) -> str:
 
 
 def inject(html: str, rules: str) -> str:
-    """``html`` with a ``<style>`` of ``rules``: in the head of a full page, else
-    (an htmx fragment) before the fragment's first element."""
+    """``html`` with a ``<style>`` of ``rules``: in the head of a full page; in an htmx
+    fragment, inside its first element, so the swap that replaces the element (an
+    outerHTML refresh) replaces its rules too rather than piling them up; before the
+    fragment when its first element cannot hold a ``<style>``; not at all in options
+    for a select (their rare characters fall to the system's fonts)."""
     style = f"<style data-extra-fonts>{rules}</style>"
     head_end = html.find("</head>")
     if head_end >= 0:
         return html[:head_end] + style + html[head_end:]
+    first = next((m for m in _TAG_OR_COMMENT.finditer(html) if m.group(1)), None)
+    name = first.group(1).lower() if first else ""
+    if name in ("option", "optgroup"):
+        return html  # options swapped into a select: a <style> there would show as text
+    if first and name not in _NO_STYLE_INSIDE:
+        return html[:first.end()] + style + html[first.end():]
     return style + html
 
 

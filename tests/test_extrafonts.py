@@ -67,8 +67,22 @@ def test_a_kiosk_fragment_with_a_rare_name_carries_its_faces_too(app, make_visit
     visit = make_visit(RARE)
     html = kiosk.skip_photo(kiosk.scan(visit.code).get_data(as_text=True))
     assert RARE in html
-    assert html.startswith("<style data-extra-fonts>")  # before the fragment, for htmx
+    # Inside the fragment's first element: the swap that replaces it replaces its rules.
+    assert re.match(r"\s*<[a-z]+(?:\s[^>]*)?><style data-extra-fonts>@font-face", html), html[:300]
     assert extra_urls(html)["sc"][1] == [0x9C7B, 0x9F98]
+
+
+def test_rules_go_where_a_swap_replaces_them_and_never_into_a_tag_or_a_select():
+    rules = "@font-face {}"
+    style = f"<style data-extra-fonts>{rules}</style>"
+    page = "<!doctype html><html><head><title>x</title></head><body>龘</body></html>"
+    assert extrafonts.inject(page, rules) == page.replace("</head>", style + "</head>")
+    card = '<!-- <p> --><div class="card" hx-on::after-request="if (a > b) go()">龘</div>'
+    assert extrafonts.inject(card, rules) == card.replace('go()">', 'go()">' + style)
+    row = "<tr><td>龘</td></tr>"
+    assert extrafonts.inject(row, rules) == "<tr>" + style + "<td>龘</td></tr>"
+    assert extrafonts.inject("<input value='龘'><p>x</p>", rules).startswith(style)
+    assert extrafonts.inject("<option>龘</option>", rules) == "<option>龘</option>"
 
 
 def test_the_same_characters_make_the_same_url_cut_once_and_kept_on_disk(app):
