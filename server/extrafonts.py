@@ -187,8 +187,9 @@ def register(app) -> None:
         """The rules for ``?c=<text>`` (its first ``QUERY_CHARS`` characters)."""
         text = request.args.get("c", "")[:QUERY_CHARS]
         resp = Response(faces(text, _file_url) + "\n", mimetype="text/css")
-        # The answer depends on the UI's subsets, which change with a new release only.
-        resp.headers["Cache-Control"] = "public, max-age=86400"
+        # The answer changes only with a release (new UI characters, a new font build);
+        # an hour-old answer then names URLs that 404 and the text falls to system fonts.
+        resp.headers["Cache-Control"] = "public, max-age=3600"
         return resp
 
     @app.after_request
