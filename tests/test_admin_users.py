@@ -250,3 +250,16 @@ def test_alert_fallback_reaches_the_contact_set_on_the_users_page(app, staff, ma
     assert len(alerts) == 1 and alerts[0]["for_host"] == "Grace Hopper"
     assert alerts[0]["visit_id"] == visit.id
     assert received(grace_sock, "visitor_arrived") == []
+
+
+def test_alert_fallback_to_a_contact_disabled_since_is_refused_not_lost(app, staff, make_visit):
+    grace, linus = staff["host"], staff["other_host"]
+    accounts.update_user(grace.id, fallback=linus.id)
+    Admin(app).post(f"{PAGE}/{linus.id}/disable")
+    page = Admin(app).html(f"{PAGE}/{grace.id}")
+    assert "Linus T is disabled: choose another fallback contact" in page
+    visit = make_visit()
+    checkin.check_in(visit.code)
+    resp = Desk(app).post(f"/reception/visits/{visit.id}/renotify", {"fallback": "1"})
+    text = resp.get_data(as_text=True)
+    assert 'role="alert"' in text and "fallback contact Linus T is disabled" in text

@@ -66,6 +66,9 @@ def renotify(visit_id: int, user: User, fallback: bool = False) -> User:
         if not visit.host.fallback_contact_id:
             raise Conflict("no_fallback", f"{visit.host.name} has no fallback contact")
         target = db.session.get(User, visit.host.fallback_contact_id)
+        if not target.active:  # disabled since it was set: nobody would see the alert
+            raise Conflict("no_fallback", f"{visit.host.name}'s fallback contact "
+                                          f"{target.name} is disabled")
     with write() as session:
         visit = session.get(Visit, visit_id)
         visit.renotified_at = utcnow()
