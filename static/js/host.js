@@ -43,6 +43,16 @@
     banner.insertBefore(img, banner.firstChild);
   });
 
+  // --- "On my way" answers the arrival: its banner leaves the cards -------------------
+  // (live.js keeps an arrival banner up until it is dismissed; answering it is that.)
+  // Its answer replaces the form, so htmx sends no afterRequest: watch the swap.
+  document.body.addEventListener("htmx:beforeSwap", function (e) {
+    var elt = e.detail.requestConfig && e.detail.requestConfig.elt;
+    var banner = document.getElementById("banner");
+    if (!e.detail.shouldSwap || !elt || !elt.matches || !elt.matches("form.ack") || !banner) return;
+    if (banner.classList.contains("banner-arrival")) banner.hidden = true;
+  });
+
   // --- tour stops: one row at least, more on demand ------------------------------
   visits.addEventListener("click", function (e) {
     var add = e.target.closest(".add-stop");
