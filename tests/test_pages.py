@@ -138,7 +138,7 @@ def test_reception_sees_printer_state_and_last_job_and_can_reprint(app, staff, m
         assert 'data-state="online"' in html and ": done" in html
         resp = web.post(f"/reception/visits/{visit.id}/badge", data={"reason": "badge lost"},
                         headers={"HX-Request": "true", "X-CSRFToken": csrf_from(html)})
-        assert "Reprint queued" in resp.get_data(as_text=True)
+        assert "queued for printer" in resp.get_data(as_text=True)
         resp = web.post(f"/reception/visits/{visit.id}/badge", data={"reason": ""},
                         headers={"HX-Request": "true", "X-CSRFToken": csrf_from(html)})
         assert "say why" in resp.get_data(as_text=True)
