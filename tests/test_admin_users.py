@@ -67,11 +67,11 @@ def test_list_shows_everyone_with_roles_department_phone_fallback_and_state(app,
     accounts.set_active(staff["reception"].id, False)
     html = Admin(app).html()
     row = re.search(rf'<tr data-user-id="{staff["host"].id}".*?</tr>', html, re.S).group(0)
-    for text in ("Grace Hopper", "grace@example.com", "host", "R&amp;D", "+86 21 5555 0101",
+    for text in ("Grace Hopper", "grace@example.com", "Host 接待人", "R&amp;D", "+86 21 5555 0101",
                  "Linus T", "Active 启用"):
         assert text in row
     desk = re.search(rf'<tr data-user-id="{staff["reception"].id}".*?</tr>', html, re.S).group(0)
-    assert "Disabled 已停用" in desk and "receptionist" in desk
+    assert "Disabled 已停用" in desk and "Reception 前台" in desk
     assert "Staff 员工" in html and "Fallback contact 备用联系人" in html
 
 

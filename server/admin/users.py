@@ -6,7 +6,7 @@ from flask import redirect, render_template, request, url_for
 from flask_login import current_user
 
 from server.admin import bp
-from server.admin.forms import NO_FALLBACK, NewUserForm, PasswordForm, UserDetailsForm
+from server.admin.forms import NO_FALLBACK, ROLE_LABELS, NewUserForm, PasswordForm, UserDetailsForm
 from server.auth import page_roles
 from server.services import accounts, people
 from server.services.errors import ServiceError
@@ -31,7 +31,7 @@ def _apply_errors(form, error: ServiceError, default: str = "name") -> None:
 def _list_page(form=None, created=None, password=None, status=200):
     form = form or NewUserForm(formdata=None).set_choices(_fallbacks())
     return render_template("admin/users.html", users=people.staff(), form=form,
-                           created=created, password=password), status
+                           role_labels=ROLE_LABELS, created=created, password=password), status
 
 
 @bp.get("/users")
