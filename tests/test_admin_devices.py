@@ -16,7 +16,6 @@ from server.extensions import db
 from server.models import Kiosk, Printer
 from server.services import badges, checkin, devices, printing
 from tests.conftest import csrf_from, free_port, login
-from tests.loopback_printer import LoopbackPrinter
 from tests.test_browser import browser, device, staff_page  # noqa: F401
 
 PRINTERS, KIOSKS = "/admin/printers", "/admin/kiosks"
