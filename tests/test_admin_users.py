@@ -263,3 +263,10 @@ def test_alert_fallback_to_a_contact_disabled_since_is_refused_not_lost(app, sta
     resp = Desk(app).post(f"/reception/visits/{visit.id}/renotify", {"fallback": "1"})
     text = resp.get_data(as_text=True)
     assert 'role="alert"' in text and "fallback contact Linus T is disabled" in text
+
+
+def test_unknown_user_is_a_404_not_an_error(app, staff):
+    admin = Admin(app)
+    assert admin.web.get(f"{PAGE}/999").status_code == 404
+    for action in ("disable", "enable", "password"):
+        assert admin.post(f"{PAGE}/999/{action}").status_code == 404
