@@ -59,6 +59,9 @@ def test_host_is_reminded_and_answers_a_promise_from_another_day(app, device, st
     item = section.locator(".follow-up-item", has_text="Price for 500 units?")
     item.locator("summary").click()
     item.locator("textarea[name=answer]").fill("USD 12 each, sent by WeChat")
+    host.evaluate("document.body.dispatchEvent(new CustomEvent('lobby:refresh'))")
+    host.wait_for_timeout(400)  # a live refresh keeps the open form and what was typed
+    expect(item.locator("textarea[name=answer]")).to_have_value("USD 12 each, sent by WeChat")
     item.get_by_role("button", name="Mark answered 标记已答复").click()
     expect(section).to_contain_text("No open promised answers")
     assert host.evaluate("window.__marker") == 1
