@@ -207,7 +207,7 @@ def test_admin_pre_registration_shows_errors_then_invites_live(device, staff):
     admin.fill("#visit-form input[name=expected_at]", when)  # kept, but be explicit
     admin.select_option("#visit-form select[name=host]", "grace@example.com")
     admin.click("#visit-form button[type=submit]")
-    expect(admin.locator("#visit-form .ok")).to_contain_text("Invited Katherine Johnson")
+    expect(admin.locator("#visit-form .ok")).to_contain_text("Registered 已登记 Katherine Johnson")
     expect(admin.locator("#visit-form .field-error")).to_have_count(0)
     expect(visit_list).to_contain_text("Katherine Johnson")
     expect(visit_list).to_contain_text("Grace Hopper")
