@@ -12,6 +12,7 @@
   var KEY = "lobby.lastSeq";
   var SERVER_DROP_DELAY = 1000; // ms before reconnecting after the server dropped us
   var REFUSED_DELAY = 5000;     // ms before trying again after a refused connection
+  var STATES = { online: "online 已连接", offline: "offline 离线", connecting: "connecting 连接中" };
 
   var marked = document.querySelector("[data-last-seq]");
   var pageSeq = marked ? Number(marked.dataset.lastSeq) : NaN;
@@ -39,7 +40,7 @@
   function setState(s) {
     if (!state) return;
     state.dataset.state = s;
-    state.title = "Live updates: " + s;
+    state.title = "Live updates 实时更新: " + (STATES[s] || s);
   }
   // Many events in a burst make one request.
   function refresh() {
