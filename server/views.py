@@ -41,6 +41,12 @@ def register(app):
             return {"status": "degraded", "database": "unreachable"}, 503
         return {"status": "ok", "database": "ok"}
 
+    @app.get("/favicon.ico")
+    def favicon():
+        """Browsers ask for /favicon.ico whatever the page links (the pages link the SVG)."""
+        return send_file(Path(app.static_folder) / "favicon.ico", mimetype="image/x-icon",
+                         max_age=7 * 24 * 3600)
+
     @app.get("/visits/<int:visit_id>/invitation.png")
     @login_required
     def invitation_qr(visit_id: int):
