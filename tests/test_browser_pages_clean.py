@@ -72,3 +72,18 @@ def test_favicon_ico_is_served(client):
     resp = client.get("/favicon.ico")
     assert resp.status_code == 200 and resp.mimetype == "image/x-icon"
     assert client.get("/static/favicon.svg").status_code == 200
+
+
+def test_the_desk_walk_in_form_leaves_no_console_error(device, staff):
+    page, seen = sign_in(device, "desk@example.com")
+    page.goto("/reception/")
+    search = page.locator("#walk-in-form input[name=host_q]")
+    search.press_sequentially("Gra", delay=30)
+    expect(page.locator("#host-results")).to_contain_text("Grace Hopper")
+    page.locator("#walk-in-form button[type=submit]").click()  # no name: the form again
+    expect(page.locator("#walk-in-form .error")).to_be_visible()
+    search.fill("")
+    search.press_sequentially("Lin", delay=30)
+    expect(page.locator("#host-results")).to_contain_text("Linus T")
+    page.wait_for_timeout(300)
+    assert seen["errors"] == [] and seen["404"] == []
