@@ -8,6 +8,7 @@ import logging
 import socket
 import sys
 import threading
+import unicodedata
 from pathlib import Path
 
 import click
@@ -62,8 +63,8 @@ def run(host, port, demo):
         for email, name, roles, password, _ in info["logins"]:
             click.echo(f"  {roles[0]:<13} {email:<24} password: {password}")
         click.echo("Today's demo visitors (type or scan the code at the kiosk):")
-        for name, code in info["codes"]:
-            click.echo(f"  {name:<14} {code}")
+        for line in aligned(info["codes"]):
+            click.echo(line)
     sys.stdout.flush()
     # Build the UI's font subsets in the background now, not when the first page asks
     # (only a serving process: other commands would pay for fonts they never send).
@@ -152,6 +153,24 @@ def _check_port_free(host: str, port: int) -> None:
             s.bind((host, port))
         except OSError as e:
             raise click.ClickException(f"cannot listen on {host}:{port}: {e.strerror}")
+
+
+def display_width(text: str) -> int:
+    """Terminal columns: East Asian wide and full-width characters take two, combining
+    marks none (str.ljust counts characters, so 张伟 came out two columns short)."""
+    return sum(0 if unicodedata.combining(ch) else
+               2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def padded(text: str, width: int) -> str:
+    return text + " " * max(0, width - display_width(text))
+
+
+def aligned(rows, indent: str = "  ") -> list[str]:
+    """Two-column rows as lines, the second column starting at one terminal column."""
+    rows = list(rows)
+    width = max((display_width(first) for first, _ in rows), default=0)
+    return [f"{indent}{padded(first, width)}  {second}" for first, second in rows]
 
 
 def _start_demo_printer(host: str):
