@@ -240,3 +240,17 @@ def test_the_check_flags_english_left_in_chinese(app):
     assert any_english("<label>您要拜访谁?</label><p>您要拜访谁？</p>", []) == ["您要拜访谁?"]
     assert english_only("<p>ada@example.com · tcp://10.0.0.5:9100</p>", []) == []
 
+
+
+# Scripts of the staff pages: their own words, written straight into the page.
+STAFF_SCRIPTS = ["static/js/host.js", "static/js/live.js"]
+
+
+def test_staff_scripts_write_no_english_only_text():
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent
+    written = re.compile(r"""\.(?:textContent|title)\s*=\s*(["'])(.*?)\1""")
+    left = [f"{name}: {text}" for name in STAFF_SCRIPTS
+            for _, text in written.findall((root / name).read_text(encoding="utf-8"))
+            if LATIN_WORD.search(text) and not CJK.search(text)]
+    assert left == []

@@ -14,7 +14,7 @@
     enable.hidden = Notification.permission !== "default";
     if (Notification.permission === "denied") {
       note.hidden = false;
-      note.textContent = "Desktop alerts are blocked in this browser's settings.";
+      note.textContent = "Desktop alerts are blocked in this browser's settings. 桌面提醒已被浏览器设置阻止。";
     } else if (Notification.permission === "granted") {
       note.hidden = false;
       note.textContent = "Desktop alerts on 桌面提醒已开启";
