@@ -39,6 +39,13 @@ STAFF_PAGES = [
     ("admin@example.com", "/admin/badge"),
     ("admin@example.com", "/admin/rules"),
     ("admin@example.com", "/admin/kiosk-settings"),
+    # the front desk's day after day (issue 11): the log, people and devices
+    ("desk@example.com", "/reception/log"),
+    ("grace@example.com", "/host/follow-ups"),
+    ("admin@example.com", "/admin/log"),
+    ("admin@example.com", "/admin/users"),
+    ("admin@example.com", "/admin/printers"),
+    ("admin@example.com", "/admin/kiosks"),
 ]
 # The kiosk screens reached by GET with lang=zh (the scanned ones are added by the test).
 KIOSK_SCREENS = ["/kiosk/", "/kiosk/start", "/kiosk/lookup", "/kiosk/walk-in", "/kiosk/leave",
