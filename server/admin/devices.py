@@ -3,10 +3,6 @@
 sample badge now) and "Check now" (the printer's status now). Kiosks: add and pair
 with a QR the tablet scans, re-pair (the old tablet stops working), revoke, printer,
 fallback printer and language."""
-import base64
-import io
-
-import qrcode
 from flask import redirect, render_template, request, url_for
 
 from server.admin import bp
@@ -14,7 +10,7 @@ from server.admin.forms import KioskForm, KioskPrintersForm, PrinterForm
 from server.auth import page_roles
 from server.extensions import db
 from server.models import PRINTABLE_STATES, Kiosk, Printer
-from server.services import devices, printing
+from server.services import devices, printing, qr
 from server.services.errors import ServiceError
 
 
@@ -80,16 +76,6 @@ def check_printer(printer_id: int):
 
 # --- kiosks ---------------------------------------------------------------------
 
-def qr_data_uri(text: str) -> str:
-    """A PNG QR of ``text`` as a data: URI, so the pairing link never sits in a URL of
-    its own (only its hash is stored; it is shown once, in this response)."""
-    img = qrcode.make(text, error_correction=qrcode.constants.ERROR_CORRECT_M,
-                      box_size=8, border=4)
-    buf = io.BytesIO()
-    img.save(buf, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
-
-
 def _row_form(kiosk: Kiosk, printers, formdata=None) -> KioskPrintersForm:
     if formdata is None:
         form = KioskPrintersForm(formdata=None, prefix=f"k{kiosk.id}",
@@ -108,7 +94,7 @@ def _kiosks_page(form=None, status=200, pairing=None, row_forms=None):
     rows = [(k, row_forms.get(k.id) or _row_form(k, printers)) for k in kiosks]
     if pairing:
         link = request.host_url.rstrip("/") + pairing["path"]
-        pairing = {**pairing, "link": link, "qr": qr_data_uri(link)}
+        pairing = {**pairing, "link": link, "qr": qr.data_uri(link)}
     return render_template("admin/kiosks.html", rows=rows, pairing=pairing,
                            form=form or KioskForm(formdata=None).set_choices(printers),
                            saved=request.args.get("saved")), status

@@ -7,28 +7,15 @@ Admins and reception see every visit's invitation; a host only their own
 expects (docs: "The invitation QR holds the code"); it is drawn inline as a PNG data
 URI, so a printed or saved page needs nothing else from the server.
 """
-import base64
-import io
-
-import qrcode
 from flask import render_template
 from flask_login import current_user
 
 from server.admin import bp
 from server.auth import page_roles
-from server.services import clock, kiosk_settings, visits
+from server.services import clock, kiosk_settings, qr, visits
 
 GROUP = 4  # characters per group of the typed code
 WEEKDAYS_ZH = "一二三四五六日"
-
-
-def qr_data_uri(code: str) -> str:
-    """A PNG of the QR of ``code`` (4-module quiet zone) as a ``data:`` URI."""
-    img = qrcode.make(code, error_correction=qrcode.constants.ERROR_CORRECT_M,
-                      box_size=8, border=4)
-    buf = io.BytesIO()
-    img.save(buf, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
 def code_groups(code: str, size: int = GROUP) -> list[str]:
@@ -58,4 +45,4 @@ def invitation(visit_id: int):
     visit = visits.visible_visit(current_user, visit_id)
     return render_template("admin/invitation.html", visit=visit,
                            company=kiosk_settings.get().company_name, when=when(visit),
-                           groups=code_groups(visit.code), qr=qr_data_uri(visit.code))
+                           groups=code_groups(visit.code), qr=qr.data_uri(visit.code))

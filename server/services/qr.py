@@ -6,8 +6,9 @@ import io
 import qrcode
 
 
-def png(text: str, box_size: int = 8, border: int = 2) -> bytes:
-    """``text`` as a black-on-white QR PNG (error correction M: survives a smudge)."""
+def png(text: str, box_size: int = 8, border: int = 4) -> bytes:
+    """``text`` as a black-on-white QR PNG (error correction M: survives a smudge; a
+    quiet zone of four modules, as scanners expect)."""
     code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M,
                          box_size=box_size, border=border)
     code.add_data(text)
@@ -17,6 +18,8 @@ def png(text: str, box_size: int = 8, border: int = 2) -> bytes:
     return out.getvalue()
 
 
-def data_uri(text: str, box_size: int = 6) -> str:
-    """The QR of ``text`` as ``data:image/png;base64,...``."""
+def data_uri(text: str, box_size: int = 8) -> str:
+    """The QR of ``text`` as ``data:image/png;base64,...``: drawn inline, so a printed
+    or saved page needs nothing else from the server, and a secret (a pairing link)
+    never sits in a URL of its own."""
     return "data:image/png;base64," + base64.b64encode(png(text, box_size)).decode()
