@@ -7,7 +7,10 @@ kiosk-start.png (1280x800, English, the demo's branding), kiosk-start-zh.png (po
 1080x1920, Chinese), kiosk-rules-zh.png (signing the site rules), kiosk-walk-in-zh.png
 (a walk-in choosing a host), kiosk-welcome.png (Ada Lovelace signed and welcomed),
 host.png (Grace Hopper's dashboard with the arrival banner), reception.png, admin.png,
-admin-kiosk.png, badge-en.png, badge-zh.png (张伟, checked in in Chinese), badge-vip.png
+admin-kiosk.png, badge-en.png, badge-zh.png (张伟, checked in in Chinese), badge-vip.png;
+and from a mid-morning desk: reception.png (a group booked together, a visitor turned
+away at the kiosk), reception-log.png, visit-edit.png, invitation.png, admin-users.png,
+admin-kiosks.png (a kiosk just added, its pairing QR)
 """
 import shutil
 import sys
@@ -172,7 +175,8 @@ def dashboards(out: Path) -> None:
 
     from server.extensions import db
     from server.models import Visit, utcnow
-    from server.services import clock, hosting, people, tasks, visits
+    from server.services import clock, desk as desk_requests, hosting, people, tasks, \
+        visit_changes, visits
     data = Path(tempfile.mkdtemp(prefix="lobby-dash-"))
     app = create_app({"DATA_DIR": data, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{data / 'lobby.db'}",
                       "DEFAULT_PRINTER": f"emulator://{data / 'badges'}", "PRINT_WORKER": False,
@@ -183,6 +187,7 @@ def dashboards(out: Path) -> None:
         grace = people.create_user("grace@example.com", "Grace Hopper", ["host"], pw)
         linus = people.create_user("linus@example.com", "Linus Chen 陈林", ["host"], pw)
         rita = people.create_user("desk@example.com", "Rita Desk", ["receptionist"], pw)
+        people.create_user("admin@example.com", "Alex Admin", ["admin"], pw)
         for name, zh in [("Green tea", "绿茶"), ("Coffee", "咖啡"), ("Water", "水")]:
             tasks.add_drink(name, zh)
         start, end = clock.today_bounds()
@@ -220,6 +225,15 @@ def dashboards(out: Path) -> None:
         db.session.get(Visit, at.id).checked_in_at = utcnow() - timedelta(minutes=9)  # overdue
         db.session.commit()
         late = invite("Ada Lovelace", "Analytical Engines", grace, 0, "Engine review").code
+        # A delegation booked together, and a visitor the kiosk turned away.
+        group = visits.pre_register_group(
+            [{"name": "张伟", "company": "华为"}, {"name": "李娜", "company": "华为"},
+             {"name": "Jonas Berg", "company": "华为"}], grace.email, when(60), "Plant tour",
+            name="华为 delegation")
+        invitation_id = group.visits[0].id
+        off = invite("Grete Sommer", "Nordlicht GmbH", linus, 30, "Demo")
+        visit_changes.cancel(off.id, "Trip postponed", linus)
+        desk_requests.turned_away(db.session.get(Visit, off.id), None, "cancelled")
     port = free_port()
     server = make_server("127.0.0.1", port, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -249,6 +263,26 @@ def dashboards(out: Path) -> None:
         desk.wait_for_timeout(800)
         desk.screenshot(path=str(out / "reception.png"))
         print("wrote", out / "reception.png")
+        desk.goto("/reception/log")
+        desk.wait_for_timeout(300)
+        desk.screenshot(path=str(out / "reception-log.png"))
+        print("wrote", out / "reception-log.png")
+        admin = signed_in("admin@example.com", "/admin/")
+        for path, name in [(f"/admin/visits/{invitation_id}/edit", "visit-edit.png"),
+                           (f"/admin/visits/{invitation_id}/invitation", "invitation.png"),
+                           ("/admin/users", "admin-users.png")]:
+            admin.goto(path)
+            admin.evaluate("document.fonts.ready")
+            admin.wait_for_timeout(300)
+            admin.screenshot(path=str(out / name))
+            print("wrote", out / name)
+        admin.goto("/admin/kiosks")
+        admin.fill("input[name=name]", "Lobby west 西门")
+        admin.get_by_role("button", name="Add kiosk 添加").click()
+        expect(admin.locator("img[src^='data:image/png']")).to_be_visible()
+        admin.wait_for_timeout(300)
+        admin.screenshot(path=str(out / "admin-kiosks.png"))
+        print("wrote", out / "admin-kiosks.png")
         browser.close()
     server.shutdown()
     shutil.rmtree(data, ignore_errors=True)
