@@ -145,7 +145,7 @@ def check_in(visit_id: int):
                               "如需准许进入，请填写原因。", e.status)
     except ServiceError as e:
         if e.code == "rules_unsigned":
-            return _notice(False, f"{e.message}. Tick “Signed on paper 已纸质签署” once they have "
+            return _notice(False, f"{e.message}. Tick “Rules signed on paper 已纸质签署须知” once they have "
                                   "signed the paper copy, or send them to the kiosk to sign. "
                                   "访客尚未签署来访须知。", e.status)
         return _notice(False, f"Could not check in: {e.message}.", e.status)
