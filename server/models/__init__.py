@@ -1,7 +1,14 @@
 """SQLAlchemy models, one module per noun. Import them from here."""
 from server.models.badge_layout import BadgeLayout
 from server.models.base import Base, utcnow
-from server.models.device import JOB_STATES, PRINTABLE_STATES, Kiosk, Printer, PrintJob
+from server.models.device import (
+    JOB_STATES,
+    PRINTABLE_STATES,
+    Kiosk,
+    Printer,
+    PrintJob,
+    WorkerHeartbeat,
+)
 from server.models.event import Event
 from server.models.kiosk_flow import (
     DESK_REQUEST_KINDS,
@@ -23,6 +30,7 @@ __all__ = [
     "ApiToken", "BadgeLayout", "Base", "DESK_REQUEST_KINDS", "DeskRequest", "Drink", "Event",
     "JOB_STATES", "KINDS", "Kiosk", "KioskSettings", "LANGUAGES", "PRINTABLE_STATES",
     "PrintJob", "Printer", "ROLES", "STATUSES", "Signature", "SiteRules", "TASK_FINAL",
-    "TASK_KINDS", "TASK_STATUSES", "Task", "TourStop", "User", "Visit", "VisitGroup", "VisitPhoto", "Visitor",
+    "TASK_KINDS", "TASK_STATUSES", "Task", "TourStop", "User", "Visit", "VisitGroup", "VisitPhoto",
+    "Visitor", "WorkerHeartbeat",
     "hash_token", "new_code", "utcnow",
 ]

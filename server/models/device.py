@@ -74,7 +74,25 @@ class PrintJob(Base):
     fallback_from_id: Mapped[int | None] = mapped_column(ForeignKey("printers.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
+    # A worker that took the job to send it holds it until ``lease_until``; a worker
+    # that died mid-job (SIGKILL) loses the lease and the job is dealt with by another.
+    leased_by: Mapped[str] = mapped_column(String(120), default="")
+    lease_until: Mapped[datetime | None]
 
     visit = relationship("Visit")
     printer: Mapped[Printer | None] = relationship(foreign_keys=[printer_id])
     requested_by = relationship("User")
+
+
+class WorkerHeartbeat(Base):
+    """A print worker's sign of life (``lobby worker`` or the one inside ``lobby run``):
+    one row per worker, its ``beat_at`` renewed every pass; /readyz wants one younger
+    than a minute."""
+
+    __tablename__ = "worker_heartbeats"
+
+    name: Mapped[str] = mapped_column(String(120), primary_key=True)
+    host: Mapped[str] = mapped_column(String(120), default="")
+    pid: Mapped[int] = mapped_column(default=0)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    beat_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
