@@ -17,7 +17,6 @@ then: scanned on a later day after leaving, it arrives again (a new badge, a new
 Reception may let in a visitor the kiosk turned away (``cancelled``, ``not_today``,
 ``already_checked_out``) with ``admit_reason``: who and why are kept on the visit.
 """
-import json
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -25,15 +24,14 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 from sqlalchemy import bindparam, exists, insert, select, update
-from sqlalchemy.orm import make_transient_to_detached
 
 from server import realtime
 from server.extensions import db
-from server.models import LANGUAGES, Kiosk, PrintJob, User, Visit, Visitor, VisitPhoto, utcnow
+from server.models import LANGUAGES, Kiosk, PrintJob, User, Visit, VisitPhoto, utcnow
 from server.services import clock, printing
 from server.services.devices import resolve_printer
 from server.services.errors import CheckInError, NotFound, ValidationError
-from server.services.tx import grouped, write
+from server.services.tx import write
 
 CODE_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
@@ -74,97 +72,12 @@ _QUEUE_BADGE = insert(_jobs).values(
     attempts=0, reason="check-in")
 
 
-def _arrive_sqlite(cur, params: dict, payload: dict, rooms: list[str]):
-    """The three writes of a check-in on a sqlite3 cursor (a third of the cost of going
-    through SQLAlchemy's execution layer). Same SQL as the Core path."""
-    now = params["now"].isoformat(" ")
-    cur.execute("UPDATE visits SET status = 'checked_in', checked_in_at = ?, kiosk_id = ?, "
-                "language = ?, checked_out_at = NULL, checked_in_by_id = ?, "
-                "admitted_by_id = ?, admit_reason = ? WHERE id = ? AND status = ?",
-                (now, params["kiosk_id"], params["language"], params["by_id"],
-                 params["admitted_by_id"], params["admit_reason"], params["visit_id"],
-                 params["was"]))
-    if cur.rowcount != 1:
-        return 0, None
-    cur.execute("INSERT INTO print_jobs (visit_id, printer_id, printer_url, status, error, "
-                "attempts, reason, reprint, created_at) "
-                "VALUES (?, ?, ?, 'queued', '', 0, 'check-in', 0, ?)",
-                (params["visit_id"], params["printer_id"], params["url"], now))
-    cur.execute("INSERT INTO events (kind, payload, audience, created_at) VALUES (?, ?, ?, ?)",
-                ("visitor_arrived", json.dumps(payload), " ".join(rooms), now))
-    return 1, realtime.EventRow(cur.lastrowid, "visitor_arrived", payload, rooms)
-
-
-def _announce_arrival(result) -> None:
-    changed, event = result
-    if changed:
-        realtime.announce_rows([event])
-
-
 def _read_visit(session, code: str) -> Visit:
-    if session.get_bind().dialect.name == "sqlite":
-        return _read_visit_sqlite(code)
+    """The visit with its visitor and host (joined by the model) and ``has_photo``."""
     row = session.execute(_READ_VISIT, {"code": code}).first()
     if row is None:
         raise CheckInError("unknown_code", "no visit has this code", status=404)
     visit, visit.has_photo = row
-    return visit
-
-
-class _RowReader:
-    """The same read on the embedded default, straight on the driver: one SELECT of
-    the visit, its visitor and host (and whether it has a photo), its values turned
-    into Python types by the columns' own types, and the three objects built
-    detached, as if loaded and then expunged (what ``check_in`` returns anyway).
-    A third of the cost of the ORM's load, and no session transaction to begin and
-    end: on the check-in path that is a tenth of a request. Built from the tables,
-    so a column added by a migration is read too."""
-
-    def __init__(self, dialect):
-        v, r, u = Visit.__table__, Visitor.__table__, User.__table__
-        self.parts = [(model, [model.__mapper__.get_property_by_column(c).key for c in t.c])
-                      for model, t in ((Visit, v), (Visitor, r), (User, u))]
-        stmt = select(*v.c, *r.c, *u.c, exists().where(VisitPhoto.visit_id == v.c.id)) \
-            .select_from(v.join(r, r.c.id == v.c.visitor_id).join(u, u.c.id == v.c.host_id)) \
-            .where(v.c.code == bindparam("code"))
-        self.sql = str(stmt.compile(dialect=dialect))
-        self.convert = [c.type.dialect_impl(dialect).result_processor(dialect, None)
-                        for c in stmt.selected_columns]
-
-    def read(self, code: str) -> Visit | None:
-        conn = db.engine.raw_connection()
-        try:
-            row = conn.cursor().execute(self.sql, (code,)).fetchone()
-        finally:
-            conn.close()
-        if row is None:
-            return None
-        values = [f(x) if f is not None and x is not None else x for f, x in zip(self.convert, row)]
-        objects, start = [], 0
-        for model, keys in self.parts:
-            # As the ORM's loader does: a bare instance, its values put in its dict
-            # (no constructor, no attribute events or history to record).
-            obj = model.__mapper__.class_manager.new_instance()
-            obj.__dict__.update(zip(keys, values[start:start + len(keys)]))
-            objects.append(obj)
-            start += len(keys)
-        visit, visitor, host = objects
-        visit.__dict__.update(visitor=visitor, host=host, has_photo=bool(values[-1]))
-        for obj in objects:
-            make_transient_to_detached(obj)
-        return visit
-
-
-_row_reader: _RowReader | None = None
-
-
-def _read_visit_sqlite(code: str) -> Visit:
-    global _row_reader
-    if _row_reader is None:
-        _row_reader = _RowReader(db.engine.dialect)
-    visit = _row_reader.read(code)
-    if visit is None:
-        raise CheckInError("unknown_code", "no visit has this code", status=404)
     return visit
 
 
@@ -230,9 +143,10 @@ def check_in(code, kiosk: Kiosk | str | None = None, printer: str | None = None,
 
     Everything that only reads (the visit, the refusals, the printer, the alert's
     payload) happens before the write lock; the locked part is one conditional UPDATE
-    (``WHERE status = 'expected'``) and two INSERTs, so scanners queue for as short a
-    time as possible. The UPDATE is the arbiter: of many parallel scans exactly one
-    changes the row; the others see the check-in it made.
+    (``WHERE status = <the status read>``) and two INSERTs, SQLAlchemy Core statements
+    on every database (one path: SQLite and PostgreSQL alike), so scanners queue for
+    as short a time as possible. The UPDATE is the arbiter: of many parallel scans
+    exactly one changes the row; the others see the check-in it made.
     """
     code = normalise_code(code)
     session = db.session()
@@ -263,23 +177,16 @@ def check_in(code, kiosk: Kiosk | str | None = None, printer: str | None = None,
               "was": visit.status, "by_id": by.id if by is not None else None,
               "admitted_by_id": by.id if admitting else visit.admitted_by_id,
               "admit_reason": admit_reason if admitting else visit.admit_reason}
-    if session.get_bind().dialect.name == "sqlite":
-        # The embedded default: straight to the driver, group-committed with the
-        # check-ins arriving at the same moment (one transaction for a burst).
-        # Whoever commits the batch announces the arrival, the moment it commits.
-        changed, _ = grouped(lambda cur: _arrive_sqlite(cur, params, payload, rooms),
-                             on_commit=_announce_arrival)
-    else:  # Core statements: the ORM adds nothing to three rows
-        with write() as tx:
-            conn = tx.connection()
-            changed = conn.execute(_MARK_ARRIVED, params).rowcount
-            if changed:
-                conn.execute(_QUEUE_BADGE, params)
-                event = realtime.record_row(conn, "visitor_arrived", payload, rooms)
+    # Core statements on every database: the ORM adds nothing to three rows.
+    with write() as tx:
+        conn = tx.connection()
+        changed = conn.execute(_MARK_ARRIVED, params).rowcount
         if changed:
-            realtime.announce_rows([event])
+            conn.execute(_QUEUE_BADGE, params)
+            event = realtime.record_row(conn, "visitor_arrived", payload, rooms)
     if not changed:  # another scanner won the race: answer with its check-in
         return check_in(code, kiosk, printer, language, by, admit_reason)
+    realtime.announce_rows([event])  # after the commit: never an arrival rolled back
     visit.status, visit.checked_in_at, visit.kiosk_id = "checked_in", now, kiosk_id
     visit.language, visit.checked_out_at = params["language"], None
     visit.checked_in_by_id = params["by_id"]
