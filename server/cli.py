@@ -395,6 +395,18 @@ def kiosk_revoke(name):
     click.echo(f"revoked kiosk {name}")
 
 
+@cli.command()
+@click.option("--interval", default=1.0, show_default=True, type=click.FloatRange(0.05, 60),
+              help="Seconds between two looks for due badges.")
+@click.option("--lease", default=60.0, show_default=True, type=click.FloatRange(1, 3600),
+              help="Seconds a job stays this worker's after it stops renewing (dies).")
+@click.option("--name", help="Worker name (default host:pid).")
+def worker(interval, lease, name):
+    """Send badges and run the timers in this process, until SIGTERM or Ctrl-C."""
+    from server import worker as print_worker
+    raise SystemExit(print_worker.run(_app(), name=name, interval=interval, lease=lease))
+
+
 @cli.group()
 def db():
     """Database."""

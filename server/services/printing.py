@@ -1,8 +1,9 @@
 """Badge printing off the check-in path, and printer health.
 
-Check-in only writes a PrintJob row (``queued``). A PrintWorker thread per server
-process drains the queue and polls printer health; the badge itself is drawn and
-sent by a child process (``printers/spool.py``), off this process's GIL:
+Check-in only writes a PrintJob row (``queued``). A PrintWorker thread (in the server
+process, or in ``lobby worker`` processes, several at once) drains the queue and polls
+printer health; the badge itself is drawn and sent by a child process
+(``printers/spool.py``), off this process's GIL:
 
 - Before sending, the printer's status is asked (DLE EOT). A printer that is out of
   paper, has its cover open, reports an error or does not answer keeps its jobs
@@ -11,6 +12,8 @@ sent by a child process (``printers/spool.py``), off this process's GIL:
   printer is down.
 - A job is ``sending`` while on the wire, then ``done``; a connection that drops
   mid-job marks it ``failed`` with the reason (never done), and reception can reprint.
+  A worker holds the job it sends under a lease (``print_leases.py``): each job is
+  sent by one worker, and one whose worker died mid-job is ``failed`` after its lease.
 - Status changes and finished jobs go out as ``printer_status`` events.
 - A badge's fate goes to the kiosk it was printed for (and reception) as
   ``badge_status``: ``printed``, ``waiting`` (held: out of paper, unreachable...) or
@@ -33,6 +36,14 @@ from server.extensions import db
 from server.models import PRINTABLE_STATES, Kiosk, Printer, PrintJob, Visit, utcnow
 from server.services import badges, clock
 from server.services.errors import Conflict, ValidationError
+from server.services.print_leases import (
+    LEASE_SECONDS,
+    Heartbeat,
+    claim,
+    last_heartbeat,  # noqa: F401  (printing.last_heartbeat(): what /readyz asks)
+    release,
+    worker_name,
+)
 from server.services.tx import write
 
 log = logging.getLogger(__name__)
@@ -204,17 +215,14 @@ def _move_to(job_id: int, fallback: Printer) -> None:
         job.next_attempt_at = None
 
 
-def _send(job_id: int) -> bool:
-    """Claim and send one job. Returns False when the printer went away (job requeued)."""
-    with write() as tx:  # the claim: queued -> sending, so two workers never share a job
-        claimed = tx.execute(update(PrintJob).where(PrintJob.id == job_id,
-                                                    PrintJob.status == "queued")
-                             .values(status="sending")).rowcount
-    if not claimed:
-        return True  # another worker has it
+def _send(job_id: int, worker: str) -> bool:
+    """Send one job ``worker`` has claimed. Returns False when the printer went away
+    (the job is queued again, unsent)."""
     job = db.session.get(PrintJob, job_id)
-    width = paper_width(job.printer_url)
+    visit_id, url = job.visit_id, job.printer_url
+    width = paper_width(url)
     status, error = "done", ""
+    started = time.monotonic()
     try:
         spooler.print_badge(job.printer_url, badges.badge_for(job.visit), width,
                             badges.current_layout(width),
@@ -230,12 +238,21 @@ def _send(job_id: int) -> bool:
         status, error = "failed", f"error: {e}"
     events = []
     with write() as tx:
-        row = tx.get(PrintJob, job_id)
-        row.status, row.error = status, error
+        row = tx.get(PrintJob, job_id, with_for_update=True)
+        if row.status != "sending" or row.leased_by != worker:
+            # our lease ran out and another worker marked it failed: that stands
+            log.warning("print job %s ended %s after its lease was lost (now %s)",
+                        job_id, status, row.status)
+            return True
+        row.status, row.error, row.lease_until = status, error, None
+        if status == "queued":
+            row.leased_by = ""
         row.finished_at = None if status == "queued" else utcnow()
         printer_id = row.printer_id
         if status != "queued":
             events.append(_badge_event(tx, row, "printed" if status == "done" else "failed"))
+    log.info("print job %s (visit %s) %s on %s in %.0f ms%s", job_id, visit_id, status,
+             url, (time.monotonic() - started) * 1000, f": {error}" if error else "")
     realtime.announce(events)
     if printer_id:
         _announce_printer(printer_id)
@@ -243,40 +260,65 @@ def _send(job_id: int) -> bool:
 
 
 def recover_interrupted() -> int:
-    """Jobs left ``sending`` by a server that stopped mid-job: part of the badge may
-    have printed, so they are marked failed (never done) and reception can reprint."""
+    """Jobs left ``sending`` by a worker that died mid-job (its lease has run out: a
+    live worker keeps renewing it): part of the badge may have printed, so they are
+    marked failed (never done, never sent again unasked) and reception can reprint.
+    Jobs of live workers are not touched. Returns how many it marked."""
+    now = utcnow()
+    expired = (PrintJob.status == "sending") & (
+        PrintJob.lease_until.is_(None) | (PrintJob.lease_until < now))
+    if db.session.scalar(select(PrintJob.id).where(expired).limit(1)) is None:
+        db.session.rollback()  # the common case: a read, no write transaction
+        return 0
+    events = []
     with write() as tx:
-        return tx.execute(update(PrintJob).where(PrintJob.status == "sending").values(
-            status="failed", error="interrupted: the server stopped while sending",
-            finished_at=utcnow())).rowcount
+        for job in tx.scalars(select(PrintJob).where(expired)
+                              .with_for_update(skip_locked=True)):
+            job.status, job.finished_at, job.lease_until = "failed", now, None
+            job.error = (f"interrupted: worker {job.leased_by or '(unknown)'} died mid-job; "
+                         "part of the badge may have printed")
+            log.warning("print job %s: %s", job.id, job.error)
+            events.append(_badge_event(tx, job, "failed"))
+    realtime.announce(events)
+    return len(events)
 
 
-def drain(pace: float = 0.0, limit: int = DRAIN_BATCH) -> int:
+def drain(pace: float = 0.0, limit: int = DRAIN_BATCH, worker: str | None = None,
+          lease: float = LEASE_SECONDS, keep_going=None) -> int:
     """One pass over the due jobs (the first ``limit``), printer by printer, in queue
-    order. Returns how many jobs reached an end state (done or failed). ``pace``
-    seconds pass between two jobs: a thermal printer needs about that long per badge
-    anyway, and a burst of check-ins gets the CPU while the badges follow at the
-    printer's speed. A job another worker took meanwhile is skipped (``_send`` claims)."""
-    finished = 0
+    order. Returns how many jobs reached an end state (done or failed). Each job is
+    claimed first under a lease for ``worker`` (this process's ``host:pid`` by
+    default): a job another worker took meanwhile is skipped, so several workers may
+    drain at once and each job is sent by one. ``pace`` seconds pass between two jobs
+    sent: a thermal printer needs about that long per badge anyway, and a burst of
+    check-ins gets the CPU while the badges follow at the printer's speed.
+    ``keep_going()``, when given, is asked before each job: False ends the pass
+    (a worker told to stop finishes its current job and no more)."""
+    worker = worker or worker_name()
+    finished = sent = 0
     held: set[str] = set()
-    for n, job in enumerate(_due_jobs(limit)):
-        if n and pace:
-            time.sleep(pace)
-        if job.printer_url in held:
+    for job in _due_jobs(limit):
+        if keep_going is not None and not keep_going():
+            break
+        if job.printer_url in held or not claim(job.id, worker, lease):
             continue
+        if sent and pace:
+            time.sleep(pace)
+        sent += 1
         printer = db.session.get(Printer, job.printer_id) if job.printer_id else None
         state = check_printer(printer, job.printer_url)
         if state.state not in PRINTABLE_STATES:
             fallback = _fallback_for(db.session.get(PrintJob, job.id))
             if fallback is not None:
                 _move_to(job.id, fallback)
-                if _send(job.id):
+                if _send(job.id, worker):
                     finished += 1
                 continue
+            release(job.id, worker)
             _hold(job.printer_url, state.state)
             held.add(job.printer_url)
             continue
-        if _send(job.id):
+        if _send(job.id, worker):
             finished += 1
         else:
             _hold(job.printer_url, "unreachable")
@@ -285,62 +327,80 @@ def drain(pace: float = 0.0, limit: int = DRAIN_BATCH) -> int:
 
 
 class PrintWorker:
-    """The background thread of a server process: drains the print queue when woken,
-    retries due jobs every second, polls every printer's health every
-    ``poll_seconds`` and sends tour reminders (the policy's one-hour rule)."""
+    """The print worker: a thread that drains the print queue when woken, retries due
+    jobs every ``interval`` seconds, marks failed the jobs of workers that died
+    mid-job, polls every printer's health every ``poll_seconds`` and sends tour and
+    follow-up reminders. Inside ``lobby run`` it is a thread of the server; ``lobby
+    worker`` (server/worker.py) runs one as a process of its own. It holds each job
+    it sends under a lease of ``lease`` seconds, renewed by its ``Heartbeat``."""
 
-    def __init__(self, app, interval: float = 1.0, poll_seconds: float | None = None):
+    def __init__(self, app, interval: float = 1.0, poll_seconds: float | None = None,
+                 name: str | None = None, lease: float = LEASE_SECONDS):
         self.app = app
         self.interval = interval
         self.poll_seconds = poll_seconds if poll_seconds is not None else \
             app.config["PRINTER_POLL_SECONDS"]
+        self.name = name or worker_name()
+        self.lease = lease
+        self.alive_at = utcnow()  # the loop's last sign of progress (the heartbeat's)
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="lobby-print-worker", daemon=True)
+        self._heartbeat = Heartbeat(app, self.name, lambda: self.alive_at, lease)
 
     def start(self) -> "PrintWorker":
+        self._heartbeat.start()
         self._thread.start()
         return self
-
-    def _recover(self) -> bool:
-        """Once per start, before any job: jobs a previous run left mid-send."""
-        try:
-            if recovered := recover_interrupted():
-                log.warning("%d print jobs were interrupted by a stop: marked failed", recovered)
-        except SQLAlchemyError:  # the database is still being migrated: next pass
-            db.session.rollback()
-            return False
-        return True
 
     def wake(self) -> None:
         self._wake.set()
 
-    def stop(self) -> None:
+    def request_stop(self) -> None:
+        """Stop after the current job (returns at once; ``join`` waits)."""
         self._stop.set()
         self._wake.set()
-        self._thread.join(timeout=10)
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for the loop to end; then the heartbeat stops. True when it ended."""
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            return False
+        self._heartbeat.stop()
+        return True
+
+    def stop(self, timeout: float | None = 10) -> None:
+        self.request_stop()
+        self.join(timeout)
+
+    def _keep_going(self) -> bool:
+        self.alive_at = utcnow()
+        return not self._stop.is_set()
 
     def _run(self) -> None:
         from server.services import follow_ups, tasks  # housekeeping on this thread
         spooler.warm_up()  # the badge process starts now, not with the first visitor
         last_poll = last_reminders = 0.0
-        recovered = False
         while not self._stop.is_set():
             self._wake.wait(self.interval)
             self._wake.clear()
+            self.alive_at = utcnow()
             with self.app.app_context():
                 try:
-                    recovered = recovered or self._recover()
-                    if not recovered:
+                    try:
+                        recover_interrupted()
+                    except SQLAlchemyError:  # the database is still being migrated
+                        db.session.rollback()
                         continue
                     if self.poll_seconds and time.monotonic() - last_poll >= self.poll_seconds:
                         last_poll = time.monotonic()
                         poll_printers()
                     if time.monotonic() - last_reminders >= REMINDER_SECONDS:
                         last_reminders = time.monotonic()
-                        tasks.send_tour_reminders()
-                        follow_ups.send_follow_up_reminders()
-                    drain(pace=self.app.config["PRINT_PACING_SECONDS"])
+                        if sent := tasks.send_tour_reminders() + follow_ups.send_follow_up_reminders():
+                            log.info("%d reminders sent", sent)
+                    drain(pace=self.app.config["PRINT_PACING_SECONDS"], worker=self.name,
+                          lease=self.lease, keep_going=self._keep_going)
                 except Exception:
                     log.exception("print worker pass failed")
                 finally:
@@ -348,7 +408,8 @@ class PrintWorker:
 
 
 def wake() -> None:
-    """Tell this process's worker there is work (no-op when none runs)."""
+    """Tell this process's worker there is work (no-op when none runs: a ``lobby
+    worker`` process finds the job at its next poll, within ``interval``)."""
     worker = current_app.extensions.get(EXTENSION_KEY)
     if worker is not None:
         worker.wake()

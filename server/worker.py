@@ -1,0 +1,86 @@
+"""``lobby worker``: the print worker and the timers as a process of their own.
+
+The process runs one ``PrintWorker`` (server/services/printing.py): it sends the
+queued badges, marks failed the jobs of workers that died mid-job, polls the
+printers' health and sends tour and follow-up reminders, logging what it does on
+stderr. Several may run at once on PostgreSQL (each job is sent by one, under a
+lease); on SQLite one is the norm (``lobby run``'s own, or one ``lobby worker``).
+
+A web process without a worker of its own does not wake this one: the worker looks
+for due jobs every ``interval`` seconds (1 by default). That poll is one indexed
+SELECT on ``print_jobs`` and one for expired leases; it adds up to ``interval``
+(half of it on average) to the time from a scan to the badge.
+
+SIGTERM or SIGINT (Ctrl-C) stop it after the current job: no job is left
+``sending``, its heartbeat row is removed, and it exits 0. A second signal stops it
+at once (the job in flight, if any, is then failed by the next worker once its
+lease has run out).
+"""
+import logging
+import signal
+import threading
+from datetime import timedelta
+
+from sqlalchemy.engine import make_url
+
+from server.extensions import db
+from server.models import utcnow
+from server.services import printing
+from server.services.print_leases import LEASE_SECONDS, last_heartbeat
+
+log = logging.getLogger("server.worker")
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def configure_logging() -> None:
+    """INFO and above on stderr, unless the process has set up logging already."""
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    for name in ("server", "printers"):
+        logging.getLogger(name).setLevel(logging.INFO)
+
+
+def _warn_if_not_alone(app, name: str) -> None:
+    """SQLite serialises every writer: a second worker on one file only adds waiting."""
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        with app.app_context():
+            newest = last_heartbeat()
+            db.session.remove()
+        if newest is not None and utcnow() - newest < timedelta(minutes=1):
+            log.warning("another print worker beat %s ago on this SQLite database "
+                        "(lobby run starts one unless --no-worker): one is enough",
+                        utcnow() - newest)
+
+
+def run(app, name: str | None = None, interval: float = 1.0, lease: float = LEASE_SECONDS,
+        poll_seconds: float | None = None) -> int:
+    """Run a print worker in this process until SIGTERM or SIGINT; returns the exit
+    status (0 after a clean stop). ``app`` is a created app with an upgraded database
+    and no worker of its own."""
+    configure_logging()
+    worker = printing.PrintWorker(app, interval=interval, poll_seconds=poll_seconds,
+                                  name=name, lease=lease)
+    _warn_if_not_alone(app, worker.name)
+    stopping = threading.Event()
+
+    def on_signal(signum, _frame):
+        if stopping.is_set():  # the second one: the operator means now
+            log.warning("%s again: stopping now", signal.Signals(signum).name)
+            raise SystemExit(1)
+        stopping.set()
+        log.info("%s: stopping after the current job", signal.Signals(signum).name)
+        worker.request_stop()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    database = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).render_as_string(
+        hide_password=True)
+    log.info("print worker %s started: database %s, polling every %gs, lease %gs",
+             worker.name, database, interval, lease)
+    worker.start()
+    while not worker.join(timeout=0.5):  # short joins: the signal handlers run meanwhile
+        pass
+    printing.spooler.close()
+    log.info("print worker %s stopped", worker.name)
+    return 0
