@@ -25,13 +25,21 @@ the kiosk: the labels ("Host: " / "接待人：", "Room: " / "会议室：", "Va
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import qrcode
 from PIL import Image, ImageDraw
 
 from .fonts import draw_text, line_metrics, text_width
 from .layout import Layout, default_layout, dither, dither_photo
+
+# Paints one block of the badge: ``paint(img, draw, y)``. Spelled with ``...`` because
+# the painters bind loop values as defaulted parameters (``lambda img, draw, y, x=x:``),
+# which a three-parameter Callable type cannot take.
+Paint = Callable[..., None]
+
 
 
 @dataclass
@@ -185,8 +193,8 @@ def _text_height(size: int, lines: list[str]) -> int:
     return len(lines) * (asc + desc) - (len(lines) - 1) * round(size * 0.25)
 
 
-def _draw_lines(draw, x0: int, w: int, y: int, size: int, lines: list[str], stroke: int,
-                align: str = "center") -> None:
+def _draw_lines(draw: ImageDraw.ImageDraw, x0: int, w: int, y: int, size: int,
+                lines: list[str], stroke: int, align: str = "center") -> None:
     asc, desc = line_metrics(size)
     step = asc + desc - round(size * 0.25)  # metrics are loose; tighten leading
     for i, line in enumerate(lines):
@@ -209,9 +217,9 @@ def render_badge(badge: Badge, width: int | None = None, layout: Layout | None =
     inner = width - 2 * margin
     stroke = max(1, round(2 * s))  # Noto Sans SC has one weight: embolden it
     # Blocks top to bottom: (gap_before, height, paint(img, draw, y)).
-    blocks: list[list] = []
+    blocks: list[list[Any]] = []
 
-    def add(gap: int, height: int, paint) -> None:
+    def add(gap: int, height: int, paint: Paint) -> None:
         blocks.append([gap, height, paint])
 
     if layout.logo is not None:
@@ -224,7 +232,8 @@ def render_badge(badge: Badge, width: int | None = None, layout: Layout | None =
     if layout.band:
         vt, vip = _band_text(badge), _is_vip(badge)
 
-        def paint_band(img, draw, y, vt=vt, vip=vip):
+        def paint_band(img: Image.Image, draw: ImageDraw.ImageDraw, y: int, vt: str = vt,
+                       vip: bool = vip) -> None:
             draw.rectangle((0, y, width - 1, y + band_h - 1), fill=0)
             room = inner
             if vip:  # a white frame inside the band: the VIP band reads as special
@@ -242,12 +251,13 @@ def render_badge(badge: Badge, width: int | None = None, layout: Layout | None =
 
     photo_on = badge.photo is not None and layout.show_photo
     beside = photo_on and width >= 480  # 80 mm: photo left of the name; 58 mm: above it
-    if photo_on:
+    if badge.photo is not None and layout.show_photo:  # photo_on, spelled out for mypy
         pw = round(inner / 3) if beside else round(width * 0.36)
         photo = dither_photo(badge.photo, pw, round(pw * 4 / 3))
         frame = max(2, round(3 * s))
 
-        def paint_photo(img, draw, y, x, photo=photo):
+        def paint_photo(img: Image.Image, draw: ImageDraw.ImageDraw, y: int, x: int,
+                        photo: Image.Image = photo) -> None:
             img.paste(photo, (x, y))
             for k in range(frame):
                 draw.rectangle((x - k - 1, y - k - 1, x + photo.width + k, y + photo.height + k),
@@ -304,8 +314,10 @@ def render_badge(badge: Badge, width: int | None = None, layout: Layout | None =
                 photo_done = True
                 h = max(photo.height + frame, text_h)
 
-                def paint_row(img, draw, y, texts=texts, h=h, text_h=text_h, col_x=col_x,
-                              col_w=col_w):
+                def paint_row(img: Image.Image, draw: ImageDraw.ImageDraw, y: int,
+                              texts: list[tuple[int, int, list[str], int]] = texts, h: int = h,
+                              text_h: int = text_h, col_x: int = col_x,
+                              col_w: int = col_w) -> None:
                     paint_photo(img, draw, y + (h - photo.height - frame) // 2 + frame, margin)
                     ty = y + (h - text_h) // 2
                     for g, sz, ln, st in texts:
@@ -316,8 +328,9 @@ def render_badge(badge: Badge, width: int | None = None, layout: Layout | None =
             else:
                 for j, (g, sz, ln, st) in enumerate(texts):
                     add(gap if j == 0 else g, _text_height(sz, ln),
-                        lambda img, draw, y, sz=sz, ln=ln, st=st:
-                        _draw_lines(draw, col_x, col_w, y, sz, ln, st, align))
+                        lambda img, draw, y, sz=sz, ln=ln, st=st, col_x=col_x, col_w=col_w,
+                        align=align: _draw_lines(draw, col_x, col_w, y, sz, ln, st, align))
+
             # A rule between who the visitor is and the visit (and above the QR).
             rh = max(2, round(3 * s))
             add(round(20 * s), rh, lambda img, draw, y, rh=rh:

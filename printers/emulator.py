@@ -28,10 +28,11 @@ import stat
 import sys
 import threading
 from pathlib import Path
+from types import FrameType
 from typing import Callable, TextIO
 
 from .raster import decode_raster, iter_commands
-from .status import decode_status, status_byte
+from .status import PrinterStatus, decode_status, status_byte
 
 __all__ = ["COMMANDS", "EmulatorServer", "control", "main", "status_byte"]
 
@@ -101,7 +102,7 @@ class EmulatorServer:
         """This emulator's current reply to ``DLE EOT n``."""
         return status_byte(n, self.paper_out, self.cover_open, self.paper_low)
 
-    def status(self):
+    def status(self) -> PrinterStatus:
         """Current state as a ``PrinterStatus`` (what ``query_status`` sees)."""
         return decode_status(self.status_byte(1), self.status_byte(2), self.status_byte(4))
 
@@ -126,7 +127,7 @@ class EmulatorServer:
     def __enter__(self) -> "EmulatorServer":
         return self.start()
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
     def wait_for_jobs(self, n: int, timeout: float = 5.0) -> list[Path]:
@@ -240,7 +241,8 @@ def main(host: str = "127.0.0.1", port: int = 9100, out_dir: Path | str = "badge
         if signum is None:
             continue
 
-        def toggle(_signum, _frame, attr=attr):
+        def toggle(_signum: int, _frame: FrameType | None, attr: str = attr) -> None:
+
             cmd = {"paper_out": ("paper-ok", "paper-out"),
                    "cover_open": ("cover-closed", "cover-open")}[attr][not getattr(server, attr)]
             log(control(server, cmd))

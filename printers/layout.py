@@ -66,7 +66,8 @@ class Layout:
         if self.logo is not None and not isinstance(self.logo, Image.Image):
             raise ValueError("layout logo must be a PIL image or None")
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
+
         """JSON-able settings; the logo is not included (store it apart)."""
         return {"width": self.width, "fields": list(self.fields), "band": self.band,
                 "show_photo": self.show_photo, "qr": self.qr}

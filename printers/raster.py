@@ -20,9 +20,12 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from escpos.capabilities import CAPABILITIES
-from escpos.printer import Dummy
-from PIL import Image
+from .escpos_import import load as _load_escpos
+
+_load_escpos()  # before escpos: no root logger set-up, no /tmp folder per process
+from escpos.capabilities import CAPABILITIES  # noqa: E402
+from escpos.printer import Dummy  # noqa: E402
+from PIL import Image  # noqa: E402
 
 ESC, GS, DLE, FS = 0x1B, 0x1D, 0x10, 0x1C
 # Argument byte counts of fixed-length commands we may meet (ESC x / GS x).
@@ -68,10 +71,11 @@ def encode_badge(img: Image.Image, profile: str | None = None,
     printer.image(img, impl="bitImageRaster", center=False)
     printer.print_and_feed(2)
     printer.cut()
-    return printer.output
+    output: bytes = printer.output  # escpos is untyped; Dummy.output is bytes
+    return output
 
 
-def _length(data, i: int) -> int | None:
+def _length(data: bytes | bytearray, i: int) -> int | None:
     """Length of the command starting at ``data[i]``; None if incomplete."""
     n = len(data)
     b = data[i]
@@ -121,7 +125,8 @@ def _length(data, i: int) -> int | None:
     return need(4) and need(4 + le(2, 1) * le(3, 1) * 8)  # GS * x y d...
 
 
-def iter_commands(data, start: int = 0, partial: bool = False) -> Iterator[tuple[int, int]]:
+def iter_commands(data: bytes | bytearray, start: int = 0,
+                  partial: bool = False) -> Iterator[tuple[int, int]]:
     """Yield ``(start, end)`` of each command; an incomplete final command is
     yielded as ``(start, len(data))`` only if ``partial``."""
     i = start
@@ -135,7 +140,8 @@ def iter_commands(data, start: int = 0, partial: bool = False) -> Iterator[tuple
         i += length
 
 
-def _raster_block(data, i: int, j: int) -> Image.Image | None:
+def _raster_block(data: bytes | bytearray, i: int, j: int) -> Image.Image | None:
+
     m, xbytes, rows = data[i + 3] & 3, data[i + 4] | data[i + 5] << 8, data[i + 6] | data[i + 7] << 8
     rows = min(rows, (j - i - 8) // xbytes) if xbytes else 0  # truncated job: keep whole rows
     if rows <= 0:

@@ -45,7 +45,7 @@ class SpoolError(RuntimeError):
     """The badge was not printed for a reason other than the printer's."""
 
 
-def _report_warm_up(future: Future) -> None:
+def _report_warm_up(future: Future[bool]) -> None:
     if not future.cancelled() and future.exception() is not None:
         log.warning("the badge process could not warm up: %s", future.exception())
 
@@ -125,7 +125,8 @@ class Spooler:
         procs = list(getattr(pool, "_processes", None) or {}) if pool is not None else []
         return procs[0] if procs else None
 
-    def _submit(self, *args):
+    def _submit(self, url: str, badge: Badge, width: int, layout: Layout | None,
+                timeout: float) -> tuple[ProcessPoolExecutor | None, Future[str] | None]:
         """Hand one badge to the child. A child that died while idle is replaced (no
         badge of it was on the way, so none can come out twice)."""
         for attempt in (1, 2):
@@ -133,13 +134,15 @@ class Spooler:
             if pool is None:
                 return None, None
             try:
-                return pool, pool.submit(_draw_and_send, *args)
+                return pool, pool.submit(_draw_and_send, url, badge, width, layout, timeout)
             except (BrokenProcessPool, RuntimeError) as e:  # died since, or shut down
                 self._discard(pool)
                 if attempt == 2:
                     raise SpoolError(f"the badge process could not be started: {e}") from None
+        raise AssertionError("unreachable: the second attempt returns or raises")
 
-    def warm_up(self) -> Future | None:
+
+    def warm_up(self) -> Future[bool] | None:
         """Start the child now and have it load what drawing needs, without waiting:
         a server's first badge then prints as fast as the rest, and a burst of
         check-ins at the start does not share the CPU with the child's start-up.
@@ -159,7 +162,8 @@ class Spooler:
     def print_badge(self, url: str, badge: Badge, width: int, layout: Layout | None,
                     timeout: float) -> str:
         pool, future = self._submit(url, badge, width, layout, timeout)
-        if future is None:
+        if pool is None or future is None:  # both or neither
+
             return _draw_and_send(url, badge, width, layout, timeout)
         try:
             return future.result(timeout=timeout + DRAW_SECONDS)

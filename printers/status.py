@@ -115,6 +115,7 @@ def query_status(url: Any, timeout: float = 2.0, *, device: Any = None) -> Print
     if device is not None:
         return _query_device(device)
     if u.scheme == "tcp":
+        assert u.host is not None and u.port is not None  # parse_printer_url fills both for tcp
         return _query_tcp(u.host, u.port, timeout)
     if u.scheme == "emulator":
         return PrinterStatus("online", "emulator")
@@ -155,7 +156,8 @@ def _query_tcp(host: str, port: int, timeout: float) -> PrinterStatus:
     return status
 
 
-def _partial(replies: dict, why: str) -> PrinterStatus:
+def _partial(replies: dict[int, int | None], why: str) -> PrinterStatus:
+
     status = decode_status(replies[1], replies[2], replies[4])
     if status.state == "unknown":
         return PrinterStatus("unknown", why)
