@@ -330,7 +330,6 @@ def render_badge(badge: Badge, width: int | None = None, layout: Layout | None =
                     add(gap if j == 0 else g, _text_height(sz, ln),
                         lambda img, draw, y, sz=sz, ln=ln, st=st, col_x=col_x, col_w=col_w,
                         align=align: _draw_lines(draw, col_x, col_w, y, sz, ln, st, align))
-
             # A rule between who the visitor is and the visit (and above the QR).
             rh = max(2, round(3 * s))
             add(round(20 * s), rh, lambda img, draw, y, rh=rh:

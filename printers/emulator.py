@@ -242,7 +242,6 @@ def main(host: str = "127.0.0.1", port: int = 9100, out_dir: Path | str = "badge
             continue
 
         def toggle(_signum: int, _frame: FrameType | None, attr: str = attr) -> None:
-
             cmd = {"paper_out": ("paper-ok", "paper-out"),
                    "cover_open": ("cover-closed", "cover-open")}[attr][not getattr(server, attr)]
             log(control(server, cmd))

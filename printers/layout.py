@@ -67,7 +67,6 @@ class Layout:
             raise ValueError("layout logo must be a PIL image or None")
 
     def to_dict(self) -> dict[str, Any]:
-
         """JSON-able settings; the logo is not included (store it apart)."""
         return {"width": self.width, "fields": list(self.fields), "band": self.band,
                 "show_photo": self.show_photo, "qr": self.qr}

@@ -20,12 +20,9 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from .escpos_import import load as _load_escpos
-
-_load_escpos()  # before escpos: no root logger set-up, no /tmp folder per process
-from escpos.capabilities import CAPABILITIES  # noqa: E402
-from escpos.printer import Dummy  # noqa: E402
-from PIL import Image  # noqa: E402
+from escpos.capabilities import CAPABILITIES
+from escpos.printer import Dummy
+from PIL import Image
 
 ESC, GS, DLE, FS = 0x1B, 0x1D, 0x10, 0x1C
 # Argument byte counts of fixed-length commands we may meet (ESC x / GS x).
@@ -141,7 +138,6 @@ def iter_commands(data: bytes | bytearray, start: int = 0,
 
 
 def _raster_block(data: bytes | bytearray, i: int, j: int) -> Image.Image | None:
-
     m, xbytes, rows = data[i + 3] & 3, data[i + 4] | data[i + 5] << 8, data[i + 6] | data[i + 7] << 8
     rows = min(rows, (j - i - 8) // xbytes) if xbytes else 0  # truncated job: keep whole rows
     if rows <= 0:

@@ -163,7 +163,6 @@ class Spooler:
                     timeout: float) -> str:
         pool, future = self._submit(url, badge, width, layout, timeout)
         if pool is None or future is None:  # both or neither
-
             return _draw_and_send(url, badge, width, layout, timeout)
         try:
             return future.result(timeout=timeout + DRAW_SECONDS)

@@ -157,7 +157,6 @@ def _query_tcp(host: str, port: int, timeout: float) -> PrinterStatus:
 
 
 def _partial(replies: dict[int, int | None], why: str) -> PrinterStatus:
-
     status = decode_status(replies[1], replies[2], replies[4])
     if status.state == "unknown":
         return PrinterStatus("unknown", why)
