@@ -26,15 +26,21 @@ class FontMissing(RuntimeError):
 
 @lru_cache(maxsize=None)
 def font_path(cjk: bool = True) -> Path:
-    """Path of Noto Sans SC (cjk) or Noto Sans (Latin fallback)."""
+    """Path of Noto Sans SC (cjk) or Noto Sans (Latin fallback), asked of each font
+    package's own API (``pylopdf_fonts_zh_cn.sans_path()``, ``fontpkg.path``), so a
+    package that renames or moves its files keeps working."""
     try:
         if cjk:
-            import pylopdf_fonts_zh_cn as pkg
-            path = Path(pkg.__file__).parent / "NotoSansSC-Regular.otf"
+            import pylopdf_fonts_zh_cn
+
+            path = Path(pylopdf_fonts_zh_cn.sans_path())
         else:
-            import fontpkg_noto_sans as pkg
-            path = Path(pkg.__file__).parent / "files" / "NotoSans[wdth,wght].ttf"
+            import fontpkg
+
+            path = Path(fontpkg.path("Noto Sans", weight=400, style="normal"))
     except ImportError as exc:  # pragma: no cover - dependency is pinned
+        raise FontMissing(str(exc)) from exc
+    except LookupError as exc:  # fontpkg: family, weight or style not installed
         raise FontMissing(str(exc)) from exc
     if not path.is_file():  # pragma: no cover
         raise FontMissing(f"font file not found: {path}")

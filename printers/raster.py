@@ -20,9 +20,12 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from escpos.capabilities import CAPABILITIES
-from escpos.printer import Dummy
-from PIL import Image
+from .escpos_import import load as _load_escpos
+
+_load_escpos()  # before escpos: no root logger set-up, no /tmp folder per process
+from escpos.capabilities import CAPABILITIES  # noqa: E402
+from escpos.printer import Dummy  # noqa: E402
+from PIL import Image  # noqa: E402
 
 ESC, GS, DLE, FS = 0x1B, 0x1D, 0x10, 0x1C
 # Argument byte counts of fixed-length commands we may meet (ESC x / GS x).

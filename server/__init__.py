@@ -36,6 +36,9 @@ def create_app(config: dict | None = None) -> Flask:
     socketio.init_app(app, async_mode="threading", message_queue=app.config["MESSAGE_QUEUE"],
                       channel=app.config["MESSAGE_QUEUE_CHANNEL"], manage_session=True)
 
+    from server import ops
+    ops.init_app(app)  # before the blueprints: escpos's cache, logging, /readyz, /metrics
+
     from kiosk import bp as kiosk_bp
     from server import auth, errors, realtime  # noqa: F401  (registers socket handlers)
     from server.admin import bp as admin_bp

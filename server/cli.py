@@ -419,6 +419,28 @@ def db_upgrade():
     click.echo("database is up to date")
 
 
+@cli.command()
+@click.argument("path", type=click.Path())
+@click.option("--force", is_flag=True, help="Replace PATH if it exists.")
+def backup(path, force):
+    """Copy the embedded SQLite database to PATH (a file, or a folder) while Lobby runs."""
+    from server import config
+    from server.ops import backup as ops
+    done = ops.backup(config.load(), path, force=force)
+    click.echo(f"backed up {done.size} bytes (schema {done.revision}) to {done.path}")
+
+
+@cli.command()
+@click.argument("path", type=click.Path())
+def restore(path):
+    """Replace the embedded SQLite database with the backup at PATH (servers stopped)."""
+    from server import config
+    from server.ops import backup as ops
+    done = ops.restore(config.load(), path)
+    _app()  # a backup from an older release gets this release's migrations
+    click.echo(f"restored {done.path} from {path} (schema {done.revision}, now up to date)")
+
+
 def main(argv=None) -> int:
     """Entry point: click's errors and service refusals become one line on stderr."""
     try:

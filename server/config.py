@@ -62,6 +62,10 @@ def load(overrides: dict | None = None) -> dict:
         # Pause between two badges sent by the worker (a thermal printer needs ~0.25 s
         # per badge): a burst of check-ins is never slowed down by badge rendering.
         "PRINT_PACING_SECONDS": float(env.get("LOBBY_PRINT_PACING_SECONDS", "0.2")),
+        # "json": one JSON object per log line (server/ops/logs.py); "text" otherwise.
+        "LOG_FORMAT": env.get("LOBBY_LOG_FORMAT", "text"),
+        # Bearer token that may read /metrics from elsewhere than loopback (none: loopback only).
+        "METRICS_TOKEN": env.get("LOBBY_METRICS_TOKEN") or None,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SAMESITE": "Lax",

@@ -17,6 +17,7 @@ from sqlalchemy import bindparam, insert, select
 
 from server.extensions import db, socketio
 from server.models import Event, Visit, VisitPhoto, utcnow
+from server.ops import metrics
 
 KIOSK_COOKIE = "lobby_kiosk"
 REPLAY_LIMIT = 1000
@@ -38,6 +39,7 @@ def announce(events: list[Event]) -> None:
     """Push committed events to their rooms (a client in two rooms gets one copy)."""
     for event in events:
         socketio.emit(event.kind, event.message(), to=event.rooms)
+        metrics.alert_sent(event.kind, event.rooms)
 
 
 @dataclass
@@ -65,6 +67,7 @@ def record_row(conn, kind: str, payload: dict, rooms: list[str]) -> EventRow:
 def announce_rows(rows: list[EventRow]) -> None:
     for row in rows:
         socketio.emit(row.kind, {**row.payload, "seq": row.seq}, to=row.rooms)
+        metrics.alert_sent(row.kind, row.rooms)
 
 
 _HAS_PHOTO = select(VisitPhoto.visit_id).where(VisitPhoto.visit_id == bindparam("visit_id"))
@@ -125,6 +128,12 @@ def on_connect(auth=None):
         join_room(room)
     session["lobby_rooms"] = rooms
     emit("hello", {"rooms": rooms, "last_seq": last_seq()})
+    metrics.socket_connected()
+
+
+@socketio.on("disconnect")
+def on_disconnect(*_reason):
+    metrics.socket_disconnected()  # only accepted connections get here
 
 
 @socketio.on("replay")
