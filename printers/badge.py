@@ -41,7 +41,6 @@ from .layout import Layout, default_layout, dither, dither_photo
 Paint = Callable[..., None]
 
 
-
 @dataclass
 class Badge:
     visitor_name: str
@@ -89,8 +88,7 @@ def _band_text(badge: Badge) -> str:
     if _is_vip(badge):
         return visitor_type_for("VIP", badge.stars, badge.language)
     words = (badge.visitor_type or "VISITOR").strip().upper().split()
-    pair = next((en for en, zh in VISITOR_TYPES.items() if sorted(words) == sorted([en, zh])),
-                None)
+    pair = next((en for en, zh in VISITOR_TYPES.items() if sorted(words) == sorted([en, zh])), None)
     if pair:
         return visitor_type_for(pair, None, badge.language)
     return " ".join(words) or "VISITOR"
@@ -127,7 +125,7 @@ def _greedy_wrap(text: str, size: int, width: int) -> list[str]:
             lines.append(cur)
             cur = word
             continue
-        for ch in (f" {word}" if cur else word):  # too long: break inside it
+        for ch in f" {word}" if cur else word:  # too long: break inside it
             if cur and text_width(cur + ch, size) > width:
                 lines.append(cur.rstrip())
                 cur = ch.lstrip()
@@ -136,8 +134,14 @@ def _greedy_wrap(text: str, size: int, width: int) -> list[str]:
     return lines + [cur] if cur else lines
 
 
-def fit_text(text: str, width: int, max_size: int, min_size: int,
-             two_line_max: int | None = None, stroke: int = 0) -> tuple[int, list[str]]:
+def fit_text(
+    text: str,
+    width: int,
+    max_size: int,
+    min_size: int,
+    two_line_max: int | None = None,
+    stroke: int = 0,
+) -> tuple[int, list[str]]:
     """Pick (size, lines) so every line fits ``width``: one line from
     ``max_size`` down to ``min_size``, then two balanced lines from
     ``two_line_max`` down to ``min_size * 3 // 4``, then a hard wrap."""
@@ -178,9 +182,14 @@ _LABELS = {
 
 
 def _field_text(badge: Badge, name: str) -> str:
-    value = {"name": badge.visitor_name, "company": badge.company, "host": badge.host_name,
-             "date": badge.date_text, "meeting_room": badge.meeting_room,
-             "valid_until": badge.valid_until}[name]
+    value = {
+        "name": badge.visitor_name,
+        "company": badge.company,
+        "host": badge.host_name,
+        "date": badge.date_text,
+        "meeting_room": badge.meeting_room,
+        "valid_until": badge.valid_until,
+    }[name]
     value = " ".join((value or "").split())
     if not value:
         return ""
@@ -193,8 +202,16 @@ def _text_height(size: int, lines: list[str]) -> int:
     return len(lines) * (asc + desc) - (len(lines) - 1) * round(size * 0.25)
 
 
-def _draw_lines(draw: ImageDraw.ImageDraw, x0: int, w: int, y: int, size: int,
-                lines: list[str], stroke: int, align: str = "center") -> None:
+def _draw_lines(
+    draw: ImageDraw.ImageDraw,
+    x0: int,
+    w: int,
+    y: int,
+    size: int,
+    lines: list[str],
+    stroke: int,
+    align: str = "center",
+) -> None:
     asc, desc = line_metrics(size)
     step = asc + desc - round(size * 0.25)  # metrics are loose; tighten leading
     for i, line in enumerate(lines):
@@ -202,7 +219,9 @@ def _draw_lines(draw: ImageDraw.ImageDraw, x0: int, w: int, y: int, size: int,
         draw_text(draw, (x, y + i * step), line, size, stroke=stroke)
 
 
-def render_badge(badge: Badge, width: int | None = None, layout: Layout | None = None) -> Image.Image:
+def render_badge(
+    badge: Badge, width: int | None = None, layout: Layout | None = None
+) -> Image.Image:
     """Render ``badge`` as a 1-bit image ``width`` dots wide (see module doc).
 
     ``width`` defaults to ``layout.width`` (576 without a layout); the layout's
@@ -225,28 +244,45 @@ def render_badge(badge: Badge, width: int | None = None, layout: Layout | None =
     if layout.logo is not None:
         logo = dither(layout.logo, inner, round(96 * s))
         pad = round(20 * s)
-        add(pad, logo.height + (pad if not layout.band else round(16 * s)),
-            lambda img, draw, y, logo=logo: img.paste(logo, ((width - logo.width) // 2, y)))
+        add(
+            pad,
+            logo.height + (pad if not layout.band else round(16 * s)),
+            lambda img, draw, y, logo=logo: img.paste(logo, ((width - logo.width) // 2, y)),
+        )
 
     band_h = round(76 * s) if layout.band else 0
     if layout.band:
         vt, vip = _band_text(badge), _is_vip(badge)
 
-        def paint_band(img: Image.Image, draw: ImageDraw.ImageDraw, y: int, vt: str = vt,
-                       vip: bool = vip) -> None:
+        def paint_band(
+            img: Image.Image, draw: ImageDraw.ImageDraw, y: int, vt: str = vt, vip: bool = vip
+        ) -> None:
             draw.rectangle((0, y, width - 1, y + band_h - 1), fill=0)
             room = inner
             if vip:  # a white frame inside the band: the VIP band reads as special
                 inset, line = round(8 * s), max(2, round(3 * s))
                 for k in range(line):
-                    draw.rectangle((inset + k, y + inset + k, width - 1 - inset - k,
-                                    y + band_h - 1 - inset - k), outline=1)
+                    draw.rectangle(
+                        (
+                            inset + k,
+                            y + inset + k,
+                            width - 1 - inset - k,
+                            y + band_h - 1 - inset - k,
+                        ),
+                        outline=1,
+                    )
                 room = width - 2 * (inset + line + round(10 * s))
             # Visitor types are short labels; an absurdly long one shows its first line.
             tsize, tlines = fit_text(vt, room, round(44 * s), round(20 * s))
             asc, desc = line_metrics(tsize)
-            draw_text(draw, ((width - text_width(tlines[0], tsize)) / 2,
-                             y + (band_h - asc - desc) / 2), tlines[0], tsize, fill=1)
+            draw_text(
+                draw,
+                ((width - text_width(tlines[0], tsize)) / 2, y + (band_h - asc - desc) / 2),
+                tlines[0],
+                tsize,
+                fill=1,
+            )
+
         add(0, band_h, paint_band)
 
     photo_on = badge.photo is not None and layout.show_photo
@@ -256,12 +292,14 @@ def render_badge(badge: Badge, width: int | None = None, layout: Layout | None =
         photo = dither_photo(badge.photo, pw, round(pw * 4 / 3))
         frame = max(2, round(3 * s))
 
-        def paint_photo(img: Image.Image, draw: ImageDraw.ImageDraw, y: int, x: int,
-                        photo: Image.Image = photo) -> None:
+        def paint_photo(
+            img: Image.Image, draw: ImageDraw.ImageDraw, y: int, x: int, photo: Image.Image = photo
+        ) -> None:
             img.paste(photo, (x, y))
             for k in range(frame):
-                draw.rectangle((x - k - 1, y - k - 1, x + photo.width + k, y + photo.height + k),
-                               outline=0)
+                draw.rectangle(
+                    (x - k - 1, y - k - 1, x + photo.width + k, y + photo.height + k), outline=0
+                )
 
     fields = [(name, _field_text(badge, name)) for name in layout.fields]
     if "name" in layout.fields and not fields[layout.fields.index("name")][1]:
@@ -282,31 +320,56 @@ def render_badge(badge: Badge, width: int | None = None, layout: Layout | None =
             col_x, col_w = margin, inner
             if not photo_done and not beside:  # 58 mm: the photo centred above the name
                 x = (width - photo.width) // 2
-                add(gap + frame, photo.height + frame,
-                    lambda img, draw, y, x=x: paint_photo(img, draw, y, x))
+                add(
+                    gap + frame,
+                    photo.height + frame,
+                    lambda img, draw, y, x=x: paint_photo(img, draw, y, x),
+                )
                 gap, photo_done = round(18 * s), True
             row = not photo_done and beside
             if row:
                 col_x = margin + photo.width + round(22 * s)
                 col_w = width - margin - col_x
-                if any(f == "name" and len(fit_text(t, col_w, round(92 * s), round(48 * s),
-                                                    two_line_max=round(68 * s),
-                                                    stroke=stroke)[1]) > 2 for f, t in group):
+                if any(
+                    f == "name"
+                    and len(
+                        fit_text(
+                            t,
+                            col_w,
+                            round(92 * s),
+                            round(48 * s),
+                            two_line_max=round(68 * s),
+                            stroke=stroke,
+                        )[1]
+                    )
+                    > 2
+                    for f, t in group
+                ):
                     # A name too long for two lines beside the photo: photo above.
                     x = (width - photo.width) // 2
-                    add(gap + frame, photo.height + frame,
-                        lambda img, draw, y, x=x: paint_photo(img, draw, y, x))
+                    add(
+                        gap + frame,
+                        photo.height + frame,
+                        lambda img, draw, y, x=x: paint_photo(img, draw, y, x),
+                    )
                     gap, photo_done, row = round(18 * s), True, False
                     col_x, col_w = margin, inner
             texts = []
             for j, (fname, ftext) in enumerate(group):
                 if fname == "name":
-                    size, lines = fit_text(ftext, col_w, round(92 * s), round(48 * s),
-                                           two_line_max=round(68 * s), stroke=stroke)
+                    size, lines = fit_text(
+                        ftext,
+                        col_w,
+                        round(92 * s),
+                        round(48 * s),
+                        two_line_max=round(68 * s),
+                        stroke=stroke,
+                    )
                     texts.append((round(2 * s) if j else 0, size, lines, stroke))
                 else:
-                    size, lines = fit_text(ftext, col_w, round(38 * s), round(26 * s),
-                                           two_line_max=round(30 * s))
+                    size, lines = fit_text(
+                        ftext, col_w, round(38 * s), round(26 * s), two_line_max=round(30 * s)
+                    )
                     texts.append((round(2 * s) if j else 0, size, lines, 0))
             text_h = sum(g + _text_height(sz, ln) for g, sz, ln, _ in texts)
             align = "left" if row else "center"
@@ -314,32 +377,60 @@ def render_badge(badge: Badge, width: int | None = None, layout: Layout | None =
                 photo_done = True
                 h = max(photo.height + frame, text_h)
 
-                def paint_row(img: Image.Image, draw: ImageDraw.ImageDraw, y: int,
-                              texts: list[tuple[int, int, list[str], int]] = texts, h: int = h,
-                              text_h: int = text_h, col_x: int = col_x,
-                              col_w: int = col_w) -> None:
+                def paint_row(
+                    img: Image.Image,
+                    draw: ImageDraw.ImageDraw,
+                    y: int,
+                    texts: list[tuple[int, int, list[str], int]] = texts,
+                    h: int = h,
+                    text_h: int = text_h,
+                    col_x: int = col_x,
+                    col_w: int = col_w,
+                ) -> None:
                     paint_photo(img, draw, y + (h - photo.height - frame) // 2 + frame, margin)
                     ty = y + (h - text_h) // 2
                     for g, sz, ln, st in texts:
                         ty += g
                         _draw_lines(draw, col_x, col_w, ty, sz, ln, st, "left")
                         ty += _text_height(sz, ln)
+
                 add(gap, h, paint_row)
             else:
                 for j, (g, sz, ln, st) in enumerate(texts):
-                    add(gap if j == 0 else g, _text_height(sz, ln),
-                        lambda img, draw, y, sz=sz, ln=ln, st=st, col_x=col_x, col_w=col_w,
-                        align=align: _draw_lines(draw, col_x, col_w, y, sz, ln, st, align))
+
+                    def paint_text(
+                        img: Image.Image,
+                        draw: ImageDraw.ImageDraw,
+                        y: int,
+                        sz: int = sz,
+                        ln: list[str] = ln,
+                        st: int = st,
+                        col_x: int = col_x,
+                        col_w: int = col_w,
+                        align: str = align,
+                    ) -> None:
+                        _draw_lines(draw, col_x, col_w, y, sz, ln, st, align)
+
+                    add(gap if j == 0 else g, _text_height(sz, ln), paint_text)
+
             # A rule between who the visitor is and the visit (and above the QR).
             rh = max(2, round(3 * s))
-            add(round(20 * s), rh, lambda img, draw, y, rh=rh:
-                draw.rectangle((margin, y, width - margin - 1, y + rh - 1), fill=0))
+            add(
+                round(20 * s),
+                rh,
+                lambda img, draw, y, rh=rh: draw.rectangle(
+                    (margin, y, width - margin - 1, y + rh - 1), fill=0
+                ),
+            )
             prev = "identity"
         else:
             if not photo_done:  # no name or company to stand beside: photo on its own
                 x = (width - photo.width) // 2
-                add((first_gap if prev is None else round(16 * s)) + frame, photo.height + frame,
-                    lambda img, draw, y, x=x: paint_photo(img, draw, y, x))
+                add(
+                    (first_gap if prev is None else round(16 * s)) + frame,
+                    photo.height + frame,
+                    lambda img, draw, y, x=x: paint_photo(img, draw, y, x),
+                )
                 photo_done, prev = True, "photo"
             if prev == "identity":  # just below the rule
                 gap = round(16 * s)
@@ -347,22 +438,34 @@ def render_badge(badge: Badge, width: int | None = None, layout: Layout | None =
                 gap = first_gap
             else:
                 gap = round(2 * s)
-            size, lines = fit_text(text, inner, round(30 * s), round(22 * s),
-                                   two_line_max=round(26 * s))
-            add(gap, _text_height(size, lines),
-                lambda img, draw, y, size=size, lines=lines:
-                _draw_lines(draw, margin, inner, y, size, lines, 0))
+            size, lines = fit_text(
+                text, inner, round(30 * s), round(22 * s), two_line_max=round(26 * s)
+            )
+            add(
+                gap,
+                _text_height(size, lines),
+                lambda img, draw, y, size=size, lines=lines: _draw_lines(
+                    draw, margin, inner, y, size, lines, 0
+                ),
+            )
             prev = "detail"
         i += 1
     if not photo_done:  # no fields at all
         x = (width - photo.width) // 2
-        add(first_gap + frame, photo.height + frame,
-            lambda img, draw, y, x=x: paint_photo(img, draw, y, x))
+        add(
+            first_gap + frame,
+            photo.height + frame,
+            lambda img, draw, y, x=x: paint_photo(img, draw, y, x),
+        )
 
     qr = _qr_image(badge.code, width) if badge.code and layout.qr else None
     if qr is not None:
         # The QR carries its own 4-module quiet zone; only a small extra gap.
-        add(round(4 * s), qr.height, lambda img, draw, y: img.paste(qr, ((width - qr.width) // 2, y)))
+        add(
+            round(4 * s),
+            qr.height,
+            lambda img, draw, y: img.paste(qr, ((width - qr.width) // 2, y)),
+        )
 
     bottom = round(20 * s) if qr is not None else round(36 * s)
     height = sum(g + h for g, h, _ in blocks) + bottom

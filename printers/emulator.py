@@ -27,9 +27,10 @@ import socketserver
 import stat
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
-from typing import Callable, TextIO
+from typing import TextIO
 
 from .raster import decode_raster, iter_commands
 from .status import PrinterStatus, decode_status, status_byte
@@ -38,7 +39,7 @@ __all__ = ["COMMANDS", "EmulatorServer", "control", "main", "status_byte"]
 
 
 class _Handler(socketserver.BaseRequestHandler):
-    server: "_TCPServer"
+    server: _TCPServer
 
     def handle(self) -> None:
         emu = self.server.emulator
@@ -48,7 +49,7 @@ class _Handler(socketserver.BaseRequestHandler):
         while True:
             try:
                 chunk = sock.recv(65536)
-            except (socket.timeout, OSError):
+            except (TimeoutError, OSError):
                 break
             if not chunk:
                 break
@@ -68,15 +69,20 @@ class _Handler(socketserver.BaseRequestHandler):
 class _TCPServer(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
     daemon_threads = True
-    emulator: "EmulatorServer"
+    emulator: EmulatorServer
 
 
 class EmulatorServer:
     """Virtual ESC/POS network printer (see module doc)."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 9100,
-                 out_dir: Path | str = Path("badges"), idle_timeout: float = 2.0,
-                 on_job: Callable[[Path], None] | None = None) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 9100,
+        out_dir: Path | str = Path("badges"),
+        idle_timeout: float = 2.0,
+        on_job: Callable[[Path], None] | None = None,
+    ) -> None:
         self.host, self.out_dir, self.idle_timeout = host, Path(out_dir), idle_timeout
         self.on_job = on_job
         self.paper_out = False
@@ -86,8 +92,11 @@ class EmulatorServer:
         self.rejected = 0
         self.cond = threading.Condition()
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        taken = [int(m.group(1)) for p in self.out_dir.glob("job-*.png")
-                 if (m := re.fullmatch(r"job-(\d+)\.png", p.name))]
+        taken = [
+            int(m.group(1))
+            for p in self.out_dir.glob("job-*.png")
+            if (m := re.fullmatch(r"job-(\d+)\.png", p.name))
+        ]
         self._next = max(taken, default=0) + 1
         self._server = _TCPServer((host, port), _Handler)  # binds now: port errors surface here
         self._server.emulator = self
@@ -106,11 +115,15 @@ class EmulatorServer:
         """Current state as a ``PrinterStatus`` (what ``query_status`` sees)."""
         return decode_status(self.status_byte(1), self.status_byte(2), self.status_byte(4))
 
-    def start(self) -> "EmulatorServer":
+    def start(self) -> EmulatorServer:
         """Serve in a daemon thread; returns self."""
         # Short poll interval: stop() (shutdown) waits up to one interval.
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.1,),
-                                        name=f"escpos-emulator-{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            args=(0.1,),
+            name=f"escpos-emulator-{self.port}",
+            daemon=True,
+        )
         self._thread.start()
         return self
 
@@ -124,7 +137,7 @@ class EmulatorServer:
             self._thread = None
         self._server.server_close()
 
-    def __enter__(self) -> "EmulatorServer":
+    def __enter__(self) -> EmulatorServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -161,7 +174,7 @@ class EmulatorServer:
 
 COMMANDS = {
     "paper-out": ("paper_out", True),
-    "paper-ok": ("paper_out", False),   # also clears paper-low: a new roll
+    "paper-ok": ("paper_out", False),  # also clears paper-low: a new roll
     "paper-low": ("paper_low", True),
     "cover-open": ("cover_open", True),
     "cover-closed": ("cover_open", False),
@@ -211,10 +224,16 @@ def _read_commands(emu: EmulatorServer, stdin: TextIO, log: Callable[[str], None
             log(control(emu, line))
 
 
-def main(host: str = "127.0.0.1", port: int = 9100, out_dir: Path | str = "badges",
-         log: Callable[[str], None] = print, paper_out: bool = False,
-         cover_open: bool = False, paper_low: bool = False,
-         stdin: TextIO | None | bool = True) -> None:
+def main(
+    host: str = "127.0.0.1",
+    port: int = 9100,
+    out_dir: Path | str = "badges",
+    log: Callable[[str], None] = print,
+    paper_out: bool = False,
+    cover_open: bool = False,
+    paper_low: bool = False,
+    stdin: TextIO | None | bool = True,
+) -> None:
     """Run the emulator until interrupted, logging one line per saved badge
     and per status change.
 
@@ -223,27 +242,34 @@ def main(host: str = "127.0.0.1", port: int = 9100, out_dir: Path | str = "badge
     a pipe; pass a file object to read from it instead, ``False`` for none.
     SIGUSR1/SIGUSR2 toggle paper out / cover open when run in the main thread.
     """
-    server = EmulatorServer(host, port, out_dir,
-                            on_job=lambda p: log(f"printed {p}"))
+    server = EmulatorServer(host, port, out_dir, on_job=lambda p: log(f"printed {p}"))
     server.paper_out, server.cover_open, server.paper_low = paper_out, cover_open, paper_low
     trouble = "" if server.status().state == "online" else f" [{_describe(server)}]"
     log(f"ESC/POS emulator listening on {server.url}, saving PNGs to {server.out_dir}/{trouble}")
 
     source = _readable_stdin(sys.stdin) if stdin is True else (stdin or None)
     if source is not None:
-        threading.Thread(target=_read_commands, args=(server, source, log),
-                         name="escpos-emulator-stdin", daemon=True).start()
+        threading.Thread(
+            target=_read_commands,
+            args=(server, source, log),
+            name="escpos-emulator-stdin",
+            daemon=True,
+        ).start()
 
     previous = {}
-    toggles = {getattr(signal, "SIGUSR1", None): "paper_out",
-               getattr(signal, "SIGUSR2", None): "cover_open"}
+    toggles = {
+        getattr(signal, "SIGUSR1", None): "paper_out",
+        getattr(signal, "SIGUSR2", None): "cover_open",
+    }
     for signum, attr in toggles.items():
         if signum is None:
             continue
 
         def toggle(_signum: int, _frame: FrameType | None, attr: str = attr) -> None:
-            cmd = {"paper_out": ("paper-ok", "paper-out"),
-                   "cover_open": ("cover-closed", "cover-open")}[attr][not getattr(server, attr)]
+            cmd = {
+                "paper_out": ("paper-ok", "paper-out"),
+                "cover_open": ("cover-closed", "cover-open"),
+            }[attr][not getattr(server, attr)]
             log(control(server, cmd))
 
         try:

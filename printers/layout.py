@@ -31,8 +31,10 @@ def _check_width(width: Any) -> int:
     if isinstance(width, bool) or not isinstance(width, int):
         raise ValueError(f"layout width must be an integer number of dots, not {width!r}")
     if not MIN_WIDTH <= width <= MAX_WIDTH or width % 8:
-        raise ValueError(f"layout width must be a multiple of 8 from {MIN_WIDTH} to "
-                         f"{MAX_WIDTH} dots (576 = 80 mm, 384 = 58 mm), not {width}")
+        raise ValueError(
+            f"layout width must be a multiple of 8 from {MIN_WIDTH} to "
+            f"{MAX_WIDTH} dots (576 = 80 mm, 384 = 58 mm), not {width}"
+        )
     return width
 
 
@@ -52,27 +54,34 @@ def _check_fields(fields: Any) -> tuple[str, ...]:
 class Layout:
     width: int = 576
     fields: tuple[str, ...] = FIELDS
-    band: bool = True          # black band with the visitor type
+    band: bool = True  # black band with the visitor type
     logo: Image.Image | None = field(default=None, compare=False, repr=False)
     show_photo: bool = True
-    qr: bool = True            # the QR of the visit code
+    qr: bool = True  # the QR of the visit code
 
     def __post_init__(self) -> None:
         self.width = _check_width(self.width)
         self.fields = _check_fields(self.fields)
         for name in ("band", "show_photo", "qr"):
             if not isinstance(getattr(self, name), bool):
-                raise ValueError(f"layout {name} must be true or false, not {getattr(self, name)!r}")
+                raise ValueError(
+                    f"layout {name} must be true or false, not {getattr(self, name)!r}"
+                )
         if self.logo is not None and not isinstance(self.logo, Image.Image):
             raise ValueError("layout logo must be a PIL image or None")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able settings; the logo is not included (store it apart)."""
-        return {"width": self.width, "fields": list(self.fields), "band": self.band,
-                "show_photo": self.show_photo, "qr": self.qr}
+        return {
+            "width": self.width,
+            "fields": list(self.fields),
+            "band": self.band,
+            "show_photo": self.show_photo,
+            "qr": self.qr,
+        }
 
     @classmethod
-    def from_dict(cls, d: Any, logo: Image.Image | None = None) -> "Layout":
+    def from_dict(cls, d: Any, logo: Image.Image | None = None) -> Layout:
         """Inverse of ``to_dict``; ``ValueError`` on unknown keys or bad values."""
         if not isinstance(d, dict):
             raise ValueError(f"a layout must be a JSON object, not {type(d).__name__}")

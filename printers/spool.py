@@ -20,6 +20,7 @@ Contract, the same as calling ``render_badge`` then ``print_job`` here:
 Where no child process can be started, ``print_badge`` does the work in the
 calling thread, so printing never depends on it.
 """
+
 from __future__ import annotations
 
 import logging
@@ -36,8 +37,8 @@ from .connection import PrinterError, print_job
 from .layout import Layout
 
 log = logging.getLogger(__name__)
-DRAW_SECONDS = 60.0   # beyond the printer's own timeout: a badge is never this slow
-NICENESS = 5          # the child yields the CPU to the server under load
+DRAW_SECONDS = 60.0  # beyond the printer's own timeout: a badge is never this slow
+NICENESS = 5  # the child yields the CPU to the server under load
 PARENT_CHECK_SECONDS = 1.0
 
 
@@ -55,8 +56,9 @@ def _child_init(parent: int) -> None:
         os.nice(NICENESS)
     except (AttributeError, OSError):  # not on this platform: same priority then
         pass
-    threading.Thread(target=_exit_with, args=(parent,), name="spool-parent-watch",
-                     daemon=True).start()
+    threading.Thread(
+        target=_exit_with, args=(parent,), name="spool-parent-watch", daemon=True
+    ).start()
 
 
 def _exit_with(parent: int) -> None:
@@ -68,8 +70,9 @@ def _exit_with(parent: int) -> None:
             os._exit(0)
 
 
-def _draw_and_send(url: str, badge: Badge, width: int, layout: Layout | None,
-                   timeout: float) -> str:
+def _draw_and_send(
+    url: str, badge: Badge, width: int, layout: Layout | None, timeout: float
+) -> str:
     """In the child: one badge, start to finish. Exceptions other than a printer's
     come back as text (their classes may not survive the trip)."""
     try:
@@ -83,8 +86,16 @@ def _draw_and_send(url: str, badge: Badge, width: int, layout: Layout | None,
 def _warm_up() -> bool:
     """In the child: draw one badge nobody prints, so fonts (the CJK one is large),
     the QR encoder and the dithering are loaded before the first real badge."""
-    render_badge(Badge("张伟 Ada Lovelace", company="Lobby", host_name="Grace Hopper",
-                       date_text="2026-01-01", code="warm-up-0000", language="zh"))
+    render_badge(
+        Badge(
+            "张伟 Ada Lovelace",
+            company="Lobby",
+            host_name="Grace Hopper",
+            date_text="2026-01-01",
+            code="warm-up-0000",
+            language="zh",
+        )
+    )
     return True
 
 
@@ -101,8 +112,11 @@ class Spooler:
             if self._pool is None and not self._in_process:
                 try:
                     self._pool = ProcessPoolExecutor(
-                        max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                        initializer=_child_init, initargs=(os.getpid(),))
+                        max_workers=1,
+                        mp_context=multiprocessing.get_context("spawn"),
+                        initializer=_child_init,
+                        initargs=(os.getpid(),),
+                    )
                 except (OSError, NotImplementedError, ImportError) as e:
                     log.warning("badges are drawn in the server process: %s", e)
                     self._in_process = True
@@ -125,8 +139,9 @@ class Spooler:
         procs = list(getattr(pool, "_processes", None) or {}) if pool is not None else []
         return procs[0] if procs else None
 
-    def _submit(self, url: str, badge: Badge, width: int, layout: Layout | None,
-                timeout: float) -> tuple[ProcessPoolExecutor | None, Future[str] | None]:
+    def _submit(
+        self, url: str, badge: Badge, width: int, layout: Layout | None, timeout: float
+    ) -> tuple[ProcessPoolExecutor | None, Future[str] | None]:
         """Hand one badge to the child. A child that died while idle is replaced (no
         badge of it was on the way, so none can come out twice)."""
         for attempt in (1, 2):
@@ -140,7 +155,6 @@ class Spooler:
                 if attempt == 2:
                     raise SpoolError(f"the badge process could not be started: {e}") from None
         raise AssertionError("unreachable: the second attempt returns or raises")
-
 
     def warm_up(self) -> Future[bool] | None:
         """Start the child now and have it load what drawing needs, without waiting:
@@ -159,8 +173,9 @@ class Spooler:
         future.add_done_callback(_report_warm_up)
         return future
 
-    def print_badge(self, url: str, badge: Badge, width: int, layout: Layout | None,
-                    timeout: float) -> str:
+    def print_badge(
+        self, url: str, badge: Badge, width: int, layout: Layout | None, timeout: float
+    ) -> str:
         pool, future = self._submit(url, badge, width, layout, timeout)
         if pool is None or future is None:  # both or neither
             return _draw_and_send(url, badge, width, layout, timeout)
