@@ -42,6 +42,7 @@ _RULES = [
 # string (visit code, pairing or kiosk secret), not a word, a number or a hex digest.
 _TOKEN = re.compile(r"(?<![A-Za-z0-9_\-])(?=[A-Za-z0-9_\-]*[a-z])(?=[A-Za-z0-9_\-]*[A-Z])"
                     r"[A-Za-z0-9_\-]{32,}(?![A-Za-z0-9_\-])")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")  # Werkzeug colours its request lines for terminals
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
 _configured = {"factory": False}
 
@@ -78,7 +79,7 @@ class JsonFormatter(logging.Formatter):
                 timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "message": redact(record.getMessage()),
+            "message": _ANSI.sub("", redact(record.getMessage())),
         }
         if has_request_context():
             entry["request_id"] = g.get("request_id")
