@@ -190,6 +190,15 @@ class Spooler:
             self._discard(pool)
             raise SpoolError("the badge process died while printing") from None
 
+    def kill(self) -> None:
+        """Stop the child at once, even mid-warm-up: for a server on its way out whose
+        print worker has stopped (no badge on the wire). ``close`` would wait for the
+        warm-up, seconds of font loading on a busy machine, holding up the exit."""
+        with self._lock:
+            pool = self._pool
+        if pool is not None:
+            self._discard(pool)
+
     def close(self) -> None:
         with self._lock:
             pool, self._pool = self._pool, None

@@ -1,7 +1,12 @@
 """Lobby's server: ``create_app`` binds the extensions and registers the blueprints."""
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from flask import Flask
+from sqlalchemy import text
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from server import config as settings
@@ -35,6 +40,11 @@ def create_app(config: dict | None = None) -> Flask:
                    default_translation_directories=str(i18n.TRANSLATIONS))
     socketio.init_app(app, async_mode="threading", message_queue=app.config["MESSAGE_QUEUE"],
                       channel=app.config["MESSAGE_QUEUE_CHANNEL"], manage_session=True)
+    if hops := app.config["PROXY_HOPS"]:
+        # Outermost, around Socket.IO's middleware too: every request, page or socket,
+        # sees the client's scheme, host and address as the proxy received them.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
 
     from server import ops
     ops.init_app(app)  # before the blueprints: escpos's cache, logging, /readyz, /metrics
@@ -65,7 +75,39 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def upgrade_database(app: Flask) -> None:
-    """Bring the database to the newest migration (keeps every row)."""
+    """Bring the database to the newest migration (keeps every row). Processes that
+    start together (several `lobby run`, a `lobby worker`) take turns: one migrates
+    under a lock, the others then find the database at head and change nothing."""
     from flask_migrate import upgrade
-    with app.app_context():
+    with app.app_context(), _migration_lock(app):
         upgrade(directory=str(MIGRATIONS))
+
+
+MIGRATION_LOCK_KEY = 0x6C6F6279  # "loby": the PostgreSQL advisory lock of migrations
+
+
+@contextmanager
+def _migration_lock(app: Flask) -> Iterator[None]:
+    """PostgreSQL: a session advisory lock on a connection of its own (released when
+    that connection ends, even if this process dies). SQLite: an exclusive ``flock`` on
+    a file beside the database (the kernel drops it with the process)."""
+    url = db.engine.url
+    if url.get_backend_name() == "postgresql":
+        with db.engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        return
+    database = url.database if url.get_backend_name() == "sqlite" else None
+    if database and database != ":memory:":
+        lock_path = Path(database).with_name(Path(database).name + ".migrate-lock")
+    else:
+        lock_path = Path(app.config["DATA_DIR"]) / "migrate-lock"
+    with open(lock_path, "a") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)

@@ -3,11 +3,8 @@
 Every command works on the database named by LOBBY_* settings (upgrading it first),
 and every failure is one line on stderr with a non-zero exit.
 """
-import collections
-import logging
 import socket
 import sys
-import threading
 import unicodedata
 from pathlib import Path
 
@@ -31,27 +28,50 @@ def cli():
     """Lobby: visitor check-in, badges and live host alerts."""
 
 
-SWITCH_INTERVAL = 0.0005  # seconds, for the serving process; see run()
-LOG_WRITE_SECONDS = 0.1   # the request log is written this often, in batches
-
-
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--demo", is_flag=True, help="Load demo data and print badges to the emulator.")
-def run(host, port, demo):
-    """Serve HTTP and Socket.IO on one port."""
-    from server import create_app, upgrade_database
-    from server.extensions import socketio
+@click.option("--threads", type=click.IntRange(1, 10000),
+              help="Threads serving requests; each open socket holds one "
+                   "(default LOBBY_THREADS or 100).")
+@click.option("--no-worker", is_flag=True,
+              help="Serve web only: print badges and run timers with `lobby worker`.")
+@click.option("--certfile", type=click.Path(exists=True, dir_okay=False),
+              help="Serve HTTPS with this PEM certificate (chain) ...")
+@click.option("--keyfile", type=click.Path(exists=True, dir_okay=False),
+              help="... and its PEM private key.")
+@click.option("--dev", is_flag=True,
+              help="Development: Werkzeug's server, restarting when the code changes.")
+def run(host, port, demo, threads, no_worker, certfile, keyfile, dev):
+    """Serve HTTP and Socket.IO on one port (gunicorn, one process, threads)."""
+    import os
+
+    from server import config
+    if os.environ.get("WERKZEUG_RUN_MAIN") == "true":
+        return _serve_dev_child(host, port, no_worker)
+    settings = config.load()
+    certfile = certfile or settings["CERTFILE"]
+    keyfile = keyfile or settings["KEYFILE"]
+    if bool(certfile) != bool(keyfile):
+        raise click.UsageError("--certfile and --keyfile go together")
+    if dev and certfile:
+        raise click.UsageError("--dev serves plain HTTP; drop --certfile/--keyfile")
     _check_port_free(host, port)
+    from server.ops import runlock
+    runlock.hold(settings["DATA_DIR"])  # lobby restore refuses while this process lives
     overrides = {}
-    emulator = None
+    if certfile:
+        overrides.update(CERTFILE=certfile, KEYFILE=keyfile)
+    if no_worker:
+        overrides["PRINT_WORKER"] = False
     if demo:
         emulator, printer_url = _start_demo_printer(host)
         overrides["DEFAULT_PRINTER"] = printer_url
-    app = create_app(overrides)
-    upgrade_database(app)
-    base = f"http://{host}:{port}"
+        # The serving process (gunicorn's worker, Werkzeug's reloaded child) reads it too.
+        os.environ["LOBBY_DEFAULT_PRINTER"] = printer_url
+    app = _app(**overrides)
+    base = f"{'https' if certfile else 'http'}://{host}:{port}"
     click.echo(f"Lobby on {base}  (data: {app.config['DATA_DIR']})")
     if demo:
         from server.services import demo as demo_data
@@ -71,79 +91,28 @@ def run(host, port, demo):
     from server import views, webfonts
     with app.app_context():
         texts = views.site_texts()
+        from server.extensions import db
+        db.engine.dispose()  # the serving process opens its own connections
     webfonts.warm_up(Path(app.config["DATA_DIR"]) / "webfonts", texts)
-    # One thread per request shares the GIL. A thread back from SQLite (or a socket)
-    # waits for the GIL until the running thread lets go, up to the switch interval
-    # (5 ms by default), and the check-in write lock is held through such waits: under
-    # a burst every write queued behind them. 0.5 ms keeps the lock's holder moving.
-    sys.setswitchinterval(SWITCH_INTERVAL)
-    _log_requests_off_thread()
-    socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False,
-                 log_output=False)
+    if dev:
+        from server.extensions import socketio
+        socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=True)
+        return
+    from server.serve import LobbyServer
+    access_log = settings["ACCESS_LOG"]
+    LobbyServer(overrides, host=host, port=port, threads=threads or settings["THREADS"],
+                certfile=certfile, keyfile=keyfile,
+                access_log=None if access_log in ("", "off") else access_log,
+                graceful_timeout=settings["GRACEFUL_TIMEOUT"]).run()
 
 
-def _log_requests_off_thread(interval: float = LOG_WRITE_SECONDS) -> "RequestLog":
-    """Werkzeug logs each request's line from the request's own thread, before the
-    response goes out, through a lock around a write to stderr: under a burst the
-    request threads queued on that lock. They now only append the line to a buffer;
-    one thread writes what has gathered every ``interval`` seconds (same lines, same
-    stream, in order). Returns the started RequestLog."""
-    logger = logging.getLogger("werkzeug")
-    if logger.level == logging.NOTSET:
-        logger.setLevel(logging.INFO)
-    log = RequestLog(sys.stderr, interval)
-    logger.addHandler(log)
-    logger.propagate = False
-    return log.start()
-
-
-class RequestLog(logging.Handler):
-    """A log handler for the request lines of a busy server: a record is only appended
-    to a buffer (no lock, no thread woken per line); the writer thread formats what has
-    gathered every ``interval`` seconds and writes it in one go. ``flush`` (also run by
-    ``logging.shutdown`` at exit) and ``stop`` write what is left."""
-
-    def __init__(self, stream, interval: float):
-        super().__init__()
-        self.stream, self.interval = stream, interval
-        self._records: collections.deque = collections.deque()
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="lobby-request-log", daemon=True)
-
-    def start(self) -> "RequestLog":
-        self._thread.start()
-        return self
-
-    def handle(self, record) -> bool:
-        if not self.filter(record):
-            return False
-        self._records.append(record)  # atomic: no handler lock needed
-        return True
-
-    def emit(self, record) -> None:
-        self._records.append(record)
-
-    def flush(self) -> None:
-        with self.lock:  # the writer thread, or logging.shutdown at exit: one at a time
-            lines = []
-            while self._records:
-                record = self._records.popleft()
-                try:
-                    lines.append(self.format(record) + "\n")
-                except Exception:
-                    self.handleError(record)
-            if lines:
-                self.stream.write("".join(lines))
-                self.stream.flush()
-
-    def _run(self) -> None:
-        while not self._stopping.wait(self.interval):
-            self.flush()
-        self.flush()
-
-    def stop(self) -> None:
-        self._stopping.set()
-        self._thread.join(timeout=5)
+def _serve_dev_child(host: str, port: int, no_worker: bool) -> None:
+    """`lobby run --dev`, in the child Werkzeug's reloader restarts on each change: the
+    parent has migrated, printed the banner and holds the port."""
+    from server import create_app
+    from server.extensions import socketio
+    app = create_app({"PRINT_WORKER": False} if no_worker else None)
+    socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=True)
 
 
 def _check_port_free(host: str, port: int) -> None:

@@ -62,6 +62,21 @@ def load(overrides: dict | None = None) -> dict:
         # Pause between two badges sent by the worker (a thermal printer needs ~0.25 s
         # per badge): a burst of check-ins is never slowed down by badge rendering.
         "PRINT_PACING_SECONDS": float(env.get("LOBBY_PRINT_PACING_SECONDS", "0.2")),
+        # `lobby run`: threads of its one gunicorn worker (each open dashboard or kiosk
+        # socket holds one), and seconds a stop waits for requests in flight.
+        "THREADS": int(env.get("LOBBY_THREADS", "100")),
+        "GRACEFUL_TIMEOUT": int(env.get("LOBBY_GRACEFUL_TIMEOUT", "30")),
+        # Request lines: "-" is stderr, a path a file, "off" none.
+        "ACCESS_LOG": env.get("LOBBY_ACCESS_LOG", "-"),
+        # HTTPS served by `lobby run` itself (PEM files; --certfile/--keyfile).
+        "CERTFILE": env.get("LOBBY_CERTFILE") or None,
+        "KEYFILE": env.get("LOBBY_KEYFILE") or None,
+        # Proxies in front that set X-Forwarded-For/-Proto/-Host/-Port (nginx: 1). Zero
+        # trusts none of those headers: a client could otherwise claim any address.
+        "PROXY_HOPS": int(env.get("LOBBY_PROXY_HOPS", "0")),
+        # Cookies only over HTTPS: on when `lobby run` has a certificate, or set it
+        # when TLS ends at a proxy.
+        "SECURE_COOKIES": env.get("LOBBY_SECURE_COOKIES", "0") == "1",
         # "json": one JSON object per log line (server/ops/logs.py); "text" otherwise.
         "LOG_FORMAT": env.get("LOBBY_LOG_FORMAT", "text"),
         # Bearer token that may read /metrics from elsewhere than loopback (none: loopback only).
@@ -75,6 +90,9 @@ def load(overrides: dict | None = None) -> dict:
     config.update(overrides)
     config["DATA_DIR"] = Path(config["DATA_DIR"])
     config.setdefault("SECRET_KEY", _secret_key(config["DATA_DIR"]))
+    if config["SECURE_COOKIES"] or config["CERTFILE"]:
+        config.setdefault("SESSION_COOKIE_SECURE", True)
+        config.setdefault("REMEMBER_COOKIE_SECURE", True)
     if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # Threads share the file; SQLite serialises writers, the busy timeout waits.
         # Connections are cheap: enough for every request thread, so none queues for one.
