@@ -109,10 +109,14 @@ def configure(app) -> None:
             if root.level > logging.INFO or root.level == logging.NOTSET:
                 root.setLevel(logging.INFO)
         for name in ("werkzeug", "gunicorn.error", "gunicorn.access"):
-            # Their own text handlers go; their records reach ours through the root.
+            # Their stream handlers go and their records reach ours through the root;
+            # a log file (LOBBY_ACCESS_LOG=path) stays theirs, written as JSON too.
             named = logging.getLogger(name)
-            named.handlers[:] = [h for h in named.handlers if isinstance(h, logging.FileHandler)]
-            named.propagate = True
+            files = [h for h in named.handlers if isinstance(h, logging.FileHandler)]
+            for handler in files:
+                handler.setFormatter(JsonFormatter())
+            named.handlers[:] = files
+            named.propagate = not files
         from flask.logging import default_handler
         app.logger.removeHandler(default_handler)
 
