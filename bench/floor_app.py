@@ -1,8 +1,9 @@
 """The floor for bench/checkin.py: the least a check-in server on Lobby's stack can do.
 
 Same stack as Lobby (Flask + Flask-SocketIO in threading mode, simple-websocket,
-Werkzeug via ``socketio.run(..., allow_unsafe_werkzeug=True)``, SQLite in WAL mode
-in a file), but a check-in is ONE insert and ONE emit:
+SQLite in WAL mode in a file, served the way ``lobby run`` serves: ``--server
+gunicorn``, one gthread process with ``--threads`` threads, or ``--server werkzeug``,
+``socketio.run``), but a check-in is ONE insert and ONE emit:
 
 - Socket.IO connect: ``auth={"token": ...}`` must equal the token given at start
   (env ``FLOOR_TOKEN``), else refused; accepted clients join the room ``host:1``.
@@ -11,16 +12,10 @@ in a file), but a check-in is ONE insert and ONE emit:
   "status"}``.
 - ``GET /healthz`` -> 200.
 
-How concurrent writers wait for SQLite's write lock (``--writers``):
-
-- ``queued`` (the default, the floor the targets are judged against): one writer at
-  a time through an in-process lock, then SQLite, the way Lobby's embedded default
-  writes (``server/services/tx.py``). The floor then differs from Lobby only in the
-  work a check-in does, not in how its writers queue.
-- ``busy``: each thread goes straight to SQLite and waits in its busy handler, which
-  sleeps 1, 2, 5 ... up to 100 ms between tries. Writers pass unevenly: some at
-  once, some after several sleeps (under load p50 sits near half the mean and p99
-  at 10-20x p50). Kept for comparison.
+Concurrent writers wait for SQLite's write lock one at a time through an in-process
+lock, then SQLite, the way Lobby's embedded default writes (``server/services/tx.py``):
+the floor differs from Lobby only in the work a check-in does, not in how its writers
+queue.
 
 Run: ``FLOOR_TOKEN=secret python bench/floor_app.py --port 5055 --db /tmp/floor.db``
 """
@@ -35,17 +30,15 @@ from flask import Flask, request
 from flask_socketio import ConnectionRefusedError, SocketIO, join_room
 
 ROOM = "host:1"
-WRITERS = ("queued", "busy")
+SERVERS = ("gunicorn", "werkzeug")
 
 
-def create_app(db_path: str, token: str, writers: str = "queued"):
-    if writers not in WRITERS:
-        raise ValueError(f"writers must be one of {WRITERS}")
+def create_app(db_path: str, token: str):
     app = Flask(__name__)
     app.config["SECRET_KEY"] = secrets.token_hex(16)
     socketio = SocketIO(app, async_mode="threading")
     local = threading.local()
-    queue = threading.Lock() if writers == "queued" else None  # busy: SQLite's handler only
+    queue = threading.Lock()  # writers in turn, as Lobby's (not SQLite's sleeping busy handler)
 
     def connect() -> sqlite3.Connection:
         # One connection per server thread (Werkzeug: one thread per keep-alive
@@ -76,8 +69,7 @@ def create_app(db_path: str, token: str, writers: str = "queued"):
         if not isinstance(code, str) or not code:
             return {"error": {"code": "invalid_json", "message": "code required"}}, 422
         conn = connect()
-        if queue is not None:
-            queue.acquire()
+        queue.acquire()
         try:
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -88,8 +80,7 @@ def create_app(db_path: str, token: str, writers: str = "queued"):
                 conn.execute("ROLLBACK")
                 raise
         finally:
-            if queue is not None:
-                queue.release()
+            queue.release()
         visit_id = cur.lastrowid
         socketio.emit("visitor_arrived", {"visit_id": visit_id, "seq": visit_id}, to=ROOM)
         return {"id": visit_id, "code": code, "status": "checked_in"}, 201
@@ -102,21 +93,44 @@ def create_app(db_path: str, token: str, writers: str = "queued"):
     return app, socketio
 
 
+def serve_gunicorn(app, host: str, port: int, threads: int) -> None:
+    """As ``lobby run`` serves (server/serve.py): gunicorn's gthread worker, one process."""
+    from gunicorn.app.base import BaseApplication
+
+    class Floor(BaseApplication):
+        def load_config(self):
+            for key, value in {"bind": f"{host}:{port}", "workers": 1,
+                               "worker_class": "gthread", "threads": threads,
+                               "worker_connections": max(1000, threads * 2),
+                               "errorlog": "-", "loglevel": "warning"}.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            return app
+
+    Floor().run()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5055)
     parser.add_argument("--db", required=True, help="SQLite file (created)")
-    parser.add_argument("--writers", choices=WRITERS, default="queued",
-                        help="how concurrent writers wait for SQLite's lock (default queued)")
+    parser.add_argument("--server", choices=SERVERS, default="gunicorn",
+                        help="how it is served, as `lobby run` is (default gunicorn)")
+    parser.add_argument("--threads", type=int, default=100,
+                        help="gunicorn threads (default 100, as lobby run)")
     args = parser.parse_args()
     token = os.environ.get("FLOOR_TOKEN")
     if not token:
         parser.error("set FLOOR_TOKEN")
-    app, socketio = create_app(args.db, token, args.writers)
-    print(f"floor app ({args.writers} writers) on http://{args.host}:{args.port}", flush=True)
-    socketio.run(app, host=args.host, port=args.port, allow_unsafe_werkzeug=True,
-                 use_reloader=False, log_output=False)
+    app, socketio = create_app(args.db, token)
+    print(f"floor app ({args.server}) on http://{args.host}:{args.port}", flush=True)
+    if args.server == "gunicorn":
+        serve_gunicorn(app, args.host, args.port, args.threads)
+    else:
+        socketio.run(app, host=args.host, port=args.port, allow_unsafe_werkzeug=True,
+                     use_reloader=False, log_output=False)
 
 
 if __name__ == "__main__":
