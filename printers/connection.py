@@ -26,8 +26,9 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from PIL import Image
@@ -48,7 +49,8 @@ class PrinterError(Exception):
         self.code = code
         self.message = message
 
-    def __reduce__(self):  # comes back intact from the badge process (spool.py)
+    def __reduce__(self) -> tuple[type[PrinterError], tuple[str, str]]:
+        # comes back intact from the badge process (spool.py)
         return (PrinterError, (self.code, self.message))
 
 
@@ -91,7 +93,7 @@ def parse_printer_url(url: str) -> PrinterURL:
     if profile is not None and profile not in CAPABILITIES["profiles"]:
         raise _bad(url, f"unknown escpos profile {profile!r}")
     width = _positive_int(url, "width", query["width"], 4096) if "width" in query else None
-    common = dict(scheme=scheme, profile=profile, width=width)
+    common: dict[str, Any] = dict(scheme=scheme, profile=profile, width=width)
 
     if scheme == "tcp":
         try:
@@ -105,14 +107,21 @@ def parse_printer_url(url: str) -> PrinterURL:
         return PrinterURL(host=host, port=port or 9100, **common)
     if scheme == "usb":
         ids = parts.netloc.split(":")
-        if len(ids) != 2 or not all(_HEX_ID.fullmatch(x) for x in ids) or parts.path not in ("", "/"):
+        if (
+            len(ids) != 2
+            or not all(_HEX_ID.fullmatch(x) for x in ids)
+            or parts.path not in ("", "/")
+        ):
             raise _bad(url, "expected usb://VID:PID in hex, e.g. usb://04b8:0202")
         return PrinterURL(vid=int(ids[0], 16), pid=int(ids[1], 16), **common)
     # serial, file, emulator: a local path; usb-style netlocs are typos for ///
     if parts.netloc not in ("", "localhost") or not parts.path.strip("/"):
         raise _bad(url, f"expected {scheme}:///absolute/path")
-    baud = _positive_int(url, "baudrate", query.get("baudrate", "9600"), 4_000_000) \
-        if scheme == "serial" else None
+    baud = (
+        _positive_int(url, "baudrate", query.get("baudrate", "9600"), 4_000_000)
+        if scheme == "serial"
+        else None
+    )
     return PrinterURL(path=parts.path, baudrate=baud, **common)
 
 
@@ -162,14 +171,15 @@ def _send_job_tcp(u: PrinterURL, data: bytes, timeout: float) -> str:
     where = f"{u.host}:{u.port}"
     try:
         sock = socket.create_connection((u.host, u.port), timeout=timeout)
-    except socket.timeout:
+    except TimeoutError:
         raise PrinterError("timeout", f"no answer from {where} within {timeout:g}s") from None
     except OSError as exc:
         raise PrinterError("unreachable", f"{where}: {exc.strerror or exc}") from None
 
     def dropped(how: str) -> PrinterError:
-        return PrinterError("dropped", f"{where} {how} before confirming the job; "
-                                       "the badge may not have printed")
+        return PrinterError(
+            "dropped", f"{where} {how} before confirming the job; the badge may not have printed"
+        )
 
     def ask(n: int, wait: float) -> int | None:
         """Send DLE EOT n and return the status byte; None on silence."""
@@ -179,11 +189,11 @@ def _send_job_tcp(u: PrinterURL, data: bytes, timeout: float) -> str:
         while True:
             try:
                 reply = sock.recv(64)
-            except socket.timeout:
+            except TimeoutError:
                 return None
             if not reply:
                 raise ConnectionAbortedError("closed the connection")
-            if (found := [b for b in reply if _valid(b) is not None]):
+            if found := [b for b in reply if _valid(b) is not None]:
                 return found[-1]
             left = deadline - time.monotonic()  # noise (e.g. an echo): keep waiting
             if left <= 0:
@@ -200,17 +210,21 @@ def _send_job_tcp(u: PrinterURL, data: bytes, timeout: float) -> str:
                 b2 = ask(2, min(timeout, 1.0))
                 b4 = ask(4, min(timeout, 1.0)) if b2 is not None else None
                 status = decode_status(b1, b2, b4)
-                raise PrinterError("offline", f"{where} took the job but cannot print: "
-                                              f"{status.detail or status.state}")
+                raise PrinterError(
+                    "offline",
+                    f"{where} took the job but cannot print: {status.detail or status.state}",
+                )
             else:
                 result = CONFIRMED
         except ConnectionAbortedError:
             raise dropped("closed the connection") from None
         except (ConnectionResetError, BrokenPipeError):
             raise dropped("reset the connection") from None
-        except socket.timeout:
-            raise PrinterError("timeout", f"{where} stopped taking data for {timeout:g}s; "
-                                          "the badge may not have printed") from None
+        except TimeoutError:
+            raise PrinterError(
+                "timeout",
+                f"{where} stopped taking data for {timeout:g}s; the badge may not have printed",
+            ) from None
         except OSError as exc:
             raise PrinterError("io_error", f"{where}: {exc.strerror or exc}") from None
         # Close politely: half-close and give the printer a moment to close its
@@ -231,6 +245,7 @@ def send(url: str | PrinterURL, data: bytes, timeout: float = 3.0) -> None:
     if u.scheme == "tcp":
         _send_tcp(u, data, timeout)
     elif u.scheme == "file":
+        assert u.path is not None  # parse_printer_url gives file URLs a path
         try:
             with open(u.path, "ab") as fh:  # append: a device node or a spool file
                 fh.write(data)
@@ -239,7 +254,9 @@ def send(url: str | PrinterURL, data: bytes, timeout: float = 3.0) -> None:
         except OSError as exc:
             raise PrinterError("io_error", f"{u.path}: {exc.strerror or exc}") from exc
     elif u.scheme == "emulator":
+        assert u.path is not None  # and emulator URLs
         _save_pngs(Path(u.path), data)
+
     else:
         _send_escpos_device(u, data, timeout)
 
@@ -248,7 +265,7 @@ def _send_tcp(u: PrinterURL, data: bytes, timeout: float) -> None:
     where = f"{u.host}:{u.port}"
     try:
         sock = socket.create_connection((u.host, u.port), timeout=timeout)
-    except socket.timeout:
+    except TimeoutError:
         raise PrinterError("timeout", f"no answer from {where} within {timeout:g}s") from None
     except OSError as exc:  # refused, no route, DNS failure
         raise PrinterError("unreachable", f"{where}: {exc.strerror or exc}") from None
@@ -262,7 +279,7 @@ def _send_tcp(u: PrinterURL, data: bytes, timeout: float) -> None:
             sock.settimeout(min(timeout, 1.0))
             while sock.recv(4096):
                 pass
-        except socket.timeout:
+        except TimeoutError:
             pass  # the job is sent; a printer that keeps the line open is fine
         except OSError as exc:
             raise PrinterError("io_error", f"{where}: {exc.strerror or exc}") from None
@@ -278,7 +295,7 @@ def _save_pngs(directory: Path, data: bytes) -> None:
         for img in decode_raster(data):
             with _counter_lock:
                 n = next(_counter)
-            stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
             img.save(directory / f"badge-{stamp}-{n:04d}.png")
     except OSError as exc:
         raise PrinterError("io_error", f"{directory}: {exc.strerror or exc}") from exc
@@ -293,8 +310,9 @@ def _send_escpos_device(u: PrinterURL, data: bytes, timeout: float) -> None:
         raise PrinterError("unsupported", f"{u.scheme}:// printers need {lib} installed")
     try:
         if u.scheme == "usb":
-            dev = cls(idVendor=u.vid, idProduct=u.pid, timeout=int(timeout * 1000),
-                      profile=u.profile)
+            dev = cls(
+                idVendor=u.vid, idProduct=u.pid, timeout=int(timeout * 1000), profile=u.profile
+            )
         else:
             dev = cls(devfile=u.path, baudrate=u.baudrate, timeout=timeout, profile=u.profile)
         dev.open(raise_not_found=True)

@@ -27,6 +27,7 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
+from typing import Any
 
 ENV = "ESCPOS_CAPABILITIES_PICKLE_DIR"  # read by escpos.capabilities itself
 _lock = threading.Lock()
@@ -45,7 +46,7 @@ def _usable(folder: Path) -> bool:
     return os.access(folder, os.W_OK)
 
 
-def _choose(cache_dir: str | os.PathLike | None) -> Path:
+def _choose(cache_dir: str | os.PathLike[str] | None) -> Path:
     for candidate in (cache_dir, os.environ.get(ENV), default_cache_dir()):
         if candidate and _usable(Path(candidate)):
             return Path(candidate)
@@ -55,7 +56,7 @@ def _choose(cache_dir: str | os.PathLike | None) -> Path:
     return fallback
 
 
-def load(cache_dir: str | os.PathLike | None = None) -> None:
+def load(cache_dir: str | os.PathLike[str] | None = None) -> None:
     """Import escpos's capabilities quietly (see the module docstring)."""
     if "escpos.capabilities" in sys.modules:
         return
@@ -67,7 +68,8 @@ def load(cache_dir: str | os.PathLike | None = None) -> None:
         handlers, level = list(root.handlers), root.level
         real_mkdtemp = tempfile.mkdtemp
 
-        def mkdtemp(*args, **kwargs):
+        def mkdtemp(*args: Any, **kwargs: Any) -> Any:
+
             if sys._getframe(1).f_globals.get("__name__") == "escpos.capabilities":
                 return os.environ[ENV]
             return real_mkdtemp(*args, **kwargs)

@@ -14,7 +14,7 @@ Contract:
 from __future__ import annotations
 
 import unicodedata
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from PIL import ImageDraw, ImageFont
@@ -24,7 +24,7 @@ class FontMissing(RuntimeError):
     """A font package is not installed."""
 
 
-@lru_cache(maxsize=None)
+@cache
 def font_path(cjk: bool = True) -> Path:
     """Path of Noto Sans SC (cjk) or Noto Sans (Latin fallback), asked of each font
     package's own API (``pylopdf_fonts_zh_cn.sans_path()``, ``fontpkg.path``), so a
@@ -56,8 +56,7 @@ def font(size: int, cjk: bool = True) -> ImageFont.FreeTypeFont:
     onto the circumflex, while its precomposed glyph is fine. It also makes
     the glyph probe below agree with drawing by construction, and is faster.
     """
-    return ImageFont.truetype(str(font_path(cjk)), int(size),
-                              layout_engine=ImageFont.Layout.BASIC)
+    return ImageFont.truetype(str(font_path(cjk)), int(size), layout_engine=ImageFont.Layout.BASIC)
 
 
 # A code point unassigned in Unicode: every font renders it as .notdef, so its
@@ -67,11 +66,12 @@ _PROBE_SIZE = 32
 
 
 @lru_cache(maxsize=1)
-def _notdef_signature() -> tuple:
+def _notdef_signature() -> tuple[tuple[int, int], bytes]:
     return _mask_signature(_NOTDEF_PROBE)
 
 
-def _mask_signature(ch: str) -> tuple:
+def _mask_signature(ch: str) -> tuple[tuple[int, int], bytes]:
+
     mask = font(_PROBE_SIZE).getmask(ch, mode="1")
     return mask.size, bytes(mask)
 
@@ -142,7 +142,14 @@ def draw_text(
     baseline = y + line_metrics(size)[0]
     for cjk, run in split_runs(text):
         f = font(size, cjk)
-        draw.text((x, baseline), run, font=f, fill=fill, anchor="ls",
-                  stroke_width=stroke, stroke_fill=fill)
+        draw.text(
+            (x, baseline),
+            run,
+            font=f,
+            fill=fill,
+            anchor="ls",
+            stroke_width=stroke,
+            stroke_fill=fill,
+        )
         x += f.getlength(run)
     return int(round(x - xy[0])) + stroke

@@ -18,21 +18,47 @@ Contract:
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from .escpos_import import load as _load_escpos
 
 _load_escpos()  # before escpos: no root logger set-up, no /tmp folder per process
-from escpos.capabilities import CAPABILITIES  # noqa: E402
+# Re-exported: connection.py takes CAPABILITIES from here, where escpos is loaded quietly.
+from escpos.capabilities import CAPABILITIES as CAPABILITIES  # noqa: E402
 from escpos.printer import Dummy  # noqa: E402
 from PIL import Image  # noqa: E402
 
 ESC, GS, DLE, FS = 0x1B, 0x1D, 0x10, 0x1C
 # Argument byte counts of fixed-length commands we may meet (ESC x / GS x).
-_ESC_ARGS = {b"@": 0, b"2": 0, b"<": 0, b"i": 0, b"m": 0, b"p": 3, b"$": 2,
-             b"\\": 2, b"B": 2, b"c": 2, b"(": None, b"*": None, b"D": None}
-_GS_ARGS = {b"V": None, b"v": None, b"(": None, b"8": None, b"k": None,
-            b"P": 2, b"L": 2, b"W": 2, b"$": 2, b"\\": 2, b"^": 3, b"*": None}
+_ESC_ARGS = {
+    b"@": 0,
+    b"2": 0,
+    b"<": 0,
+    b"i": 0,
+    b"m": 0,
+    b"p": 3,
+    b"$": 2,
+    b"\\": 2,
+    b"B": 2,
+    b"c": 2,
+    b"(": None,
+    b"*": None,
+    b"D": None,
+}
+_GS_ARGS = {
+    b"V": None,
+    b"v": None,
+    b"(": None,
+    b"8": None,
+    b"k": None,
+    b"P": 2,
+    b"L": 2,
+    b"W": 2,
+    b"$": 2,
+    b"\\": 2,
+    b"^": 3,
+    b"*": None,
+}
 _INVERT = bytes(255 - i for i in range(256))  # ESC/POS 1 = ink, PIL "1" 1 = white
 
 
@@ -51,8 +77,9 @@ def fit_width(img: Image.Image, width: int) -> Image.Image:
     return grey.point(lambda v: 255 if v >= 128 else 0, mode="1")
 
 
-def encode_badge(img: Image.Image, profile: str | None = None,
-                 max_width: int | None = None) -> bytes:
+def encode_badge(
+    img: Image.Image, profile: str | None = None, max_width: int | None = None
+) -> bytes:
     """ESC/POS bytes printing ``img`` then cutting (see module doc)."""
     limits = [w for w in (profile_width(profile), max_width) if w]
     if limits and img.width > min(limits):
@@ -86,7 +113,7 @@ def _length(data: bytes | bytearray, i: int) -> int | None:
         return k if i + k <= n else None
 
     def le(at: int, size: int = 2) -> int:
-        return int.from_bytes(bytes(data[i + at:i + at + size]), "little")
+        return int.from_bytes(bytes(data[i + at : i + at + size]), "little")
 
     def until_nul(at: int) -> int | None:
         end = data.find(b"\x00", i + at)
@@ -94,7 +121,7 @@ def _length(data: bytes | bytearray, i: int) -> int | None:
 
     if i + 2 > n:
         return None
-    cmd = bytes(data[i + 1:i + 2])
+    cmd = bytes(data[i + 1 : i + 2])
     if b == DLE:  # DLE EOT n / DLE ENQ n; DLE EOT 7|8 a; DLE DC4 fn m t
         if cmd in (b"\x04", b"\x05"):
             if need(3) is None:
@@ -125,8 +152,9 @@ def _length(data: bytes | bytearray, i: int) -> int | None:
     return need(4) and need(4 + le(2, 1) * le(3, 1) * 8)  # GS * x y d...
 
 
-def iter_commands(data: bytes | bytearray, start: int = 0,
-                  partial: bool = False) -> Iterator[tuple[int, int]]:
+def iter_commands(
+    data: bytes | bytearray, start: int = 0, partial: bool = False
+) -> Iterator[tuple[int, int]]:
     """Yield ``(start, end)`` of each command; an incomplete final command is
     yielded as ``(start, len(data))`` only if ``partial``."""
     i = start
@@ -141,11 +169,15 @@ def iter_commands(data: bytes | bytearray, start: int = 0,
 
 
 def _raster_block(data: bytes | bytearray, i: int, j: int) -> Image.Image | None:
-    m, xbytes, rows = data[i + 3] & 3, data[i + 4] | data[i + 5] << 8, data[i + 6] | data[i + 7] << 8
+    m, xbytes, rows = (
+        data[i + 3] & 3,
+        data[i + 4] | data[i + 5] << 8,
+        data[i + 6] | data[i + 7] << 8,
+    )
     rows = min(rows, (j - i - 8) // xbytes) if xbytes else 0  # truncated job: keep whole rows
     if rows <= 0:
         return None
-    bits = bytes(data[i + 8:i + 8 + xbytes * rows]).translate(_INVERT)
+    bits = bytes(data[i + 8 : i + 8 + xbytes * rows]).translate(_INVERT)
     img = Image.frombytes("1", (xbytes * 8, rows), bits)
     if m:  # m=1 double width, m=2 double height, m=3 both
         img = img.resize((img.width * (1 + (m & 1)), rows * (1 + (m >> 1))))
@@ -165,7 +197,7 @@ def decode_raster(data: bytes) -> list[Image.Image]:
     """Images printed by an ESC/POS stream, one per cut (see module doc)."""
     images, blocks = [], []
     for i, j in iter_commands(data, partial=True):
-        head = data[i:i + 3]
+        head = data[i : i + 3]
         if head == b"\x1dv0" and j - i >= 8:
             block = _raster_block(data, i, j)
             if block is not None:

@@ -53,8 +53,9 @@ class PrinterStatus:
         return self.state in ("online", "paper_low")
 
 
-def status_byte(n: int, paper_out: bool = False, cover_open: bool = False,
-                paper_low: bool = False) -> int:
+def status_byte(
+    n: int, paper_out: bool = False, cover_open: bool = False, paper_low: bool = False
+) -> int:
     """The byte a printer in this state answers to ``DLE EOT n`` (n = 1..4)."""
     byte = _FIXED_BITS
     if n == 1 and (paper_out or cover_open):
@@ -129,7 +130,7 @@ def _query_tcp(host: str, port: int, timeout: float) -> PrinterStatus:
     deadline = time.monotonic() + timeout
     try:
         sock = socket.create_connection((host, port), timeout=timeout)
-    except socket.timeout:
+    except TimeoutError:
         return PrinterStatus("unreachable", f"no connection to {where} within {timeout:g}s")
     except OSError as exc:
         return PrinterStatus("unreachable", f"{where}: {exc.strerror or exc}")
@@ -146,7 +147,7 @@ def _query_tcp(host: str, port: int, timeout: float) -> PrinterStatus:
                 if not reply:
                     return _partial(replies, f"{where} closed the connection")
                 replies[n] = reply[0]
-        except socket.timeout:
+        except TimeoutError:
             pass  # no (further) answer: decode what came back
         except OSError as exc:
             return _partial(replies, f"{where}: {exc.strerror or exc}")
@@ -193,8 +194,9 @@ def _query_escpos_device(u: Any, timeout: float) -> PrinterStatus:
         return PrinterStatus("unreachable", f"{kind}:// printers need {lib} installed")
     try:
         if kind == "usb":
-            dev = cls(idVendor=u.vid, idProduct=u.pid, timeout=int(timeout * 1000),
-                      profile=u.profile)
+            dev = cls(
+                idVendor=u.vid, idProduct=u.pid, timeout=int(timeout * 1000), profile=u.profile
+            )
         else:
             dev = cls(devfile=u.path, baudrate=u.baudrate, timeout=timeout, profile=u.profile)
         dev.open(raise_not_found=True)
