@@ -12,6 +12,8 @@ Options (attributes may be flipped while it runs):
   it have arrived, like a printer losing power mid-job; those bytes go to
   ``dropped``, never to ``jobs``.
 - ``port=N`` listens on a fixed port (e.g. a printer that comes back).
+- ``job_answer_delay=S`` waits S seconds before answering the status asked after a
+  job's data (a slow printer): the sender has the job in flight meanwhile.
 - while ``paper_out`` a raster job is still taken (and status answered) but
   recorded in ``rejected``, like a real printer that prints nothing; with
   ``accept_when_paper_out=False`` such connections are reset at once instead.
@@ -27,6 +29,7 @@ import socket
 import socketserver
 import struct
 import threading
+import time
 from typing import Callable
 
 from PIL import Image
@@ -45,8 +48,9 @@ def _status_only(data: bytes) -> bool:
 class LoopbackPrinter:
     def __init__(self, answer_status: bool = False, idle_timeout: float = 2.0,
                  drop_after: int | None = None, accept_when_paper_out: bool = True,
-                 port: int = 0) -> None:
+                 port: int = 0, job_answer_delay: float = 0.0) -> None:
         self.answer_status = answer_status
+        self.job_answer_delay = job_answer_delay
         self.idle_timeout = idle_timeout
         self.drop_after = drop_after
         self.accept_when_paper_out = accept_when_paper_out
@@ -127,6 +131,8 @@ class LoopbackPrinter:
             buf += chunk
             for i, j in iter_commands(buf, pos):
                 if self.answer_status and buf[i:i + 2] == b"\x10\x04" and 1 <= buf[i + 2] <= 4:
+                    if self.job_answer_delay and not _status_only(bytes(buf[:i])):
+                        time.sleep(self.job_answer_delay)
                     try:
                         sock.sendall(bytes([self.status(buf[i + 2])]))
                     except OSError:

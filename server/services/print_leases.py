@@ -70,10 +70,8 @@ def beat(name: str, alive_at: datetime, lease: float = LEASE_SECONDS,
     the jobs it is sending to now + ``lease``. Returns how many leases it renewed."""
     with write() as tx:
         row = tx.get(WorkerHeartbeat, name)
-        if row is None:
-            host, _, pid = name.rpartition(":")
-            row = WorkerHeartbeat(name=name, host=host[:120],
-                                  pid=int(pid) if pid.isdigit() else 0,
+        if row is None:  # this process's row: a worker beats only from its own process
+            row = WorkerHeartbeat(name=name, host=socket.gethostname()[:120], pid=os.getpid(),
                                   started_at=started_at or utcnow())
             tx.add(row)
         row.beat_at = alive_at
