@@ -250,3 +250,76 @@ def test_a_pass_takes_a_batch_of_due_jobs_in_queue_order_and_the_next_pass_the_r
     images = printer.images()
     assert [[d.text for d in zxingcpp.read_barcodes(i.convert("L"))] for i in images] == \
         [[c] for c in codes]
+
+
+def test_a_live_workers_job_is_left_alone_and_failed_once_its_lease_has_run_out(
+        app, make_visit):
+    from datetime import timedelta
+
+    from server.models import utcnow
+    from server.services import print_leases
+    checkin.check_in(make_visit().code)
+    job_id = db.session.query(PrintJob.id).scalar()
+    assert print_leases.claim(job_id, "other-host:4242", lease=60)
+    assert not print_leases.claim(job_id, "me:1")  # held: nobody else takes it
+    assert printing.recover_interrupted() == 0  # its worker is alive (lease renewed)
+    db.session.expire_all()
+    job = db.session.get(PrintJob, job_id)
+    assert (job.status, job.leased_by) == ("sending", "other-host:4242")
+    job.lease_until = utcnow() - timedelta(seconds=1)  # the worker stopped renewing: dead
+    db.session.commit()
+    assert printing.recover_interrupted() == 1
+    db.session.expire_all()
+    job = db.session.get(PrintJob, job_id)
+    assert job.status == "failed" and "other-host:4242 died mid-job" in job.error
+
+
+def test_heartbeat_renews_its_workers_leases_and_shows_as_last_heartbeat(app, make_visit):
+    from datetime import timedelta
+
+    from server.models import utcnow
+    from server.services import print_leases
+    assert printing.last_heartbeat() is None
+    checkin.check_in(make_visit().code)
+    job_id = db.session.query(PrintJob.id).scalar()
+    print_leases.claim(job_id, "w:1", lease=1)
+    alive = utcnow()
+    assert print_leases.beat("w:1", alive, lease=60) == 1
+    assert print_leases.beat("w:2", alive - timedelta(minutes=5), lease=60) == 0
+    db.session.expire_all()
+    assert db.session.get(PrintJob, job_id).lease_until > utcnow() + timedelta(seconds=50)
+    assert printing.last_heartbeat() == alive
+    print_leases.forget("w:1")
+    assert printing.last_heartbeat() == alive - timedelta(minutes=5)
+
+
+def test_a_worker_that_lost_its_lease_never_marks_the_job_done(app, make_visit, printer):
+    from datetime import timedelta
+
+    from server.models import utcnow
+    from server.services import print_leases
+    checkin.check_in(make_visit().code)
+    job_id = db.session.query(PrintJob.id).scalar()
+    print_leases.claim(job_id, "slow:1", lease=60)
+    db.session.query(PrintJob).update({"lease_until": utcnow() - timedelta(seconds=1)})
+    db.session.commit()
+    assert printing.recover_interrupted() == 1  # another worker took it for dead
+    printing._send(job_id, "slow:1")  # ... but it was only slow, and finishes now
+    db.session.expire_all()
+    assert db.session.get(PrintJob, job_id).status == "failed"
+
+
+def test_a_pass_records_which_worker_sent_each_job_and_stops_when_told(app, make_visit,
+                                                                       printer):
+    for name in ("Ada", "Bob"):
+        checkin.check_in(make_visit(name).code)
+    asked = []
+
+    def keep_going():
+        asked.append(1)
+        return len(asked) == 1  # stop after the first job
+
+    assert printing.drain(worker="desk-pc:7", keep_going=keep_going) == 1
+    jobs = db.session.query(PrintJob).order_by(PrintJob.id).all()
+    assert [(j.status, j.leased_by) for j in jobs] == [("done", "desk-pc:7"), ("queued", "")]
+    assert jobs[0].lease_until is None
