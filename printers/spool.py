@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -52,6 +53,11 @@ def _report_warm_up(future: Future[bool]) -> None:
 
 
 def _child_init(parent: int) -> None:
+    # Ctrl-C reaches the whole process group and a service manager's stop the whole
+    # cgroup: the child would die mid-badge. Its parent decides when to stop; the
+    # child leaves once the parent is gone (_exit_with).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     try:
         os.nice(NICENESS)
     except (AttributeError, OSError):  # not on this platform: same priority then

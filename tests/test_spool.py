@@ -158,3 +158,15 @@ def test_the_child_ends_when_its_server_is_killed(tmp_path):
     while _alive(child) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not _alive(child)
+
+
+def test_ctrl_c_or_a_stop_signal_to_the_badge_process_does_not_kill_it(spooler, printer):
+    """Ctrl-C reaches the whole process group (and systemd's stop the whole cgroup):
+    the badge in flight must still come out; the parent decides when to stop."""
+    spooler.warm_up().result(timeout=60)
+    child = spooler.pid
+    os.kill(child, signal.SIGINT)
+    os.kill(child, signal.SIGTERM)
+    time.sleep(0.3)
+    assert spooler.print_badge(printer.url, badge(), 576, None, timeout=3) == "confirmed"
+    assert spooler.pid == child and len(printer.images()) == 1

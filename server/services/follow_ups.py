@@ -88,7 +88,8 @@ def send_follow_up_reminders(now: datetime | None = None) -> int:
     sent = 0
     for task_id in candidates:
         with write() as session:
-            task = session.get(Task, task_id)  # read again under the write lock
+            # read again under the write lock (FOR UPDATE: several workers on PostgreSQL)
+            task = session.get(Task, task_id, with_for_update=True)
             kind = _due(task, now, window)
             if kind is None:
                 continue

@@ -264,8 +264,8 @@ def send_tour_reminders(now: datetime | None = None) -> int:
     """Remind the host and the route's departments of each unconfirmed tour; once."""
     sent = 0
     for task in tours_needing_reminder(now):
-        with write() as session:
-            task = session.get(Task, task.id)
+        with write() as session:  # FOR UPDATE: two workers on PostgreSQL remind once
+            task = session.get(Task, task.id, with_for_update=True)
             if (task.details or {}).get("reminded_at"):
                 continue
             task.details = {**task.details, "reminded_at": clock.iso(utcnow())}
