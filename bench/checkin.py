@@ -273,7 +273,7 @@ def run_load(name: str, url: str, token: str, codes: list[str], warm: list[str],
             with (session_for(i) if session_for else requests.Session()) as s:
                 s.headers["Authorization"] = f"Bearer {token}"
                 s.verify = verify
-                r = s.post(url, json={"code": warm[i]}, timeout=REQUEST_TIMEOUT)
+                r = s.post(url, json={"code": warm[i]}, timeout=REQUEST_TIMEOUT, verify=verify)
                 if r.status_code != 201:
                     raise RuntimeError(f"{name}: warm-up check-in got {r.status_code}: "
                                        f"{r.text[:200]}")
@@ -288,7 +288,7 @@ def run_load(name: str, url: str, token: str, codes: list[str], warm: list[str],
                         time.sleep(max(0.0, slot - time.perf_counter()))
                     sent = time.perf_counter()
                     try:
-                        r = s.post(url, json={"code": code}, timeout=REQUEST_TIMEOUT)
+                        r = s.post(url, json={"code": code}, timeout=REQUEST_TIMEOUT, verify=verify)
                         done = time.perf_counter()
                         vid = None
                         if r.status_code in (200, 201):
@@ -427,7 +427,8 @@ def register_visits(base: str, token: str, count: int, verify: bool = True) -> l
             local.s = requests.Session()
             local.s.verify = verify
             local.s.headers["Authorization"] = f"Bearer {token}"
-        r = local.s.post(f"{base}/api/v1/visits", timeout=REQUEST_TIMEOUT, json={
+        # verify per request: a session's verify=False loses to REQUESTS_CA_BUNDLE
+        r = local.s.post(f"{base}/api/v1/visits", timeout=REQUEST_TIMEOUT, verify=verify, json={
             "visitor": {"name": f"Visitor {i}", "company": "Bench Ltd",
                         "email": f"v{i}@example.org", "phone": "+1 555 0100"},
             "host": HOST_EMAIL, "expected_at": expected_at, "purpose": "benchmark"})
