@@ -23,8 +23,11 @@ class Int64Converter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
-def create_app(config: dict | None = None) -> Flask:
-    """Build an app. ``config`` overrides the LOBBY_* settings (tests use it)."""
+def create_app(config: dict | None = None, start_worker: bool = True) -> Flask:
+    """Build an app. ``config`` overrides the LOBBY_* settings (tests use it). With
+    ``PRINT_WORKER`` the print worker starts here, unless ``start_worker`` is False:
+    then the caller starts it where the app will serve (`lobby run`: in gunicorn's
+    worker, after the fork; a thread does not survive a fork)."""
     app = Flask(__name__, template_folder=str(ROOT / "templates"),
                 static_folder=str(ROOT / "static"), instance_path=str(ROOT / "instance"))
     app.config.update(settings.load(config))
@@ -68,10 +71,15 @@ def create_app(config: dict | None = None) -> Flask:
     from server import views
     views.register(app)
 
-    if app.config["PRINT_WORKER"]:
-        from server.services.printing import EXTENSION_KEY, PrintWorker
-        app.extensions[EXTENSION_KEY] = PrintWorker(app).start()
+    if app.config["PRINT_WORKER"] and start_worker:
+        start_print_worker(app)
     return app
+
+
+def start_print_worker(app: Flask) -> None:
+    """Start the app's print worker thread (badges and timers) in this process."""
+    from server.services.printing import EXTENSION_KEY, PrintWorker
+    app.extensions[EXTENSION_KEY] = PrintWorker(app).start()
 
 
 def upgrade_database(app: Flask) -> None:

@@ -54,9 +54,9 @@ def run(host, port, demo, threads, no_worker, certfile, keyfile, dev):
     certfile = certfile or settings["CERTFILE"]
     keyfile = keyfile or settings["KEYFILE"]
     if bool(certfile) != bool(keyfile):
-        raise click.UsageError("--certfile and --keyfile go together")
+        raise click.ClickException("--certfile and --keyfile go together")
     if dev and certfile:
-        raise click.UsageError("--dev serves plain HTTP; drop --certfile/--keyfile")
+        raise click.ClickException("--dev serves plain HTTP: drop --certfile and --keyfile")
     _check_port_free(host, port)
     from server.ops import runlock
     runlock.hold(settings["DATA_DIR"])  # lobby restore refuses while this process lives
@@ -70,7 +70,10 @@ def run(host, port, demo, threads, no_worker, certfile, keyfile, dev):
         overrides["DEFAULT_PRINTER"] = printer_url
         # The serving process (gunicorn's worker, Werkzeug's reloaded child) reads it too.
         os.environ["LOBBY_DEFAULT_PRINTER"] = printer_url
-    app = _app(**overrides)
+    from server import create_app, upgrade_database
+    # Built once, here: gunicorn's worker serves this app and starts its print worker.
+    app = create_app(overrides, start_worker=False)
+    upgrade_database(app)
     base = f"{'https' if certfile else 'http'}://{host}:{port}"
     click.echo(f"Lobby on {base}  (data: {app.config['DATA_DIR']})")
     if demo:
@@ -92,7 +95,7 @@ def run(host, port, demo, threads, no_worker, certfile, keyfile, dev):
     with app.app_context():
         texts = views.site_texts()
         from server.extensions import db
-        db.engine.dispose()  # the serving process opens its own connections
+        db.engine.dispose()  # none open across the fork
     webfonts.warm_up(Path(app.config["DATA_DIR"]) / "webfonts", texts)
     if dev:
         from server.extensions import socketio
@@ -100,7 +103,7 @@ def run(host, port, demo, threads, no_worker, certfile, keyfile, dev):
         return
     from server.serve import LobbyServer
     access_log = settings["ACCESS_LOG"]
-    LobbyServer(overrides, host=host, port=port, threads=threads or settings["THREADS"],
+    LobbyServer(app, host=host, port=port, threads=threads or settings["THREADS"],
                 certfile=certfile, keyfile=keyfile,
                 access_log=None if access_log in ("", "off") else access_log,
                 graceful_timeout=settings["GRACEFUL_TIMEOUT"]).run()

@@ -7,13 +7,12 @@ that accepted them; more processes go behind a sticky proxy, each its own
 ``lobby run`` (see deploy/). Each open dashboard or kiosk socket holds one thread,
 so ``threads`` bounds the sockets one process holds.
 
-Who does what:
-
-- the *arbiter* (the process ``lobby run`` started) binds the port, migrates, prints
-  the banner, and restarts the worker if it dies. It never builds the app that serves;
-- the *worker* builds the app in :meth:`LobbyServer.load` (gunicorn calls it after the
-  fork), so the print worker thread (``PRINT_WORKER``) starts there, once, beside
-  the Socket.IO server that announces its badges.
+Who does what: the *arbiter* (the process ``lobby run`` started) builds the app
+(``create_app(..., start_worker=False)``), migrates, prints the banner, binds the port
+and forks the *worker*, restarting it if it dies. The worker serves that app; the print
+worker thread (``PRINT_WORKER``) starts in it, after the fork (:func:`post_fork`),
+beside the Socket.IO server that announces its badges: once, and never in the arbiter.
+Built before the fork, the worker is ready the moment it is forked.
 
 A stop (SIGTERM, as systemd and docker send) is graceful: the worker stops accepting,
 closes every Socket.IO connection at once (the clients reconnect, to another process
@@ -31,13 +30,13 @@ log = logging.getLogger(__name__)
 
 
 class LobbyServer(BaseApplication):
-    """gunicorn configured from ``lobby run``'s options; ``overrides`` go to
-    ``create_app`` in the worker (e.g. ``{"PRINT_WORKER": False}`` for --no-worker)."""
+    """gunicorn configured from ``lobby run``'s options, serving ``app`` (built with
+    ``start_worker=False``)."""
 
-    def __init__(self, overrides: dict, *, host: str, port: int, threads: int,
+    def __init__(self, app, *, host: str, port: int, threads: int,
                  certfile: str | None = None, keyfile: str | None = None,
                  access_log: str | None = "-", graceful_timeout: int = 30):
-        self.overrides = overrides
+        self.application = app
         self.options = {
             "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
             "workers": 1,
@@ -52,6 +51,8 @@ class LobbyServer(BaseApplication):
             "errorlog": "-",
             "loglevel": "info",
             "proc_name": "lobby",
+            "preload_app": True,
+            "post_fork": post_fork,
             "worker_exit": worker_exit,
             # gunicorn 24+ listens on a control socket in ~/.gunicorn by default, one
             # path for every server of the user: several `lobby run` would fight over it.
@@ -65,10 +66,19 @@ class LobbyServer(BaseApplication):
                 self.cfg.set(key, value)
 
     def load(self):
-        """Runs in the worker process, after the fork: the serving app, with its print
-        worker (unless told otherwise) and its Socket.IO server."""
-        from server import create_app
-        return create_app(self.overrides)
+        return self.application
+
+
+def post_fork(arbiter, worker) -> None:
+    """gunicorn hook, in the new worker process: its own database connections (none
+    inherited from the arbiter), and the print worker unless --no-worker."""
+    from server import start_print_worker
+    from server.extensions import db
+    app = arbiter.app.application
+    with app.app_context():
+        db.engine.dispose(close=False)  # the arbiter's, if any, stay the arbiter's
+    if app.config["PRINT_WORKER"]:
+        start_print_worker(app)
 
 
 class Worker(ThreadWorker):
