@@ -16,6 +16,7 @@ SIGTERM or SIGINT (Ctrl-C) stop it after the current job: no job is left
 at once (the job in flight, if any, is then failed by the next worker once its
 lease has run out).
 """
+
 import logging
 import signal
 import threading
@@ -48,19 +49,27 @@ def _warn_if_not_alone(app, name: str) -> None:
             newest = last_heartbeat()
             db.session.remove()
         if newest is not None and utcnow() - newest < timedelta(minutes=1):
-            log.warning("another print worker beat %s ago on this SQLite database "
-                        "(lobby run starts one unless --no-worker): one is enough",
-                        utcnow() - newest)
+            log.warning(
+                "another print worker beat %s ago on this SQLite database "
+                "(lobby run starts one unless --no-worker): one is enough",
+                utcnow() - newest,
+            )
 
 
-def run(app, name: str | None = None, interval: float = 1.0, lease: float = LEASE_SECONDS,
-        poll_seconds: float | None = None) -> int:
+def run(
+    app,
+    name: str | None = None,
+    interval: float = 1.0,
+    lease: float = LEASE_SECONDS,
+    poll_seconds: float | None = None,
+) -> int:
     """Run a print worker in this process until SIGTERM or SIGINT; returns the exit
     status (0 after a clean stop). ``app`` is a created app with an upgraded database
     and no worker of its own."""
     configure_logging()
-    worker = printing.PrintWorker(app, interval=interval, poll_seconds=poll_seconds,
-                                  name=name, lease=lease)
+    worker = printing.PrintWorker(
+        app, interval=interval, poll_seconds=poll_seconds, name=name, lease=lease
+    )
     _warn_if_not_alone(app, worker.name)
     stopping = threading.Event()
 
@@ -74,10 +83,14 @@ def run(app, name: str | None = None, interval: float = 1.0, lease: float = LEAS
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    database = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).render_as_string(
-        hide_password=True)
-    log.info("print worker %s started: database %s, polling every %gs, lease %gs",
-             worker.name, database, interval, lease)
+    database = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).render_as_string(hide_password=True)
+    log.info(
+        "print worker %s started: database %s, polling every %gs, lease %gs",
+        worker.name,
+        database,
+        interval,
+        lease,
+    )
     worker.start()
     while not worker.join(timeout=0.5):  # short joins: the signal handlers run meanwhile
         pass

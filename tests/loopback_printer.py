@@ -30,7 +30,7 @@ import socketserver
 import struct
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from PIL import Image
 
@@ -42,13 +42,19 @@ _REALTIME = (b"\x10\x04", b"\x10\x05", b"\x10\x14")  # DLE EOT / ENQ / DC4
 
 def _status_only(data: bytes) -> bool:
     """True if ``data`` holds nothing but real-time commands (a status poll)."""
-    return all(data[i:i + 2] in _REALTIME for i, _ in iter_commands(data, partial=True))
+    return all(data[i : i + 2] in _REALTIME for i, _ in iter_commands(data, partial=True))
 
 
 class LoopbackPrinter:
-    def __init__(self, answer_status: bool = False, idle_timeout: float = 2.0,
-                 drop_after: int | None = None, accept_when_paper_out: bool = True,
-                 port: int = 0, job_answer_delay: float = 0.0) -> None:
+    def __init__(
+        self,
+        answer_status: bool = False,
+        idle_timeout: float = 2.0,
+        drop_after: int | None = None,
+        accept_when_paper_out: bool = True,
+        port: int = 0,
+        job_answer_delay: float = 0.0,
+    ) -> None:
         self.answer_status = answer_status
         self.job_answer_delay = job_answer_delay
         self.idle_timeout = idle_timeout
@@ -70,7 +76,7 @@ class LoopbackPrinter:
     def url(self) -> str:
         return f"tcp://127.0.0.1:{self.port}"
 
-    def start(self) -> "LoopbackPrinter":
+    def start(self) -> LoopbackPrinter:
         owner = self
 
         class Handler(socketserver.BaseRequestHandler):
@@ -94,7 +100,7 @@ class LoopbackPrinter:
             self._thread.join(timeout=5)
             self._server = self._thread = None
 
-    def __enter__(self) -> "LoopbackPrinter":
+    def __enter__(self) -> LoopbackPrinter:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -127,10 +133,10 @@ class LoopbackPrinter:
                 return
             drop = self.drop_after is not None and len(buf) + len(chunk) >= self.drop_after
             if drop:
-                chunk = chunk[:self.drop_after - len(buf)]
+                chunk = chunk[: self.drop_after - len(buf)]
             buf += chunk
             for i, j in iter_commands(buf, pos):
-                if self.answer_status and buf[i:i + 2] == b"\x10\x04" and 1 <= buf[i + 2] <= 4:
+                if self.answer_status and buf[i : i + 2] == b"\x10\x04" and 1 <= buf[i + 2] <= 4:
                     if self.job_answer_delay and not _status_only(bytes(buf[:i])):
                         time.sleep(self.job_answer_delay)
                     try:
@@ -158,7 +164,7 @@ class LoopbackPrinter:
                 getattr(self, where).append(data)
             self._cond.notify_all()
 
-    def wait_until(self, predicate: Callable[["LoopbackPrinter"], bool], timeout: float = 5) -> bool:
+    def wait_until(self, predicate: Callable[[LoopbackPrinter], bool], timeout: float = 5) -> bool:
         """Wait until ``predicate(self)`` holds (checked after each connection)."""
         with self._cond:
             return self._cond.wait_for(lambda: predicate(self), timeout=timeout)

@@ -1,4 +1,5 @@
 """Badges print off the check-in path: a queued job, a worker, a loopback printer."""
+
 import time
 
 import zxingcpp
@@ -71,8 +72,10 @@ def test_printer_down_never_delays_checkin_and_badge_prints_when_it_returns(app,
 
 
 def test_paper_out_keeps_jobs_queued_and_they_print_in_order_when_paper_is_back(
-        app, make_visit, staff):
+    app, make_visit, staff
+):
     from tests.conftest import staff_socket
+
     with LoopbackPrinter(answer_status=True) as desk:
         devices.add_printer("Desk", desk.url)
         desk.paper_out = True
@@ -88,8 +91,14 @@ def test_paper_out_keeps_jobs_queued_and_they_print_in_order_when_paper_is_back(
         assert desk.jobs == [] and desk.rejected == []  # nothing was sent into the void
         pushed = [m["args"][0] for m in reception.get_received() if m["name"] == "printer_status"]
         assert pushed and pushed[-1]["name"] == "Desk" and pushed[-1]["status"] == "paper_out"
-        api = app.test_client().get("/api/v1/printers", headers={
-            "Authorization": "Bearer " + people.create_token("desk@example.com")}).get_json()
+        api = (
+            app.test_client()
+            .get(
+                "/api/v1/printers",
+                headers={"Authorization": "Bearer " + people.create_token("desk@example.com")},
+            )
+            .get_json()
+        )
         assert api[0]["status"] == "paper_out" and api[0]["queued"] == 3
         desk.paper_out = False
         db.session.query(PrintJob).update({"next_attempt_at": None})
@@ -104,7 +113,8 @@ def test_paper_out_keeps_jobs_queued_and_they_print_in_order_when_paper_is_back(
 
 
 def test_connection_dropped_mid_job_is_failed_never_done_and_can_be_reprinted(
-        app, make_visit, staff):
+    app, make_visit, staff
+):
     with LoopbackPrinter(answer_status=True, drop_after=2000) as flaky:
         devices.add_printer("Flaky", flaky.url)
         visit = make_visit()
@@ -116,8 +126,11 @@ def test_connection_dropped_mid_job_is_failed_never_done_and_can_be_reprinted(
         assert flaky.jobs == []
         flaky.drop_after = None
         token = people.create_token("desk@example.com")
-        resp = app.test_client().post(f"/api/v1/visits/{visit.id}/badge", json={
-            "reason": "paper jammed"}, headers={"Authorization": f"Bearer {token}"})
+        resp = app.test_client().post(
+            f"/api/v1/visits/{visit.id}/badge",
+            json={"reason": "paper jammed"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
         assert resp.status_code == 202
         body = resp.get_json()["job"]
         assert body["reprint"] is True and body["reason"] == "paper jammed"
@@ -137,8 +150,10 @@ def test_reprint_needs_a_reason_and_a_visitor_on_site(app, make_visit, staff, to
     assert resp.status_code == 422 and resp.get_json()["error"]["code"] == "invalid_reason"
     assert web.post("/api/v1/visits/999/badge", json={"reason": "x"}, headers=h).status_code == 404
     host = {"Authorization": f"Bearer {tokens['host']}"}
-    assert web.post(f"/api/v1/visits/{visit.id}/badge", json={"reason": "x"},
-                    headers=host).status_code == 403
+    assert (
+        web.post(f"/api/v1/visits/{visit.id}/badge", json={"reason": "x"}, headers=host).status_code
+        == 403
+    )
     assert db.session.query(PrintJob).count() == 1
 
 
@@ -164,9 +179,9 @@ def test_printer_that_never_answers_is_unknown_not_online(app):
     assert states == {"Silent": "unknown"}
 
 
-def test_starting_the_worker_starts_the_badge_process_before_any_badge(app, monkeypatch,
-                                                                       printer):
+def test_starting_the_worker_starts_the_badge_process_before_any_badge(app, monkeypatch, printer):
     from printers.spool import Spooler
+
     spooler = Spooler()  # a fresh one: the module's may already run from other tests
     monkeypatch.setattr(printing, "spooler", spooler)
     worker = PrintWorker(app, interval=0.2).start()
@@ -197,6 +212,7 @@ def test_worker_thread_prints_without_anyone_waiting(app, make_visit, printer):
 
 def test_two_workers_draining_at_once_print_each_badge_once(app, make_visit, printer):
     import threading
+
     for i in range(5):
         checkin.check_in(make_visit(f"Guest {i}").code)
 
@@ -237,27 +253,32 @@ def test_a_job_interrupted_by_a_server_stop_is_failed_never_done(app, make_visit
 
 
 def test_a_pass_takes_a_batch_of_due_jobs_in_queue_order_and_the_next_pass_the_rest(
-        app, make_visit, printer):
+    app, make_visit, printer
+):
     codes = []
     for name in ("Ada", "Bob", "Cy"):
         visit = make_visit(name)
         checkin.check_in(visit.code)
         codes.append(visit.code)
     assert printing.drain(limit=2) == 2
-    assert [s.status for s in db.session.query(PrintJob).order_by(PrintJob.id)] == \
-        ["done", "done", "queued"]
+    assert [s.status for s in db.session.query(PrintJob).order_by(PrintJob.id)] == [
+        "done",
+        "done",
+        "queued",
+    ]
     assert printing.drain(limit=2) == 1
     images = printer.images()
-    assert [[d.text for d in zxingcpp.read_barcodes(i.convert("L"))] for i in images] == \
-        [[c] for c in codes]
+    assert [[d.text for d in zxingcpp.read_barcodes(i.convert("L"))] for i in images] == [
+        [c] for c in codes
+    ]
 
 
-def test_a_live_workers_job_is_left_alone_and_failed_once_its_lease_has_run_out(
-        app, make_visit):
+def test_a_live_workers_job_is_left_alone_and_failed_once_its_lease_has_run_out(app, make_visit):
     from datetime import timedelta
 
     from server.models import utcnow
     from server.services import print_leases
+
     checkin.check_in(make_visit().code)
     job_id = db.session.query(PrintJob.id).scalar()
     assert print_leases.claim(job_id, "other-host:4242", lease=60)
@@ -279,6 +300,7 @@ def test_heartbeat_renews_its_workers_leases_and_shows_as_last_heartbeat(app, ma
 
     from server.models import utcnow
     from server.services import print_leases
+
     assert printing.last_heartbeat() is None
     checkin.check_in(make_visit().code)
     job_id = db.session.query(PrintJob.id).scalar()
@@ -298,6 +320,7 @@ def test_a_worker_that_lost_its_lease_never_marks_the_job_done(app, make_visit, 
 
     from server.models import utcnow
     from server.services import print_leases
+
     checkin.check_in(make_visit().code)
     job_id = db.session.query(PrintJob.id).scalar()
     print_leases.claim(job_id, "slow:1", lease=60)
@@ -309,8 +332,7 @@ def test_a_worker_that_lost_its_lease_never_marks_the_job_done(app, make_visit, 
     assert db.session.get(PrintJob, job_id).status == "failed"
 
 
-def test_a_pass_records_which_worker_sent_each_job_and_stops_when_told(app, make_visit,
-                                                                       printer):
+def test_a_pass_records_which_worker_sent_each_job_and_stops_when_told(app, make_visit, printer):
     for name in ("Ada", "Bob"):
         checkin.check_in(make_visit(name).code)
     asked = []

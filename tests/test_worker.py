@@ -2,6 +2,7 @@
 worker killed mid-job leaves that job failed (never done) once its lease has run
 out, and SIGTERM stops a worker after its current job. The printer is a loopback
 TCP printer in this process; the workers are real ``lobby worker`` subprocesses."""
+
 import os
 import secrets
 import signal
@@ -41,11 +42,15 @@ def migrated(tmp_path_factory):
     """A database migrated once by ``lobby db upgrade``: each test copies it."""
     name = "lobby_worker_tpl_" + secrets.token_hex(4)
     _admin(f'CREATE DATABASE "{name}"')
-    env = {**os.environ, "LOBBY_DATA_DIR": str(tmp_path_factory.mktemp("tpl")),
-           "LOBBY_DATABASE_URL": _url(name)}
+    env = {
+        **os.environ,
+        "LOBBY_DATA_DIR": str(tmp_path_factory.mktemp("tpl")),
+        "LOBBY_DATABASE_URL": _url(name),
+    }
     try:
-        done = subprocess.run([LOBBY, "db", "upgrade"], env=env, capture_output=True,
-                              text=True, timeout=60)
+        done = subprocess.run(
+            [LOBBY, "db", "upgrade"], env=env, capture_output=True, text=True, timeout=60
+        )
         assert done.returncode == 0, done.stderr
         yield name
     finally:
@@ -59,18 +64,37 @@ class Site:
     def __init__(self, tmp_path: Path, url: str, printer_url: str, **env):
         self.tmp_path, self.url = tmp_path, url
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("LOBBY_")}
-        self.env.update({"LOBBY_DATA_DIR": str(tmp_path), "LOBBY_DATABASE_URL": url,
-                         "LOBBY_SECRET_KEY": "worker-test", "LOBBY_DEFAULT_PRINTER": printer_url,
-                         "LOBBY_PRINT_PACING_SECONDS": "0", **env})
-        self.app = create_app({"TESTING": True, "DATA_DIR": tmp_path, "PRINT_WORKER": False,
-                               "SQLALCHEMY_DATABASE_URI": url, "DEFAULT_PRINTER": printer_url,
-                               "SECRET_KEY": "worker-test", "MESSAGE_QUEUE": None})
+        self.env.update(
+            {
+                "LOBBY_DATA_DIR": str(tmp_path),
+                "LOBBY_DATABASE_URL": url,
+                "LOBBY_SECRET_KEY": "worker-test",
+                "LOBBY_DEFAULT_PRINTER": printer_url,
+                "LOBBY_PRINT_PACING_SECONDS": "0",
+                **env,
+            }
+        )
+        self.app = create_app(
+            {
+                "TESTING": True,
+                "DATA_DIR": tmp_path,
+                "PRINT_WORKER": False,
+                "SQLALCHEMY_DATABASE_URI": url,
+                "DEFAULT_PRINTER": printer_url,
+                "SECRET_KEY": "worker-test",
+                "MESSAGE_QUEUE": None,
+            }
+        )
         self.workers: list[subprocess.Popen] = []
 
     def start_worker(self, name: str, *args: str) -> subprocess.Popen:
-        log = open(self.tmp_path / f"{name}.log", "w")
-        proc = subprocess.Popen([LOBBY, "worker", "--name", name, "--interval", "0.2", *args],
-                                env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        with open(self.tmp_path / f"{name}.log", "w") as log:  # the child keeps its copy
+            proc = subprocess.Popen(
+                [LOBBY, "worker", "--name", name, "--interval", "0.2", *args],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         self.workers.append(proc)
         return proc
 
@@ -97,14 +121,21 @@ class Site:
         if not at_once:
             codes = []
             for i in range(n):
-                visit = visits.pre_register({"name": f"Guest {i}", "company": "Acme"},
-                                            "grace@example.com", None, "Badge run")
+                visit = visits.pre_register(
+                    {"name": f"Guest {i}", "company": "Acme"},
+                    "grace@example.com",
+                    None,
+                    "Badge run",
+                )
                 checkin.check_in(visit.code)
                 codes.append(visit.code)
             return codes
         group = visits.pre_register_group(
             [{"name": f"Guest {i}", "company": "Acme"} for i in range(n)],
-            "grace@example.com", None, "Badge run")
+            "grace@example.com",
+            None,
+            "Badge run",
+        )
         ids = [v.id for v in group.visits]
         with write() as tx:
             party = [tx.get(Visit, i) for i in ids]
@@ -186,8 +217,11 @@ def test_worker_killed_mid_job_leaves_it_failed_after_its_lease_never_done(site_
         assert (job.status, job.leased_by) == ("sending", "worker-a")
         a.send_signal(signal.SIGKILL)
         a.wait(5)
-        job = site.wait_for(lambda: next((j for j in site.jobs() if j.status != "sending"), None),
-                            10, "the dead worker's job to be dealt with")
+        job = site.wait_for(
+            lambda: next((j for j in site.jobs() if j.status != "sending"), None),
+            10,
+            "the dead worker's job to be dealt with",
+        )
         assert job.status == "failed" and "died mid-job" in job.error, (job.status, job.error)
         assert "worker-a" in job.error
         time.sleep(1)  # b never sends it again on its own
@@ -203,7 +237,9 @@ def test_sigterm_stops_a_worker_after_its_current_job(site_for):
         worker = site.start_worker("worker-a")
         site.wait_for(lambda: "worker-a" in site.heartbeats(), 30, "the worker")
         site.queue_badges(3)
-        site.wait_for(lambda: any(j.status == "sending" for j in site.jobs()), 10, "a job in flight")
+        site.wait_for(
+            lambda: any(j.status == "sending" for j in site.jobs()), 10, "a job in flight"
+        )
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(15) == 0, site.log("worker-a")
         statuses = [j.status for j in site.jobs()]

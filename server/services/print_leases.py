@@ -18,12 +18,13 @@ the last time the worker's loop made progress (a pass or a job), not merely that
 process is alive: a stuck loop shows as an ageing heartbeat. ``last_heartbeat()`` is
 what /readyz asks.
 """
+
 import logging
 import os
 import socket
 import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Callable
 
 from sqlalchemy import delete, func, select, update
 
@@ -33,7 +34,7 @@ from server.services.tx import write
 
 log = logging.getLogger(__name__)
 LEASE_SECONDS = 60.0  # longer than a badge takes (render ~20 ms, a slow printer ~3 s)
-BEAT_SECONDS = 5.0    # heartbeat and lease renewal; at most a third of the lease
+BEAT_SECONDS = 5.0  # heartbeat and lease renewal; at most a third of the lease
 
 
 def worker_name() -> str:
@@ -45,39 +46,60 @@ def claim(job_id: int, worker: str, lease: float = LEASE_SECONDS) -> bool:
     """Take job ``job_id`` for ``worker`` if it is still queued: it becomes ``sending``
     under a lease of ``lease`` seconds. False when another worker has it (or had it)."""
     with write() as tx:
-        free = tx.scalar(select(PrintJob.id).where(PrintJob.id == job_id,
-                                                   PrintJob.status == "queued")
-                         .with_for_update(skip_locked=True))
+        free = tx.scalar(
+            select(PrintJob.id)
+            .where(PrintJob.id == job_id, PrintJob.status == "queued")
+            .with_for_update(skip_locked=True)
+        )
         if free is None:
             return False
-        return tx.execute(update(PrintJob).where(PrintJob.id == job_id,
-                                                 PrintJob.status == "queued")
-                          .values(status="sending", leased_by=worker,
-                                  lease_until=utcnow() + timedelta(seconds=lease))).rowcount == 1
+        return (
+            tx.execute(
+                update(PrintJob)
+                .where(PrintJob.id == job_id, PrintJob.status == "queued")
+                .values(
+                    status="sending",
+                    leased_by=worker,
+                    lease_until=utcnow() + timedelta(seconds=lease),
+                )
+            ).rowcount
+            == 1
+        )
 
 
 def release(job_id: int, worker: str) -> None:
     """Give a claimed job back to the queue unsent (its printer cannot print now)."""
     with write() as tx:
-        tx.execute(update(PrintJob).where(PrintJob.id == job_id, PrintJob.status == "sending",
-                                          PrintJob.leased_by == worker)
-                   .values(status="queued", leased_by="", lease_until=None))
+        tx.execute(
+            update(PrintJob)
+            .where(
+                PrintJob.id == job_id, PrintJob.status == "sending", PrintJob.leased_by == worker
+            )
+            .values(status="queued", leased_by="", lease_until=None)
+        )
 
 
-def beat(name: str, alive_at: datetime, lease: float = LEASE_SECONDS,
-         started_at: datetime | None = None) -> int:
+def beat(
+    name: str, alive_at: datetime, lease: float = LEASE_SECONDS, started_at: datetime | None = None
+) -> int:
     """Write ``name``'s heartbeat (``beat_at`` = ``alive_at``) and renew the leases of
     the jobs it is sending to now + ``lease``. Returns how many leases it renewed."""
     with write() as tx:
         row = tx.get(WorkerHeartbeat, name)
         if row is None:  # this process's row: a worker beats only from its own process
-            row = WorkerHeartbeat(name=name, host=socket.gethostname()[:120], pid=os.getpid(),
-                                  started_at=started_at or utcnow())
+            row = WorkerHeartbeat(
+                name=name,
+                host=socket.gethostname()[:120],
+                pid=os.getpid(),
+                started_at=started_at or utcnow(),
+            )
             tx.add(row)
         row.beat_at = alive_at
-        return tx.execute(update(PrintJob).where(PrintJob.leased_by == name,
-                                                 PrintJob.status == "sending")
-                          .values(lease_until=utcnow() + timedelta(seconds=lease))).rowcount
+        return tx.execute(
+            update(PrintJob)
+            .where(PrintJob.leased_by == name, PrintJob.status == "sending")
+            .values(lease_until=utcnow() + timedelta(seconds=lease))
+        ).rowcount
 
 
 def forget(name: str) -> None:
@@ -95,14 +117,21 @@ class Heartbeat:
     """A thread that calls ``beat`` every ``seconds`` (at most a third of the lease)
     with the time ``alive()`` reports, until stopped; the last beat is removed then."""
 
-    def __init__(self, app, name: str, alive: Callable[[], datetime],
-                 lease: float = LEASE_SECONDS, seconds: float = BEAT_SECONDS):
+    def __init__(
+        self,
+        app,
+        name: str,
+        alive: Callable[[], datetime],
+        lease: float = LEASE_SECONDS,
+        seconds: float = BEAT_SECONDS,
+    ):
         self.app, self.name, self.alive, self.lease = app, name, alive, lease
         self.seconds = min(seconds, lease / 3)
         self.started_at = utcnow()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="lobby-worker-heartbeat",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name="lobby-worker-heartbeat", daemon=True
+        )
 
     def start(self) -> "Heartbeat":
         self._thread.start()

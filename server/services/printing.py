@@ -19,13 +19,14 @@ printer health; the badge itself is drawn and sent by a child process
   ``badge_status``: ``printed``, ``waiting`` (held: out of paper, unreachable...) or
   ``failed``, so the kiosk tells the visitor to take it or to ask at the desk.
 """
+
 import logging
 import threading
 import time
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from printers.connection import PrinterError, paper_width
@@ -50,7 +51,7 @@ log = logging.getLogger(__name__)
 EXTENSION_KEY = "lobby_print_worker"
 MAX_BACKOFF = 60.0
 REMINDER_SECONDS = 60.0  # how often the worker looks for tours to remind
-DRAIN_BATCH = 100         # due jobs taken per pass; the next pass takes the next ones
+DRAIN_BATCH = 100  # due jobs taken per pass; the next pass takes the next ones
 # Badges are drawn and sent by a child process, off this process's GIL (one per
 # server process, started by the PrintWorker when it starts, or by the first badge).
 spooler = Spooler()
@@ -64,18 +65,27 @@ def backoff(attempts: int) -> float:
 def job_dict(job: PrintJob | None) -> dict | None:
     if job is None:
         return None
-    return {"id": job.id, "visit_id": job.visit_id, "status": job.status, "error": job.error,
-            "reason": job.reason, "reprint": job.reprint, "attempts": job.attempts,
-            "printer": job.printer.name if job.printer_id else None,
-            "requested_by": job.requested_by.name if job.requested_by_id else None,
-            "created_at": clock.iso(job.created_at), "finished_at": clock.iso(job.finished_at)}
+    return {
+        "id": job.id,
+        "visit_id": job.visit_id,
+        "status": job.status,
+        "error": job.error,
+        "reason": job.reason,
+        "reprint": job.reprint,
+        "attempts": job.attempts,
+        "printer": job.printer.name if job.printer_id else None,
+        "requested_by": job.requested_by.name if job.requested_by_id else None,
+        "created_at": clock.iso(job.created_at),
+        "finished_at": clock.iso(job.finished_at),
+    }
 
 
 def badge_state(visit_id: int) -> str:
     """How the visit's latest badge is doing: "none", "printing", "printed",
     "waiting" (held at a printer that cannot print now) or "failed"."""
-    job = db.session.scalar(select(PrintJob).where(PrintJob.visit_id == visit_id)
-                            .order_by(PrintJob.id.desc()).limit(1))
+    job = db.session.scalar(
+        select(PrintJob).where(PrintJob.visit_id == visit_id).order_by(PrintJob.id.desc()).limit(1)
+    )
     if job is None:
         return "none"
     if job.status == "done":
@@ -89,22 +99,44 @@ def _badge_event(session, job: PrintJob, state: str):
     """``badge_status`` for the kiosk that printed it (when a kiosk did) and reception."""
     visit = session.get(Visit, job.visit_id)
     rooms = ["reception"] + ([f"kiosk:{visit.kiosk_id}"] if visit.kiosk_id else [])
-    return realtime.record(session, "badge_status", {
-        "visit_id": job.visit_id, "job_id": job.id, "state": state,
-        "error": job.error, "reprint": job.reprint}, rooms)
+    return realtime.record(
+        session,
+        "badge_status",
+        {
+            "visit_id": job.visit_id,
+            "job_id": job.id,
+            "state": state,
+            "error": job.error,
+            "reprint": job.reprint,
+        },
+        rooms,
+    )
 
 
 def last_job(printer: Printer) -> PrintJob | None:
-    return db.session.scalar(select(PrintJob).where(PrintJob.printer_id == printer.id)
-                             .order_by(PrintJob.id.desc()).limit(1))
+    return db.session.scalar(
+        select(PrintJob)
+        .where(PrintJob.printer_id == printer.id)
+        .order_by(PrintJob.id.desc())
+        .limit(1)
+    )
 
 
 def printer_dict(printer: Printer) -> dict:
-    queued = db.session.scalar(select(db.func.count(PrintJob.id)).where(
-        PrintJob.printer_id == printer.id, PrintJob.status.in_(("queued", "sending"))))
-    return {"name": printer.name, "url": printer.url, "status": printer.status,
-            "detail": printer.status_detail, "checked_at": clock.iso(printer.status_checked_at),
-            "queued": queued, "last_job": job_dict(last_job(printer))}
+    queued = db.session.scalar(
+        select(db.func.count(PrintJob.id)).where(
+            PrintJob.printer_id == printer.id, PrintJob.status.in_(("queued", "sending"))
+        )
+    )
+    return {
+        "name": printer.name,
+        "url": printer.url,
+        "status": printer.status,
+        "detail": printer.status_detail,
+        "checked_at": clock.iso(printer.status_checked_at),
+        "queued": queued,
+        "last_job": job_dict(last_job(printer)),
+    }
 
 
 def printers() -> list[Printer]:
@@ -138,12 +170,23 @@ def poll_printers() -> dict[str, str]:
     return {p.name: check_printer(p, p.url).state for p in printers()}
 
 
-def enqueue(session, visit: Visit, printer: Printer | None, url: str, reason: str = "check-in",
-            requested_by=None) -> PrintJob:
+def enqueue(
+    session,
+    visit: Visit,
+    printer: Printer | None,
+    url: str,
+    reason: str = "check-in",
+    requested_by=None,
+) -> PrintJob:
     """Add a job in the caller's transaction."""
-    job = PrintJob(visit_id=visit.id, printer_id=printer.id if printer else None, printer_url=url,
-                   reason=reason, reprint=reason != "check-in",
-                   requested_by_id=requested_by.id if requested_by else None)
+    job = PrintJob(
+        visit_id=visit.id,
+        printer_id=printer.id if printer else None,
+        printer_url=url,
+        reason=reason,
+        reprint=reason != "check-in",
+        requested_by_id=requested_by.id if requested_by else None,
+    )
     session.add(job)
     return job
 
@@ -151,21 +194,34 @@ def enqueue(session, visit: Visit, printer: Printer | None, url: str, reason: st
 def reprint(visit_id: int, reason, requested_by) -> PrintJob:
     """Print a visit's badge again, recording who asked and why."""
     if not isinstance(reason, str) or not reason.strip() or len(reason) > 300:
-        raise ValidationError("invalid_reason", "say why the badge is reprinted (1-300 characters)",
-                              fields={"reason": "required"})
+        raise ValidationError(
+            "invalid_reason",
+            "say why the badge is reprinted (1-300 characters)",
+            fields={"reason": "required"},
+        )
     with write() as session:
         visit = session.get(Visit, visit_id)
         if visit is None:
             from server.services.errors import NotFound
+
             raise NotFound("not_found", f"no visit {visit_id}")
         if visit.status != "checked_in":
             raise Conflict("not_checked_in", "only a visitor on site gets a badge")
-        previous = session.scalar(select(PrintJob).where(PrintJob.visit_id == visit_id)
-                                  .order_by(PrintJob.id.desc()).limit(1))
+        previous = session.scalar(
+            select(PrintJob)
+            .where(PrintJob.visit_id == visit_id)
+            .order_by(PrintJob.id.desc())
+            .limit(1)
+        )
         printer = previous.printer if previous and previous.printer_id else None
-        url = printer.url if printer else (previous.printer_url if previous
-                                           else current_app.config["DEFAULT_PRINTER"])
-        job = enqueue(session, visit, printer, url, reason=reason.strip(), requested_by=requested_by)
+        url = (
+            printer.url
+            if printer
+            else (previous.printer_url if previous else current_app.config["DEFAULT_PRINTER"])
+        )
+        job = enqueue(
+            session, visit, printer, url, reason=reason.strip(), requested_by=requested_by
+        )
     wake()
     return job
 
@@ -175,19 +231,26 @@ def _due_jobs(limit: int) -> list:
     printer_url): ORM objects for a burst's thousands of queued badges would all be
     expired and reloaded at every commit of the pass."""
     now = utcnow()
-    return list(db.session.execute(
-        select(PrintJob.id, PrintJob.printer_id, PrintJob.printer_url).where(
-            PrintJob.status == "queued",
-            (PrintJob.next_attempt_at.is_(None)) | (PrintJob.next_attempt_at <= now))
-        .order_by(PrintJob.id).limit(limit)))
+    return list(
+        db.session.execute(
+            select(PrintJob.id, PrintJob.printer_id, PrintJob.printer_url)
+            .where(
+                PrintJob.status == "queued",
+                (PrintJob.next_attempt_at.is_(None)) | (PrintJob.next_attempt_at <= now),
+            )
+            .order_by(PrintJob.id)
+            .limit(limit)
+        )
+    )
 
 
 def _hold(url: str, why: str) -> None:
     """Keep every queued job of this printer waiting, one backoff step later."""
     events = []
     with write() as session:
-        for job in session.scalars(select(PrintJob).where(PrintJob.printer_url == url,
-                                                          PrintJob.status == "queued")):
+        for job in session.scalars(
+            select(PrintJob).where(PrintJob.printer_url == url, PrintJob.status == "queued")
+        ):
             job.attempts += 1
             job.error = f"waiting: {why}"
             job.next_attempt_at = utcnow() + timedelta(seconds=backoff(job.attempts))
@@ -218,15 +281,19 @@ def _move_to(job_id: int, fallback: Printer) -> None:
 def _send(job_id: int, worker: str) -> bool:
     """Send one job ``worker`` has claimed. Returns False when the printer went away
     (the job is queued again, unsent)."""
-    job = db.session.get(PrintJob, job_id)
+    job = db.session.get_one(PrintJob, job_id)
     visit_id, url = job.visit_id, job.printer_url
     width = paper_width(url)
     status, error = "done", ""
     started = time.monotonic()
     try:
-        spooler.print_badge(job.printer_url, badges.badge_for(job.visit), width,
-                            badges.current_layout(width),
-                            timeout=current_app.config["PRINTER_TIMEOUT"])
+        spooler.print_badge(
+            job.printer_url,
+            badges.badge_for(job.visit),
+            width,
+            badges.current_layout(width),
+            timeout=current_app.config["PRINTER_TIMEOUT"],
+        )
     except PrinterError as e:
         if e.code in ("unreachable", "timeout", "offline"):
             # never reached the printer: nothing printed; drain() holds it for later
@@ -241,8 +308,12 @@ def _send(job_id: int, worker: str) -> bool:
         row = tx.get(PrintJob, job_id, with_for_update=True)
         if row.status != "sending" or row.leased_by != worker:
             # our lease ran out and another worker marked it failed: that stands
-            log.warning("print job %s ended %s after its lease was lost (now %s)",
-                        job_id, status, row.status)
+            log.warning(
+                "print job %s ended %s after its lease was lost (now %s)",
+                job_id,
+                status,
+                row.status,
+            )
             return True
         row.status, row.error, row.lease_until = status, error, None
         if status == "queued":
@@ -251,8 +322,15 @@ def _send(job_id: int, worker: str) -> bool:
         printer_id = row.printer_id
         if status != "queued":
             events.append(_badge_event(tx, row, "printed" if status == "done" else "failed"))
-    log.info("print job %s (visit %s) %s on %s in %.0f ms%s", job_id, visit_id, status,
-             url, (time.monotonic() - started) * 1000, f": {error}" if error else "")
+    log.info(
+        "print job %s (visit %s) %s on %s in %.0f ms%s",
+        job_id,
+        visit_id,
+        status,
+        url,
+        (time.monotonic() - started) * 1000,
+        f": {error}" if error else "",
+    )
     realtime.announce(events)
     if printer_id:
         _announce_printer(printer_id)
@@ -266,25 +344,32 @@ def recover_interrupted() -> int:
     Jobs of live workers are not touched. Returns how many it marked."""
     now = utcnow()
     expired = (PrintJob.status == "sending") & (
-        PrintJob.lease_until.is_(None) | (PrintJob.lease_until < now))
+        PrintJob.lease_until.is_(None) | (PrintJob.lease_until < now)
+    )
     if db.session.scalar(select(PrintJob.id).where(expired).limit(1)) is None:
         db.session.rollback()  # the common case: a read, no write transaction
         return 0
     events = []
     with write() as tx:
-        for job in tx.scalars(select(PrintJob).where(expired)
-                              .with_for_update(skip_locked=True)):
+        for job in tx.scalars(select(PrintJob).where(expired).with_for_update(skip_locked=True)):
             job.status, job.finished_at, job.lease_until = "failed", now, None
-            job.error = (f"interrupted: worker {job.leased_by or '(unknown)'} died mid-job; "
-                         "part of the badge may have printed")
+            job.error = (
+                f"interrupted: worker {job.leased_by or '(unknown)'} died mid-job; "
+                "part of the badge may have printed"
+            )
             log.warning("print job %s: %s", job.id, job.error)
             events.append(_badge_event(tx, job, "failed"))
     realtime.announce(events)
     return len(events)
 
 
-def drain(pace: float = 0.0, limit: int = DRAIN_BATCH, worker: str | None = None,
-          lease: float = LEASE_SECONDS, keep_going=None) -> int:
+def drain(
+    pace: float = 0.0,
+    limit: int = DRAIN_BATCH,
+    worker: str | None = None,
+    lease: float = LEASE_SECONDS,
+    keep_going=None,
+) -> int:
     """One pass over the due jobs (the first ``limit``), printer by printer, in queue
     order. Returns how many jobs reached an end state (done or failed). Each job is
     claimed first under a lease for ``worker`` (this process's ``host:pid`` by
@@ -308,7 +393,7 @@ def drain(pace: float = 0.0, limit: int = DRAIN_BATCH, worker: str | None = None
         printer = db.session.get(Printer, job.printer_id) if job.printer_id else None
         state = check_printer(printer, job.printer_url)
         if state.state not in PRINTABLE_STATES:
-            fallback = _fallback_for(db.session.get(PrintJob, job.id))
+            fallback = _fallback_for(db.session.get_one(PrintJob, job.id))
             if fallback is not None:
                 _move_to(job.id, fallback)
                 if _send(job.id, worker):
@@ -334,12 +419,19 @@ class PrintWorker:
     worker`` (server/worker.py) runs one as a process of its own. It holds each job
     it sends under a lease of ``lease`` seconds, renewed by its ``Heartbeat``."""
 
-    def __init__(self, app, interval: float = 1.0, poll_seconds: float | None = None,
-                 name: str | None = None, lease: float = LEASE_SECONDS):
+    def __init__(
+        self,
+        app,
+        interval: float = 1.0,
+        poll_seconds: float | None = None,
+        name: str | None = None,
+        lease: float = LEASE_SECONDS,
+    ):
         self.app = app
         self.interval = interval
-        self.poll_seconds = poll_seconds if poll_seconds is not None else \
-            app.config["PRINTER_POLL_SECONDS"]
+        self.poll_seconds = (
+            poll_seconds if poll_seconds is not None else app.config["PRINTER_POLL_SECONDS"]
+        )
         self.name = name or worker_name()
         self.lease = lease
         self.alive_at = utcnow()  # the loop's last sign of progress (the heartbeat's)
@@ -379,6 +471,7 @@ class PrintWorker:
 
     def _run(self) -> None:
         from server.services import follow_ups, tasks  # housekeeping on this thread
+
         spooler.warm_up()  # the badge process starts now, not with the first visitor
         last_poll = last_reminders = 0.0
         while not self._stop.is_set():
@@ -397,10 +490,17 @@ class PrintWorker:
                         poll_printers()
                     if time.monotonic() - last_reminders >= REMINDER_SECONDS:
                         last_reminders = time.monotonic()
-                        if sent := tasks.send_tour_reminders() + follow_ups.send_follow_up_reminders():
+                        if (
+                            sent := tasks.send_tour_reminders()
+                            + follow_ups.send_follow_up_reminders()
+                        ):
                             log.info("%d reminders sent", sent)
-                    drain(pace=self.app.config["PRINT_PACING_SECONDS"], worker=self.name,
-                          lease=self.lease, keep_going=self._keep_going)
+                    drain(
+                        pace=self.app.config["PRINT_PACING_SECONDS"],
+                        worker=self.name,
+                        lease=self.lease,
+                        keep_going=self._keep_going,
+                    )
                 except Exception:
                     log.exception("print worker pass failed")
                 finally:
