@@ -34,12 +34,29 @@ class Dashboard:
         self.client = socketio.Client(http_session=http, reconnection_delay=2,
                                       reconnection_delay_max=2, randomization_factor=0)
         self.client.on("connect", self._connected)
-        self.client.on("disconnect", lambda *a: (self.connected.clear(), self.dropped.set()))
+        self.client.on("disconnect", self._disconnected)
         self.client.on("*", self._event)  # every kind a host's room may hear
 
     def _handshake(self, resp, *args, **kwargs):
         if "sid" in resp.text[:200] and UPSTREAM_HEADER in resp.headers:
             self.upstreams.append(resp.headers[UPSTREAM_HEADER])
+
+    def _disconnected(self, reason=None):
+        self.connected.clear()
+        self.dropped.set()
+        if reason == socketio.Client.reason.SERVER_DISCONNECT:
+            # A server closing gracefully says goodbye; Socket.IO then does not
+            # reconnect by itself, so the dashboard does (as live.js does).
+            threading.Timer(1.0, self._reconnect).start()
+
+    def _reconnect(self):
+        for _ in range(30):
+            try:
+                self.client.connect(self.stack.url, auth={"token": self.token},
+                                    wait_timeout=10)
+                return
+            except socketio.exceptions.ConnectionError:
+                time.sleep(0.5)
 
     def _connected(self):
         # A fresh database: the dashboard starts at 0. Off the connect handler's thread,
