@@ -376,7 +376,10 @@ def kiosk_revoke(name):
 def worker(interval, lease, name):
     """Send badges and run the timers in this process, until SIGTERM or Ctrl-C."""
     from server import worker as print_worker
-    raise SystemExit(print_worker.run(_app(), name=name, interval=interval, lease=lease))
+    from server.ops import runlock
+    app = _app()
+    runlock.hold(app.config["DATA_DIR"])  # lobby restore refuses while this process lives
+    raise SystemExit(print_worker.run(app, name=name, interval=interval, lease=lease))
 
 
 @cli.group()
