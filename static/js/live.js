@@ -49,10 +49,12 @@
       document.body.dispatchEvent(new CustomEvent("lobby:refresh"));
     }, 60);
   }
+  var appliedCount = 0;  // events applied so far (a catch-up refreshes only when it grew)
   function fresh(ev) {
     if (!ev || typeof ev.seq !== "number" || applied.has(ev.seq)) return false;
     applied.add(ev.seq);
     appliedList.push(ev.seq);
+    appliedCount += 1;
     if (lastSeq === null || ev.seq > lastSeq) { lastSeq = ev.seq; save(); }
     return true;
   }
@@ -232,7 +234,8 @@
     });
   });
 
-  function replay(since, upTo) {
+  function replay(since, upTo, quiet) {
+    var before = appliedCount;
     replaying = true;
     socket.timeout(10000).emit("replay", { since: since }, function (err, ack) {
       if (err || !ack || typeof ack.last_seq !== "number") {
@@ -243,12 +246,21 @@
         return;
       }
       if (ack.last_seq > lastSeq) { lastSeq = ack.last_seq; save(); }
-      if (ack.last_seq < upTo && ack.last_seq > since) { replay(ack.last_seq, upTo); return; }
+      if (ack.last_seq < upTo && ack.last_seq > since) { replay(ack.last_seq, upTo, quiet); return; }
       replaying = false;
       alertArrivals(replayArrivals.splice(0));
-      refresh();
+      if (!quiet || appliedCount !== before) refresh();
     });
   }
+
+  // A dashboard that stays connected while the message queue (Redis) is down, or while
+  // the process that emitted an event could not publish it, misses that event live; it
+  // is in the database. So every CATCH_UP_MS a connected page asks for what came after
+  // the last seq it knows (usually nothing: one indexed query), quietly.
+  var CATCH_UP_MS = window.lobbyCatchUpMs || 20000;  // a test may set it shorter
+  setInterval(function () {
+    if (socket.connected && !replaying && lastSeq !== null) replay(lastSeq, lastSeq, true);
+  }, CATCH_UP_MS);
 
   socket.on("connect", function () { setState("online"); });
   socket.on("hello", function (hello) {
