@@ -247,3 +247,23 @@ def test_sigterm_stops_a_worker_after_its_current_job(site_for):
         assert statuses.count("done") == 1 and statuses.count("queued") == 2, statuses
         assert site.heartbeats() == set()  # a clean stop takes its heartbeat row away
         assert "stopping after the current job" in site.log("worker-a")
+
+
+def test_a_badge_queued_by_another_process_wakes_the_worker_at_once(site_for):
+    """PostgreSQL NOTIFY: the worker polls only every 30 s here, yet the badge of a
+    check-in made in this process (a web process without a worker) prints at once."""
+    with LoopbackPrinter(answer_status=True) as printer:
+        site = site_for(printer)
+        site.start_worker("worker-a", "--interval", "30")
+        site.wait_for(lambda: "worker-a" in site.heartbeats(), 30, "the worker")
+        time.sleep(1)  # its LISTEN is on by now
+        people.create_user("grace@example.com", "Grace Hopper", ["host"], "pw-grace-123")
+        times = []
+        for n in range(1, 6):
+            code = visits.pre_register({"name": f"Guest {n}"}, "grace@example.com").code
+            started = time.monotonic()
+            checkin.check_in(code)
+            assert len(printer.wait_for_jobs(n, timeout=10)) == n
+            times.append(time.monotonic() - started)
+        print(f"scan to a whole badge at the printer, woken by NOTIFY: {times}")
+        assert max(times) < 5, times  # a poll would have taken up to 30 s

@@ -35,7 +35,7 @@ from printers.status import PrinterStatus, query_status
 from server import realtime
 from server.extensions import db
 from server.models import PRINTABLE_STATES, Kiosk, Printer, PrintJob, Visit, utcnow
-from server.services import badges, clock
+from server.services import badges, clock, print_notify
 from server.services.errors import Conflict, ValidationError
 from server.services.print_leases import (
     LEASE_SECONDS,
@@ -439,9 +439,15 @@ class PrintWorker:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="lobby-print-worker", daemon=True)
         self._heartbeat = Heartbeat(app, self.name, lambda: self.alive_at, lease)
+        # other processes' badges wake it at once on PostgreSQL (else: the poll)
+        self._listener = (
+            print_notify.Listener(app, self.wake) if print_notify.Listener.wanted(app) else None
+        )
 
     def start(self) -> "PrintWorker":
         self._heartbeat.start()
+        if self._listener is not None:
+            self._listener.start()
         self._thread.start()
         return self
 
@@ -459,6 +465,8 @@ class PrintWorker:
         if self._thread.is_alive():
             return False
         self._heartbeat.stop()
+        if self._listener is not None:
+            self._listener.stop()
         return True
 
     def stop(self, timeout: float | None = 10) -> None:
@@ -508,8 +516,11 @@ class PrintWorker:
 
 
 def wake() -> None:
-    """Tell this process's worker there is work (no-op when none runs: a ``lobby
-    worker`` process finds the job at its next poll, within ``interval``)."""
+    """Tell a worker there is work: this process's own when it runs one, else the
+    ``lobby worker`` processes (PostgreSQL NOTIFY; on SQLite they find the job at
+    their next poll, within ``interval``)."""
     worker = current_app.extensions.get(EXTENSION_KEY)
     if worker is not None:
         worker.wake()
+    else:
+        print_notify.notify()
