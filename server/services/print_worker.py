@@ -1,0 +1,126 @@
+"""The print worker's loop: one thread that sends badges and runs the timers.
+
+Inside ``lobby run`` it is a thread of the server process (started by
+``create_app``); ``lobby worker`` (server/worker.py) runs one in a process of its
+own. Beside it run its ``Heartbeat`` (print_leases.py: renews the leases of the jobs
+it sends and shows it alive) and, on PostgreSQL, its ``Listener`` (print_notify.py:
+woken the moment another process queues a badge).
+"""
+
+import logging
+import threading
+import time
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from server.extensions import db
+from server.models import utcnow
+from server.services import print_notify, printing
+from server.services.print_leases import LEASE_SECONDS, Heartbeat, worker_name
+
+log = logging.getLogger("server.services.printing")  # one logger for badges, wherever sent
+REMINDER_SECONDS = 60.0  # how often the worker looks for tours and promised answers to remind
+
+
+class PrintWorker:
+    """The print worker: a thread that drains the print queue when woken, retries due
+    jobs every ``interval`` seconds, marks failed the jobs of workers that died
+    mid-job, polls every printer's health every ``poll_seconds`` and sends tour and
+    follow-up reminders. Inside ``lobby run`` it is a thread of the server; ``lobby
+    worker`` (server/worker.py) runs one as a process of its own. It holds each job
+    it sends under a lease of ``lease`` seconds, renewed by its ``Heartbeat``."""
+
+    def __init__(
+        self,
+        app,
+        interval: float = 1.0,
+        poll_seconds: float | None = None,
+        name: str | None = None,
+        lease: float = LEASE_SECONDS,
+    ):
+        self.app = app
+        self.interval = interval
+        self.poll_seconds = (
+            poll_seconds if poll_seconds is not None else app.config["PRINTER_POLL_SECONDS"]
+        )
+        self.name = name or worker_name()
+        self.lease = lease
+        self.alive_at = utcnow()  # the loop's last sign of progress (the heartbeat's)
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="lobby-print-worker", daemon=True)
+        self._heartbeat = Heartbeat(app, self.name, lambda: self.alive_at, lease)
+        # other processes' badges wake it at once on PostgreSQL (else: the poll)
+        self._listener = (
+            print_notify.Listener(app, self.wake) if print_notify.Listener.wanted(app) else None
+        )
+
+    def start(self) -> "PrintWorker":
+        self._heartbeat.start()
+        if self._listener is not None:
+            self._listener.start()
+        self._thread.start()
+        return self
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def request_stop(self) -> None:
+        """Stop after the current job (returns at once; ``join`` waits)."""
+        self._stop.set()
+        self._wake.set()
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for the loop to end; then the heartbeat stops. True when it ended."""
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            return False
+        self._heartbeat.stop()
+        if self._listener is not None:
+            self._listener.stop()
+        return True
+
+    def stop(self, timeout: float | None = 10) -> None:
+        self.request_stop()
+        self.join(timeout)
+
+    def _keep_going(self) -> bool:
+        self.alive_at = utcnow()
+        return not self._stop.is_set()
+
+    def _run(self) -> None:
+        from server.services import follow_ups, tasks  # housekeeping on this thread
+
+        printing.spooler.warm_up()  # the badge process starts now, not with the first visitor
+        last_poll = last_reminders = 0.0
+        while not self._stop.is_set():
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            self.alive_at = utcnow()
+            with self.app.app_context():
+                try:
+                    try:
+                        printing.recover_interrupted()
+                    except SQLAlchemyError:  # the database is still being migrated
+                        db.session.rollback()
+                        continue
+                    if self.poll_seconds and time.monotonic() - last_poll >= self.poll_seconds:
+                        last_poll = time.monotonic()
+                        printing.poll_printers()
+                    if time.monotonic() - last_reminders >= REMINDER_SECONDS:
+                        last_reminders = time.monotonic()
+                        if (
+                            sent := tasks.send_tour_reminders()
+                            + follow_ups.send_follow_up_reminders()
+                        ):
+                            log.info("%d reminders sent", sent)
+                    printing.drain(
+                        pace=self.app.config["PRINT_PACING_SECONDS"],
+                        worker=self.name,
+                        lease=self.lease,
+                        keep_going=self._keep_going,
+                    )
+                except Exception:
+                    log.exception("print worker pass failed")
+                finally:
+                    db.session.remove()
