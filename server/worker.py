@@ -59,6 +59,20 @@ def _warn_if_not_alone(app, name: str) -> None:
             )
 
 
+def _start_badge_process() -> None:
+    """Start the badge process (printers/spool.py) with SIGINT and SIGTERM ignored:
+    Ctrl-C reaches the whole process group and a service manager's stop the whole
+    cgroup, and a child still loading (before its own initializer ignores them)
+    would die with the badge it was given. An ignored signal stays ignored across
+    the child's exec; this process's handlers are installed right after."""
+    previous = {s: signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        printing.spooler.warm_up()
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
 def run(
     app,
     name: str | None = None,
@@ -84,6 +98,7 @@ def run(
         log.info("%s: stopping after the current job", signal.Signals(signum).name)
         worker.request_stop()
 
+    _start_badge_process()
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     database = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).render_as_string(hide_password=True)

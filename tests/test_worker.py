@@ -94,6 +94,7 @@ class Site:
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group, as in a terminal
             )
         self.workers.append(proc)
         return proc
@@ -231,7 +232,8 @@ def test_worker_killed_mid_job_leaves_it_failed_after_its_lease_never_done(site_
         assert b.wait(15) == 0
 
 
-def test_sigterm_stops_a_worker_after_its_current_job(site_for):
+@pytest.mark.parametrize("how", ["SIGTERM to the worker", "Ctrl-C to its process group"])
+def test_sigterm_or_ctrl_c_stop_a_worker_after_its_current_job(site_for, how):
     with LoopbackPrinter(answer_status=True, job_answer_delay=1.5) as printer:
         site = site_for(printer, LOBBY_PRINTER_TIMEOUT="5")
         worker = site.start_worker("worker-a")
@@ -240,11 +242,17 @@ def test_sigterm_stops_a_worker_after_its_current_job(site_for):
         site.wait_for(
             lambda: any(j.status == "sending" for j in site.jobs()), 10, "a job in flight"
         )
-        worker.send_signal(signal.SIGTERM)
+        if how.startswith("SIGTERM"):
+            worker.send_signal(signal.SIGTERM)
+        else:  # the badge process gets it too, and must finish the badge
+            os.killpg(worker.pid, signal.SIGINT)
         assert worker.wait(15) == 0, site.log("worker-a")
         statuses = [j.status for j in site.jobs()]
         assert "sending" not in statuses
-        assert statuses.count("done") == 1 and statuses.count("queued") == 2, statuses
+        assert statuses.count("done") == 1 and statuses.count("queued") == 2, (
+            [(j.status, j.error) for j in site.jobs()],
+            site.log("worker-a"),
+        )
         assert site.heartbeats() == set()  # a clean stop takes its heartbeat row away
         assert "stopping after the current job" in site.log("worker-a")
 
