@@ -69,7 +69,7 @@ def job_dict(job: PrintJob | None) -> dict | None:
         "reason": job.reason,
         "reprint": job.reprint,
         "attempts": job.attempts,
-        "printer": job.printer.name if job.printer_id else None,
+        "printer": job.printer.name if job.printer is not None else None,
         "requested_by": job.requested_by.name if job.requested_by_id else None,
         "created_at": clock.iso(job.created_at),
         "finished_at": clock.iso(job.finished_at),
