@@ -4,6 +4,7 @@ Everything else about the package is in ``pyproject.toml``. A regular build comp
 into the build tree (so the wheel carries the ``.mo`` files); an editable install
 (``pip install -e``) compiles next to the ``.po`` files in the source tree.
 """
+
 from pathlib import Path
 
 from setuptools import setup
@@ -13,6 +14,7 @@ from setuptools.command.build_py import build_py
 def _compile(root: Path) -> None:
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
+
     for po in sorted(root.glob("*/LC_MESSAGES/*.po")):
         with po.open("rb") as f:
             catalog = read_po(f)

@@ -21,8 +21,16 @@ from printers.fonts import font  # noqa: E402
 from printers.layout import Layout  # noqa: E402
 from printers.raster import encode_badge  # noqa: E402
 
-NAMES = ["张伟", "Ada Lovelace", "欧阳娜娜", "Łukasz Nowak", "王小明", "José Müller",
-         "李娜", "Nguyễn Thị Minh Khai"]  # alternating Chinese and Latin
+NAMES = [
+    "张伟",
+    "Ada Lovelace",
+    "欧阳娜娜",
+    "Łukasz Nowak",
+    "王小明",
+    "José Müller",
+    "李娜",
+    "Nguyễn Thị Minh Khai",
+]  # alternating Chinese and Latin
 KINDS = [("visitor", None), ("contractor", 2), ("visitor", 4), ("interview", None)]
 N = 200
 
@@ -44,10 +52,17 @@ LAYOUT = Layout(width=576, logo=company_logo())
 def one(i: int) -> float:
     start = time.perf_counter()
     kind, stars = KINDS[i % len(KINDS)]
-    badge = Badge(NAMES[i % len(NAMES)], company="Acme Robotics 有限公司", host_name="Grace Hopper",
-                  date_text="2024-06-01 09:30", code=f"V-20240601-{i:04d}",
-                  visitor_type=visitor_type_for(kind, stars), stars=stars,
-                  meeting_room="3F Everest", valid_until="18:00")
+    badge = Badge(
+        NAMES[i % len(NAMES)],
+        company="Acme Robotics 有限公司",
+        host_name="Grace Hopper",
+        date_text="2024-06-01 09:30",
+        code=f"V-20240601-{i:04d}",
+        visitor_type=visitor_type_for(kind, stars),
+        stars=stars,
+        meeting_room="3F Everest",
+        valid_until="18:00",
+    )
     encode_badge(render_badge(badge, width=576, layout=LAYOUT))
     return (time.perf_counter() - start) * 1000
 
@@ -59,8 +74,10 @@ def main() -> None:
     times = sorted(one(i) for i in range(N))
     p50 = statistics.median(times)
     p99 = times[min(N - 1, round(0.99 * N) - 1)]
-    print(f"badges={N} width=576 layout=default+logo+qr first={cold:.1f}ms "
-          f"p50={p50:.1f}ms p99={p99:.1f}ms")
+    print(
+        f"badges={N} width=576 layout=default+logo+qr first={cold:.1f}ms "
+        f"p50={p50:.1f}ms p99={p99:.1f}ms"
+    )
 
 
 if __name__ == "__main__":

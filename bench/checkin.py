@@ -25,6 +25,7 @@ on a shared 2-core machine is a coin toss) and printed PASS or MISS. Then, unles
 processes and a worker behind nginx: tests/stack.py), reported without targets.
 Exit status is 0 unless something crashed.
 """
+
 import argparse
 import json
 import os
@@ -38,7 +39,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import requests
@@ -51,21 +52,24 @@ from tests.loopback_printer import LoopbackPrinter  # noqa: E402
 
 HOST_EMAIL = "host@example.com"
 DESK_EMAIL = "desk@example.com"
-ALERT_WAIT = 5.0          # seconds to wait for alerts after the last response
-PAPER_WAIT = 60.0         # seconds to wait for the paced load's badges
-START_TIMEOUT = 60.0      # seconds for a server to answer /healthz
-REQUEST_TIMEOUT = 30.0    # seconds per HTTP request
-LOAD_TIMEOUT = 300.0      # seconds for the whole measured load (kiosks stop after)
+ALERT_WAIT = 5.0  # seconds to wait for alerts after the last response
+PAPER_WAIT = 60.0  # seconds to wait for the paced load's badges
+START_TIMEOUT = 60.0  # seconds for a server to answer /healthz
+REQUEST_TIMEOUT = 30.0  # seconds per HTTP request
+LOAD_TIMEOUT = 300.0  # seconds for the whole measured load (kiosks stop after)
 
 TARGETS = ("lobby", "floor")
 # Lobby/floor, medians of the rounds (issue 12, item 5): (key, bound, at least?)
-GOALS = (("burst throughput", "throughput", 0.5, True),
-         ("paced alert p50", "paced_alert_p50", 1.5, False),
-         ("paced alert p99", "paced_alert_p99", 2.0, False),
-         ("burst alert p99", "alert_p99", 1.5, False))
+GOALS = (
+    ("burst throughput", "throughput", 0.5, True),
+    ("paced alert p50", "paced_alert_p50", 1.5, False),
+    ("paced alert p99", "paced_alert_p99", 2.0, False),
+    ("burst alert p99", "alert_p99", 1.5, False),
+)
 
 
 # ---------------------------------------------------------------- helpers
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -95,8 +99,14 @@ class Servers:
     def start(self, name: str, argv: list[str], env: dict, log: Path) -> subprocess.Popen:
         out = open(log, "wb")
         # Own session: a Ctrl-C in the terminal reaches only us; we end them ourselves.
-        proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
+        proc = subprocess.Popen(
+            argv,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         out.close()
         self.procs.append((name, proc))
         return proc
@@ -129,8 +139,9 @@ def wait_healthy(base: str, proc: subprocess.Popen, log: Path) -> None:
         except requests.RequestException:
             pass
         time.sleep(0.1)
-    raise RuntimeError(f"{base}/healthz did not answer within {START_TIMEOUT:.0f}s; "
-                       f"log:\n{tail(log)}")
+    raise RuntimeError(
+        f"{base}/healthz did not answer within {START_TIMEOUT:.0f}s; log:\n{tail(log)}"
+    )
 
 
 def cpu_seconds(pid: int | None) -> float | None:
@@ -159,12 +170,15 @@ def tail(path: Path, lines: int = 30) -> str:
 def run_cli(argv: list[str], env: dict) -> str:
     done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
     if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(argv[:3])} failed ({done.returncode}): "
-                           f"{done.stderr.strip() or done.stdout.strip()}")
+        raise RuntimeError(
+            f"{' '.join(argv[:3])} failed ({done.returncode}): "
+            f"{done.stderr.strip() or done.stdout.strip()}"
+        )
     return done.stdout
 
 
 # ---------------------------------------------------------------- measuring
+
 
 class AlertRecorder:
     """One host's Socket.IO client: the receive time of each visitor_arrived."""
@@ -175,8 +189,7 @@ class AlertRecorder:
         self._lock = threading.Lock()
         self.sio = socketio.Client(reconnection=False, ssl_verify=verify)
         self.sio.on("visitor_arrived", self._on_arrived)
-        self.sio.connect(base, transports=["websocket"], auth={"token": token},
-                         wait_timeout=10)
+        self.sio.connect(base, transports=["websocket"], auth={"token": token}, wait_timeout=10)
 
     def _on_arrived(self, data):
         now = time.perf_counter()
@@ -235,8 +248,11 @@ class Result:
         return [(r.done - r.sent) * 1000 for r in self.requests if r.status is not None]
 
     def alert_lat(self) -> list[float]:
-        return [(self.alerts[r.visit_id] - r.sent) * 1000 for r in self.requests
-                if r.visit_id in self.alerts]
+        return [
+            (self.alerts[r.visit_id] - r.sent) * 1000
+            for r in self.requests
+            if r.visit_id in self.alerts
+        ]
 
     def missing(self, expected: int) -> int:
         return expected - len(self.alert_lat())
@@ -246,15 +262,31 @@ class Result:
         return self.cpu / len(self.ok) * 1000 if self.cpu is not None and self.ok else None
 
     def figures(self, n: int) -> dict:
-        return {"ok": len(self.ok), "throughput": self.throughput,
-                "req_p50": pct(self.req_lat(), 50), "req_p99": pct(self.req_lat(), 99),
-                "alert_p50": pct(self.alert_lat(), 50), "alert_p99": pct(self.alert_lat(), 99),
-                "missing": self.missing(n), "cpu_ms_per_checkin": self.cpu_per_checkin()}
+        return {
+            "ok": len(self.ok),
+            "throughput": self.throughput,
+            "req_p50": pct(self.req_lat(), 50),
+            "req_p99": pct(self.req_lat(), 99),
+            "alert_p50": pct(self.alert_lat(), 50),
+            "alert_p99": pct(self.alert_lat(), 99),
+            "missing": self.missing(n),
+            "cpu_ms_per_checkin": self.cpu_per_checkin(),
+        }
 
 
-def run_load(name: str, url: str, token: str, codes: list[str], warm: list[str],
-             alerts: AlertRecorder, pid: int | None, rate: float | None = None,
-             verify: bool = True, session_for=None, settle=None) -> Result:
+def run_load(
+    name: str,
+    url: str,
+    token: str,
+    codes: list[str],
+    warm: list[str],
+    alerts: AlertRecorder,
+    pid: int | None,
+    rate: float | None = None,
+    verify: bool = True,
+    session_for=None,
+    settle=None,
+) -> Result:
     """K kiosk threads (K = len(warm)) split ``codes``; each checks in its warm-up code
     first, then all start the measured load together: back to back (each kiosk posts
     its next check-in when the last is answered), or with ``rate``, paced at ``rate``
@@ -270,13 +302,14 @@ def run_load(name: str, url: str, token: str, codes: list[str], warm: list[str],
 
     def kiosk(i: int) -> None:
         try:
-            with (session_for(i) if session_for else requests.Session()) as s:
+            with session_for(i) if session_for else requests.Session() as s:
                 s.headers["Authorization"] = f"Bearer {token}"
                 s.verify = verify
                 r = s.post(url, json={"code": warm[i]}, timeout=REQUEST_TIMEOUT, verify=verify)
                 if r.status_code != 201:
-                    raise RuntimeError(f"{name}: warm-up check-in got {r.status_code}: "
-                                       f"{r.text[:200]}")
+                    raise RuntimeError(
+                        f"{name}: warm-up check-in got {r.status_code}: {r.text[:200]}"
+                    )
                 warm_ids.append(r.json()["id"])
                 ready.wait()
                 go.wait()
@@ -294,11 +327,11 @@ def run_load(name: str, url: str, token: str, codes: list[str], warm: list[str],
                         if r.status_code in (200, 201):
                             vid = r.json().get("id")
                         err = "" if r.status_code == 201 else r.text[:200]
-                        result.requests.append(Req(sent, done, r.status_code, vid, err,
-                                                   code))
+                        result.requests.append(Req(sent, done, r.status_code, vid, err, code))
                     except requests.RequestException as e:
-                        result.requests.append(Req(sent, time.perf_counter(), None, None,
-                                                   repr(e), code))
+                        result.requests.append(
+                            Req(sent, time.perf_counter(), None, None, repr(e), code)
+                        )
         except BaseException as e:
             crashed.append(e)
             for b in (ready, go):
@@ -327,8 +360,7 @@ def run_load(name: str, url: str, token: str, codes: list[str], warm: list[str],
     if cpu_start is not None and cpu_end is not None:
         result.cpu = cpu_end - cpu_start
     result.end = max((r.done for r in result.requests), default=result.start)
-    alerts.wait_for([r.visit_id for r in result.requests if r.visit_id is not None],
-                    ALERT_WAIT)
+    alerts.wait_for([r.visit_id for r in result.requests if r.visit_id is not None], ALERT_WAIT)
     with alerts._lock:
         result.alerts = dict(alerts.times)
         result.duplicates = alerts.duplicates
@@ -336,6 +368,7 @@ def run_load(name: str, url: str, token: str, codes: list[str], warm: list[str],
 
 
 # ---------------------------------------------------------------- time to paper
+
 
 class _FirstByte:
     """A printer connection's socket that notes when its first byte arrived."""
@@ -379,8 +412,12 @@ def badge_codes(data: bytes) -> list[str]:
     import zxingcpp
 
     from printers.raster import decode_raster
-    return [r.text.rstrip("/").rsplit("/", 1)[-1]
-            for img in decode_raster(data) for r in zxingcpp.read_barcodes(img.convert("L"))]
+
+    return [
+        r.text.rstrip("/").rsplit("/", 1)[-1]
+        for img in decode_raster(data)
+        for r in zxingcpp.read_barcodes(img.convert("L"))
+    ]
 
 
 def time_to_paper(printer: PaperPrinter, sent: dict[str, float], timeout: float) -> dict:
@@ -406,6 +443,7 @@ def time_to_paper(printer: PaperPrinter, sent: dict[str, float], timeout: float)
 def render_times(n: int = 60) -> dict:
     """bench/badge.py's render + encode figures, in this process (fonts warmed first)."""
     import importlib.util
+
     spec = importlib.util.spec_from_file_location("badge_bench", HERE / "badge.py")
     badge = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(badge)
@@ -417,9 +455,10 @@ def render_times(n: int = 60) -> dict:
 
 # ---------------------------------------------------------------- the targets
 
+
 def register_visits(base: str, token: str, count: int, verify: bool = True) -> list[str]:
     """Pre-register ``count`` visits for the host through the API (not timed); their codes."""
-    expected_at = datetime.now(timezone.utc).isoformat()
+    expected_at = datetime.now(UTC).isoformat()
     local = threading.local()
 
     def register(i: int) -> str:
@@ -428,10 +467,22 @@ def register_visits(base: str, token: str, count: int, verify: bool = True) -> l
             local.s.verify = verify
             local.s.headers["Authorization"] = f"Bearer {token}"
         # verify per request: a session's verify=False loses to REQUESTS_CA_BUNDLE
-        r = local.s.post(f"{base}/api/v1/visits", timeout=REQUEST_TIMEOUT, verify=verify, json={
-            "visitor": {"name": f"Visitor {i}", "company": "Bench Ltd",
-                        "email": f"v{i}@example.org", "phone": "+1 555 0100"},
-            "host": HOST_EMAIL, "expected_at": expected_at, "purpose": "benchmark"})
+        r = local.s.post(
+            f"{base}/api/v1/visits",
+            timeout=REQUEST_TIMEOUT,
+            verify=verify,
+            json={
+                "visitor": {
+                    "name": f"Visitor {i}",
+                    "company": "Bench Ltd",
+                    "email": f"v{i}@example.org",
+                    "phone": "+1 555 0100",
+                },
+                "host": HOST_EMAIL,
+                "expected_at": expected_at,
+                "purpose": "benchmark",
+            },
+        )
         if r.status_code != 201:
             raise RuntimeError(f"pre-register got {r.status_code}: {r.text[:200]}")
         return r.json()["code"]
@@ -447,16 +498,20 @@ def lobby_tokens(lobby) -> tuple[str, str]:
     return lobby("token", "create", DESK_EMAIL), lobby("token", "create", HOST_EMAIL)
 
 
-def bench_lobby(tmp: Path, servers: Servers, n: int, k: int, paced: tuple[int, float],
-                printer: PaperPrinter) -> dict:
-    env = {**os.environ, "LOBBY_DATA_DIR": str(tmp / "lobby"),
-           "LOBBY_DEFAULT_PRINTER": printer.url, "LOBBY_PRINT_PACING_SECONDS": "0",
-           "LOBBY_PRINT_WORKER": "1"}
+def bench_lobby(
+    tmp: Path, servers: Servers, n: int, k: int, paced: tuple[int, float], printer: PaperPrinter
+) -> dict:
+    env = {
+        **os.environ,
+        "LOBBY_DATA_DIR": str(tmp / "lobby"),
+        "LOBBY_DEFAULT_PRINTER": printer.url,
+        "LOBBY_PRINT_PACING_SECONDS": "0",
+        "LOBBY_PRINT_WORKER": "1",
+    }
     for var in ("LOBBY_DATABASE_URL", "LOBBY_MESSAGE_QUEUE"):
         env.pop(var, None)  # the embedded default: SQLite file, in-process Socket.IO
     exe = lobby_exe()
-    desk, host = lobby_tokens(
-        lambda *a: run_cli([exe, *a], env).strip().splitlines()[-1])
+    desk, host = lobby_tokens(lambda *a: run_cli([exe, *a], env).strip().splitlines()[-1])
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log = tmp / "lobby.log"
@@ -465,8 +520,9 @@ def bench_lobby(tmp: Path, servers: Servers, n: int, k: int, paced: tuple[int, f
     codes = register_visits(base, desk, n + paced[0] + 2 * k)
     alerts = AlertRecorder(base, host)
     try:
-        return run_phases("lobby", f"{base}/api/v1/checkins", desk, codes, n, k, alerts,
-                          proc.pid, paced, printer)
+        return run_phases(
+            "lobby", f"{base}/api/v1/checkins", desk, codes, n, k, alerts, proc.pid, paced, printer
+        )
     finally:
         alerts.close()
         servers.stop(proc)
@@ -474,11 +530,20 @@ def bench_lobby(tmp: Path, servers: Servers, n: int, k: int, paced: tuple[int, f
 
 def floor_command(port: int, db: Path) -> list[str]:
     """The floor, served by the same server as ``lobby run`` (gunicorn once it is)."""
-    help_text = subprocess.run([lobby_exe(), "run", "--help"], capture_output=True,
-                               text=True).stdout
+    help_text = subprocess.run(
+        [lobby_exe(), "run", "--help"], capture_output=True, text=True
+    ).stdout
     server = "gunicorn" if "gunicorn" in help_text else "werkzeug"
-    return [sys.executable, str(HERE / "floor_app.py"), "--port", str(port), "--db", str(db),
-            "--server", server]
+    return [
+        sys.executable,
+        str(HERE / "floor_app.py"),
+        "--port",
+        str(port),
+        "--db",
+        str(db),
+        "--server",
+        server,
+    ]
 
 
 def bench_floor(tmp: Path, servers: Servers, n: int, k: int, paced: tuple[int, float]) -> dict:
@@ -492,17 +557,26 @@ def bench_floor(tmp: Path, servers: Servers, n: int, k: int, paced: tuple[int, f
     codes = [f"code-{i:06d}-{os.urandom(8).hex()}" for i in range(n + paced[0] + 2 * k)]
     alerts = AlertRecorder(base, token)
     try:
-        return run_phases("floor", f"{base}/checkins", token, codes, n, k, alerts, proc.pid,
-                          paced)
+        return run_phases("floor", f"{base}/checkins", token, codes, n, k, alerts, proc.pid, paced)
     finally:
         alerts.close()
         servers.stop(proc)
 
 
-def run_phases(name: str, url: str, token: str, codes: list[str], n: int, k: int,
-               alerts: AlertRecorder, pid: int | None, paced: tuple[int, float],
-               printer: PaperPrinter | None = None, verify: bool = True,
-               session_for=None) -> dict:
+def run_phases(
+    name: str,
+    url: str,
+    token: str,
+    codes: list[str],
+    n: int,
+    k: int,
+    alerts: AlertRecorder,
+    pid: int | None,
+    paced: tuple[int, float],
+    printer: PaperPrinter | None = None,
+    verify: bool = True,
+    session_for=None,
+) -> dict:
     """The paced load (paced = (count, rate)), then the burst (n codes back to back).
     With a ``printer``: the paced check-ins' time to paper, measured before the burst
     (whose badges would queue in front of nobody's then)."""
@@ -510,23 +584,41 @@ def run_phases(name: str, url: str, token: str, codes: list[str], n: int, k: int
     warm, rest = codes[:k], codes[k:]
     out = {}
     if count:
-        out["paced"] = run_load(name + "~", url, token, rest[:count], warm, alerts, pid,
-                                rate=rate, verify=verify, session_for=session_for,
-                                settle=printer and (lambda: printer.wait_for_jobs(k, 60)))
+        out["paced"] = run_load(
+            name + "~",
+            url,
+            token,
+            rest[:count],
+            warm,
+            alerts,
+            pid,
+            rate=rate,
+            verify=verify,
+            session_for=session_for,
+            settle=printer and (lambda: printer.wait_for_jobs(k, 60)),
+        )
         if printer is not None:
             sent = {r.code: r.sent for r in out["paced"].requests if r.status == 201}
             out["paper"] = time_to_paper(printer, sent, PAPER_WAIT)
     burst = rest[count:]
-    out["burst"] = run_load(name, url, token, burst[k:k + n], burst[:k], alerts, pid,
-                            verify=verify, session_for=session_for)
+    out["burst"] = run_load(
+        name,
+        url,
+        token,
+        burst[k : k + n],
+        burst[:k],
+        alerts,
+        pid,
+        verify=verify,
+        session_for=session_for,
+    )
     return out
-
 
 
 # ---------------------------------------------------------------- the production shape
 
-def bench_stack(tmp: Path, n: int, k: int, paced: tuple[int, float],
-                printer: PaperPrinter) -> dict:
+
+def bench_stack(tmp: Path, n: int, k: int, paced: tuple[int, float], printer: PaperPrinter) -> dict:
     """The same run on PostgreSQL + Redis with two ``lobby run --no-worker`` processes
     and one ``lobby worker`` behind nginx (HTTPS, self-signed), as tests/stack.py starts
     them; the kiosks split between the two web processes (nginx's ip_hash keys on the
@@ -540,6 +632,7 @@ def bench_stack(tmp: Path, n: int, k: int, paced: tuple[int, float],
         if not shutil.which(tool):
             return {"not_measured": f"{tool} not installed"}
     import urllib3
+
     urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
     with Stack(tmp / "stack", web=2, env={"LOBBY_DEFAULT_PRINTER": printer.url}) as stack:
         desk, host = lobby_tokens(stack.lobby)
@@ -549,12 +642,24 @@ def bench_stack(tmp: Path, n: int, k: int, paced: tuple[int, float],
             s = requests.Session()
             s.mount("https://", SourceAddress(ips[i % 2]))
             return s
+
         codes = register_visits(stack.url, desk, n + paced[0] + 2 * k, verify=False)
         alerts = AlertRecorder(stack.url, host, verify=False)
         try:
-            out = run_phases("stack", f"{stack.url}/api/v1/checkins", desk, codes, n, k,
-                             alerts, None, paced, printer, verify=False,
-                             session_for=session_for)
+            out = run_phases(
+                "stack",
+                f"{stack.url}/api/v1/checkins",
+                desk,
+                codes,
+                n,
+                k,
+                alerts,
+                None,
+                paced,
+                printer,
+                verify=False,
+                session_for=session_for,
+            )
         finally:
             alerts.close()
         out["notes"] = stack.notes
@@ -562,6 +667,7 @@ def bench_stack(tmp: Path, n: int, k: int, paced: tuple[int, float],
 
 
 # ---------------------------------------------------------------- report
+
 
 def fmt(x: float | None, spec: str = ".1f") -> str:
     return "-" if x is None else format(x, spec)
@@ -586,10 +692,12 @@ def over(a, b):
 def ratios(lobby: dict, floor: dict) -> dict:
     """Lobby/floor for one round."""
     lb, fb = lobby["burst"], floor["burst"]
-    out = {"throughput": over(lb.throughput, fb.throughput),
-           "alert_p50": over(pct(lb.alert_lat(), 50), pct(fb.alert_lat(), 50)),
-           "alert_p99": over(pct(lb.alert_lat(), 99), pct(fb.alert_lat(), 99)),
-           "cpu": over(lb.cpu_per_checkin(), fb.cpu_per_checkin())}
+    out = {
+        "throughput": over(lb.throughput, fb.throughput),
+        "alert_p50": over(pct(lb.alert_lat(), 50), pct(fb.alert_lat(), 50)),
+        "alert_p99": over(pct(lb.alert_lat(), 99), pct(fb.alert_lat(), 99)),
+        "cpu": over(lb.cpu_per_checkin(), fb.cpu_per_checkin()),
+    }
     if "paced" in lobby:
         lp, fp = lobby["paced"], floor["paced"]
         out["paced_alert_p50"] = over(pct(lp.alert_lat(), 50), pct(fp.alert_lat(), 50))
@@ -597,8 +705,10 @@ def ratios(lobby: dict, floor: dict) -> dict:
     return out
 
 
-HEAD = (f"{'rnd':<4} {'target':<7} {'load':<6} {'ok':>5} {'thru/s':>7} {'req p50':>8} "
-        f"{'req p99':>8} {'alert p50':>9} {'alert p99':>9} {'missing':>7} {'cpu ms':>7}")
+HEAD = (
+    f"{'rnd':<4} {'target':<7} {'load':<6} {'ok':>5} {'thru/s':>7} {'req p50':>8} "
+    f"{'req p99':>8} {'alert p50':>9} {'alert p99':>9} {'missing':>7} {'cpu ms':>7}"
+)
 
 
 def report_phases(label: str, name: str, phases: dict, size: dict) -> None:
@@ -607,38 +717,48 @@ def report_phases(label: str, name: str, phases: dict, size: dict) -> None:
         if r is None:
             continue
         req, al = r.req_lat(), r.alert_lat()
-        print(f"{label:<4} {name:<7} {load:<6} {len(r.ok):>5} {r.throughput:>7.1f} "
-              f"{fmt(pct(req, 50)):>8} {fmt(pct(req, 99)):>8} {fmt(pct(al, 50)):>9} "
-              f"{fmt(pct(al, 99)):>9} {r.missing(size[load]):>7} "
-              f"{fmt(r.cpu_per_checkin(), '.2f'):>7}")
+        print(
+            f"{label:<4} {name:<7} {load:<6} {len(r.ok):>5} {r.throughput:>7.1f} "
+            f"{fmt(pct(req, 50)):>8} {fmt(pct(req, 99)):>8} {fmt(pct(al, 50)):>9} "
+            f"{fmt(pct(al, 99)):>9} {r.missing(size[load]):>7} "
+            f"{fmt(r.cpu_per_checkin(), '.2f'):>7}"
+        )
         bad = [q for q in r.requests if q.status != 201]
         if bad:
-            print(f"     {name} {load}: {len(bad)} not 201; first: {bad[0].status} "
-                  f"{bad[0].error[:120]}")
+            print(
+                f"     {name} {load}: {len(bad)} not 201; first: {bad[0].status} "
+                f"{bad[0].error[:120]}"
+            )
         if r.duplicates:
             print(f"     {name} {load}: {r.duplicates} duplicate alerts")
 
 
 def phase_figures(phases: dict, size: dict) -> dict:
-    out = {load: phases[load].figures(size[load]) for load in ("paced", "burst")
-           if load in phases}
+    out = {load: phases[load].figures(size[load]) for load in ("paced", "burst") if load in phases}
     if "paper" in phases:
         ms = phases["paper"]["ms"]
-        out["paper"] = {"p50": pct(ms, 50), "p99": pct(ms, 99), "n": len(ms),
-                        "missing": phases["paper"]["missing"]}
+        out["paper"] = {
+            "p50": pct(ms, 50),
+            "p99": pct(ms, 99),
+            "n": len(ms),
+            "missing": phases["paper"]["missing"],
+        }
     return out
 
 
-def report(rounds: list[dict], n: int, k: int, paced: tuple[int, float], render: dict,
-           stack: dict | None) -> dict:
+def report(
+    rounds: list[dict], n: int, k: int, paced: tuple[int, float], render: dict, stack: dict | None
+) -> dict:
     """Print every round, the medians of the per-round ratios judged against the
     targets (PASS/MISS), time to paper and the production shape; returns the summary."""
     count, rate = paced
     size = {"burst": n, "paced": count}
-    print(f"\ncheck-in benchmark: paced {count} at {rate:g}/s, then a burst of {n} from {k} "
-          f"kiosks back to back; {len(rounds)} rounds (rotating which target goes first); "
-          f"loopback, {os.cpu_count()} CPUs, load average "
-          f"{os.getloadavg()[0]:.1f}, Python {sys.version.split()[0]}")
+    print(
+        f"\ncheck-in benchmark: paced {count} at {rate:g}/s, then a burst of {n} from {k} "
+        f"kiosks back to back; {len(rounds)} rounds (rotating which target goes first); "
+        f"loopback, {os.cpu_count()} CPUs, load average "
+        f"{os.getloadavg()[0]:.1f}, Python {sys.version.split()[0]}"
+    )
     print(HEAD)
     print("-" * len(HEAD))
     for i, res in enumerate(rounds, 1):
@@ -647,38 +767,61 @@ def report(rounds: list[dict], n: int, k: int, paced: tuple[int, float], render:
     print("(ms; alert = alert received - request sent; cpu ms = server CPU per check-in)")
     per_round = [ratios(res["lobby"], res["floor"]) for res in rounds]
     med = {key: median([r.get(key) for r in per_round]) for key in per_round[0]}
-    print("\nLobby/floor per round: " + "; ".join(
-        " ".join(f"{key} {fmt(value, '.2f')}" for key, value in r.items())
-        for r in per_round))
+    print(
+        "\nLobby/floor per round: "
+        + "; ".join(
+            " ".join(f"{key} {fmt(value, '.2f')}" for key, value in r.items()) for r in per_round
+        )
+    )
     verdicts = {}
     for label, key, bound, at_least in GOALS:
         value = med.get(key)
         ok = value is not None and (value >= bound if at_least else value <= bound)
         verdicts[key] = ok
-        print(f"{label:<17} Lobby/floor median = {fmt(value, '.2f'):>5}  (target "
-              f"{'>=' if at_least else '<='} {bound})  {'PASS' if ok else 'MISS'}")
-    missing = {name: sum(res[name][load].missing(size[load]) for res in rounds
-                         for load in ("paced", "burst") if load in res[name])
-               for name in TARGETS}
+        print(
+            f"{label:<17} Lobby/floor median = {fmt(value, '.2f'):>5}  (target "
+            f"{'>=' if at_least else '<='} {bound})  {'PASS' if ok else 'MISS'}"
+        )
+    missing = {
+        name: sum(
+            res[name][load].missing(size[load])
+            for res in rounds
+            for load in ("paced", "burst")
+            if load in res[name]
+        )
+        for name in TARGETS
+    }
     verdicts["no_alert_missing"] = not any(missing.values())
-    print("alerts missing: " + ", ".join(f"{name} {m}" for name, m in missing.items())
-          + f"  (target: none)  {'PASS' if verdicts['no_alert_missing'] else 'MISS'}")
-    print(f"(info) burst alert p50 Lobby/floor median {fmt(med['alert_p50'], '.2f')} (queueing: "
-          f"by Little's law ~ K / throughput), server CPU per check-in {fmt(med['cpu'], '.2f')}")
-    summary = {"rounds": [{name: phase_figures(res[name], size) for name in TARGETS}
-                          | {"ratios": per_round[i]} for i, res in enumerate(rounds)],
-               "median_ratios": med, "verdicts": verdicts, "missing": missing,
-               "render": render}
+    print(
+        "alerts missing: "
+        + ", ".join(f"{name} {m}" for name, m in missing.items())
+        + f"  (target: none)  {'PASS' if verdicts['no_alert_missing'] else 'MISS'}"
+    )
+    print(
+        f"(info) burst alert p50 Lobby/floor median {fmt(med['alert_p50'], '.2f')} (queueing: "
+        f"by Little's law ~ K / throughput), server CPU per check-in {fmt(med['cpu'], '.2f')}"
+    )
+    summary = {
+        "rounds": [
+            {name: phase_figures(res[name], size) for name in TARGETS} | {"ratios": per_round[i]}
+            for i, res in enumerate(rounds)
+        ],
+        "median_ratios": med,
+        "verdicts": verdicts,
+        "missing": missing,
+        "render": render,
+    }
     if count:
         ms = [x for res in rounds for x in res["lobby"].get("paper", {}).get("ms", [])]
         lost = sum(res["lobby"].get("paper", {}).get("missing", 0) for res in rounds)
-        summary["paper"] = {"p50": pct(ms, 50), "p99": pct(ms, 99), "n": len(ms),
-                            "missing": lost}
-        print(f"time to paper (paced, scan -> first badge byte at a loopback printer, print "
-              f"pacing 0): p50 {fmt(pct(ms, 50))} ms, p99 {fmt(pct(ms, 99))} ms over {len(ms)} "
-              f"badges ({lost} not printed in {PAPER_WAIT:.0f}s); badge render + encode "
-              f"(bench/badge.py's badge, this process): p50 {fmt(render['p50'])} ms, "
-              f"p99 {fmt(render['p99'])} ms")
+        summary["paper"] = {"p50": pct(ms, 50), "p99": pct(ms, 99), "n": len(ms), "missing": lost}
+        print(
+            f"time to paper (paced, scan -> first badge byte at a loopback printer, print "
+            f"pacing 0): p50 {fmt(pct(ms, 50))} ms, p99 {fmt(pct(ms, 99))} ms over {len(ms)} "
+            f"badges ({lost} not printed in {PAPER_WAIT:.0f}s); badge render + encode "
+            f"(bench/badge.py's badge, this process): p50 {fmt(render['p50'])} ms, "
+            f"p99 {fmt(render['p99'])} ms"
+        )
     print()
     if stack is None or "not_measured" in stack:
         why = "--no-stack" if stack is None else stack["not_measured"]
@@ -691,8 +834,10 @@ def report(rounds: list[dict], n: int, k: int, paced: tuple[int, float], render:
         figures = phase_figures(stack, size)
         if "paper" in figures:
             p = figures["paper"]
-            print(f"  time to paper: p50 {fmt(p['p50'])} ms, p99 {fmt(p['p99'])} ms "
-                  f"({p['missing']} not printed)")
+            print(
+                f"  time to paper: p50 {fmt(p['p50'])} ms, p99 {fmt(p['p99'])} ms "
+                f"({p['missing']} not printed)"
+            )
         for note in stack.get("notes", []):
             print(f"  note: {note}")
         summary["stack"] = figures
@@ -705,17 +850,33 @@ def _interrupt(*_):
 
 def main() -> int:
     parser = argparse.ArgumentParser(description="Kiosk check-in, alert and badge benchmark.")
-    parser.add_argument("--visits", type=int, default=1000,
-                        help="check-ins of the burst (default 1000)")
+    parser.add_argument(
+        "--visits", type=int, default=1000, help="check-ins of the burst (default 1000)"
+    )
     parser.add_argument("--kiosks", type=int, default=20, help="K kiosks (default 20)")
-    parser.add_argument("--rounds", type=int, default=3,
-                        help="rounds of both targets, rotating which goes first (default 3)")
-    parser.add_argument("--paced-visits", type=int, default=200,
-                        help="check-ins of the paced load, before the burst (default 200)")
-    parser.add_argument("--paced-rate", type=float, default=20.0,
-                        help="check-ins per second in all for the paced load (default 20)")
-    parser.add_argument("--no-stack", action="store_true",
-                        help="skip the run on PostgreSQL + Redis + nginx (tests/stack.py)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="rounds of both targets, rotating which goes first (default 3)",
+    )
+    parser.add_argument(
+        "--paced-visits",
+        type=int,
+        default=200,
+        help="check-ins of the paced load, before the burst (default 200)",
+    )
+    parser.add_argument(
+        "--paced-rate",
+        type=float,
+        default=20.0,
+        help="check-ins per second in all for the paced load (default 20)",
+    )
+    parser.add_argument(
+        "--no-stack",
+        action="store_true",
+        help="skip the run on PostgreSQL + Redis + nginx (tests/stack.py)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs, DBs)")
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     args = parser.parse_args()
@@ -736,19 +897,21 @@ def main() -> int:
             where = tmp / f"round{i + 1}"
             where.mkdir()
             res = {}
-            for name in TARGETS[i % 2:] + TARGETS[:i % 2]:
+            for name in TARGETS[i % 2 :] + TARGETS[: i % 2]:
                 print(f"round {i + 1}/{args.rounds}: {name}...", file=sys.stderr, flush=True)
                 if name == "lobby":
                     with PaperPrinter() as printer:
-                        res[name] = bench_lobby(where, servers, args.visits, args.kiosks,
-                                                paced, printer)
+                        res[name] = bench_lobby(
+                            where, servers, args.visits, args.kiosks, paced, printer
+                        )
                 else:
                     res[name] = bench_floor(where, servers, args.visits, args.kiosks, paced)
             rounds.append(res)
         stack = None
         if not args.no_stack:
-            print("stack: PostgreSQL + Redis + 2 web + worker + nginx...", file=sys.stderr,
-                  flush=True)
+            print(
+                "stack: PostgreSQL + Redis + 2 web + worker + nginx...", file=sys.stderr, flush=True
+            )
             try:
                 with PaperPrinter() as printer:
                     stack = bench_stack(tmp, args.visits, args.kiosks, paced, printer)

@@ -24,6 +24,7 @@ request sent) p50/p99/max over every delivery, and the server process's memory f
 ``/proc/<pid>/status`` (VmHWM = peak RSS, and VmRSS now). Targets: p99 <= 250 ms and
 peak memory <= 200 MB, PASS/FAIL each; "no loss, no duplicates, no misdelivery" too.
 """
+
 import argparse
 import json
 import multiprocessing as mp
@@ -36,25 +37,34 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from checkin import (REQUEST_TIMEOUT, Servers, free_port, lobby_exe, pct,  # noqa: E402
-                     run_cli, tail, wait_healthy)
+from checkin import (
+    REQUEST_TIMEOUT,
+    Servers,
+    free_port,
+    lobby_exe,
+    pct,  # noqa: E402
+    run_cli,
+    tail,
+    wait_healthy,
+)
 
-DESK_EMAIL = "desk@example.com"        # checks visitors in through the API
-DASH_EMAIL = "reception@example.com"   # the reception dashboards
-CONNECT_TIMEOUT = 180.0   # seconds for all sockets to connect
-DELIVERY_WAIT = 10.0      # seconds to wait for deliveries after the last check-in answer
-WORKER_TIMEOUT = 60.0     # seconds for a worker to answer a command
+DESK_EMAIL = "desk@example.com"  # checks visitors in through the API
+DASH_EMAIL = "reception@example.com"  # the reception dashboards
+CONNECT_TIMEOUT = 180.0  # seconds for all sockets to connect
+DELIVERY_WAIT = 10.0  # seconds to wait for deliveries after the last check-in answer
+WORKER_TIMEOUT = 60.0  # seconds for a worker to answer a command
 TARGET_P99_MS = 250.0
 TARGET_PEAK_MB = 200.0
 
 
 # ---------------------------------------------------------------- worker process
+
 
 def worker_main(conn, base: str, specs: list[dict], concurrency: int) -> None:
     """Connect this worker's share of sockets, record arrivals, answer commands.
@@ -72,8 +82,14 @@ def worker_main(conn, base: str, specs: list[dict], concurrency: int) -> None:
 
     def make(spec: dict) -> None:
         idx = spec["idx"]
-        rec = {"idx": idx, "connected": False, "error": "", "rooms": None, "arrivals": [],
-               "dropped": False}
+        rec = {
+            "idx": idx,
+            "connected": False,
+            "error": "",
+            "rooms": None,
+            "arrivals": [],
+            "dropped": False,
+        }
         recs[idx] = rec
         sio = socketio.Client(reconnection=False)
 
@@ -98,8 +114,9 @@ def worker_main(conn, base: str, specs: list[dict], concurrency: int) -> None:
 
         for attempt in range(3):
             try:
-                sio.connect(base, transports=["websocket"], auth={"token": spec["token"]},
-                            wait_timeout=20)
+                sio.connect(
+                    base, transports=["websocket"], auth={"token": spec["token"]}, wait_timeout=20
+                )
                 rec["connected"] = True
                 rec["error"] = ""
                 clients[idx] = sio
@@ -113,11 +130,18 @@ def worker_main(conn, base: str, specs: list[dict], concurrency: int) -> None:
         list(pool.map(make, specs))
     # hello arrives right after the connect ack; give the last ones a moment
     deadline = time.time() + 5
-    while time.time() < deadline and any(r["connected"] and r["rooms"] is None
-                                         for r in recs.values()):
+    while time.time() < deadline and any(
+        r["connected"] and r["rooms"] is None for r in recs.values()
+    ):
         time.sleep(0.05)
-    conn.send(("connected", sum(r["connected"] for r in recs.values()),
-               [r["error"] for r in recs.values() if r["error"]][:3], time.time() - started))
+    conn.send(
+        (
+            "connected",
+            sum(r["connected"] for r in recs.values()),
+            [r["error"] for r in recs.values() if r["error"]][:3],
+            time.time() - started,
+        )
+    )
 
     while True:
         cmd = conn.recv()
@@ -130,8 +154,10 @@ def worker_main(conn, base: str, specs: list[dict], concurrency: int) -> None:
         elif cmd == "close":
             # All at once, and not for long: each close waits up to 3 s for a close
             # frame from the server; whatever is left is cut when this process exits.
-            closers = [threading.Thread(target=_quiet_disconnect, args=(c,), daemon=True)
-                       for c in clients.values()]
+            closers = [
+                threading.Thread(target=_quiet_disconnect, args=(c,), daemon=True)
+                for c in clients.values()
+            ]
             for th in closers:
                 th.start()
             deadline = time.monotonic() + 5
@@ -161,8 +187,12 @@ class Workers:
             if not mine:
                 continue
             parent, child = ctx.Pipe()
-            p = ctx.Process(target=worker_main, args=(child, base, mine, concurrency),
-                            daemon=True, name=f"fanout-worker-{w}")
+            p = ctx.Process(
+                target=worker_main,
+                args=(child, base, mine, concurrency),
+                daemon=True,
+                name=f"fanout-worker-{w}",
+            )
             p.start()
             child.close()
             self.procs.append((p, parent))
@@ -215,6 +245,7 @@ class Workers:
 
 # ---------------------------------------------------------------- server side
 
+
 def proc_status(pid: int) -> dict:
     """VmHWM, VmRSS (kB) and Threads of a process, from /proc/<pid>/status."""
     out = {}
@@ -243,19 +274,37 @@ def create_people(env: dict, hosts: int, parallel: int) -> tuple[str, str, list[
     host emails, host tokens)."""
     lobby = lobby_exe()
     host_emails = [f"host{i:03d}@example.com" for i in range(hosts)]
-    people = [(DESK_EMAIL, "Front Desk", "receptionist"),
-              (DASH_EMAIL, "Reception Dashboard", "receptionist")]
+    people = [
+        (DESK_EMAIL, "Front Desk", "receptionist"),
+        (DASH_EMAIL, "Reception Dashboard", "receptionist"),
+    ]
     people += [(e, f"Host {i:03d}", "host") for i, e in enumerate(host_emails)]
     # The first command creates (migrates) the database alone; the rest in parallel.
     first, *rest = people
 
     def add(p):
-        run_cli([lobby, "user", "add", p[0], "--name", p[1], "--role", p[2],
-                 "--password", "bench-password"], env)
+        run_cli(
+            [
+                lobby,
+                "user",
+                "add",
+                p[0],
+                "--name",
+                p[1],
+                "--role",
+                p[2],
+                "--password",
+                "bench-password",
+            ],
+            env,
+        )
 
     def mint(email):
-        return run_cli([lobby, "token", "create", email, "--name", "fanout bench"],
-                       env).strip().splitlines()[-1]
+        return (
+            run_cli([lobby, "token", "create", email, "--name", "fanout bench"], env)
+            .strip()
+            .splitlines()[-1]
+        )
 
     add(first)
     with ThreadPoolExecutor(parallel) as pool:
@@ -267,7 +316,7 @@ def create_people(env: dict, hosts: int, parallel: int) -> tuple[str, str, list[
 def preregister(base: str, token: str, host_emails: list[str], n: int) -> list[dict]:
     """N visits for today, round robin over the hosts: [{"id", "code", "host_email",
     "host_id"}]."""
-    expected_at = datetime.now(timezone.utc).isoformat()
+    expected_at = datetime.now(UTC).isoformat()
     local = threading.local()
 
     def register(i: int) -> dict:
@@ -275,15 +324,30 @@ def preregister(base: str, token: str, host_emails: list[str], n: int) -> list[d
             local.s = requests.Session()
             local.s.headers["Authorization"] = f"Bearer {token}"
         email = host_emails[i % len(host_emails)]
-        r = local.s.post(f"{base}/api/v1/visits", timeout=REQUEST_TIMEOUT, json={
-            "visitor": {"name": f"Visitor {i}", "company": "Fanout Ltd",
-                        "email": f"f{i}@example.org", "phone": "+1 555 0100"},
-            "host": email, "expected_at": expected_at, "purpose": "fanout benchmark"})
+        r = local.s.post(
+            f"{base}/api/v1/visits",
+            timeout=REQUEST_TIMEOUT,
+            json={
+                "visitor": {
+                    "name": f"Visitor {i}",
+                    "company": "Fanout Ltd",
+                    "email": f"f{i}@example.org",
+                    "phone": "+1 555 0100",
+                },
+                "host": email,
+                "expected_at": expected_at,
+                "purpose": "fanout benchmark",
+            },
+        )
         if r.status_code != 201:
             raise RuntimeError(f"pre-register got {r.status_code}: {r.text[:200]}")
         body = r.json()
-        return {"id": body["id"], "code": body["code"], "host_email": email,
-                "host_id": body["host"]["id"]}
+        return {
+            "id": body["id"],
+            "code": body["code"],
+            "host_email": email,
+            "host_id": body["host"]["id"],
+        }
 
     with ThreadPoolExecutor(4) as pool:
         return list(pool.map(register, range(n)))
@@ -301,13 +365,24 @@ def check_in_paced(base: str, token: str, visits: list[dict], rate: float) -> li
             local.s.headers["Authorization"] = f"Bearer {token}"
         sent = time.time()
         try:
-            r = local.s.post(f"{base}/api/v1/checkins", json={"code": v["code"]},
-                             timeout=REQUEST_TIMEOUT)
-            out[i] = {"id": v["id"], "sent": sent, "done": time.time(),
-                      "status": r.status_code, "error": "" if r.status_code == 201 else r.text[:200]}
+            r = local.s.post(
+                f"{base}/api/v1/checkins", json={"code": v["code"]}, timeout=REQUEST_TIMEOUT
+            )
+            out[i] = {
+                "id": v["id"],
+                "sent": sent,
+                "done": time.time(),
+                "status": r.status_code,
+                "error": "" if r.status_code == 201 else r.text[:200],
+            }
         except requests.RequestException as e:
-            out[i] = {"id": v["id"], "sent": sent, "done": time.time(), "status": None,
-                      "error": repr(e)}
+            out[i] = {
+                "id": v["id"],
+                "sent": sent,
+                "done": time.time(),
+                "status": None,
+                "error": repr(e),
+            }
 
     with ThreadPoolExecutor(4) as pool:
         t0 = time.monotonic() + 0.2
@@ -327,27 +402,52 @@ def start_profiler(pid: int, out: Path, seconds: int) -> subprocess.Popen | None
     if not Path(spy).exists():
         print("warning: py-spy not found; no profile", file=sys.stderr)
         return None
-    return subprocess.Popen([spy, "record", "--pid", str(pid), "--duration", str(seconds),
-                             "--rate", "100", "--nonblocking", "--threads", "--format", "raw", "--output",
-                             str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            start_new_session=True)
+    return subprocess.Popen(
+        [
+            spy,
+            "record",
+            "--pid",
+            str(pid),
+            "--duration",
+            str(seconds),
+            "--rate",
+            "100",
+            "--nonblocking",
+            "--threads",
+            "--format",
+            "raw",
+            "--output",
+            str(out),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
 
 
 # ---------------------------------------------------------------- the run
 
+
 def run(args, tmp: Path, servers: Servers, workers: Workers) -> dict:
     data = tmp / "lobby"
-    env = {**os.environ, "LOBBY_DATA_DIR": str(data),
-           "LOBBY_DEFAULT_PRINTER": f"emulator://{tmp / 'badges'}"}
+    env = {
+        **os.environ,
+        "LOBBY_DATA_DIR": str(data),
+        "LOBBY_DEFAULT_PRINTER": f"emulator://{tmp / 'badges'}",
+    }
     for k in ("LOBBY_DATABASE_URL", "LOBBY_MESSAGE_QUEUE", "LOBBY_PRINT_WORKER"):
         env.pop(k, None)  # the embedded default: SQLite file, in-process Socket.IO
     if args.no_print_worker:
         env["LOBBY_PRINT_WORKER"] = "0"
     t = time.monotonic()
-    desk_token, dash_token, host_emails, host_tokens = create_people(env, args.hosts,
-                                                                     args.cli_parallel)
-    print(f"created {args.hosts + 2} users and tokens with the lobby CLI "
-          f"in {time.monotonic() - t:.0f}s", flush=True)
+    desk_token, dash_token, host_emails, host_tokens = create_people(
+        env, args.hosts, args.cli_parallel
+    )
+    print(
+        f"created {args.hosts + 2} users and tokens with the lobby CLI "
+        f"in {time.monotonic() - t:.0f}s",
+        flush=True,
+    )
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -374,9 +474,11 @@ def run(args, tmp: Path, servers: Servers, workers: Workers) -> dict:
     connected, errors, _ = workers.wait_connected(CONNECT_TIMEOUT)
     connect_s = time.monotonic() - t
     mem["connected"] = proc_status(proc.pid)
-    print(f"{connected}/{args.sockets} sockets connected in {connect_s:.1f}s "
-          f"({args.workers} worker processes)" + (f"; errors: {errors}" if errors else ""),
-          flush=True)
+    print(
+        f"{connected}/{args.sockets} sockets connected in {connect_s:.1f}s "
+        f"({args.workers} worker processes)" + (f"; errors: {errors}" if errors else ""),
+        flush=True,
+    )
     time.sleep(1.0)  # let the last hellos and pings settle
 
     profiler = None
@@ -419,8 +521,11 @@ def run(args, tmp: Path, servers: Servers, workers: Workers) -> dict:
     workers.stop_all()
     closed_s = time.monotonic() - t
     servers.stop(proc)
-    print(f"sockets closed in {closed_s:.1f}s, server stopped in "
-          f"{time.monotonic() - t - closed_s:.1f}s", flush=True)
+    print(
+        f"sockets closed in {closed_s:.1f}s, server stopped in "
+        f"{time.monotonic() - t - closed_s:.1f}s",
+        flush=True,
+    )
 
     # ---- score every socket
     sent_at = {s["id"]: s["sent"] for s in sends if s.get("status") == 201}
@@ -428,8 +533,9 @@ def run(args, tmp: Path, servers: Servers, workers: Workers) -> dict:
     expected = received = duplicates = misdelivered = missing = 0
     dropped = wrong_room = 0
     for s in sockets:
-        r = records.get(s["idx"], {"connected": False, "arrivals": [], "rooms": None,
-                                   "dropped": False})
+        r = records.get(
+            s["idx"], {"connected": False, "arrivals": [], "rooms": None, "dropped": False}
+        )
         should = s["should"] & checked
         expected += len(should)
         if r.get("dropped"):
@@ -455,29 +561,50 @@ def run(args, tmp: Path, servers: Servers, workers: Workers) -> dict:
             per_arrival_max[vid] = max(per_arrival_max.get(vid, 0.0), ms)
         missing += len(should - seen)
     reqs = [(s["done"] - s["sent"]) * 1000 for s in sends if s.get("status") is not None]
-    per_socket = {"reception": args.reception_sockets,
-                  "host": (args.sockets - args.reception_sockets)}
-    host_share = [sum(1 for s in sockets if s["kind"] == "host" and s["host_email"] == e)
-                  for e in host_emails]
+    per_socket = {
+        "reception": args.reception_sockets,
+        "host": (args.sockets - args.reception_sockets),
+    }
+    host_share = [
+        sum(1 for s in sockets if s["kind"] == "host" and s["host_email"] == e) for e in host_emails
+    ]
     return {
-        "sockets": args.sockets, "connected": connected, "connect_s": connect_s,
-        "connect_errors": errors, "dropped": dropped, "wrong_room": wrong_room,
-        "reception_sockets": per_socket["reception"], "host_sockets": per_socket["host"],
-        "hosts": args.hosts, "host_sockets_per_host": [min(host_share), max(host_share)],
-        "arrivals": args.arrivals, "checked_in": len(checked), "rate": args.rate,
+        "sockets": args.sockets,
+        "connected": connected,
+        "connect_s": connect_s,
+        "connect_errors": errors,
+        "dropped": dropped,
+        "wrong_room": wrong_room,
+        "reception_sockets": per_socket["reception"],
+        "host_sockets": per_socket["host"],
+        "hosts": args.hosts,
+        "host_sockets_per_host": [min(host_share), max(host_share)],
+        "arrivals": args.arrivals,
+        "checked_in": len(checked),
+        "rate": args.rate,
         "load_s": load_s,
         "non_201": [s for s in sends if s.get("status") != 201][:3],
-        "expected": expected, "received": received, "missing": missing,
-        "duplicates": duplicates, "misdelivered": misdelivered,
-        "lat_p50": pct(lat, 50), "lat_p99": pct(lat, 99), "lat_max": max(lat, default=None),
+        "expected": expected,
+        "received": received,
+        "missing": missing,
+        "duplicates": duplicates,
+        "misdelivered": misdelivered,
+        "lat_p50": pct(lat, 50),
+        "lat_p99": pct(lat, 99),
+        "lat_max": max(lat, default=None),
         "last_socket_p50": pct(list(per_arrival_max.values()), 50),
         "last_socket_p99": pct(list(per_arrival_max.values()), 99),
-        "req_p50": pct(reqs, 50), "req_p99": pct(reqs, 99),
-        "loadavg": loadavg, "mem": mem, "server_pid": proc.pid, "log_tail": tail(log, 5),
+        "req_p50": pct(reqs, 50),
+        "req_p99": pct(reqs, 99),
+        "loadavg": loadavg,
+        "mem": mem,
+        "server_pid": proc.pid,
+        "log_tail": tail(log, 5),
     }
 
 
 # ---------------------------------------------------------------- report
+
 
 def fmt(x, spec=".1f") -> str:
     return "-" if x is None else format(x, spec)
@@ -489,46 +616,77 @@ def mb(kb) -> float | None:
 
 def report(r: dict) -> None:
     lo, hi = r["host_sockets_per_host"]
-    per = f"{r['reception_sockets']} + {lo}" if lo == hi else \
-        f"{r['reception_sockets']} + {lo}..{hi}"
-    print(f"\nfan-out benchmark: {r['sockets']} sockets ({r['reception_sockets']} reception, "
-          f"{r['host_sockets']} host over {r['hosts']} hosts), {r['arrivals']} arrivals at "
-          f"{r['rate']:g}/s, loopback, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
-    print("load average (1 min) at start {:.1f}, after the check-ins {:.1f}: other work on "
-          "this machine skews the figures".format(*r["loadavg"]))
-    print(f"each arrival should reach {per} sockets (every reception socket + its host's "
-          f"sockets)")
-    print(f"sockets connected   {r['connected']}/{r['sockets']} in {r['connect_s']:.1f}s"
-          + (f"; dropped during the run: {r['dropped']}" if r["dropped"] else "")
-          + (f"; reception sockets in wrong rooms: {r['wrong_room']}" if r["wrong_room"] else ""))
-    print(f"check-ins           {r['checked_in']}/{r['arrivals']} (201) in {r['load_s']:.1f}s; "
-          f"request p50 {fmt(r['req_p50'])} ms, p99 {fmt(r['req_p99'])} ms")
+    per = (
+        f"{r['reception_sockets']} + {lo}" if lo == hi else f"{r['reception_sockets']} + {lo}..{hi}"
+    )
+    print(
+        f"\nfan-out benchmark: {r['sockets']} sockets ({r['reception_sockets']} reception, "
+        f"{r['host_sockets']} host over {r['hosts']} hosts), {r['arrivals']} arrivals at "
+        f"{r['rate']:g}/s, loopback, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}"
+    )
+    print(
+        "load average (1 min) at start {:.1f}, after the check-ins {:.1f}: other work on "
+        "this machine skews the figures".format(*r["loadavg"])
+    )
+    print(f"each arrival should reach {per} sockets (every reception socket + its host's sockets)")
+    print(
+        f"sockets connected   {r['connected']}/{r['sockets']} in {r['connect_s']:.1f}s"
+        + (f"; dropped during the run: {r['dropped']}" if r["dropped"] else "")
+        + (f"; reception sockets in wrong rooms: {r['wrong_room']}" if r["wrong_room"] else "")
+    )
+    print(
+        f"check-ins           {r['checked_in']}/{r['arrivals']} (201) in {r['load_s']:.1f}s; "
+        f"request p50 {fmt(r['req_p50'])} ms, p99 {fmt(r['req_p99'])} ms"
+    )
     for s in r["non_201"]:
         print(f"  non-201: visit {s['id']} -> {s.get('status')}: {s.get('error', '')[:120]}")
-    print(f"deliveries          expected {r['expected']}, received {r['received']}, "
-          f"missing {r['missing']}, duplicates {r['duplicates']}, "
-          f"misdelivered {r['misdelivered']}")
-    print(f"delivery latency    p50 {fmt(r['lat_p50'])} ms, p99 {fmt(r['lat_p99'])} ms, "
-          f"max {fmt(r['lat_max'])} ms   (socket received - check-in request sent)")
-    print(f"  slowest socket per arrival: p50 {fmt(r['last_socket_p50'])} ms, "
-          f"p99 {fmt(r['last_socket_p99'])} ms")
+    print(
+        f"deliveries          expected {r['expected']}, received {r['received']}, "
+        f"missing {r['missing']}, duplicates {r['duplicates']}, "
+        f"misdelivered {r['misdelivered']}"
+    )
+    print(
+        f"delivery latency    p50 {fmt(r['lat_p50'])} ms, p99 {fmt(r['lat_p99'])} ms, "
+        f"max {fmt(r['lat_max'])} ms   (socket received - check-in request sent)"
+    )
+    print(
+        f"  slowest socket per arrival: p50 {fmt(r['last_socket_p50'])} ms, "
+        f"p99 {fmt(r['last_socket_p99'])} ms"
+    )
     m = r["mem"]
-    print("server memory       " + ", ".join(
-        f"{k}: RSS {fmt(mb(v.get('VmRSS')), '.0f')} MB, {v.get('Threads', '?')} threads"
-        for k, v in m.items()))
+    print(
+        "server memory       "
+        + ", ".join(
+            f"{k}: RSS {fmt(mb(v.get('VmRSS')), '.0f')} MB, {v.get('Threads', '?')} threads"
+            for k, v in m.items()
+        )
+    )
     hwm = mb(m["end"].get("VmHWM"))
-    print(f"  peak (VmHWM) {fmt(hwm, '.0f')} MB, now (VmRSS) "
-          f"{fmt(mb(m['end'].get('VmRSS')), '.0f')} MB  (pid {r['server_pid']})")
+    print(
+        f"  peak (VmHWM) {fmt(hwm, '.0f')} MB, now (VmRSS) "
+        f"{fmt(mb(m['end'].get('VmRSS')), '.0f')} MB  (pid {r['server_pid']})"
+    )
     print()
     p99 = r["lat_p99"]
-    complete = (r["connected"] == r["sockets"] and r["missing"] == 0 and r["duplicates"] == 0
-                and r["misdelivered"] == 0 and r["checked_in"] == r["arrivals"])
-    print(f"every socket gets its arrivals exactly once, no other host's     "
-          f"{'PASS' if complete else 'FAIL'}")
-    print(f"delivery p99 {fmt(p99)} ms  (target <= {TARGET_P99_MS:.0f} ms)"
-          f"{' ' * 18}{'PASS' if p99 is not None and p99 <= TARGET_P99_MS else 'FAIL'}")
-    print(f"server peak memory {fmt(hwm, '.0f')} MB  (target <= {TARGET_PEAK_MB:.0f} MB)"
-          f"{' ' * 14}{'PASS' if hwm is not None and hwm <= TARGET_PEAK_MB else 'FAIL'}")
+    complete = (
+        r["connected"] == r["sockets"]
+        and r["missing"] == 0
+        and r["duplicates"] == 0
+        and r["misdelivered"] == 0
+        and r["checked_in"] == r["arrivals"]
+    )
+    print(
+        f"every socket gets its arrivals exactly once, no other host's     "
+        f"{'PASS' if complete else 'FAIL'}"
+    )
+    print(
+        f"delivery p99 {fmt(p99)} ms  (target <= {TARGET_P99_MS:.0f} ms)"
+        f"{' ' * 18}{'PASS' if p99 is not None and p99 <= TARGET_P99_MS else 'FAIL'}"
+    )
+    print(
+        f"server peak memory {fmt(hwm, '.0f')} MB  (target <= {TARGET_PEAK_MB:.0f} MB)"
+        f"{' ' * 14}{'PASS' if hwm is not None and hwm <= TARGET_PEAK_MB else 'FAIL'}"
+    )
 
 
 def _interrupt(*_):
@@ -539,28 +697,54 @@ def main() -> int:
     parser = argparse.ArgumentParser(description="Socket.IO fan-out benchmark for Lobby.")
     parser.add_argument("--sockets", type=int, default=500, help="dashboard sockets (500)")
     parser.add_argument("--arrivals", type=int, default=100, help="check-ins (100)")
-    parser.add_argument("--reception-sockets", type=int, default=None,
-                        help="of the sockets, how many are reception (default: a fifth)")
+    parser.add_argument(
+        "--reception-sockets",
+        type=int,
+        default=None,
+        help="of the sockets, how many are reception (default: a fifth)",
+    )
     parser.add_argument("--hosts", type=int, default=50, help="host users (50)")
     parser.add_argument("--rate", type=float, default=10.0, help="check-ins per second (10)")
     parser.add_argument("--workers", type=int, default=4, help="client processes (4)")
-    parser.add_argument("--connect-concurrency", type=int, default=8,
-                        help="sockets connecting at once, over all workers (8)")
-    parser.add_argument("--cli-parallel", type=int, default=3,
-                        help="lobby CLI commands at once while creating users (3)")
-    parser.add_argument("--no-print-worker", action="store_true",
-                        help="diagnosis: run Lobby with LOBBY_PRINT_WORKER=0 (no badge rendering)")
-    parser.add_argument("--profile", metavar="FILE",
-                        help="py-spy record the server during the check-ins (raw format)")
+    parser.add_argument(
+        "--connect-concurrency",
+        type=int,
+        default=8,
+        help="sockets connecting at once, over all workers (8)",
+    )
+    parser.add_argument(
+        "--cli-parallel",
+        type=int,
+        default=3,
+        help="lobby CLI commands at once while creating users (3)",
+    )
+    parser.add_argument(
+        "--no-print-worker",
+        action="store_true",
+        help="diagnosis: run Lobby with LOBBY_PRINT_WORKER=0 (no badge rendering)",
+    )
+    parser.add_argument(
+        "--profile",
+        metavar="FILE",
+        help="py-spy record the server during the check-ins (raw format)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (server log)")
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     args = parser.parse_args()
     if args.reception_sockets is None:
         args.reception_sockets = args.sockets // 5
-    if (args.sockets < 1 or args.arrivals < 1 or args.hosts < 1 or args.rate <= 0
-            or args.workers < 1 or not 0 <= args.reception_sockets <= args.sockets):
-        parser.error("--sockets, --arrivals, --hosts, --workers must be >= 1, --rate > 0, "
-                     "0 <= --reception-sockets <= --sockets")
+    if (
+        args.sockets < 1
+        or args.arrivals < 1
+        or args.hosts < 1
+        or args.rate <= 0
+        or args.workers < 1
+        or not 0 <= args.reception_sockets <= args.sockets
+    ):
+        parser.error(
+            "--sockets, --arrivals, --hosts, --workers must be >= 1, --rate > 0, "
+            "0 <= --reception-sockets <= --sockets"
+        )
 
     signal.signal(signal.SIGTERM, _interrupt)
     servers, workers = Servers(), Workers()
@@ -569,8 +753,11 @@ def main() -> int:
         result = run(args, tmp, servers, workers)
         report(result)
         if args.json:
-            Path(args.json).write_text(json.dumps(
-                {k: v for k, v in result.items() if k != "log_tail"}, indent=2, default=str))
+            Path(args.json).write_text(
+                json.dumps(
+                    {k: v for k, v in result.items() if k != "log_tail"}, indent=2, default=str
+                )
+            )
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -19,12 +19,13 @@ queue.
 
 Run: ``FLOOR_TOKEN=secret python bench/floor_app.py --port 5055 --db /tmp/floor.db``
 """
+
 import argparse
 import os
 import secrets
 import sqlite3
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import Flask, request
 from flask_socketio import ConnectionRefusedError, SocketIO, join_room
@@ -45,16 +46,19 @@ def create_app(db_path: str, token: str):
         # connection), with the same pragmas as Lobby (server/models/base.py).
         conn = getattr(local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False,
-                                   timeout=15)
+            conn = sqlite3.connect(
+                db_path, isolation_level=None, check_same_thread=False, timeout=15
+            )
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA busy_timeout=15000")
             conn.execute("PRAGMA synchronous=NORMAL")
             local.conn = conn
         return conn
 
-    connect().execute("CREATE TABLE IF NOT EXISTS checkins (id INTEGER PRIMARY KEY "
-                      "AUTOINCREMENT, code TEXT NOT NULL, checked_in_at TEXT NOT NULL)")
+    connect().execute(
+        "CREATE TABLE IF NOT EXISTS checkins (id INTEGER PRIMARY KEY "
+        "AUTOINCREMENT, code TEXT NOT NULL, checked_in_at TEXT NOT NULL)"
+    )
 
     @socketio.on("connect")
     def on_connect(auth=None):
@@ -73,8 +77,10 @@ def create_app(db_path: str, token: str):
         try:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                cur = conn.execute("INSERT INTO checkins (code, checked_in_at) VALUES (?, ?)",
-                                   (code, datetime.now(timezone.utc).isoformat()))
+                cur = conn.execute(
+                    "INSERT INTO checkins (code, checked_in_at) VALUES (?, ?)",
+                    (code, datetime.now(UTC).isoformat()),
+                )
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -99,10 +105,15 @@ def serve_gunicorn(app, host: str, port: int, threads: int) -> None:
 
     class Floor(BaseApplication):
         def load_config(self):
-            for key, value in {"bind": f"{host}:{port}", "workers": 1,
-                               "worker_class": "gthread", "threads": threads,
-                               "worker_connections": max(1000, threads * 2),
-                               "errorlog": "-", "loglevel": "warning"}.items():
+            for key, value in {
+                "bind": f"{host}:{port}",
+                "workers": 1,
+                "worker_class": "gthread",
+                "threads": threads,
+                "worker_connections": max(1000, threads * 2),
+                "errorlog": "-",
+                "loglevel": "warning",
+            }.items():
                 self.cfg.set(key, value)
 
         def load(self):
@@ -116,10 +127,15 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5055)
     parser.add_argument("--db", required=True, help="SQLite file (created)")
-    parser.add_argument("--server", choices=SERVERS, default="gunicorn",
-                        help="how it is served, as `lobby run` is (default gunicorn)")
-    parser.add_argument("--threads", type=int, default=100,
-                        help="gunicorn threads (default 100, as lobby run)")
+    parser.add_argument(
+        "--server",
+        choices=SERVERS,
+        default="gunicorn",
+        help="how it is served, as `lobby run` is (default gunicorn)",
+    )
+    parser.add_argument(
+        "--threads", type=int, default=100, help="gunicorn threads (default 100, as lobby run)"
+    )
     args = parser.parse_args()
     token = os.environ.get("FLOOR_TOKEN")
     if not token:
@@ -129,8 +145,14 @@ def main() -> None:
     if args.server == "gunicorn":
         serve_gunicorn(app, args.host, args.port, args.threads)
     else:
-        socketio.run(app, host=args.host, port=args.port, allow_unsafe_werkzeug=True,
-                     use_reloader=False, log_output=False)
+        socketio.run(
+            app,
+            host=args.host,
+            port=args.port,
+            allow_unsafe_werkzeug=True,
+            use_reloader=False,
+            log_output=False,
+        )
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ which adds the QR worker), then PASS/FAIL: every step's server p95 under 100 ms 
 many single requests went over), the start page under 250 KB. Exit status is 0 unless
 something crashed.
 """
+
 import argparse
 import base64
 import io
@@ -68,8 +69,8 @@ HOST_EMAIL = "grace.bench@example.com"
 HOST_NAME = "Grace Benchmark"
 DESK_EMAIL = "desk.bench@example.com"
 KIOSK_NAME = "Bench kiosk"
-TARGET_MS = 100.0          # server time per step (p95)
-TARGET_BYTES = 250_000     # the start page, with everything it loads
+TARGET_MS = 100.0  # server time per step (p95)
+TARGET_BYTES = 250_000  # the start page, with everything it loads
 
 RULES_EN = """Welcome to our site. While you are here:
 1. Wear your visitor badge where it can be seen, and stay with your host.
@@ -115,10 +116,14 @@ class BenchError(RuntimeError):
 def signature_data_url() -> str:
     """A signature as the pad sends it: a PNG data URL with a stroke of dark ink."""
     from PIL import Image, ImageDraw
+
     img = Image.new("RGBA", (600, 200), (255, 255, 255, 0))
     draw = ImageDraw.Draw(img)
-    draw.line([(40, 150), (120, 40), (200, 160), (300, 50), (420, 150), (560, 60)],
-              fill=(10, 10, 40, 255), width=6)
+    draw.line(
+        [(40, 150), (120, 40), (200, 160), (300, 50), (420, 150), (560, 60)],
+        fill=(10, 10, 40, 255),
+        width=6,
+    )
     buf = io.BytesIO()
     img.save(buf, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
@@ -152,8 +157,17 @@ class Kiosk:
         self.client: dict[str, list[float]] = defaultdict(list)
         self.missing_header = 0
 
-    def call(self, step: str, method: str, path: str, lang: str, expect: str,
-             data: dict | None = None, params: dict | None = None, htmx: bool = True) -> str:
+    def call(
+        self,
+        step: str,
+        method: str,
+        path: str,
+        lang: str,
+        expect: str,
+        data: dict | None = None,
+        params: dict | None = None,
+        htmx: bool = True,
+    ) -> str:
         headers = {"X-CSRFToken": self.csrf}
         if htmx:
             headers["HX-Request"] = "true"
@@ -162,12 +176,20 @@ class Kiosk:
         else:
             data = {"lang": lang, "csrf_token": self.csrf, **(data or {})}
         sent = time.perf_counter()
-        r = self.s.request(method, self.base + path, params=params, data=data,
-                           headers=headers, timeout=REQUEST_TIMEOUT)
+        r = self.s.request(
+            method,
+            self.base + path,
+            params=params,
+            data=data,
+            headers=headers,
+            timeout=REQUEST_TIMEOUT,
+        )
         client_ms = (time.perf_counter() - sent) * 1000
         if r.status_code != 200 or expect not in r.text:
-            raise BenchError(f"{step}: {method} {path} answered {r.status_code}, "
-                             f"expected {expect!r}:\n{r.text[:800]}")
+            raise BenchError(
+                f"{step}: {method} {path} answered {r.status_code}, "
+                f"expected {expect!r}:\n{r.text[:800]}"
+            )
         m = re.search(r"app;dur=([0-9.]+)", r.headers.get("Server-Timing", ""))
         if m:
             self.server[step].append(float(m.group(1)))
@@ -179,21 +201,28 @@ class Kiosk:
 
 # ---------------------------------------------------------------- setup
 
+
 def setup(tmp: Path, servers: Servers, n: int):
     data = tmp / "lobby"
-    env = {**os.environ, "LOBBY_DATA_DIR": str(data),
-           "LOBBY_DEFAULT_PRINTER": f"emulator://{tmp / 'badges'}",
-           "LOBBY_CHECKOUT_GRACE_SECONDS": "0"}
+    env = {
+        **os.environ,
+        "LOBBY_DATA_DIR": str(data),
+        "LOBBY_DEFAULT_PRINTER": f"emulator://{tmp / 'badges'}",
+        "LOBBY_CHECKOUT_GRACE_SECONDS": "0",
+    }
     for var in ("LOBBY_DATABASE_URL", "LOBBY_MESSAGE_QUEUE"):
         env.pop(var, None)  # the embedded default: SQLite file, in-process Socket.IO
     lobby = lobby_exe()
     run_cli([lobby, "user", "add", HOST_EMAIL, "--name", HOST_NAME, "--role", "host"], env)
-    run_cli([lobby, "user", "add", DESK_EMAIL, "--name", "Bench Desk", "--role",
-             "receptionist"], env)
+    run_cli(
+        [lobby, "user", "add", DESK_EMAIL, "--name", "Bench Desk", "--role", "receptionist"], env
+    )
     token = run_cli([lobby, "token", "create", DESK_EMAIL], env).strip().splitlines()[-1]
     pair = run_cli([lobby, "kiosk", "add", KIOSK_NAME], env).strip().splitlines()[-1]
-    weigh_pairs = [run_cli([lobby, "kiosk", "add", f"Weighed {i}"], env).strip()
-                   .splitlines()[-1] for i in range(3)]
+    weigh_pairs = [
+        run_cli([lobby, "kiosk", "add", f"Weighed {i}"], env).strip().splitlines()[-1]
+        for i in range(3)
+    ]
     publish_rules(data)
 
     port = free_port()
@@ -211,15 +240,26 @@ def setup(tmp: Path, servers: Servers, n: int):
     n += 1
     for i in range(2 * n):
         name = f"{'Zhang' if i % 2 else 'Ada'} Bk{i:05d}"
-        r = s.post(f"{base}/api/v1/visits", timeout=REQUEST_TIMEOUT, json={
-            "visitor": {"name": name, "company": f"Bench Co {i:05d}",
-                        "email": f"v{i}@example.org", "phone": f"+1 555 {i:04d}"},
-            "host": HOST_EMAIL, "expected_at": expected_at.isoformat(),
-            "purpose": "benchmark"})
+        r = s.post(
+            f"{base}/api/v1/visits",
+            timeout=REQUEST_TIMEOUT,
+            json={
+                "visitor": {
+                    "name": name,
+                    "company": f"Bench Co {i:05d}",
+                    "email": f"v{i}@example.org",
+                    "phone": f"+1 555 {i:04d}",
+                },
+                "host": HOST_EMAIL,
+                "expected_at": expected_at.isoformat(),
+                "purpose": "benchmark",
+            },
+        )
         if r.status_code != 201:
             raise BenchError(f"pre-register got {r.status_code}: {r.text[:200]}")
-        visits.append({"code": r.json()["code"], "surname": f"Bk{i:05d}",
-                       "company": f"Bench Co {i:05d}"})
+        visits.append(
+            {"code": r.json()["code"], "surname": f"Bk{i:05d}", "company": f"Bench Co {i:05d}"}
+        )
     return base, proc, pair, weigh_pairs, visits[:n], visits[n:]
 
 
@@ -228,79 +268,181 @@ def publish_rules(data: Path) -> None:
     sys.path.insert(0, str(ROOT))
     from server import create_app
     from server.services import rules
+
     app = create_app({"DATA_DIR": data, "PRINT_WORKER": False})
     with app.app_context():
         rules.publish(RULES_EN, RULES_ZH, None)
         from server.extensions import db
+
         db.session.remove()
         db.engine.dispose()
 
 
 # ---------------------------------------------------------------- the flows
 
+
 def qr_flow(k: Kiosk, visit: dict, lang: str, signature: str) -> None:
     k.call("page", "GET", "/kiosk/", lang, 'data-screen="start"', htmx=False)
     k.call("start", "GET", "/kiosk/start", lang, 'data-screen="start"')
-    html = k.call("scan", "POST", "/kiosk/scan", lang, 'data-screen="rules"',
-                  {"code": visit["code"]})
-    html = k.call("rules", "POST", "/kiosk/rules", lang, 'data-screen="photo"', {
-        "ticket": field(html, "ticket"), "attempt": field(html, "attempt"),
-        "rules_id": field(html, "rules_id"), "signature": signature, "accept": "1",
-        "choice": "accept"})
-    html = k.call("photo", "POST", "/kiosk/photo", lang, 'data-outcome="welcome"', {
-        "ticket": field(html, "ticket"), "attempt": field(html, "attempt"), "skip": "1"})
+    html = k.call(
+        "scan", "POST", "/kiosk/scan", lang, 'data-screen="rules"', {"code": visit["code"]}
+    )
+    html = k.call(
+        "rules",
+        "POST",
+        "/kiosk/rules",
+        lang,
+        'data-screen="photo"',
+        {
+            "ticket": field(html, "ticket"),
+            "attempt": field(html, "attempt"),
+            "rules_id": field(html, "rules_id"),
+            "signature": signature,
+            "accept": "1",
+            "choice": "accept",
+        },
+    )
+    html = k.call(
+        "photo",
+        "POST",
+        "/kiosk/photo",
+        lang,
+        'data-outcome="welcome"',
+        {"ticket": field(html, "ticket"), "attempt": field(html, "attempt"), "skip": "1"},
+    )
     ticket = re.search(r"ticket=([A-Za-z0-9_.\-]+)", html).group(1)
-    k.call("checkin", "POST", "/kiosk/checkin", lang, 'data-outcome="welcome"',
-           {"ticket": ticket, "attempt": "retry-" + ticket[-20:]})
-    k.call("step", "GET", "/kiosk/step", "zh" if lang == "en" else "en",
-           'data-outcome="welcome"', params={"ticket": ticket})
-    k.call("checkout", "POST", "/kiosk/scan", lang, 'data-outcome="goodbye"',
-           {"code": visit["code"]})
+    k.call(
+        "checkin",
+        "POST",
+        "/kiosk/checkin",
+        lang,
+        'data-outcome="welcome"',
+        {"ticket": ticket, "attempt": "retry-" + ticket[-20:]},
+    )
+    k.call(
+        "step",
+        "GET",
+        "/kiosk/step",
+        "zh" if lang == "en" else "en",
+        'data-outcome="welcome"',
+        params={"ticket": ticket},
+    )
+    k.call(
+        "checkout", "POST", "/kiosk/scan", lang, 'data-outcome="goodbye"', {"code": visit["code"]}
+    )
 
 
 def lookup_flow(k: Kiosk, visit: dict, lang: str, signature: str) -> None:
     html = k.call("lookup_form", "GET", "/kiosk/lookup", lang, 'data-screen="lookup"')
-    html = k.call("lookup", "POST", "/kiosk/lookup", lang, 'data-screen="lookup-confirm"', {
-        "attempt": field(html, "attempt"), "surname": visit["surname"],
-        "company": visit["company"], "phone_last4": ""})
-    html = k.call("lookup_confirm", "POST", "/kiosk/lookup/confirm", lang,
-                  'data-screen="rules"', {
-                      "ticket": field(html, "ticket"), "attempt": field(html, "attempt"),
-                      "surname": visit["surname"], "company": visit["company"]})
-    html = k.call("rules", "POST", "/kiosk/rules", lang, 'data-screen="photo"', {
-        "ticket": field(html, "ticket"), "attempt": field(html, "attempt"),
-        "rules_id": field(html, "rules_id"), "signature": signature, "accept": "1"})
-    k.call("photo", "POST", "/kiosk/photo", lang, 'data-outcome="welcome"', {
-        "ticket": field(html, "ticket"), "attempt": field(html, "attempt"), "skip": "1"})
+    html = k.call(
+        "lookup",
+        "POST",
+        "/kiosk/lookup",
+        lang,
+        'data-screen="lookup-confirm"',
+        {
+            "attempt": field(html, "attempt"),
+            "surname": visit["surname"],
+            "company": visit["company"],
+            "phone_last4": "",
+        },
+    )
+    html = k.call(
+        "lookup_confirm",
+        "POST",
+        "/kiosk/lookup/confirm",
+        lang,
+        'data-screen="rules"',
+        {
+            "ticket": field(html, "ticket"),
+            "attempt": field(html, "attempt"),
+            "surname": visit["surname"],
+            "company": visit["company"],
+        },
+    )
+    html = k.call(
+        "rules",
+        "POST",
+        "/kiosk/rules",
+        lang,
+        'data-screen="photo"',
+        {
+            "ticket": field(html, "ticket"),
+            "attempt": field(html, "attempt"),
+            "rules_id": field(html, "rules_id"),
+            "signature": signature,
+            "accept": "1",
+        },
+    )
+    k.call(
+        "photo",
+        "POST",
+        "/kiosk/photo",
+        lang,
+        'data-outcome="welcome"',
+        {"ticket": field(html, "ticket"), "attempt": field(html, "attempt"), "skip": "1"},
+    )
 
 
 def leave_flow(k: Kiosk, visit: dict, lang: str) -> None:
     html = k.call("leave_form", "GET", "/kiosk/leave", lang, 'data-screen="leave"')
-    html = k.call("leave", "POST", "/kiosk/leave", lang, 'data-screen="leave-confirm"', {
-        "attempt": field(html, "attempt"), "surname": visit["surname"],
-        "company": visit["company"], "phone_last4": ""})
-    k.call("leave_confirm", "POST", "/kiosk/leave/confirm", lang, 'data-outcome="goodbye"', {
-        "ticket": field(html, "ticket"), "attempt": field(html, "attempt")})
+    html = k.call(
+        "leave",
+        "POST",
+        "/kiosk/leave",
+        lang,
+        'data-screen="leave-confirm"',
+        {
+            "attempt": field(html, "attempt"),
+            "surname": visit["surname"],
+            "company": visit["company"],
+            "phone_last4": "",
+        },
+    )
+    k.call(
+        "leave_confirm",
+        "POST",
+        "/kiosk/leave/confirm",
+        lang,
+        'data-outcome="goodbye"',
+        {"ticket": field(html, "ticket"), "attempt": field(html, "attempt")},
+    )
 
 
 def walkin_flow(k: Kiosk, i: int, lang: str) -> None:
     html = k.call("walkin_form", "GET", "/kiosk/walk-in", lang, 'data-screen="walk-in"')
     attempt = field(html, "attempt")
-    hosts = k.call("hosts", "GET", "/kiosk/hosts", lang, "data-host-id=",
-                   params={"q": HOST_NAME.split()[0]})
+    hosts = k.call(
+        "hosts", "GET", "/kiosk/hosts", lang, "data-host-id=", params={"q": HOST_NAME.split()[0]}
+    )
     host_id = re.search(r'data-host-id="(\d+)"', hosts).group(1)
-    k.call("walkin", "POST", "/kiosk/walk-in", lang, 'data-screen="rules"', {
-        "attempt": attempt, "name": f"Walker Wk{i:05d}", "company": f"Walk-in Co {i}",
-        "phone": f"+86 138 0000 {i:04d}", "purpose": "negotiation", "purpose_other": "",
-        "host_id": host_id, "host_q": ""})
+    k.call(
+        "walkin",
+        "POST",
+        "/kiosk/walk-in",
+        lang,
+        'data-screen="rules"',
+        {
+            "attempt": attempt,
+            "name": f"Walker Wk{i:05d}",
+            "company": f"Walk-in Co {i}",
+            "phone": f"+86 138 0000 {i:04d}",
+            "purpose": "negotiation",
+            "purpose_other": "",
+            "host_id": host_id,
+            "host_q": "",
+        },
+    )
 
 
 # ---------------------------------------------------------------- page weight
+
 
 def page_weight(base: str, pairs: list[str], tmp: Path) -> list[tuple[str, list]] | str:
     """The start page in headless Chromium (portrait): en, zh, zh with a fake camera."""
     try:
         from playwright.sync_api import sync_playwright
+
         sys.path.insert(0, str(ROOT))
         from tests.fake_camera import face_video, fake_camera_args
         from tests.test_browser import CHROMIUM, CHROMIUM_ARGS
@@ -313,12 +455,18 @@ def page_weight(base: str, pairs: list[str], tmp: Path) -> list[tuple[str, list]
     results = []
     with sync_playwright() as p:
         plain = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        camera = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                   args=CHROMIUM_ARGS + fake_camera_args(video))
+        camera = p.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS + fake_camera_args(video)
+        )
         try:
             for (title, chromium, lang), pair in zip(
-                    [("en, no camera", plain, "en"), ("zh, no camera", plain, "zh"),
-                     ("zh, camera (QR worker)", camera, "zh")], pairs):
+                [
+                    ("en, no camera", plain, "en"),
+                    ("zh, no camera", plain, "zh"),
+                    ("zh, camera (QR worker)", camera, "zh"),
+                ],
+                pairs,
+            ):
                 context = chromium.new_context(base_url=base, viewport=PORTRAIT)
                 if chromium is camera:
                     context.grant_permissions(["camera"])
@@ -334,32 +482,46 @@ def page_weight(base: str, pairs: list[str], tmp: Path) -> list[tuple[str, list]
 
 # ---------------------------------------------------------------- report
 
+
 def fmt(x: float | None) -> str:
     return "-" if x is None else f"{x:.1f}"
 
 
 def report(k: Kiosk, weights, n: int) -> dict:
-    print(f"\nkiosk benchmark: {n} iterations per flow, one kiosk, loopback, "
-          f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}, "
-          f"load average {os.getloadavg()[0]:.2f}")
-    head = (f"{'step':<40} {'n':>4} {'srv p50':>8} {'srv p95':>8} {'srv max':>8} "
-            f"{'>100ms':>6} {'cli p50':>8} {'cli p95':>8}")
+    print(
+        f"\nkiosk benchmark: {n} iterations per flow, one kiosk, loopback, "
+        f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}, "
+        f"load average {os.getloadavg()[0]:.2f}"
+    )
+    head = (
+        f"{'step':<40} {'n':>4} {'srv p50':>8} {'srv p95':>8} {'srv max':>8} "
+        f"{'>100ms':>6} {'cli p50':>8} {'cli p95':>8}"
+    )
     print(head)
     print("-" * len(head))
     figures, worst = {}, []
     for step, label in STEPS:
         srv, cli = k.server.get(step, []), k.client.get(step, [])
         over = sum(1 for v in srv if v >= TARGET_MS)
-        figures[step] = {"n": len(srv), "server_p50": pct(srv, 50), "server_p95": pct(srv, 95),
-                         "server_max": max(srv, default=None), "over_100ms": over,
-                         "client_p50": pct(cli, 50), "client_p95": pct(cli, 95)}
-        print(f"{label:<40} {len(srv):>4} {fmt(pct(srv, 50)):>8} {fmt(pct(srv, 95)):>8} "
-              f"{fmt(max(srv, default=None)):>8} {over:>6} {fmt(pct(cli, 50)):>8} "
-              f"{fmt(pct(cli, 95)):>8}")
+        figures[step] = {
+            "n": len(srv),
+            "server_p50": pct(srv, 50),
+            "server_p95": pct(srv, 95),
+            "server_max": max(srv, default=None),
+            "over_100ms": over,
+            "client_p50": pct(cli, 50),
+            "client_p95": pct(cli, 95),
+        }
+        print(
+            f"{label:<40} {len(srv):>4} {fmt(pct(srv, 50)):>8} {fmt(pct(srv, 95)):>8} "
+            f"{fmt(max(srv, default=None)):>8} {over:>6} {fmt(pct(cli, 50)):>8} "
+            f"{fmt(pct(cli, 95)):>8}"
+        )
         if srv:
             worst.append((pct(srv, 95), label))
-    print("(ms; srv = the server's own time from Server-Timing, cli = round trip seen by "
-          "the kiosk)")
+    print(
+        "(ms; srv = the server's own time from Server-Timing, cli = round trip seen by the kiosk)"
+    )
     if k.missing_header:
         print(f"  {k.missing_header} responses without Server-Timing")
 
@@ -369,26 +531,32 @@ def report(k: Kiosk, weights, n: int) -> dict:
         print(f"start page weight: {weights}")
     else:
         from tests.test_page_weight import breakdown
+
         for title, rows in weights:
             print(breakdown(rows, f"start page ({title})"))
         total_max = max(sum(r[2] for r in rows) for _, rows in weights)
-        figures["page_weight"] = {title: {"total": sum(r[2] for r in rows),
-                                          "responses": [list(r) for r in rows]}
-                                  for title, rows in weights}
+        figures["page_weight"] = {
+            title: {"total": sum(r[2] for r in rows), "responses": [list(r) for r in rows]}
+            for title, rows in weights
+        }
 
     print()
     p95, label = max(worst)
     ok = p95 < TARGET_MS and not k.missing_header
-    print(f"each step under {TARGET_MS:.0f} ms server time (p95): slowest {label.strip()} "
-          f"p95 {p95:.1f} ms  {'PASS' if ok else 'FAIL'}")
+    print(
+        f"each step under {TARGET_MS:.0f} ms server time (p95): slowest {label.strip()} "
+        f"p95 {p95:.1f} ms  {'PASS' if ok else 'FAIL'}"
+    )
     over = sum(f["over_100ms"] for s, f in figures.items() if s != "page_weight")
     total = sum(f["n"] for s, f in figures.items() if s != "page_weight")
     print(f"  single requests at or over {TARGET_MS:.0f} ms: {over} of {total}")
     if total_max is None:
         print("start page under 250 KB: not measured (no browser)")
     else:
-        print(f"start page under {TARGET_BYTES // 1000} KB: heaviest {total_max:,} bytes  "
-              f"{'PASS' if total_max < TARGET_BYTES else 'FAIL'}")
+        print(
+            f"start page under {TARGET_BYTES // 1000} KB: heaviest {total_max:,} bytes  "
+            f"{'PASS' if total_max < TARGET_BYTES else 'FAIL'}"
+        )
     return figures
 
 
@@ -398,8 +566,9 @@ def _interrupt(*_):
 
 def main() -> int:
     parser = argparse.ArgumentParser(description="Kiosk steps: server time and page weight.")
-    parser.add_argument("--iterations", type=int, default=200,
-                        help="visitors per flow (default 200)")
+    parser.add_argument(
+        "--iterations", type=int, default=200, help="visitors per flow (default 200)"
+    )
     parser.add_argument("--no-weight", action="store_true", help="skip the browser part")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (log, DB)")
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
@@ -412,7 +581,8 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="lobby-bench-kiosk-"))
     try:
         base, proc, pair, weigh_pairs, qr_visits, lookup_visits = setup(
-            tmp, servers, args.iterations)
+            tmp, servers, args.iterations
+        )
         k = Kiosk(base, pair)
         signature = signature_data_url()
         # Warm-up (not measured): one visitor through each flow; the fonts get built.
@@ -431,8 +601,9 @@ def main() -> int:
         for i in range(args.iterations):
             walkin_flow(k, i, "zh" if i % 2 else "en")
         weights = None if args.no_weight else page_weight(base, weigh_pairs, tmp)
-        figures = report(k, weights if weights is not None else "skipped (--no-weight)",
-                         args.iterations)
+        figures = report(
+            k, weights if weights is not None else "skipped (--no-weight)", args.iterations
+        )
         if args.json:
             Path(args.json).write_text(json.dumps(figures, indent=2))
         servers.stop(proc)

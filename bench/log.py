@@ -9,6 +9,7 @@ several searches, the API and the CSV export. Prints p50 and p95 in milliseconds
 query (target: a page under a second; the test asserts it once, in
 ``tests/test_visit_log.py``).
 """
+
 import argparse
 import statistics
 import sys
@@ -28,41 +29,71 @@ from server.services import people  # noqa: E402
 
 SURNAMES = ["张", "王", "李", "刘", "陈", "Smith", "Müller", "Nguyễn", "García", "Kowalski"]
 GIVEN = ["伟", "芳", "娜", "敏", "静", "Ada", "José", "Minh", "Lucía", "Łukasz"]
-COMPANIES = ["华为技术有限公司", "Analytical Engines", "Siemens AG", "阿里巴巴", "Acme 100% Ltd",
-             "Tata_Steel", "比亚迪", "Nokia", "腾讯", "Volvo"]
+COMPANIES = [
+    "华为技术有限公司",
+    "Analytical Engines",
+    "Siemens AG",
+    "阿里巴巴",
+    "Acme 100% Ltd",
+    "Tata_Steel",
+    "比亚迪",
+    "Nokia",
+    "腾讯",
+    "Volvo",
+]
 
 
 def fill(n: int, hosts: int = 40) -> None:
     """``n`` visits over the last year, newest now, inserted in bulk."""
-    users = [User(email=f"host{i}@bench.local", name=f"Host {i} 接待{i}", roles="host")
-             for i in range(hosts)]
+    users = [
+        User(email=f"host{i}@bench.local", name=f"Host {i} 接待{i}", roles="host")
+        for i in range(hosts)
+    ]
     kiosk = Kiosk(name="Lobby east")
     db.session.add_all(users + [kiosk])
     db.session.flush()
-    groups = [VisitGroup(name=f"Delegation {i} 代表团", host_id=users[i % hosts].id)
-              for i in range(n // 200 + 1)]
+    groups = [
+        VisitGroup(name=f"Delegation {i} 代表团", host_id=users[i % hosts].id)
+        for i in range(n // 200 + 1)
+    ]
     db.session.add_all(groups)
     db.session.flush()
-    visitors = [{"name": SURNAMES[i % 10] + GIVEN[(i // 10) % 10] + ("" if i < 100 else str(i)),
-                 "company": f"{COMPANIES[i % 10]} {i % 97}"} for i in range(n)]
+    visitors = [
+        {
+            "name": SURNAMES[i % 10] + GIVEN[(i // 10) % 10] + ("" if i < 100 else str(i)),
+            "company": f"{COMPANIES[i % 10]} {i % 97}",
+        }
+        for i in range(n)
+    ]
     ids = db.session.execute(insert(Visitor).returning(Visitor.id), visitors).scalars().all()
     start, step = utcnow(), timedelta(days=365) / n
     rows = []
     for i, visitor_id in enumerate(ids):
         when = start - step * i
-        status = ("cancelled" if i % 40 == 0 else "expected" if i % 11 == 0
-                  else "checked_out")
+        status = "cancelled" if i % 40 == 0 else "expected" if i % 11 == 0 else "checked_out"
         arrived = status == "checked_out"
-        rows.append({
-            "visitor_id": visitor_id, "host_id": users[i % hosts].id, "expected_at": when,
-            "status": status, "code": f"bench-{i}", "created_at": when - timedelta(days=2),
-            "checked_in_at": when + timedelta(minutes=5) if arrived else None,
-            "checked_out_at": when + timedelta(hours=2) if arrived else None,
-            "kiosk_id": kiosk.id if arrived and i % 2 else None, "walk_in": i % 25 == 0,
-            "group_id": groups[i // 200].id if i % 50 < 4 else None,
-            "cancel_reason": "Flight cancelled 航班取消" if status == "cancelled" else "",
-            "purpose": "Meeting", "meeting_room": "", "kind": "visitor", "requirements": "",
-            "language": "", "admit_reason": ""})
+        rows.append(
+            {
+                "visitor_id": visitor_id,
+                "host_id": users[i % hosts].id,
+                "expected_at": when,
+                "status": status,
+                "code": f"bench-{i}",
+                "created_at": when - timedelta(days=2),
+                "checked_in_at": when + timedelta(minutes=5) if arrived else None,
+                "checked_out_at": when + timedelta(hours=2) if arrived else None,
+                "kiosk_id": kiosk.id if arrived and i % 2 else None,
+                "walk_in": i % 25 == 0,
+                "group_id": groups[i // 200].id if i % 50 < 4 else None,
+                "cancel_reason": "Flight cancelled 航班取消" if status == "cancelled" else "",
+                "purpose": "Meeting",
+                "meeting_room": "",
+                "kind": "visitor",
+                "requirements": "",
+                "language": "",
+                "admit_reason": "",
+            }
+        )
     db.session.execute(insert(Visit), rows)
     db.session.commit()
 
@@ -87,9 +118,16 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=30)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app({"DATA_DIR": tmp, "PRINT_WORKER": False, "SECRET_KEY": "bench",
-                          "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/lobby.db",
-                          "WTF_CSRF_ENABLED": False, "MESSAGE_QUEUE": None})
+        app = create_app(
+            {
+                "DATA_DIR": tmp,
+                "PRINT_WORKER": False,
+                "SECRET_KEY": "bench",
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/lobby.db",
+                "WTF_CSRF_ENABLED": False,
+                "MESSAGE_QUEUE": None,
+            }
+        )
         upgrade_database(app)
         with app.app_context():
             people.create_user("desk@bench.local", "Desk", ["receptionist"], "bench-pw")
@@ -111,7 +149,10 @@ def main() -> None:
             ("one week", f"/reception/log?{week}"),
             ("cancelled", "/reception/log?status=cancelled"),
             ("walk-ins, page 5", "/reception/log?status=walk_in&page=5"),
-            ("q+status+range p2", f"/reception/log?q=analytical&status=checked_out&from={month}&page=2"),
+            (
+                "q+status+range p2",
+                f"/reception/log?q=analytical&status=checked_out&from={month}&page=2",
+            ),
             ("deep page 300", "/reception/log?page=300"),
             ("htmx results only", "/reception/log?q=nokia"),
             ("API q, page 3", "/api/v1/visits?q=%E5%8D%8E%E4%B8%BA&page=3"),

@@ -12,10 +12,10 @@ Every screen is a fragment for ``#kiosk-result`` (or the whole page for a browse
 without JavaScript). Every fragment names the URL that renders it again
 (``data-refresh``): the language switch re-renders the current screen with it.
 """
+
 import secrets
 
 import flask_babel
-
 from flask import current_app, g, render_template, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
@@ -83,8 +83,10 @@ def screen(template: str, status: int = 200, **context):
         # htmx 2 does not swap error responses: a refusal is content, so 200.
         return render_template(template, **context), 200
     from kiosk.routes import page_context
-    return render_template("kiosk/index.html", result_template=template,
-                           **page_context(), **context), status
+
+    return render_template(
+        "kiosk/index.html", result_template=template, **page_context(), **context
+    ), status
 
 
 def refused(reason: str, status: int = 200):
@@ -101,8 +103,9 @@ def proceed(visit: Visit, steps: dict | None = None):
     if not steps.get("signed"):
         needed = rules.needs_signature(visit)
         if needed is not None:
-            return screen("kiosk/_rules.html", visit=visit, rules=needed,
-                          ticket=ticket_for(visit, **steps))
+            return screen(
+                "kiosk/_rules.html", visit=visit, rules=needed, ticket=ticket_for(visit, **steps)
+            )
     if not steps.get("photo") and kiosk_settings.get().photo_enabled:
         return screen("kiosk/_photo.html", visit=visit, ticket=ticket_for(visit, **steps))
     return finish(visit)
@@ -116,8 +119,13 @@ def finish(visit: Visit):
 
 def welcome(visit: Visit):
     from server.services import printing
-    return screen("kiosk/_welcome.html", visit=visit, ticket=ticket_for(visit, done=True),
-                  badge=printing.badge_state(visit.id))
+
+    return screen(
+        "kiosk/_welcome.html",
+        visit=visit,
+        ticket=ticket_for(visit, done=True),
+        badge=printing.badge_state(visit.id),
+    )
 
 
 def goodbye(visit: Visit):
@@ -125,5 +133,6 @@ def goodbye(visit: Visit):
     if visit.language in LANGUAGES and not request.values.get("lang_chosen"):
         g.language = visit.language
         flask_babel.refresh()
-    return screen("kiosk/_goodbye.html", visit=visit, ticket=ticket_for(visit, done=True),
-                  language=g.language)
+    return screen(
+        "kiosk/_goodbye.html", visit=visit, ticket=ticket_for(visit, done=True), language=g.language
+    )

@@ -6,6 +6,7 @@ processes each keeps its own, which loosens the bar by that factor but never blo
 a kiosk that is behaving. Only failures count: a visitor who is found, or a form sent
 back for a missing field, costs nothing.
 """
+
 import threading
 import time
 from collections import defaultdict, deque

@@ -10,6 +10,7 @@ the visitor to reception.
 "Yes, that's me" carries a step ticket that says what was found (``found``: "lookup"
 or "leave"), so a booking found to check in cannot be used to check someone out.
 """
+
 from flask import g, request
 
 from kiosk import bp
@@ -29,16 +30,22 @@ from server.services.errors import ValidationError
 
 FIELDS = ("surname", "company", "phone_last4")
 WAYS = {
-    "lookup": {"form": "kiosk/_lookup.html", "confirm": "kiosk/_lookup_confirm.html",
-               "find": finder.find_booking},
-    "leave": {"form": "kiosk/_leave.html", "confirm": "kiosk/_leave_confirm.html",
-              "find": finder.find_onsite},
+    "lookup": {
+        "form": "kiosk/_lookup.html",
+        "confirm": "kiosk/_lookup_confirm.html",
+        "find": finder.find_booking,
+    },
+    "leave": {
+        "form": "kiosk/_leave.html",
+        "confirm": "kiosk/_leave_confirm.html",
+        "find": finder.find_onsite,
+    },
 }
 
 
 def _entries(source) -> dict:
     """What the visitor typed (to find, or to fill the form in again)."""
-    return {k: str(source.get(k, ""))[:finder.MAX_TEXT + 1] for k in FIELDS}
+    return {k: str(source.get(k, ""))[: finder.MAX_TEXT + 1] for k in FIELDS}
 
 
 def _too_many():
@@ -70,8 +77,12 @@ def _find(way: str):
 
 
 def _confirm(way: str, visit, values: dict):
-    return screen(WAYS[way]["confirm"], identity=finder.masked_identity(visit), values=values,
-                  ticket=ticket_for(visit, found=way))
+    return screen(
+        WAYS[way]["confirm"],
+        identity=finder.masked_identity(visit),
+        values=values,
+        ticket=ticket_for(visit, found=way),
+    )
 
 
 def _found(way: str, token):

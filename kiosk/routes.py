@@ -6,6 +6,7 @@ posts ``code`` (what a keyboard-wedge scanner or the camera read, or a URL endin
 it). Unknown codes count against the kiosk: past KIOSK_FAILED_SCAN_LIMIT an hour it
 refuses to look codes up (guessing).
 """
+
 import base64
 
 from flask import (
@@ -38,8 +39,9 @@ def require_paired_kiosk():
     g.kiosk = devices.kiosk_for_credential(request.cookies.get(KIOSK_COOKIE))
     if g.kiosk is None:
         return render_template("kiosk/unpaired.html"), 403
-    g.language = i18n.language(request.values.get("lang")) or \
-        i18n.language(g.kiosk.language) or i18n.DEFAULT
+    g.language = (
+        i18n.language(request.values.get("lang")) or i18n.language(g.kiosk.language) or i18n.DEFAULT
+    )
     return None
 
 
@@ -51,11 +53,15 @@ def service_error(e: ServiceError):
 
 def page_context() -> dict:
     settings = kiosk_settings.get()
-    return {"kiosk": g.kiosk, "settings": settings, "language": g.language,
-            "languages": i18n.LANGUAGE_NAMES,
-            "welcome_message": kiosk_settings.welcome_message(settings, g.language),
-            "idle_seconds": current_app.config["KIOSK_IDLE_SECONDS"],
-            "result_seconds": current_app.config["KIOSK_RESULT_SECONDS"]}
+    return {
+        "kiosk": g.kiosk,
+        "settings": settings,
+        "language": g.language,
+        "languages": i18n.LANGUAGE_NAMES,
+        "welcome_message": kiosk_settings.welcome_message(settings, g.language),
+        "idle_seconds": current_app.config["KIOSK_IDLE_SECONDS"],
+        "result_seconds": current_app.config["KIOSK_RESULT_SECONDS"],
+    }
 
 
 @bp.get("/pair/<token>")
@@ -66,8 +72,14 @@ def pair(token: str):
     except ServiceError as e:
         return render_template("kiosk/unpaired.html", reason=e.code), 403
     resp = make_response(redirect(url_for("kiosk.index")))
-    resp.set_cookie(KIOSK_COOKIE, credential, max_age=COOKIE_MAX_AGE, httponly=True,
-                    samesite="Lax", secure=request.is_secure)
+    resp.set_cookie(
+        KIOSK_COOKIE,
+        credential,
+        max_age=COOKIE_MAX_AGE,
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure,
+    )
     return resp
 
 
@@ -158,9 +170,9 @@ def refused_again():
     return refused(reason if reason.replace("_", "").isalnum() and len(reason) < 40 else "")
 
 
-
 @bp.get("/see-reception")
 def see_reception():
     reason = request.args.get("reason", "")
-    return screen("kiosk/_see_reception.html",
-                  reason=reason if reason in DESK_REQUEST_KINDS else "help")
+    return screen(
+        "kiosk/_see_reception.html", reason=reason if reason in DESK_REQUEST_KINDS else "help"
+    )

@@ -9,6 +9,7 @@ goes on to the next step; a blank or unreadable signature, or rules that changed
 while the visitor read them, show the rules again with the reason in the visitor's
 language. Declining ends at "please see reception", and the desk is told.
 """
+
 import base64
 import binascii
 
@@ -30,7 +31,7 @@ def _png_from(value) -> bytes | None:
     if not value.startswith(DATA_URL) or len(value) > MAX_DATA_URL:
         return None
     try:
-        return base64.b64decode(value[len(DATA_URL):], validate=True)
+        return base64.b64decode(value[len(DATA_URL) :], validate=True)
     except (binascii.Error, ValueError):
         return None
 
@@ -46,8 +47,14 @@ def _rules_id(value) -> int | None:
 
 def rules_screen(visit, ticket: str, error: str | None = None):
     """The rules to sign (the current version) again, with ``error`` shown."""
-    return screen("kiosk/_rules.html", visit=visit, rules=rules.current(), ticket=ticket,
-                  language=g.language, error=error)
+    return screen(
+        "kiosk/_rules.html",
+        visit=visit,
+        rules=rules.current(),
+        ticket=ticket,
+        language=g.language,
+        error=error,
+    )
 
 
 @bp.post("/rules")

@@ -3,6 +3,7 @@ time (from the start of the request's dispatch, before the kiosk's checks, to th
 response leaving the kiosk's views). ``bench/kiosk.py`` reads it to hold each kiosk step
 under 100 ms of server time; a browser's devtools show it too.
 """
+
 import time
 
 from flask import g, request_started

@@ -10,6 +10,7 @@ the host is alerted, the badge prints). Without one, reception is asked to route
 visitor and the kiosk says "please see reception". The form's ``attempt`` makes a
 retried submit the same visit (or request).
 """
+
 from flask import g, render_template, request
 
 from kiosk import bp
@@ -28,8 +29,14 @@ def _values(source) -> dict:
 def _form(values: dict, errors: dict | None = None):
     host = walk_ins.active_host(values.get("host_id"))
     options = walk_ins.search_hosts(values["host_q"]) if values["host_q"] and not host else []
-    return screen("kiosk/_walk_in.html", values=values, errors=errors or {},
-                  purposes=walk_ins.PURPOSES, host=host, host_options=options)
+    return screen(
+        "kiosk/_walk_in.html",
+        values=values,
+        errors=errors or {},
+        purposes=walk_ins.PURPOSES,
+        host=host,
+        host_options=options,
+    )
 
 
 @bp.route("/walk-in", methods=["GET", "POST"])
@@ -40,8 +47,9 @@ def walk_in():
         return _form(_values(request.args))
     values = _values(request.form)
     try:
-        result = walk_ins.register(request.form, kiosk=g.kiosk, language=g.language,
-                                   attempt_key=attempt_key(request.form))
+        result = walk_ins.register(
+            request.form, kiosk=g.kiosk, language=g.language, attempt_key=attempt_key(request.form)
+        )
     except ValidationError as e:
         return _form(values, e.fields)
     if isinstance(result, Visit):
@@ -59,5 +67,10 @@ def hosts():
 @bp.get("/hosts/pick")
 def pick_host():
     """The host field with ``host_id`` chosen (or, without one, the search again)."""
-    return render_template("kiosk/_walk_in_host.html", host=walk_ins.active_host(
-        request.args.get("host_id")), values={"host_q": ""}, errors={}, host_options=[])
+    return render_template(
+        "kiosk/_walk_in_host.html",
+        host=walk_ins.active_host(request.args.get("host_id")),
+        values={"host_q": ""},
+        errors={},
+        host_options=[],
+    )

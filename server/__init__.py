@@ -1,4 +1,5 @@
 """Lobby's server: ``create_app`` binds the extensions and registers the blueprints."""
+
 import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,8 +29,12 @@ def create_app(config: dict | None = None, start_worker: bool = True) -> Flask:
     ``PRINT_WORKER`` the print worker starts here, unless ``start_worker`` is False:
     then the caller starts it where the app will serve (`lobby run`: in gunicorn's
     worker, after the fork; a thread does not survive a fork)."""
-    app = Flask(__name__, template_folder=str(ROOT / "templates"),
-                static_folder=str(ROOT / "static"), instance_path=str(ROOT / "instance"))
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(ROOT / "instance"),
+    )
     app.config.update(settings.load(config))
     # Ids in URLs are database integers: anything past 64 bits is a 404, not an overflow.
     app.url_map.converters["int"] = Int64Converter
@@ -39,17 +44,27 @@ def create_app(config: dict | None = None, start_worker: bool = True) -> Flask:
     login.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)
-    babel.init_app(app, locale_selector=i18n.select_locale,
-                   default_translation_directories=str(i18n.TRANSLATIONS))
-    socketio.init_app(app, async_mode="threading", message_queue=app.config["MESSAGE_QUEUE"],
-                      channel=app.config["MESSAGE_QUEUE_CHANNEL"], manage_session=True)
+    babel.init_app(
+        app,
+        locale_selector=i18n.select_locale,
+        default_translation_directories=str(i18n.TRANSLATIONS),
+    )
+    socketio.init_app(
+        app,
+        async_mode="threading",
+        message_queue=app.config["MESSAGE_QUEUE"],
+        channel=app.config["MESSAGE_QUEUE_CHANNEL"],
+        manage_session=True,
+    )
     if hops := app.config["PROXY_HOPS"]:
         # Outermost, around Socket.IO's middleware too: every request, page or socket,
         # sees the client's scheme, host and address as the proxy received them.
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
+        )
 
     from server import ops
+
     ops.init_app(app)  # before the blueprints: escpos's cache, logging, /readyz, /metrics
 
     from kiosk import bp as kiosk_bp
@@ -69,6 +84,7 @@ def create_app(config: dict | None = None, start_worker: bool = True) -> Flask:
     errors.register(app)
 
     from server import views
+
     views.register(app)
 
     if app.config["PRINT_WORKER"] and start_worker:
@@ -79,6 +95,7 @@ def create_app(config: dict | None = None, start_worker: bool = True) -> Flask:
 def start_print_worker(app: Flask) -> None:
     """Start the app's print worker thread (badges and timers) in this process."""
     from server.services.printing import EXTENSION_KEY, PrintWorker
+
     app.extensions[EXTENSION_KEY] = PrintWorker(app).start()
 
 
@@ -87,6 +104,7 @@ def upgrade_database(app: Flask) -> None:
     start together (several `lobby run`, a `lobby worker`) take turns: one migrates
     under a lock, the others then find the database at head and change nothing."""
     from flask_migrate import upgrade
+
     with app.app_context(), _migration_lock(app):
         upgrade(directory=str(MIGRATIONS))
 

@@ -8,6 +8,7 @@ maintainers: ``python -m server.catalog``
 
 Each command holds a lock on the catalog, so several people can run them at once.
 """
+
 import fcntl
 import sys
 from contextlib import contextmanager
@@ -22,6 +23,7 @@ def compile_catalogs(root: Path = TRANSLATIONS) -> list[Path]:
     """Compile every ``.po`` under ``root`` to a ``.mo`` beside it (used by the build)."""
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
+
     written = []
     for po in sorted(root.glob("*/LC_MESSAGES/*.po")):
         with po.open("rb") as f:
@@ -45,8 +47,10 @@ def _locked_catalog():
 
 def _read():
     from babel.messages.pofile import read_po
+
     if not CATALOG.exists():
         from babel.messages.catalog import Catalog
+
         return Catalog(locale="zh", project="Lobby")
     with CATALOG.open("rb") as f:
         return read_po(f, locale="zh")
@@ -54,6 +58,7 @@ def _read():
 
 def _write(catalog) -> None:
     from babel.messages.pofile import write_po
+
     CATALOG.parent.mkdir(parents=True, exist_ok=True)
     with CATALOG.open("wb") as f:
         write_po(f, catalog, width=100, sort_output=True, omit_header=False)
@@ -62,16 +67,24 @@ def _write(catalog) -> None:
 def _extract():
     from babel.messages.catalog import Catalog
     from babel.messages.extract import extract_from_dir
+
     template = Catalog(project="Lobby")
-    method_map = [("**/static/**", "ignore"), ("**/tests/**", "ignore"),
-                  ("**/bench/**", "ignore"), ("**/.venv/**", "ignore"),
-                  ("server/**.py", "python"), ("kiosk/**.py", "python"),
-                  ("templates/**.html", "jinja2")]
+    method_map = [
+        ("**/static/**", "ignore"),
+        ("**/tests/**", "ignore"),
+        ("**/bench/**", "ignore"),
+        ("**/.venv/**", "ignore"),
+        ("server/**.py", "python"),
+        ("kiosk/**.py", "python"),
+        ("templates/**.html", "jinja2"),
+    ]
     for filename, lineno, message, comments, context in extract_from_dir(
-            str(ROOT), method_map, options_map={"templates/**.html": {}}):
+        str(ROOT), method_map, options_map={"templates/**.html": {}}
+    ):
         if filename.startswith(("server", "kiosk", "templates")):
-            template.add(message, None, [(filename, lineno)], auto_comments=comments,
-                         context=context)
+            template.add(
+                message, None, [(filename, lineno)], auto_comments=comments, context=context
+            )
     return template
 
 
@@ -102,8 +115,10 @@ def missing() -> list[str]:
 
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in ("update", "set", "missing", "compile"):
-        print("usage: python -m server.catalog update | set MSGID MSGSTR | missing | compile",
-              file=sys.stderr)
+        print(
+            "usage: python -m server.catalog update | set MSGID MSGSTR | missing | compile",
+            file=sys.stderr,
+        )
         return 2
     if argv[0] == "update":
         print(f"{update()} messages in {CATALOG.relative_to(ROOT)}")

@@ -3,6 +3,7 @@
 Every command works on the database named by LOBBY_* settings (upgrading it first),
 and every failure is one line on stderr with a non-zero exit.
 """
+
 import socket
 import sys
 import unicodedata
@@ -18,6 +19,7 @@ EXIT_FAIL = 1
 
 def _app(**overrides):
     from server import create_app, upgrade_database
+
     app = create_app({"PRINT_WORKER": False, **overrides})
     upgrade_database(app)
     return app
@@ -32,22 +34,33 @@ def cli():
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--demo", is_flag=True, help="Load demo data and print badges to the emulator.")
-@click.option("--threads", type=click.IntRange(1, 10000),
-              help="Threads serving requests; each open socket holds one "
-                   "(default LOBBY_THREADS or 100).")
-@click.option("--no-worker", is_flag=True,
-              help="Serve web only: print badges and run timers with `lobby worker`.")
-@click.option("--certfile", type=click.Path(exists=True, dir_okay=False),
-              help="Serve HTTPS with this PEM certificate (chain) ...")
-@click.option("--keyfile", type=click.Path(exists=True, dir_okay=False),
-              help="... and its PEM private key.")
-@click.option("--dev", is_flag=True,
-              help="Development: Werkzeug's server, restarting when the code changes.")
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 10000),
+    help="Threads serving requests; each open socket holds one (default LOBBY_THREADS or 100).",
+)
+@click.option(
+    "--no-worker",
+    is_flag=True,
+    help="Serve web only: print badges and run timers with `lobby worker`.",
+)
+@click.option(
+    "--certfile",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Serve HTTPS with this PEM certificate (chain) ...",
+)
+@click.option(
+    "--keyfile", type=click.Path(exists=True, dir_okay=False), help="... and its PEM private key."
+)
+@click.option(
+    "--dev", is_flag=True, help="Development: Werkzeug's server, restarting when the code changes."
+)
 def run(host, port, demo, threads, no_worker, certfile, keyfile, dev):
     """Serve HTTP and Socket.IO on one port (gunicorn, one process, threads)."""
     import os
 
     from server import config
+
     if os.environ.get("WERKZEUG_RUN_MAIN") == "true":
         return _serve_dev_child(host, port, no_worker)
     settings = config.load()
@@ -59,6 +72,7 @@ def run(host, port, demo, threads, no_worker, certfile, keyfile, dev):
         raise click.ClickException("--dev serves plain HTTP: drop --certfile and --keyfile")
     _check_port_free(host, port)
     from server.ops import runlock
+
     runlock.hold(settings["DATA_DIR"])  # lobby restore refuses while this process lives
     overrides = {}
     if certfile:
@@ -71,6 +85,7 @@ def run(host, port, demo, threads, no_worker, certfile, keyfile, dev):
         # The serving process (gunicorn's worker, Werkzeug's reloaded child) reads it too.
         os.environ["LOBBY_DEFAULT_PRINTER"] = printer_url
     from server import create_app, upgrade_database
+
     # Built once, here: gunicorn's worker serves this app and starts its print worker.
     app = create_app(overrides, start_worker=False)
     upgrade_database(app)
@@ -78,6 +93,7 @@ def run(host, port, demo, threads, no_worker, certfile, keyfile, dev):
     click.echo(f"Lobby on {base}  (data: {app.config['DATA_DIR']})")
     if demo:
         from server.services import demo as demo_data
+
         with app.app_context():
             info = demo_data.load(printer_url)
         click.echo(f"Printer emulator: {printer_url} -> PNG badges in {emulator.out_dir}")
@@ -92,21 +108,31 @@ def run(host, port, demo, threads, no_worker, certfile, keyfile, dev):
     # Build the UI's font subsets in the background now, not when the first page asks
     # (only a serving process: other commands would pay for fonts they never send).
     from server import views, webfonts
+
     with app.app_context():
         texts = views.site_texts()
         from server.extensions import db
+
         db.engine.dispose()  # none open across the fork
     webfonts.warm_up(Path(app.config["DATA_DIR"]) / "webfonts", texts)
     if dev:
         from server.extensions import socketio
+
         socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=True)
         return
     from server.serve import LobbyServer
+
     access_log = settings["ACCESS_LOG"]
-    LobbyServer(app, host=host, port=port, threads=threads or settings["THREADS"],
-                certfile=certfile, keyfile=keyfile,
-                access_log=None if access_log in ("", "off") else access_log,
-                graceful_timeout=settings["GRACEFUL_TIMEOUT"]).run()
+    LobbyServer(
+        app,
+        host=host,
+        port=port,
+        threads=threads or settings["THREADS"],
+        certfile=certfile,
+        keyfile=keyfile,
+        access_log=None if access_log in ("", "off") else access_log,
+        graceful_timeout=settings["GRACEFUL_TIMEOUT"],
+    ).run()
 
 
 def _serve_dev_child(host: str, port: int, no_worker: bool) -> None:
@@ -114,6 +140,7 @@ def _serve_dev_child(host: str, port: int, no_worker: bool) -> None:
     parent has migrated, printed the banner and holds the port."""
     from server import create_app
     from server.extensions import socketio
+
     app = create_app({"PRINT_WORKER": False} if no_worker else None)
     socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=True)
 
@@ -130,8 +157,14 @@ def _check_port_free(host: str, port: int) -> None:
 def display_width(text: str) -> int:
     """Terminal columns: East Asian wide and full-width characters take two, combining
     marks none (str.ljust counts characters, so 张伟 came out two columns short)."""
-    return sum(0 if unicodedata.combining(ch) else
-               2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+    return sum(
+        0
+        if unicodedata.combining(ch)
+        else 2
+        if unicodedata.east_asian_width(ch) in ("W", "F")
+        else 1
+        for ch in text
+    )
 
 
 def padded(text: str, width: int) -> str:
@@ -151,6 +184,7 @@ def _start_demo_printer(host: str):
 
     from printers.emulator import EmulatorServer
     from server import config
+
     out = Path(config.load()["DATA_DIR"]) / "badges"
     for port in range(9100, 9120):
         try:
@@ -170,8 +204,14 @@ def user():
 @user.command("add")
 @click.argument("email")
 @click.option("--name", required=True, help="Full name as shown to visitors.")
-@click.option("--role", "roles", required=True, multiple=True,
-              type=click.Choice(["admin", "receptionist", "host"]), help="Repeat for several.")
+@click.option(
+    "--role",
+    "roles",
+    required=True,
+    multiple=True,
+    type=click.Choice(["admin", "receptionist", "host"]),
+    help="Repeat for several.",
+)
 @click.option("--password", help="Sign-in password (one is generated when omitted).")
 @click.option("--department", help="Department, e.g. Sales.")
 def user_add(email, name, roles, password, department):
@@ -179,11 +219,13 @@ def user_add(email, name, roles, password, department):
     import secrets
 
     from server.services import people
+
     generated = password is None
     password = password or secrets.token_urlsafe(12)
     with _app().app_context():
-        created = people.create_user(email, name, list(roles), password=password,
-                                     department=department)
+        created = people.create_user(
+            email, name, list(roles), password=password, department=department
+        )
         click.echo(f"added {created.email} ({', '.join(roles)})")
     if generated:
         click.echo(f"password: {password}")
@@ -192,30 +234,49 @@ def user_add(email, name, roles, password, department):
 @user.command("update")
 @click.argument("email")
 @click.option("--name", help="Full name as shown to visitors.")
-@click.option("--phone", help="Where reception calls them (\"\" clears it).")
-@click.option("--fallback", help="Email of the host alerted when they do not answer (\"\" clears it).")
-@click.option("--department", help="Department (\"\" clears it).")
-@click.option("--role", "roles", multiple=True,
-              help="Replaces their roles (admin, receptionist, host, ...); repeat for several.")
-@click.option("--disable", "active", flag_value=False, default=None,
-              help="Sign them out everywhere and refuse their sign-in and tokens.")
+@click.option("--phone", help='Where reception calls them ("" clears it).')
+@click.option(
+    "--fallback", help='Email of the host alerted when they do not answer ("" clears it).'
+)
+@click.option("--department", help='Department ("" clears it).')
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    help="Replaces their roles (admin, receptionist, host, ...); repeat for several.",
+)
+@click.option(
+    "--disable",
+    "active",
+    flag_value=False,
+    default=None,
+    help="Sign them out everywhere and refuse their sign-in and tokens.",
+)
 @click.option("--enable", "active", flag_value=True, help="Let a disabled user back in.")
 @click.option("--password", help="A new sign-in password (at least 8 characters).")
 def user_update(email, name, phone, fallback, department, roles, active, password):
     """Change a member of staff; only the options given change."""
     from server.services import accounts, people
+
     with _app().app_context():
         target = people.user_by_email(email)
         updated = accounts.update_user(
-            target.id, name=name, phone=phone, roles=list(roles) or None, active=active,
+            target.id,
+            name=name,
+            phone=phone,
+            roles=list(roles) or None,
+            active=active,
             password=password,
             department=accounts.UNSET if department is None else department,
-            fallback=accounts.UNSET if fallback is None else fallback)
+            fallback=accounts.UNSET if fallback is None else fallback,
+        )
         fallback_user = updated.fallback_contact
-        click.echo(f"updated {updated.email}: {updated.name}; roles {updated.roles.replace(',', ', ')}; "
-                   f"department {updated.department or '-'}; phone {updated.phone or '-'}; "
-                   f"fallback {fallback_user.email if fallback_user else '-'}; "
-                   f"{'active' if updated.active else 'disabled'}")
+        click.echo(
+            f"updated {updated.email}: {updated.name}; roles {updated.roles.replace(',', ', ')}; "
+            f"department {updated.department or '-'}; phone {updated.phone or '-'}; "
+            f"fallback {fallback_user.email if fallback_user else '-'}; "
+            f"{'active' if updated.active else 'disabled'}"
+        )
 
 
 @cli.group()
@@ -229,6 +290,7 @@ def token():
 def token_create(email, name):
     """Print a new API token for EMAIL (last line)."""
     from server.services import people
+
     with _app().app_context():
         click.echo(people.create_token(email, name))
 
@@ -238,6 +300,7 @@ def token_create(email, name):
 def token_list(email):
     """List EMAIL's tokens (id, created, revoked)."""
     from server.services import people
+
     with _app().app_context():
         for tok in people.tokens_of(email):
             state = f"revoked {tok.revoked_at:%Y-%m-%d %H:%M}" if tok.revoked_at else "active"
@@ -249,6 +312,7 @@ def token_list(email):
 def token_revoke(token_id):
     """Revoke token TOKEN_ID: it stops working at once (API and Socket.IO)."""
     from server.services import people
+
     with _app().app_context():
         people.revoke_token(token_id)
     click.echo(f"revoked token {token_id}")
@@ -265,6 +329,7 @@ def printer():
 def printer_add(name, url):
     """Name a printer at URL (tcp://host:9100, usb://VID:PID, serial://..., file://..., emulator://DIR)."""
     from server.services import devices
+
     with _app().app_context():
         devices.add_printer(name, url)
         click.echo(f"added printer {name} -> {url}")
@@ -274,6 +339,7 @@ def printer_add(name, url):
 def printer_list():
     """Named printers with their last known state and last job."""
     from server.services import printing
+
     with _app().app_context():
         rows = [printing.printer_dict(p) for p in printing.printers()]
     if not rows:
@@ -290,6 +356,7 @@ def printer_status(name):
     """Ask printer NAME now (exit 1 unless it can print)."""
     from server.models import PRINTABLE_STATES
     from server.services import devices, printing
+
     with _app().app_context():
         target = devices.printer_by_name(name)
         status = printing.check_printer(target, target.url)
@@ -303,6 +370,7 @@ def printer_status(name):
 def printer_test(name):
     """Print a sample badge on printer NAME now."""
     from server.services import devices
+
     with _app().app_context():
         outcome = devices.print_sample(name)
     click.echo(f"sample badge sent to {name} ({outcome})")
@@ -320,6 +388,7 @@ def printer_emulate(host, port, out, paper_out, cover_open):
     While it runs, type paper-out, paper-ok, paper-low, cover-open, cover-closed or
     status (or send SIGUSR1 / SIGUSR2 to toggle paper / cover)."""
     from printers.emulator import main as emulate
+
     try:
         emulate(host, port, out, log=click.echo, paper_out=paper_out, cover_open=cover_open)
     except OSError as e:
@@ -335,11 +404,15 @@ def kiosk():
 @click.argument("name")
 @click.option("--printer", "printer_name", help="Name of the printer for this kiosk's badges.")
 @click.option("--fallback", "fallback_name", help="Printer to use while the kiosk's own is down.")
-@click.option("--language", type=click.Choice(["zh", "en"]),
-              help="Language the kiosk greets visitors in until they switch (default en).")
+@click.option(
+    "--language",
+    type=click.Choice(["zh", "en"]),
+    help="Language the kiosk greets visitors in until they switch (default en).",
+)
 def kiosk_add(name, printer_name, fallback_name, language):
     """Add a kiosk; prints its one-time pairing path (last line)."""
     from server.services import devices
+
     with _app().app_context():
         added, path = devices.add_kiosk(name, printer=printer_name, fallback=fallback_name)
         if language:
@@ -353,6 +426,7 @@ def kiosk_add(name, printer_name, fallback_name, language):
 def kiosk_pair(name):
     """A new one-time pairing path for NAME (the old device stops working)."""
     from server.services import devices
+
     with _app().app_context():
         click.echo(devices.new_pairing(name))
 
@@ -362,21 +436,33 @@ def kiosk_pair(name):
 def kiosk_revoke(name):
     """Lock kiosk NAME out on its next request."""
     from server.services import devices
+
     with _app().app_context():
         devices.revoke_kiosk(name)
     click.echo(f"revoked kiosk {name}")
 
 
 @cli.command()
-@click.option("--interval", default=1.0, show_default=True, type=click.FloatRange(0.05, 60),
-              help="Seconds between two looks for due badges.")
-@click.option("--lease", default=60.0, show_default=True, type=click.FloatRange(1, 3600),
-              help="Seconds a job stays this worker's after it stops renewing (dies).")
+@click.option(
+    "--interval",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(0.05, 60),
+    help="Seconds between two looks for due badges.",
+)
+@click.option(
+    "--lease",
+    default=60.0,
+    show_default=True,
+    type=click.FloatRange(1, 3600),
+    help="Seconds a job stays this worker's after it stops renewing (dies).",
+)
 @click.option("--name", help="Worker name (default host:pid).")
 def worker(interval, lease, name):
     """Send badges and run the timers in this process, until SIGTERM or Ctrl-C."""
     from server import worker as print_worker
     from server.ops import runlock
+
     app = _app()
     runlock.hold(app.config["DATA_DIR"])  # lobby restore refuses while this process lives
     raise SystemExit(print_worker.run(app, name=name, interval=interval, lease=lease))
@@ -401,6 +487,7 @@ def backup(path, force):
     """Copy the embedded SQLite database to PATH (a file, or a folder) while Lobby runs."""
     from server import config
     from server.ops import backup as ops
+
     done = ops.backup(config.load(), path, force=force)
     click.echo(f"backed up {done.size} bytes (schema {done.revision}) to {done.path}")
 
@@ -411,6 +498,7 @@ def restore(path):
     """Replace the embedded SQLite database with the backup at PATH (servers stopped)."""
     from server import config
     from server.ops import backup as ops
+
     done = ops.restore(config.load(), path)
     _app()  # a backup from an older release gets this release's migrations
     click.echo(f"restored {done.path} from {path} (schema {done.revision}, now up to date)")

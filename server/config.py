@@ -3,6 +3,7 @@
 Every setting is a ``LOBBY_*`` environment variable (see DESIGN.md); ``create_app``
 may override any key with a mapping, which is how tests configure an app.
 """
+
 import os
 import secrets
 from pathlib import Path

@@ -1,5 +1,6 @@
 """Error handling: JSON envelopes under /api, friendly pages elsewhere, and a last
 resort that never shows a traceback."""
+
 import logging
 
 from flask import jsonify, render_template, request
@@ -22,9 +23,17 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.path == "/healthz"
 
 
-HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-              405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type",
-              422: "invalid", 429: "too_many_requests"}
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid",
+    429: "too_many_requests",
+}
 
 
 def register(app):
@@ -38,8 +47,11 @@ def register(app):
     def csrf_error(e):
         if _wants_json():
             return envelope("csrf_failed", e.description, 400)
-        return render_template("errors/error.html", status=400,
-                               message="This form has expired. Reload the page and try again."), 400
+        return render_template(
+            "errors/error.html",
+            status=400,
+            message="This form has expired. Reload the page and try again.",
+        ), 400
 
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException):
@@ -52,5 +64,6 @@ def register(app):
         log.exception("unhandled error on %s %s", request.method, request.path)
         if _wants_json():
             return envelope("server_error", "something went wrong; it has been logged", 500)
-        return render_template("errors/error.html", status=500,
-                               message="Something went wrong. It has been logged."), 500
+        return render_template(
+            "errors/error.html", status=500, message="Something went wrong. It has been logged."
+        ), 500

@@ -24,6 +24,7 @@ one canonical form (sorted, distinct, lower-case hex, only characters the font h
 and no subset carries) is a 404, so each set of characters is one URL and one build.
 The disk cache keeps the ``DISK_FILES`` newest files.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -41,20 +42,45 @@ PER_FACE = 64
 PER_PAGE = 512
 QUERY_CHARS = 256
 DISK_FILES = 2000
-UI_RECHECK_SECONDS = 1.0   # how stale the UI's character set may be (a dev edits a template)
+UI_RECHECK_SECONDS = 1.0  # how stale the UI's character set may be (a dev edits a template)
 FONTS = {"latin": False, "sc": True}  # URL name -> the CJK font?
 _FILENAME = re.compile(r"(latin|sc)\.([0-9a-f]{8})\.([0-9a-f]{1,6}(?:-[0-9a-f]{1,6})*)\.woff2")
 _ui_cache: tuple[float, frozenset[int]] | None = None
 # An element's opening tag (quoted attribute values may hold ">"), or a comment to skip.
-_TAG_OR_COMMENT = re.compile(r"<!--.*?-->|<([a-zA-Z][a-zA-Z0-9-]*)(?:\"[^\"]*\"|'[^']*'|[^'\">])*>",
-                             re.S)
+_TAG_OR_COMMENT = re.compile(
+    r"<!--.*?-->|<([a-zA-Z][a-zA-Z0-9-]*)(?:\"[^\"]*\"|'[^']*'|[^'\">])*>", re.S
+)
 # Elements a <style> child would break: void ones, raw text, and select's options.
-_NO_STYLE_INSIDE = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
-                    "source", "track", "wbr", "option", "optgroup", "select", "textarea",
-                    "script", "style", "template", "title", "svg", "math", "iframe"}
+_NO_STYLE_INSIDE = {
+    "area",
+    "base",
+    "br",
+    "col",
+    "embed",
+    "hr",
+    "img",
+    "input",
+    "link",
+    "meta",
+    "source",
+    "track",
+    "wbr",
+    "option",
+    "optgroup",
+    "select",
+    "textarea",
+    "script",
+    "style",
+    "template",
+    "title",
+    "svg",
+    "math",
+    "iframe",
+}
 
 
 # ---------------------------------------------------------------- which characters
+
 
 def _ui_covered() -> frozenset[int]:
     """Code points some UI subset carries (the Latin ranges and the UI's characters);
@@ -97,6 +123,7 @@ def rare(text: str, limit: int = PER_PAGE) -> dict[str, list[int]]:
 
 # ---------------------------------------------------------------- files and rules
 
+
 @lru_cache(maxsize=4)
 def _version(name: str, digest: str) -> str:
     return hashlib.sha256(f"{webfonts.BUILD}|{name}|{digest}".encode()).hexdigest()[:8]
@@ -122,9 +149,13 @@ def parse(name_in_url: str) -> webfonts.Slice | None:
     if cps != sorted(set(cps)) or rare("".join(map(chr, cps)), PER_FACE).get(m.group(1)) != cps:
         return None
     cjk = FONTS[m.group(1)]
-    return webfonts.Slice(f"extra-{m.group(1)}",
-                          webfonts.CJK_FAMILY if cjk else webfonts.LATIN_FAMILY,
-                          fonts.font_path(cjk=cjk), tuple(cps), variable=not cjk)
+    return webfonts.Slice(
+        f"extra-{m.group(1)}",
+        webfonts.CJK_FAMILY if cjk else webfonts.LATIN_FAMILY,
+        fonts.font_path(cjk=cjk),
+        tuple(cps),
+        variable=not cjk,
+    )
 
 
 def faces(text: str, url_for_file) -> str:
@@ -132,14 +163,15 @@ def faces(text: str, url_for_file) -> str:
     rules = []
     for name, cps in rare(text).items():
         for i in range(0, len(cps), PER_FACE):
-            chunk = cps[i:i + PER_FACE]
+            chunk = cps[i : i + PER_FACE]
             family = webfonts.LATIN_FAMILY if name == "latin" else webfonts.CJK_FAMILY
             weight = f"{webfonts.WEIGHTS[0]} {webfonts.WEIGHTS[1]}" if name == "latin" else "400"
             rules.append(
                 f'@font-face {{ font-family: "{family}"; '
                 f'src: url("{url_for_file(filename(name, chunk))}") format("woff2"); '
                 f"font-weight: {weight}; font-style: normal; font-display: swap; "
-                f"unicode-range: {webfonts.css_ranges(chunk)}; }}")
+                f"unicode-range: {webfonts.css_ranges(chunk)}; }}"
+            )
     return "\n".join(rules)
 
 
@@ -158,11 +190,12 @@ def inject(html: str, rules: str) -> str:
     if name in ("option", "optgroup"):
         return html  # options swapped into a select: a <style> there would show as text
     if first and name not in _NO_STYLE_INSIDE:
-        return html[:first.end()] + style + html[first.end():]
+        return html[: first.end()] + style + html[first.end() :]
     return style + html
 
 
 # ---------------------------------------------------------------- Flask
+
 
 def _file_url(name: str) -> str:
     return url_for("extra_font", filename=name)
@@ -175,8 +208,9 @@ def register(app) -> None:
         found = parse(filename)
         if found is None:
             abort(404)
-        data = webfonts.load(found, Path(current_app.config["DATA_DIR"]) / "webfonts" / "extra",
-                             keep=DISK_FILES)
+        data = webfonts.load(
+            found, Path(current_app.config["DATA_DIR"]) / "webfonts" / "extra", keep=DISK_FILES
+        )
         resp = Response(data, mimetype="font/woff2")
         resp.headers["Cache-Control"] = "public, max-age=31536000, immutable"
         resp.set_etag(found.key)
@@ -194,8 +228,12 @@ def register(app) -> None:
 
     @app.after_request
     def extra_fonts_for_the_page(resp):
-        if (resp.mimetype != "text/html" or resp.direct_passthrough or resp.is_streamed
-                or request.path.startswith("/fonts/")):
+        if (
+            resp.mimetype != "text/html"
+            or resp.direct_passthrough
+            or resp.is_streamed
+            or request.path.startswith("/fonts/")
+        ):
             return resp
         html = resp.get_data(as_text=True)
         rules = faces(html, _file_url)

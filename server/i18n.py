@@ -8,6 +8,7 @@ default applies. Staff pages stay bilingual.
 
 Maintainers keep the catalog with ``python -m server.catalog`` (see there).
 """
+
 from pathlib import Path
 
 from flask import g, has_request_context, request

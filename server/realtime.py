@@ -8,6 +8,7 @@ missed something asks ``replay`` with the last ``seq`` it saw.
 Rooms: ``host:<user id>`` (a host's own visitors), ``reception`` (receptionists and
 admins), ``kiosk:<id>`` (one paired kiosk).
 """
+
 from dataclasses import dataclass
 
 from flask import request, session
@@ -52,15 +53,20 @@ class EventRow:
     rooms: list[str]
 
 
-_APPEND = insert(Event.__table__).values(kind=bindparam("kind"), payload=bindparam("payload"),
-                                         audience=bindparam("audience"),
-                                         created_at=bindparam("created_at"))
+_APPEND = insert(Event.__table__).values(
+    kind=bindparam("kind"),
+    payload=bindparam("payload"),
+    audience=bindparam("audience"),
+    created_at=bindparam("created_at"),
+)
 
 
 def record_row(conn, kind: str, payload: dict, rooms: list[str]) -> EventRow:
     """Like ``record`` but one plain INSERT; the message is kept in memory for announce."""
-    seq = conn.execute(_APPEND, {"kind": kind, "payload": payload, "audience": " ".join(rooms),
-                                 "created_at": utcnow()}).inserted_primary_key[0]
+    seq = conn.execute(
+        _APPEND,
+        {"kind": kind, "payload": payload, "audience": " ".join(rooms), "created_at": utcnow()},
+    ).inserted_primary_key[0]
     return EventRow(seq, kind, payload, rooms)
 
 
@@ -73,10 +79,12 @@ def announce_rows(rows: list[EventRow]) -> None:
 _HAS_PHOTO = select(VisitPhoto.visit_id).where(VisitPhoto.visit_id == bindparam("visit_id"))
 
 
-def arrival_payload(visit: Visit, arrived_at=None, kiosk: str | None = None,
-                    photo: bool | None = None) -> dict:
+def arrival_payload(
+    visit: Visit, arrived_at=None, kiosk: str | None = None, photo: bool | None = None
+) -> dict:
     """``photo``: whether the kiosk took one, when the caller already knows (else looked up)."""
     from server.services.clock import iso  # local import: services import this module
+
     return {
         "visit_id": visit.id,
         "visitor": {"name": visit.visitor.name, "company": visit.visitor.company},
@@ -84,13 +92,15 @@ def arrival_payload(visit: Visit, arrived_at=None, kiosk: str | None = None,
         "arrived_at": iso(arrived_at or visit.checked_in_at),
         "kiosk": kiosk if kiosk is not None else (visit.kiosk.name if visit.kiosk_id else None),
         # Whether the kiosk took a photo: the host's alert shows it (one key lookup).
-        "photo": photo if photo is not None else
-        db.session.scalar(_HAS_PHOTO, {"visit_id": visit.id}) is not None,
+        "photo": photo
+        if photo is not None
+        else db.session.scalar(_HAS_PHOTO, {"visit_id": visit.id}) is not None,
     }
 
 
 def departure_payload(visit: Visit) -> dict:
     from server.services.clock import iso
+
     return {
         "visit_id": visit.id,
         "visitor": {"name": visit.visitor.name, "company": visit.visitor.company},
@@ -101,6 +111,7 @@ def departure_payload(visit: Visit) -> dict:
 
 def _rooms_for_connection(auth) -> list[str]:
     from server.services import devices, people
+
     user = None
     if isinstance(auth, dict) and auth.get("token"):
         user = people.user_for_token(str(auth["token"]))
@@ -145,8 +156,9 @@ def on_replay(data=None):
         return {"error": {"code": "invalid_since", "message": "since must be a seq >= 0"}}
     rooms = set(session.get("lobby_rooms", []))
     last = since
-    events = db.session.scalars(select(Event).where(Event.seq > since)
-                                .order_by(Event.seq).limit(REPLAY_LIMIT))
+    events = db.session.scalars(
+        select(Event).where(Event.seq > since).order_by(Event.seq).limit(REPLAY_LIMIT)
+    )
     for event in events:
         last = event.seq
         if rooms & set(event.rooms):

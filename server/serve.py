@@ -20,6 +20,7 @@ when a proxy has one), lets the requests in flight finish (up to ``graceful_time
 then stops the print worker after the job it is sending (:func:`worker_exit`), so no
 job is left ``sending``. The arbiter then exits 0.
 """
+
 import logging
 import threading
 
@@ -33,9 +34,18 @@ class LobbyServer(BaseApplication):
     """gunicorn configured from ``lobby run``'s options, serving ``app`` (built with
     ``start_worker=False``)."""
 
-    def __init__(self, app, *, host: str, port: int, threads: int,
-                 certfile: str | None = None, keyfile: str | None = None,
-                 access_log: str | None = "-", graceful_timeout: int = 30):
+    def __init__(
+        self,
+        app,
+        *,
+        host: str,
+        port: int,
+        threads: int,
+        certfile: str | None = None,
+        keyfile: str | None = None,
+        access_log: str | None = "-",
+        graceful_timeout: int = 30,
+    ):
         self.application = app
         self.options = {
             "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
@@ -74,6 +84,7 @@ def post_fork(arbiter, worker) -> None:
     inherited from the arbiter), and the print worker unless --no-worker."""
     from server import start_print_worker
     from server.extensions import db
+
     app = arbiter.app.application
     with app.app_context():
         db.engine.dispose(close=False)  # the arbiter's, if any, stay the arbiter's
@@ -89,8 +100,7 @@ class Worker(ThreadWorker):
     def handle_exit(self, sig, frame) -> None:
         if self.alive and getattr(self, "wsgi", None) is not None:
             # Off the signal handler: closing sockets writes to them and takes locks.
-            threading.Thread(target=close_sockets, name="lobby-close-sockets",
-                             daemon=True).start()
+            threading.Thread(target=close_sockets, name="lobby-close-sockets", daemon=True).start()
         super().handle_exit(sig, frame)
 
 
@@ -99,6 +109,7 @@ def close_sockets() -> None:
     clients see a lost transport and reconnect, rather than a "server disconnect"
     which tells them not to)."""
     from server.extensions import socketio
+
     try:
         server = socketio.server
         if server is not None:
@@ -113,6 +124,7 @@ def worker_exit(arbiter, worker) -> None:
     called in the arbiter for a worker already gone: nothing to do there): stop the
     print worker after the job it is sending."""
     from server.services.printing import EXTENSION_KEY, spooler
+
     app = getattr(worker, "wsgi", None)
     print_worker = getattr(app, "extensions", {}).get(EXTENSION_KEY)
     if print_worker is not None:

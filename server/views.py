@@ -1,4 +1,5 @@
 """Routes that belong to no blueprint: the front door, health and invitation QR."""
+
 import io
 from pathlib import Path
 
@@ -20,9 +21,12 @@ def site_texts() -> dict[str, str]:
     """The site's own texts, by the font slice that carries them: the company and the
     welcome messages on the kiosk's start page, the rules on the rules step."""
     from server.services import kiosk_settings, rules
+
     settings, current = kiosk_settings.get(), rules.current()
-    return {"sc-start": settings.company_name + settings.welcome_en + settings.welcome_zh,
-            "sc-rules": (current.text_en + current.text_zh) if current else ""}
+    return {
+        "sc-start": settings.company_name + settings.welcome_en + settings.welcome_zh,
+        "sc-rules": (current.text_en + current.text_zh) if current else "",
+    }
 
 
 def register(app):
@@ -44,16 +48,18 @@ def register(app):
     @app.get("/favicon.ico")
     def favicon():
         """Browsers ask for /favicon.ico whatever the page links (the pages link the SVG)."""
-        return send_file(Path(app.static_folder) / "favicon.ico", mimetype="image/x-icon",
-                         max_age=7 * 24 * 3600)
+        return send_file(
+            Path(app.static_folder) / "favicon.ico", mimetype="image/x-icon", max_age=7 * 24 * 3600
+        )
 
     @app.get("/visits/<int:visit_id>/invitation.png")
     @login_required
     def invitation_qr(visit_id: int):
         """The invitation QR (holds the bare code) for staff allowed to see the visit."""
         visit = visits.visible_visit(current_user, visit_id)
-        img = qrcode.make(visit.code, error_correction=qrcode.constants.ERROR_CORRECT_M,
-                          box_size=10, border=4)
+        img = qrcode.make(
+            visit.code, error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=10, border=4
+        )
         buf = io.BytesIO()
         img.save(buf, format="PNG")
         buf.seek(0)
@@ -88,7 +94,8 @@ def register(app):
         """The @font-face rules (kiosk.css and lobby.css import them): revalidated on
         every load, so a changed catalog reaches the pages; the fonts' URLs change."""
         css = webfonts.stylesheet(
-            font_slices(), lambda s: url_for("font_subset", filename=s.filename))
+            font_slices(), lambda s: url_for("font_subset", filename=s.filename)
+        )
         resp = Response(css, mimetype="text/css")
         resp.cache_control.no_cache = True
         resp.add_etag()
@@ -100,13 +107,15 @@ def register(app):
         found = webfonts.find(font_slices(), filename)
         if found is None:
             abort(404)
-        resp = Response(webfonts.load(found, Path(app.config["DATA_DIR"]) / "webfonts"),
-                        mimetype="font/woff2")
+        resp = Response(
+            webfonts.load(found, Path(app.config["DATA_DIR"]) / "webfonts"), mimetype="font/woff2"
+        )
         resp.headers["Cache-Control"] = "public, max-age=31536000, immutable"
         resp.set_etag(found.key)
         return resp.make_conditional(request)
 
     from server import extrafonts
+
     extrafonts.register(app)  # subsets for the rare characters a page shows
 
     @app.after_request
@@ -115,4 +124,3 @@ def register(app):
         resp.headers.setdefault("X-Frame-Options", "DENY")
         resp.headers.setdefault("Referrer-Policy", "same-origin")
         return resp
-

@@ -3,6 +3,7 @@ visits): the form's fields to and from what ``services.visit_changes`` takes, an
 the views' common body. Only shape is handled here; every rule is the service's,
 whose ``ValidationError.fields`` the template shows next to each field.
 """
+
 from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, url_for
@@ -19,11 +20,20 @@ VISITOR_FIELDS = visit_changes.VISITOR_FIELDS
 # here as well because the staff font subset is cut from the views' text, webfonts.py).
 KIND_LABELS = [(k, visitor_type_for(k)) for k in KINDS]
 STAR_LABELS = [("", "— none 无")] + [(str(n), "★" * n) for n in range(1, 6)]
-LABELS = {"name": "Visitor name 访客姓名", "company": "Company 公司", "title": "Job title 职务",
-          "email": "Email 邮箱", "phone": "Phone 电话", "host": "Host 接待人",
-          "expected_at": "Expected 预计到访", "purpose": "Purpose 来访目的",
-          "meeting_room": "Meeting room 会议室", "kind": "Visitor type 访客类型",
-          "stars": "Star level 星级", "valid_until": "Valid until 有效期"}
+LABELS = {
+    "name": "Visitor name 访客姓名",
+    "company": "Company 公司",
+    "title": "Job title 职务",
+    "email": "Email 邮箱",
+    "phone": "Phone 电话",
+    "host": "Host 接待人",
+    "expected_at": "Expected 预计到访",
+    "purpose": "Purpose 来访目的",
+    "meeting_room": "Meeting room 会议室",
+    "kind": "Visitor type 访客类型",
+    "stars": "Star level 星级",
+    "valid_until": "Valid until 有效期",
+}
 
 
 def safe_next(value: str | None, default: str) -> str:
@@ -38,12 +48,16 @@ def safe_next(value: str | None, default: str) -> str:
 def values_of(visit) -> dict:
     """The form's values for ``visit`` as it is (local time for the datetime input)."""
     local = clock.to_local(visit.expected_at)
-    return {**{k: getattr(visit.visitor, k) or "" for k in VISITOR_FIELDS},
-            "host": visit.host.email,
-            "expected_at": local.strftime("%Y-%m-%dT%H:%M") if local else "",
-            "purpose": visit.purpose or "", "meeting_room": visit.meeting_room or "",
-            "kind": visit.kind or "visitor", "stars": str(visit.stars or ""),
-            "valid_until": visit.valid_until.isoformat() if visit.valid_until else ""}
+    return {
+        **{k: getattr(visit.visitor, k) or "" for k in VISITOR_FIELDS},
+        "host": visit.host.email,
+        "expected_at": local.strftime("%Y-%m-%dT%H:%M") if local else "",
+        "purpose": visit.purpose or "",
+        "meeting_room": visit.meeting_room or "",
+        "kind": visit.kind or "visitor",
+        "stars": str(visit.stars or ""),
+        "valid_until": visit.valid_until.isoformat() if visit.valid_until else "",
+    }
 
 
 def changes_from(form, staff: bool) -> dict:
@@ -58,16 +72,34 @@ def changes_from(form, staff: bool) -> dict:
     return data
 
 
-def _page(visit, prefix: str, back: str, values=None, errors=None, error="",
-          cancel_errors=None, status=200):
+def _page(
+    visit,
+    prefix: str,
+    back: str,
+    values=None,
+    errors=None,
+    error="",
+    cancel_errors=None,
+    status=200,
+):
     staff = prefix == "admin"
     return render_template(
-        "visits/edit.html", visit=visit, values=values or values_of(visit), errors=errors or {},
-        error=error, cancel_errors=cancel_errors or {}, labels=LABELS, kinds=KIND_LABELS,
-        stars=STAR_LABELS, hosts=people.hosts() if staff else None, next=back,
-        closed=visit_changes.closed(visit), submitted=request.form if cancel_errors else {},
+        "visits/edit.html",
+        visit=visit,
+        values=values or values_of(visit),
+        errors=errors or {},
+        error=error,
+        cancel_errors=cancel_errors or {},
+        labels=LABELS,
+        kinds=KIND_LABELS,
+        stars=STAR_LABELS,
+        hosts=people.hosts() if staff else None,
+        next=back,
+        closed=visit_changes.closed(visit),
+        submitted=request.form if cancel_errors else {},
         save_url=url_for(f"{prefix}.visit_edit", visit_id=visit.id, next=back),
-        cancel_url=url_for(f"{prefix}.visit_cancel", visit_id=visit.id, next=back)), status
+        cancel_url=url_for(f"{prefix}.visit_cancel", visit_id=visit.id, next=back),
+    ), status
 
 
 def edit(visit_id: int, prefix: str, default_next: str):
@@ -78,14 +110,22 @@ def edit(visit_id: int, prefix: str, default_next: str):
     if request.method == "GET":
         return _page(visit, prefix, back)
     try:
-        saved = visit_changes.update(visit_id, changes_from(request.form, prefix == "admin"),
-                                     current_user)
+        saved = visit_changes.update(
+            visit_id, changes_from(request.form, prefix == "admin"), current_user
+        )
     except ServiceError as e:
         if e.status in (401, 403, 404):
             raise
         fields = dict(e.fields) if isinstance(e, ValidationError) else {}
-        return _page(visit, prefix, back, values=request.form, errors=fields,
-                     error="" if fields else e.message, status=e.status)
+        return _page(
+            visit,
+            prefix,
+            back,
+            values=request.form,
+            errors=fields,
+            error="" if fields else e.message,
+            status=e.status,
+        )
     flash(f"Saved {saved.visitor.name}'s visit. 已保存来访信息。", "ok")
     return redirect(back, 303)
 
@@ -95,15 +135,24 @@ def cancel(visit_id: int, prefix: str, default_next: str):
     visit = visits.visible_visit(current_user, visit_id)
     back = safe_next(request.values.get("next"), default_next)
     if not request.form.get("confirm"):
-        return _page(visit, prefix, back, cancel_errors={"confirm": "tick to confirm 请勾选确认"},
-                     status=422)
+        return _page(
+            visit, prefix, back, cancel_errors={"confirm": "tick to confirm 请勾选确认"}, status=422
+        )
     try:
         done = visit_changes.cancel(visit_id, request.form.get("reason", ""), current_user)
     except ServiceError as e:
         if e.status in (401, 403, 404):
             raise
-        return _page(visit, prefix, back, cancel_errors=dict(e.fields) or {"reason": e.message},
-                     status=e.status)
-    flash(f"Cancelled {done.visitor.name}'s visit; {done.host.name} has been told. "
-          f"已取消来访，已通知接待人。", "ok")
+        return _page(
+            visit,
+            prefix,
+            back,
+            cancel_errors=dict(e.fields) or {"reason": e.message},
+            status=e.status,
+        )
+    flash(
+        f"Cancelled {done.visitor.name}'s visit; {done.host.name} has been told. "
+        f"已取消来访，已通知接待人。",
+        "ok",
+    )
     return redirect(back, 303)

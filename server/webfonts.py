@@ -31,6 +31,7 @@ kept on disk (``cache_dir``, the app's ``DATA_DIR/webfonts``) and in memory.
 
 Nothing here uses Flask: ``server/views.py`` serves ``stylesheet()`` and ``load()``.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -51,9 +52,9 @@ from printers import fonts
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = ROOT / "server" / "translations" / "zh" / "LC_MESSAGES" / "messages.po"
-BUILD = "3"                 # bump when the subsetting options change
-WEIGHTS = (400, 700)        # the variable Latin slices span these weights
-MEMORY_SLICES = 32          # built slices kept in memory per process
+BUILD = "3"  # bump when the subsetting options change
+WEIGHTS = (400, 700)  # the variable Latin slices span these weights
+MEMORY_SLICES = 32  # built slices kept in memory per process
 # OpenType features kept: kerning, ligatures, composition, marks, tabular figures (the
 # kiosk's phone-digits field). Fractions, small caps etc. would pull in unused glyphs.
 FEATURES = ("kern", "liga", "calt", "ccmp", "locl", "mark", "mkmk", "tnum")
@@ -65,33 +66,52 @@ CJK_FAMILY = "Lobby Sans SC"
 # advance), besides the UI's own characters that Noto Sans has:
 # Basic Latin, Latin-1, the common general punctuation (dashes, quotes, bullet,
 # ellipsis, per mille, primes, guillemets), the euro and trade mark signs.
-LATIN = [*range(0x20, 0x7F), *range(0xA0, 0x100), *range(0x2010, 0x2028),
-         *range(0x2030, 0x203B), 0x20AC, 0x2122]
+LATIN = [
+    *range(0x20, 0x7F),
+    *range(0xA0, 0x100),
+    *range(0x2010, 0x2028),
+    *range(0x2030, 0x203B),
+    0x20AC,
+    0x2122,
+]
 LATIN_EXT = list(range(0x100, 0x180))
 
 # Where each slice's characters come from, in order: a character goes to the first
 # slice that uses it. Globs are relative to ROOT; a catalog message counts for a
 # slice when one of its source locations matches.
 GROUPS: list[tuple[str, tuple[str, ...]]] = [
-    ("sc-start", ("templates/kiosk/index.html", "templates/kiosk/_start.html",
-                  "server/i18n.py")),
-    ("sc-kiosk", ("templates/kiosk/*.html", "templates/kiosk/**/*.html", "kiosk/*.py",
-                  "static/js/kiosk*.js")),
+    ("sc-start", ("templates/kiosk/index.html", "templates/kiosk/_start.html", "server/i18n.py")),
+    (
+        "sc-kiosk",
+        (
+            "templates/kiosk/*.html",
+            "templates/kiosk/**/*.html",
+            "kiosk/*.py",
+            "static/js/kiosk*.js",
+        ),
+    ),
     ("sc-rules", ()),
     ("sc-staff", ("templates/**/*.html", "static/js/*.js", "server/**/*.py")),
 ]
 # Not UI: demo data, migrations and this module carry names and examples, not labels.
-EXCLUDE = ("server/services/demo.py", "server/migrations/*", "server/migrations/**/*",
-           "server/webfonts.py", "server/extrafonts.py")
+EXCLUDE = (
+    "server/services/demo.py",
+    "server/migrations/*",
+    "server/migrations/**/*",
+    "server/webfonts.py",
+    "server/extrafonts.py",
+)
+
 
 @dataclass(frozen=True)
 class Slice:
     """One WOFF2 file: ``codepoints`` of ``source`` (those the font has)."""
+
     name: str
     family: str
     source: Path
     codepoints: tuple[int, ...]
-    variable: bool          # keep the weight axis between WEIGHTS (Latin)
+    variable: bool  # keep the weight axis between WEIGHTS (Latin)
 
     @cached_property
     def key(self) -> str:
@@ -116,10 +136,14 @@ class Slice:
 
 # ---------------------------------------------------------------- characters
 
+
 def _is_ui_char(ch: str) -> bool:
     """A character a slice may carry: visible, not ASCII (the Latin slice has it)."""
-    return ord(ch) > 0x7E and not ch.isspace() and \
-        unicodedata.category(ch) not in ("Cc", "Cf", "Co", "Cs", "Cn")
+    return (
+        ord(ch) > 0x7E
+        and not ch.isspace()
+        and unicodedata.category(ch) not in ("Cc", "Cf", "Co", "Cs", "Cn")
+    )
 
 
 def _files(patterns) -> list[Path]:
@@ -149,6 +173,7 @@ def _source_signature() -> tuple:
 def _catalog_strings() -> list[tuple[str, list[str]]]:
     """(msgstr, [source file, ...]) of every translated message of the catalog."""
     from babel.messages.pofile import read_po
+
     if not CATALOG.exists():
         return []
     with CATALOG.open("rb") as f:
@@ -169,8 +194,9 @@ def _catalog_strings() -> list[tuple[str, list[str]]]:
 def _ui_groups(signature: tuple) -> tuple[tuple[str, frozenset[str]], ...]:
     del signature  # the cache key: recomputed when a source file changes
     texts = {name: [] for name, _ in GROUPS}
-    group_files = {name: {p.relative_to(ROOT).as_posix() for p in _files(pats)}
-                   for name, pats in GROUPS}
+    group_files = {
+        name: {p.relative_to(ROOT).as_posix() for p in _files(pats)} for name, pats in GROUPS
+    }
     for name, _ in GROUPS:
         for path in sorted(group_files[name]):
             texts[name].append((ROOT / path).read_text(encoding="utf-8", errors="replace"))
@@ -181,8 +207,10 @@ def _ui_groups(signature: tuple) -> tuple[tuple[str, frozenset[str]], ...]:
                 break
         else:  # a message from elsewhere, or without location: still our UI
             texts["sc-staff"].append(text)
-    return tuple((name, frozenset(ch for ch in set("".join(t)) if _is_ui_char(ch)))
-                 for name, t in texts.items())
+    return tuple(
+        (name, frozenset(ch for ch in set("".join(t)) if _is_ui_char(ch)))
+        for name, t in texts.items()
+    )
 
 
 def ui_text() -> dict[str, frozenset[str]]:
@@ -196,6 +224,7 @@ def ui_characters() -> set[str]:
 
 
 # ---------------------------------------------------------------- fonts
+
 
 @lru_cache(maxsize=8)
 def _digest_of(path: str, size: int, mtime_ns: int) -> str:
@@ -214,6 +243,7 @@ def _digest(path: Path) -> str:
 @lru_cache(maxsize=4)
 def _cmap_of(path: str, digest: str) -> frozenset[int]:
     from fontTools.ttLib import TTFont
+
     with TTFont(path, lazy=True) as font:
         return frozenset(font.getBestCmap())
 
@@ -233,13 +263,22 @@ def plan(extra: dict[str, str] | None = None) -> list[Slice]:
             raise ValueError(f"unknown slice group {name!r}")
         added.append((name, frozenset(ch for ch in set(text) if _is_ui_char(ch))))
     latin_src, cjk_src = fonts.font_path(cjk=False), fonts.font_path(cjk=True)
-    return list(_plan(tuple(groups.items()), tuple(added), latin_src, _digest(latin_src),
-                      cjk_src, _digest(cjk_src)))
+    return list(
+        _plan(
+            tuple(groups.items()),
+            tuple(added),
+            latin_src,
+            _digest(latin_src),
+            cjk_src,
+            _digest(cjk_src),
+        )
+    )
 
 
 @lru_cache(maxsize=16)
-def _plan(groups: tuple, added: tuple, latin_src: Path, latin_digest: str,
-          cjk_src: Path, cjk_digest: str) -> tuple[Slice, ...]:
+def _plan(
+    groups: tuple, added: tuple, latin_src: Path, latin_digest: str, cjk_src: Path, cjk_digest: str
+) -> tuple[Slice, ...]:
     chars = dict(groups)
     for name, more in added:
         chars[name] = chars[name] | more
@@ -247,11 +286,14 @@ def _plan(groups: tuple, added: tuple, latin_src: Path, latin_digest: str,
     # The UI's own non-CJK characters that Noto Sans has (ℹ, ...) join the Latin slice.
     used = {ord(ch) for group in chars.values() for ch in group}
     latin_ext = sorted(cp for cp in LATIN_EXT if cp in latin_has)
-    latin = sorted(cp for cp in (set(LATIN) | used) - set(latin_ext)
-                   if cp in latin_has and cp < 0x2E80)
+    latin = sorted(
+        cp for cp in (set(LATIN) | used) - set(latin_ext) if cp in latin_has and cp < 0x2E80
+    )
     taken = set(latin) | set(latin_ext)
-    slices = [Slice("latin", LATIN_FAMILY, latin_src, tuple(latin), True),
-              Slice("latin-ext", LATIN_FAMILY, latin_src, tuple(latin_ext), True)]
+    slices = [
+        Slice("latin", LATIN_FAMILY, latin_src, tuple(latin), True),
+        Slice("latin-ext", LATIN_FAMILY, latin_src, tuple(latin_ext), True),
+    ]
     for name, group in chars.items():
         mine = {ord(ch) for ch in group} - taken
         mine = {cp for cp in mine if cp in cjk_has}
@@ -335,10 +377,13 @@ def warm_up(cache_dir: Path | None, extra: dict[str, str] | None = None) -> subp
     built are the ones its pages will ask for."""
     if cache_dir is None:
         return None
-    return subprocess.Popen([sys.executable, "-m", "server.webfonts", str(cache_dir),
-                             json.dumps(extra or {})],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, close_fds=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "server.webfonts", str(cache_dir), json.dumps(extra or {})],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        close_fds=True,
+    )
 
 
 def _warm(cache_dir: Path | None, extra: dict[str, str] | None = None) -> None:
@@ -368,12 +413,14 @@ def _keep_newest(directory: Path, keep: int) -> None:
     files = list(directory.glob("*.woff2"))
     if len(files) <= keep:
         return
+
     def mtime(p: Path) -> int:
         try:
             return p.stat().st_mtime_ns
         except OSError:
             return 0
-    for old in sorted(files, key=mtime)[:len(files) - keep]:
+
+    for old in sorted(files, key=mtime)[: len(files) - keep]:
         try:
             old.unlink()
         except OSError:
@@ -396,6 +443,7 @@ def find(slices: list[Slice], filename: str) -> Slice | None:
 
 # ---------------------------------------------------------------- CSS
 
+
 def css_ranges(codepoints, gap: int = 0) -> str:
     """``U+20-7E,U+A0-FF,...``: runs of code points (bridging holes up to ``gap``)."""
     runs: list[list[int]] = []
@@ -417,7 +465,8 @@ def stylesheet(slices: list[Slice], url_for) -> str:
         lines.append(
             f'@font-face {{ font-family: "{s.family}"; src: url("{url_for(s)}") format("woff2"); '
             f"font-weight: {s.weight}; font-style: normal; font-display: swap; "
-            f"unicode-range: {s.unicode_range}; }}")
+            f"unicode-range: {s.unicode_range}; }}"
+        )
     return "\n".join(lines) + "\n"
 
 

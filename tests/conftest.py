@@ -1,5 +1,6 @@
 """Shared fixtures: a real app on a SQLite file, staff users and tokens, a loopback
 ESC/POS printer, and a live server for Socket.IO clients and the browser."""
+
 import re
 import socket
 import threading
@@ -45,10 +46,17 @@ class IsolatedClient(FlaskClient):
 
 @pytest.fixture
 def app(tmp_path, printer):
-    app = create_app({"TESTING": True, "DATA_DIR": tmp_path, "PRINT_WORKER": False,
-                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'lobby.db'}",
-                      "DEFAULT_PRINTER": printer.url, "SECRET_KEY": "test-secret",
-                      "MESSAGE_QUEUE": None})
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATA_DIR": tmp_path,
+            "PRINT_WORKER": False,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'lobby.db'}",
+            "DEFAULT_PRINTER": printer.url,
+            "SECRET_KEY": "test-secret",
+            "MESSAGE_QUEUE": None,
+        }
+    )
     app.test_client_class = IsolatedClient
     upgrade_database(app)
     with app.app_context():
@@ -67,7 +75,9 @@ def staff(app):
     """Users by role: admin, receptionist, and two hosts."""
     return {
         "admin": people.create_user("admin@example.com", "Alex Admin", ["admin"], PASSWORD),
-        "reception": people.create_user("desk@example.com", "Rita Desk", ["receptionist"], PASSWORD),
+        "reception": people.create_user(
+            "desk@example.com", "Rita Desk", ["receptionist"], PASSWORD
+        ),
         "host": people.create_user("grace@example.com", "Grace Hopper", ["host"], PASSWORD),
         "other_host": people.create_user("linus@example.com", "Linus T", ["host"], PASSWORD),
     }
@@ -85,28 +95,42 @@ def auth(token: str) -> dict:
 @pytest.fixture
 def make_visit(staff):
     """Pre-register a visit for the host (today, in an hour unless told otherwise)."""
-    def make(name="Ada Lovelace", company="Analytical Engines", host="grace@example.com",
-             when=None, **extra):
+
+    def make(
+        name="Ada Lovelace",
+        company="Analytical Engines",
+        host="grace@example.com",
+        when=None,
+        **extra,
+    ):
         if when is None:  # soon, but always today (a run at 23:58 must not say tomorrow)
             _, end = clock.today_bounds()
             when = min(utcnow() + timedelta(minutes=5), end - timedelta(seconds=1))
-        return visits.pre_register({"name": name, "company": company, **extra}, host,
-                                   when.isoformat() + "+00:00", "Engine review")
+        return visits.pre_register(
+            {"name": name, "company": company, **extra},
+            host,
+            when.isoformat() + "+00:00",
+            "Engine review",
+        )
+
     return make
 
 
 def csrf_from(html: str) -> str:
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or \
-        re.search(r'name="csrf_token" value="([^"]+)"', html) or \
-        re.search(r'name="csrf-token" content="([^"]+)"', html)
+    match = (
+        re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
+        or re.search(r'name="csrf_token" value="([^"]+)"', html)
+        or re.search(r'name="csrf-token" content="([^"]+)"', html)
+    )
     assert match, "no CSRF token on the page"
     return match.group(1)
 
 
 def login(client, email: str, password: str = PASSWORD):
     page = client.get("/login").get_data(as_text=True)
-    return client.post("/login", data={"email": email, "password": password,
-                                       "csrf_token": csrf_from(page)})
+    return client.post(
+        "/login", data={"email": email, "password": password, "csrf_token": csrf_from(page)}
+    )
 
 
 def staff_socket(app, email=None, auth=None):
@@ -125,6 +149,7 @@ def parallel_checkins(app, code: str, n: int = 50) -> list[bool]:
     import traceback
 
     from server.services import checkin
+
     results, errors = [], []
     barrier = threading.Barrier(n)
 

@@ -10,6 +10,7 @@ The file is 4:2:0 (``C420jpeg``), progressive, 30 fps, a handful of identical fr
 (Chromium loops it, so a still picture stays on camera for as long as the test needs).
 Colours are converted with BT.601 in limited ("TV") range, as Chromium reads I420.
 """
+
 from pathlib import Path
 
 import qrcode
@@ -19,15 +20,18 @@ FRAMES = 5
 FPS = 30
 
 # What face_video() shows, for tests that check a photo of it.
-FACE_BACKGROUND = (30, 90, 200)   # blue
-FACE_SKIN = (250, 200, 40)        # yellow
-FACE_FEATURES = (40, 20, 20)      # eyes and smile
+FACE_BACKGROUND = (30, 90, 200)  # blue
+FACE_SKIN = (250, 200, 40)  # yellow
+FACE_FEATURES = (40, 20, 20)  # eyes and smile
 
 
 def fake_camera_args(path) -> list[str]:
     """Chromium flags that make ``path`` (.y4m) the only camera, permission granted."""
-    return ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-            f"--use-file-for-fake-video-capture={path}"]
+    return [
+        "--use-fake-device-for-media-stream",
+        "--use-fake-ui-for-media-stream",
+        f"--use-file-for-fake-video-capture={path}",
+    ]
 
 
 def write_y4m(path, image: Image.Image, frames: int = FRAMES, fps: int = FPS) -> Path:
@@ -39,8 +43,12 @@ def write_y4m(path, image: Image.Image, frames: int = FRAMES, fps: int = FPS) ->
         raise ValueError("4:2:0 needs even width and height")
     y, cb, cr = image.convert("YCbCr").split()  # full range (JFIF) ...
     y = y.point(lambda v: 16 + round(v * 219 / 255))  # ... to limited range
-    cb, cr = (c.resize((width // 2, height // 2), Image.Resampling.BOX)
-               .point(lambda v: 128 + round((v - 128) * 224 / 255)) for c in (cb, cr))
+    cb, cr = (
+        c.resize((width // 2, height // 2), Image.Resampling.BOX).point(
+            lambda v: 128 + round((v - 128) * 224 / 255)
+        )
+        for c in (cb, cr)
+    )
     frame = b"FRAME\n" + y.tobytes() + cb.tobytes() + cr.tobytes()
     header = f"YUV4MPEG2 W{width} H{height} F{fps}:1 Ip A1:1 C420jpeg\n".encode("ascii")
     with path.open("wb") as f:
@@ -79,8 +87,13 @@ def face_image(size=(1280, 720)) -> Image.Image:
     for ex in (cx - r // 3, cx + r // 3):
         ey = cy - r // 4
         draw.ellipse((ex - eye, ey - eye, ex + eye, ey + eye), fill=FACE_FEATURES)
-    draw.arc((cx - r // 2, cy - r // 4, cx + r // 2, cy + r // 2), 20, 160,
-             fill=FACE_FEATURES, width=max(4, r // 15))
+    draw.arc(
+        (cx - r // 2, cy - r // 4, cx + r // 2, cy + r // 2),
+        20,
+        160,
+        fill=FACE_FEATURES,
+        width=max(4, r // 15),
+    )
     return image
 
 
@@ -96,5 +109,6 @@ def face_video(path, size=(1280, 720)) -> Path:
 
 if __name__ == "__main__":  # python -m tests.fake_camera OUT.y4m [TEXT]
     import sys
+
     out = sys.argv[1]
     print(qr_video(out, sys.argv[2]) if len(sys.argv) > 2 else face_video(out))

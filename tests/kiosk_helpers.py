@@ -4,6 +4,7 @@ Browser tests reuse ``browser``/``device``/``kiosk_page``/``scan_like_a_wedge`` 
 ``tests.test_browser``. Screenshots go to ``build/screenshots/`` (or
 ``$LOBBY_SCREENSHOT_DIR``): look at them; ``tests/screenshots.py`` picks the README's.
 """
+
 import os
 import re
 from pathlib import Path
@@ -11,8 +12,10 @@ from pathlib import Path
 from server.services import devices
 from tests.conftest import csrf_from
 
-SCREENSHOTS = Path(os.environ.get("LOBBY_SCREENSHOT_DIR")
-                   or Path(__file__).resolve().parent.parent / "build" / "screenshots")
+SCREENSHOTS = Path(
+    os.environ.get("LOBBY_SCREENSHOT_DIR")
+    or Path(__file__).resolve().parent.parent / "build" / "screenshots"
+)
 
 
 def snap(page, name: str) -> Path:
@@ -48,13 +51,15 @@ class KioskClient:
         """On the photo step, skip it; otherwise return ``html`` unchanged."""
         if 'data-screen="photo"' not in html:
             return html
-        return self.post("/kiosk/photo", {"ticket": ticket_in(html), "skip": "1"}) \
-            .get_data(as_text=True)
+        return self.post("/kiosk/photo", {"ticket": ticket_in(html), "skip": "1"}).get_data(
+            as_text=True
+        )
 
 
 def ticket_in(html: str) -> str:
     """The step ticket a kiosk screen carries (form field or refresh URL)."""
-    m = re.search(r'name="ticket" value="([^"]+)"', html) or \
-        re.search(r'ticket=([A-Za-z0-9_.\-]+)', html)
+    m = re.search(r'name="ticket" value="([^"]+)"', html) or re.search(
+        r"ticket=([A-Za-z0-9_.\-]+)", html
+    )
     assert m, "no ticket on this screen"
     return m.group(1)

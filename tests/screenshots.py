@@ -12,6 +12,7 @@ and from a mid-morning desk: reception.png (a group booked together, a visitor t
 away at the kiosk), reception-log.png, visit-edit.png, invitation.png, admin-users.png,
 admin-kiosks.png (a kiosk just added, its pairing QR)
 """
+
 import shutil
 import sys
 import tempfile
@@ -28,9 +29,15 @@ from server import create_app, upgrade_database  # noqa: E402
 from server.services import checkin, demo, printing  # noqa: E402
 from tests.conftest import free_port  # noqa: E402
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 VIEWPORT = {"width": 1280, "height": 800}
 PORTRAIT = {"width": 1080, "height": 1920}
 TIMEOUT = 10_000
@@ -48,10 +55,18 @@ def main(out: Path) -> None:
     data = Path(tempfile.mkdtemp(prefix="lobby-shots-"))
     badges = data / "badges"
     printer_url = f"emulator://{badges}"
-    app = create_app({"DATA_DIR": data, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{data / 'lobby.db'}",
-                      "DEFAULT_PRINTER": printer_url, "PRINT_WORKER": False,
-                      "MESSAGE_QUEUE": None, "SECRET_KEY": "screenshots",
-                      "KIOSK_IDLE_SECONDS": 600, "KIOSK_RESULT_SECONDS": 600})  # the welcome screen must stay put
+    app = create_app(
+        {
+            "DATA_DIR": data,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{data / 'lobby.db'}",
+            "DEFAULT_PRINTER": printer_url,
+            "PRINT_WORKER": False,
+            "MESSAGE_QUEUE": None,
+            "SECRET_KEY": "screenshots",
+            "KIOSK_IDLE_SECONDS": 600,
+            "KIOSK_RESULT_SECONDS": 600,
+        }
+    )  # the welcome screen must stay put
     upgrade_database(app)
     with app.app_context():
         info = demo.load(printer_url)
@@ -89,12 +104,23 @@ def main(out: Path) -> None:
             pad = page.locator("#kiosk-result canvas.signature-pad")
             pad.scroll_into_view_if_needed()
             box = pad.bounding_box()
-            points = [(.10, .70), (.18, .30), (.27, .68), (.36, .28), (.44, .62), (.58, .40),
-                      (.70, .66), (.82, .34), (.90, .55)]
-            page.mouse.move(box["x"] + box["width"] * .1, box["y"] + box["height"] * .7)
+            points = [
+                (0.10, 0.70),
+                (0.18, 0.30),
+                (0.27, 0.68),
+                (0.36, 0.28),
+                (0.44, 0.62),
+                (0.58, 0.40),
+                (0.70, 0.66),
+                (0.82, 0.34),
+                (0.90, 0.55),
+            ]
+            page.mouse.move(box["x"] + box["width"] * 0.1, box["y"] + box["height"] * 0.7)
             page.mouse.down()
             for px, py in points[1:]:
-                page.mouse.move(box["x"] + box["width"] * px, box["y"] + box["height"] * py, steps=8)
+                page.mouse.move(
+                    box["x"] + box["width"] * px, box["y"] + box["height"] * py, steps=8
+                )
             page.mouse.up()
 
         def chinese(page):
@@ -109,6 +135,7 @@ def main(out: Path) -> None:
         # A second kiosk, portrait and in Chinese: the start, the rules, a walk-in.
         with app.app_context():
             from server.services import devices
+
             _, second = devices.add_kiosk("Lobby east")
         tall = device(PORTRAIT)
         tall.goto(second)
@@ -175,12 +202,29 @@ def dashboards(out: Path) -> None:
 
     from server.extensions import db
     from server.models import Visit, utcnow
-    from server.services import clock, desk as desk_requests, hosting, people, tasks, \
-        visit_changes, visits
+    from server.services import (
+        clock,
+        hosting,
+        people,
+        tasks,
+        visit_changes,
+        visits,
+    )
+    from server.services import (
+        desk as desk_requests,
+    )
+
     data = Path(tempfile.mkdtemp(prefix="lobby-dash-"))
-    app = create_app({"DATA_DIR": data, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{data / 'lobby.db'}",
-                      "DEFAULT_PRINTER": f"emulator://{data / 'badges'}", "PRINT_WORKER": False,
-                      "MESSAGE_QUEUE": None, "SECRET_KEY": "screenshots"})
+    app = create_app(
+        {
+            "DATA_DIR": data,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{data / 'lobby.db'}",
+            "DEFAULT_PRINTER": f"emulator://{data / 'badges'}",
+            "PRINT_WORKER": False,
+            "MESSAGE_QUEUE": None,
+            "SECRET_KEY": "screenshots",
+        }
+    )
     upgrade_database(app)
     pw = "screenshots-only"
     with app.app_context():
@@ -197,8 +241,9 @@ def dashboards(out: Path) -> None:
             return max(t, start + timedelta(seconds=60)).isoformat() + "+00:00"
 
         def invite(name, company, host, minutes, purpose=""):
-            return visits.pre_register({"name": name, "company": company}, host.email,
-                                       when(minutes), purpose)
+            return visits.pre_register(
+                {"name": name, "company": company}, host.email, when(minutes), purpose
+            )
 
         kj = invite("Katherine Johnson", "NASA Langley", grace, -30, "Orbital mechanics review")
         lc = invite("Wang Fang 王芳", "Shenzhen Optics 深圳光学", grace, -20, "Supplier audit")
@@ -208,18 +253,46 @@ def dashboards(out: Path) -> None:
         for v in (kj, lc, cs, at):
             checkin.check_in(v.code)
         hosting.acknowledge(kj.id, grace)
-        tea = tasks.create(kj.id, {"kind": "tea", "items": [{"drink": "Green tea", "count": 2},
-                                                           {"drink": "Coffee", "count": 1}],
-                                   "note": "no sugar"}, grace)
+        tea = tasks.create(
+            kj.id,
+            {
+                "kind": "tea",
+                "items": [{"drink": "Green tea", "count": 2}, {"drink": "Coffee", "count": 1}],
+                "note": "no sugar",
+            },
+            grace,
+        )
         tasks.update(tea.id, {"status": "served"}, rita)
-        tasks.create(kj.id, {"kind": "tea", "items": [{"drink": "Water", "count": 2}],
-                             "note": "one hot"}, grace)
-        hosting.record_requirements(kj.id, "Quote for 40 guidance modules; delivery before Q3.", grace)
-        tasks.create(kj.id, {"kind": "follow_up", "question": "Price for 40 units?",
-                             "deadline": when(2 * 24 * 60), "reply_method": "email"}, grace)
-        tour = tasks.create(lc.id, {"kind": "tour", "title": "Plant tour", "stops": [
-            {"place": "Assembly hall", "department": "Production", "planned_at": when(-5)},
-            {"place": "Optics lab", "department": "R&D", "planned_at": when(15)}]}, grace)
+        tasks.create(
+            kj.id,
+            {"kind": "tea", "items": [{"drink": "Water", "count": 2}], "note": "one hot"},
+            grace,
+        )
+        hosting.record_requirements(
+            kj.id, "Quote for 40 guidance modules; delivery before Q3.", grace
+        )
+        tasks.create(
+            kj.id,
+            {
+                "kind": "follow_up",
+                "question": "Price for 40 units?",
+                "deadline": when(2 * 24 * 60),
+                "reply_method": "email",
+            },
+            grace,
+        )
+        tour = tasks.create(
+            lc.id,
+            {
+                "kind": "tour",
+                "title": "Plant tour",
+                "stops": [
+                    {"place": "Assembly hall", "department": "Production", "planned_at": when(-5)},
+                    {"place": "Optics lab", "department": "R&D", "planned_at": when(15)},
+                ],
+            },
+            grace,
+        )
         tasks.update(tour.id, {"status": "in_progress"}, grace)
         hosting.farewell(cs.id, grace, "walked to the lift")
         db.session.get(Visit, at.id).checked_in_at = utcnow() - timedelta(minutes=9)  # overdue
@@ -227,9 +300,16 @@ def dashboards(out: Path) -> None:
         late = invite("Ada Lovelace", "Analytical Engines", grace, 0, "Engine review").code
         # A delegation booked together, and a visitor the kiosk turned away.
         group = visits.pre_register_group(
-            [{"name": "张伟", "company": "华为"}, {"name": "李娜", "company": "华为"},
-             {"name": "Jonas Berg", "company": "华为"}], grace.email, when(60), "Plant tour",
-            name="华为 delegation")
+            [
+                {"name": "张伟", "company": "华为"},
+                {"name": "李娜", "company": "华为"},
+                {"name": "Jonas Berg", "company": "华为"},
+            ],
+            grace.email,
+            when(60),
+            "Plant tour",
+            name="华为 delegation",
+        )
         invitation_id = group.visits[0].id
         off = invite("Grete Sommer", "Nordlicht GmbH", linus, 30, "Demo")
         visit_changes.cancel(off.id, "Trip postponed", linus)
@@ -241,8 +321,9 @@ def dashboards(out: Path) -> None:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
 
         def signed_in(email, path):
-            page = browser.new_context(base_url=f"http://127.0.0.1:{port}",
-                                       viewport={"width": 1280, "height": 800}).new_page()
+            page = browser.new_context(
+                base_url=f"http://127.0.0.1:{port}", viewport={"width": 1280, "height": 800}
+            ).new_page()
             page.goto("/login")
             page.fill("input[name=email]", email)
             page.fill("input[name=password]", pw)
@@ -268,9 +349,11 @@ def dashboards(out: Path) -> None:
         desk.screenshot(path=str(out / "reception-log.png"))
         print("wrote", out / "reception-log.png")
         admin = signed_in("admin@example.com", "/admin/")
-        for path, name in [(f"/admin/visits/{invitation_id}/edit", "visit-edit.png"),
-                           (f"/admin/visits/{invitation_id}/invitation", "invitation.png"),
-                           ("/admin/users", "admin-users.png")]:
+        for path, name in [
+            (f"/admin/visits/{invitation_id}/edit", "visit-edit.png"),
+            (f"/admin/visits/{invitation_id}/invitation", "invitation.png"),
+            ("/admin/users", "admin-users.png"),
+        ]:
             admin.goto(path)
             admin.evaluate("document.fonts.ready")
             admin.wait_for_timeout(300)
@@ -295,6 +378,7 @@ def vip_badge(path: Path) -> None:
     from printers import fonts
     from printers.badge import Badge, render_badge, visitor_type_for
     from printers.layout import default_layout
+
     logo = Image.new("RGB", (420, 90), "white")
     draw = ImageDraw.Draw(logo)
     for x in range(90):  # a round gradient mark, to show the dithering
@@ -302,10 +386,17 @@ def vip_badge(path: Path) -> None:
     fonts.draw_text(draw, (110, 18), "ACME 精工", 48)
     layout = default_layout(576)
     layout.logo = logo
-    badge = Badge(visitor_name="Maximiliane von Hohenzollern-Sigmaringen", company="Fortune 500 AG",
-                  host_name="李娜", date_text="2026-11-27 09:30", code="vip-sample-000000000000",
-                  meeting_room="Board room 董事会议室", valid_until="2026-11-27 23:59",
-                  visitor_type=visitor_type_for("visitor", 5), stars=5)
+    badge = Badge(
+        visitor_name="Maximiliane von Hohenzollern-Sigmaringen",
+        company="Fortune 500 AG",
+        host_name="李娜",
+        date_text="2026-11-27 09:30",
+        code="vip-sample-000000000000",
+        meeting_room="Board room 董事会议室",
+        valid_until="2026-11-27 23:59",
+        visitor_type=visitor_type_for("visitor", 5),
+        stars=5,
+    )
     render_badge(badge, layout=layout).save(path)
     print("wrote", path)
 

@@ -10,6 +10,7 @@ loopback ports (with a self-signed certificate: the TLS server block is the one 
 Nothing here touches the machine's shared Redis or other databases: Redis is our own
 ``redis-server`` on a free port (so a test may restart it), the database a new one.
 """
+
 from __future__ import annotations
 
 import os
@@ -40,13 +41,15 @@ def _sub(text: str, old: str, new: str) -> str:
     return text.replace(old, new)
 
 
-def render_nginx(out: Path, web_ports: list[int], http_port: int, https_port: int,
-                 cert: Path, key: Path) -> Path:
+def render_nginx(
+    out: Path, web_ports: list[int], http_port: int, https_port: int, cert: Path, key: Path
+) -> Path:
     """Write deploy's nginx files rendered for loopback under ``out``; returns the
     top-level nginx.conf (temp paths, pid and logs inside ``out``)."""
     locations = (DEPLOY / "nginx" / "lobby-locations.conf").read_text()
-    locations = re.sub(r"alias /opt/lobby/\S+/static/;", f"alias {server.ROOT / 'static'}/;",
-                       locations)
+    locations = re.sub(
+        r"alias /opt/lobby/\S+/static/;", f"alias {server.ROOT / 'static'}/;", locations
+    )
     (out / "lobby-locations.conf").write_text(locations)
     conf = (DEPLOY / "nginx" / "lobby.conf").read_text()
     servers = re.findall(r"^\s*server 127\.0\.0\.1:\d+([^;]*);\n", conf, re.M)
@@ -61,23 +64,45 @@ def render_nginx(out: Path, web_ports: list[int], http_port: int, https_port: in
     conf = _sub(conf, "/etc/lobby/tls/lobby.key", str(key))
     conf = _sub(conf, "/etc/nginx/snippets/lobby-locations.conf", str(out / "lobby-locations.conf"))
     (out / "lobby.conf").write_text(conf)
-    temps = "".join(f"    {kind}_temp_path {out / kind};\n"
-                    for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-    main = (f"pid {out / 'nginx.pid'};\nerror_log {out / 'error.log'} warn;\n"
-            f"worker_processes 1;\nuser root;\nevents {{ worker_connections 1024; }}\n"
-            f"http {{\n    include /etc/nginx/mime.types;\n"
-            f"    default_type application/octet-stream;\n"
-            f"    access_log {out / 'access.log'};\n{temps}    include {out / 'lobby.conf'};\n}}\n")
+    temps = "".join(
+        f"    {kind}_temp_path {out / kind};\n"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    main = (
+        f"pid {out / 'nginx.pid'};\nerror_log {out / 'error.log'} warn;\n"
+        f"worker_processes 1;\nuser root;\nevents {{ worker_connections 1024; }}\n"
+        f"http {{\n    include /etc/nginx/mime.types;\n"
+        f"    default_type application/octet-stream;\n"
+        f"    access_log {out / 'access.log'};\n{temps}    include {out / 'lobby.conf'};\n}}\n"
+    )
     (out / "nginx.conf").write_text(main)
     return out / "nginx.conf"
 
 
 def self_signed(out: Path) -> tuple[Path, Path]:
     cert, key = out / "lobby.crt", out / "lobby.key"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-                    "-keyout", str(key), "-out", str(cert)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
     return cert, key
 
 
@@ -100,10 +125,15 @@ class Proc:
         self.name, self.argv, self.env, self.log = name, argv, env, logdir / f"{name}.log"
         self.popen: subprocess.Popen | None = None
 
-    def start(self) -> "Proc":
+    def start(self) -> Proc:
         with open(self.log, "ab") as log:
-            self.popen = subprocess.Popen(self.argv, env=self.env, stdout=log,
-                                          stderr=subprocess.STDOUT, start_new_session=True)
+            self.popen = subprocess.Popen(
+                self.argv,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         return self
 
     def send(self, sig: int) -> None:
@@ -121,8 +151,11 @@ class Proc:
             return self.popen.wait(5)
 
     def tail(self, n: int = 15) -> str:
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-n:]) \
-            if self.log.exists() else ""
+        return (
+            "\n".join(self.log.read_text(errors="replace").splitlines()[-n:])
+            if self.log.exists()
+            else ""
+        )
 
 
 def wait_http(url: str, proc: Proc, timeout: float = 30, **kw) -> None:
@@ -154,40 +187,67 @@ class Stack:
         self.web_ports = [free_port() for _ in range(web)]
         self.http_port, self.https_port = free_port(), free_port()
         self.url = f"https://127.0.0.1:{self.https_port}"
-        self.env = {**os.environ, "LOBBY_DATA_DIR": str(self.dir / "data"),
-                    "LOBBY_SECRET_KEY": secrets.token_urlsafe(32),
-                    "LOBBY_DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:5432/{self.db}",
-                    "LOBBY_MESSAGE_QUEUE": f"redis://127.0.0.1:{self.redis_port}/0",
-                    "LOBBY_MESSAGE_QUEUE_CHANNEL": self.db,
-                    "LOBBY_PROXY_HOPS": "1", "LOBBY_SECURE_COOKIES": "1",
-                    "LOBBY_PRINT_PACING_SECONDS": "0", **(env or {})}
+        self.env = {
+            **os.environ,
+            "LOBBY_DATA_DIR": str(self.dir / "data"),
+            "LOBBY_SECRET_KEY": secrets.token_urlsafe(32),
+            "LOBBY_DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:5432/{self.db}",
+            "LOBBY_MESSAGE_QUEUE": f"redis://127.0.0.1:{self.redis_port}/0",
+            "LOBBY_MESSAGE_QUEUE_CHANNEL": self.db,
+            "LOBBY_PROXY_HOPS": "1",
+            "LOBBY_SECURE_COOKIES": "1",
+            "LOBBY_PRINT_PACING_SECONDS": "0",
+            **(env or {}),
+        }
         # The real commands when this checkout has them; else (noted) a stand-in.
         self.notes: list[str] = []
         no_worker = _lobby_has("run", "--no-worker")
         web_env = self.env if no_worker else {**self.env, "LOBBY_PRINT_WORKER": "0"}
         if not no_worker:
-            self.notes.append("lobby run has no --no-worker: web processes run with "
-                              "LOBBY_PRINT_WORKER=0")
+            self.notes.append(
+                "lobby run has no --no-worker: web processes run with LOBBY_PRINT_WORKER=0"
+            )
         # LOBBY_STACK_RUN_ARGS: extra `lobby run` arguments, e.g. --dev to compare with
         # Werkzeug when the production server misbehaves.
         extra = os.environ.get("LOBBY_STACK_RUN_ARGS", "").split()
-        self.webs = [Proc(f"web{i}", [LOBBY, "run", *(["--no-worker"] if no_worker else []),
-                                      *extra, "--port", str(p)], web_env, self.dir)
-                     for i, p in enumerate(self.web_ports)]
+        self.webs = [
+            Proc(
+                f"web{i}",
+                [LOBBY, "run", *(["--no-worker"] if no_worker else []), *extra, "--port", str(p)],
+                web_env,
+                self.dir,
+            )
+            for i, p in enumerate(self.web_ports)
+        ]
         if _lobby_has("worker"):
             argv = [LOBBY, "worker"]
         else:
             self.notes.append("no `lobby worker`: the worker is a `lobby run` outside nginx")
             argv = [LOBBY, "run", "--port", str(free_port())]
         self.worker = Proc("worker", argv, {**self.env, "LOBBY_PRINT_WORKER": "1"}, self.dir)
-        self.redis = Proc("redis", ["redis-server", "--port", str(self.redis_port), "--bind",
-                                    "127.0.0.1", "--save", "", "--appendonly", "no",
-                                    "--daemonize", "no"], self.env, self.dir)
+        self.redis = Proc(
+            "redis",
+            [
+                "redis-server",
+                "--port",
+                str(self.redis_port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+            ],
+            self.env,
+            self.dir,
+        )
         self.nginx: Proc | None = None
         self.cert = self.dir / "lobby.crt"
 
     # --- lifecycle -------------------------------------------------------------------
-    def start(self) -> "Stack":
+    def start(self) -> Stack:
         self.dir.mkdir(parents=True, exist_ok=True)
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{self.db}"')
@@ -199,10 +259,15 @@ class Stack:
         for i, web in enumerate(self.webs):
             wait_http(f"http://127.0.0.1:{self.web_ports[i]}/healthz", web)
         self.cert, key = self_signed(self.dir)
-        conf = render_nginx(self.dir, self.web_ports, self.http_port, self.https_port,
-                            self.cert, key)
-        self.nginx = Proc("nginx", ["nginx", "-p", str(self.dir), "-c", str(conf),
-                                    "-g", "daemon off;"], self.env, self.dir).start()
+        conf = render_nginx(
+            self.dir, self.web_ports, self.http_port, self.https_port, self.cert, key
+        )
+        self.nginx = Proc(
+            "nginx",
+            ["nginx", "-p", str(self.dir), "-c", str(conf), "-g", "daemon off;"],
+            self.env,
+            self.dir,
+        ).start()
         wait_http(self.url + "/healthz", self.nginx, verify=str(self.cert))
         return self
 
@@ -215,7 +280,7 @@ class Stack:
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{self.db}" WITH (FORCE)')
 
-    def __enter__(self) -> "Stack":
+    def __enter__(self) -> Stack:
         try:
             return self.start()
         except BaseException:
@@ -233,8 +298,9 @@ class Stack:
         self.redis.start()
         deadline = time.time() + 10
         while time.time() < deadline:
-            out = subprocess.run(["redis-cli", "-p", str(self.redis_port), "ping"],
-                                 capture_output=True, text=True)
+            out = subprocess.run(
+                ["redis-cli", "-p", str(self.redis_port), "ping"], capture_output=True, text=True
+            )
             if out.stdout.strip() == "PONG":
                 return
             time.sleep(0.05)
@@ -243,8 +309,9 @@ class Stack:
     # --- using it ----------------------------------------------------------------------
     def lobby(self, *args: str) -> str:
         """Run ``lobby ARGS`` against the stack; returns its last line of output."""
-        out = subprocess.run([LOBBY, *args], env=self.env, capture_output=True, text=True,
-                             timeout=60)
+        out = subprocess.run(
+            [LOBBY, *args], env=self.env, capture_output=True, text=True, timeout=60
+        )
         assert out.returncode == 0, out.stderr
         return (out.stdout.strip().splitlines() or [""])[-1]
 

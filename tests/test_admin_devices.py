@@ -3,6 +3,7 @@ with a loopback ESC/POS printer: add a printer (URL checked), test print (the sa
 badge, decoded), check now; add a kiosk and pair it from the QR on the page, re-pair
 (the old tablet is locked out), revoke, change printer, fallback and language. And a
 browser test: the admin adds a kiosk, the tablet pairs from the QR on the screen."""
+
 import base64
 import io
 import re
@@ -67,10 +68,18 @@ def test_device_pages_are_for_admins_only(app, staff):
         login(web, email)
         token = csrf_from(web.get("/login", follow_redirects=True).get_data(as_text=True))
         assert [web.get(p).status_code for p in pages] == [403, 403]
-        for url in [PRINTERS, KIOSKS, f"{KIOSKS}/{kiosk.id}/pair", f"{KIOSKS}/{kiosk.id}/revoke",
-                    f"{PRINTERS}/1/test", f"{PRINTERS}/1/check"]:
-            assert web.post(url, data={"csrf_token": token, "name": "X", "url": "tcp://x"}
-                            ).status_code == 403
+        for url in [
+            PRINTERS,
+            KIOSKS,
+            f"{KIOSKS}/{kiosk.id}/pair",
+            f"{KIOSKS}/{kiosk.id}/revoke",
+            f"{PRINTERS}/1/test",
+            f"{PRINTERS}/1/check",
+        ]:
+            assert (
+                web.post(url, data={"csrf_token": token, "name": "X", "url": "tcp://x"}).status_code
+                == 403
+            )
     db.session.rollback()
     assert db.session.get(Kiosk, kiosk.id).revoked_at is None
 
@@ -99,7 +108,9 @@ def test_add_printer_and_bad_url_is_an_error_next_to_the_field(app, staff):
     resp = admin.post(PRINTERS, name="Desk", url="tcp://127.0.0.1:9101")
     assert resp.status_code == 409 and "exists" in field_errors(resp.get_data(as_text=True))["name"]
     resp = admin.post(PRINTERS, name="", url="")
-    assert resp.status_code == 422 and {"name", "url"} <= set(field_errors(resp.get_data(as_text=True)))
+    assert resp.status_code == 422 and {"name", "url"} <= set(
+        field_errors(resp.get_data(as_text=True))
+    )
     assert [p.name for p in db.session.scalars(db.select(Printer))] == ["Desk"]
 
 
@@ -108,10 +119,14 @@ def test_test_print_sends_the_sample_badge_now(app, staff, printer):
     pid = devices.printer_by_name("Desk").id
     resp = Admin(app).post(f"{PRINTERS}/{pid}/test")
     outcome, text = notice(resp.get_data(as_text=True))
-    assert resp.status_code == 200 and outcome == "confirmed" and "Sample badge sent to Desk" in text
+    assert (
+        resp.status_code == 200 and outcome == "confirmed" and "Sample badge sent to Desk" in text
+    )
     printer.wait_for_jobs(1)
     [image] = printer.images()
-    assert [r.text for r in zxingcpp.read_barcodes(image.convert("L"))] == [badges.sample_badge().code]
+    assert [r.text for r in zxingcpp.read_barcodes(image.convert("L"))] == [
+        badges.sample_badge().code
+    ]
 
 
 def test_test_print_on_a_dead_printer_says_why(app, staff):
@@ -148,7 +163,11 @@ def test_added_kiosk_shows_a_pairing_qr_that_pairs_the_tablet(app, staff, printe
     link, in_qr = pairing_of(html)
     assert link == in_qr and re.fullmatch(r"http://localhost/kiosk/pair/[\w-]{40,}", link)
     kiosk = db.session.scalar(db.select(Kiosk).where(Kiosk.name == "Front door"))
-    assert (kiosk.printer.name, kiosk.fallback_printer.name, kiosk.language) == ("Desk", "Spare", "zh")
+    assert (kiosk.printer.name, kiosk.fallback_printer.name, kiosk.language) == (
+        "Desk",
+        "Spare",
+        "zh",
+    )
     assert "Waiting for pairing 待配对" in kiosk_row(html, "Front door")
 
     tablet = app.test_client()
@@ -162,12 +181,18 @@ def test_add_kiosk_errors_are_next_to_their_fields(app, staff):
     devices.add_printer("Desk", "tcp://127.0.0.1:9100")
     devices.add_kiosk("Front door")
     admin = Admin(app)
-    cases = [({"name": ""}, "name"), ({"name": "Front door"}, "name"),
-             ({"printer": "Desk", "fallback": "Desk"}, "fallback"),
-             ({"printer": "Nope"}, "printer"), ({"language": "fr"}, "language")]
+    cases = [
+        ({"name": ""}, "name"),
+        ({"name": "Front door"}, "name"),
+        ({"printer": "Desk", "fallback": "Desk"}, "fallback"),
+        ({"printer": "Nope"}, "printer"),
+        ({"language": "fr"}, "language"),
+    ]
     for fields, field in cases:
-        resp = admin.post(KIOSKS, **{"name": "Side door", "printer": "", "fallback": "",
-                                     "language": "en", **fields})
+        resp = admin.post(
+            KIOSKS,
+            **{"name": "Side door", "printer": "", "fallback": "", "language": "en", **fields},
+        )
         html = resp.get_data(as_text=True)
         assert resp.status_code in (409, 422) and field in field_errors(html), (fields, html)
         assert 'id="pairing"' not in html
@@ -176,8 +201,11 @@ def test_add_kiosk_errors_are_next_to_their_fields(app, staff):
 
 def test_re_pair_locks_the_old_tablet_out_and_the_new_link_works(app, staff):
     admin = Admin(app)
-    link, _ = pairing_of(admin.post(KIOSKS, name="Front door", printer="", fallback="",
-                                    language="en").get_data(as_text=True))
+    link, _ = pairing_of(
+        admin.post(KIOSKS, name="Front door", printer="", fallback="", language="en").get_data(
+            as_text=True
+        )
+    )
     old = app.test_client()
     old.get(link.removeprefix("http://localhost"))
     assert old.get("/kiosk/").status_code == 200
@@ -211,21 +239,46 @@ def test_kiosk_printer_fallback_and_language_can_be_changed(app, staff):
     devices.add_printer("Spare", "tcp://127.0.0.1:9101")
     kiosk, _ = devices.add_kiosk("Front door")
     admin, p = Admin(app), f"k{kiosk.id}-"
-    resp = admin.post(f"{KIOSKS}/{kiosk.id}", **{p + "printer": "Spare", p + "fallback": "Desk",
-                                                 p + "language": "zh", p + "csrf_token": admin.token})
+    resp = admin.post(
+        f"{KIOSKS}/{kiosk.id}",
+        **{
+            p + "printer": "Spare",
+            p + "fallback": "Desk",
+            p + "language": "zh",
+            p + "csrf_token": admin.token,
+        },
+    )
     assert resp.status_code == 303
     db.session.rollback()
     kiosk = db.session.get(Kiosk, kiosk.id)
-    assert (kiosk.printer.name, kiosk.fallback_printer.name, kiosk.language) == ("Spare", "Desk", "zh")
-    resp = admin.post(f"{KIOSKS}/{kiosk.id}", **{p + "printer": "Desk", p + "fallback": "Desk",
-                                                 p + "language": "en", p + "csrf_token": admin.token})
+    assert (kiosk.printer.name, kiosk.fallback_printer.name, kiosk.language) == (
+        "Spare",
+        "Desk",
+        "zh",
+    )
+    resp = admin.post(
+        f"{KIOSKS}/{kiosk.id}",
+        **{
+            p + "printer": "Desk",
+            p + "fallback": "Desk",
+            p + "language": "en",
+            p + "csrf_token": admin.token,
+        },
+    )
     html = resp.get_data(as_text=True)
     assert resp.status_code == 422 and "another printer" in field_errors(html)[p + "fallback"]
     db.session.rollback()
     assert db.session.get(Kiosk, kiosk.id).language == "zh"  # nothing saved
     # Back to the default printer, no fallback.
-    admin.post(f"{KIOSKS}/{kiosk.id}", **{p + "printer": "", p + "fallback": "",
-                                          p + "language": "en", p + "csrf_token": admin.token})
+    admin.post(
+        f"{KIOSKS}/{kiosk.id}",
+        **{
+            p + "printer": "",
+            p + "fallback": "",
+            p + "language": "en",
+            p + "csrf_token": admin.token,
+        },
+    )
     db.session.rollback()
     kiosk = db.session.get(Kiosk, kiosk.id)
     assert (kiosk.printer_id, kiosk.fallback_printer_id, kiosk.language) == (None, None, "en")

@@ -3,6 +3,7 @@ staff (a generated password shown once), edits roles, department, phone and fall
 contact, disables and re-enables (sessions, tokens and sockets stop), resets
 passwords; the rules hold (no self-disable, no dropping one's own admin role, a
 fallback is another active host) and "Alert fallback" then reaches that person."""
+
 import re
 
 import pytest
@@ -43,8 +44,16 @@ def user(email) -> User:
 
 
 def new_user(**fields):
-    return {"name": "Lee Fallback", "email": "lee@example.com", "roles": ["host"],
-            "department": "", "phone": "", "fallback": "0", "password": "", **fields}
+    return {
+        "name": "Lee Fallback",
+        "email": "lee@example.com",
+        "roles": ["host"],
+        "department": "",
+        "phone": "",
+        "fallback": "0",
+        "password": "",
+        **fields,
+    }
 
 
 def test_staff_pages_are_for_admins_only(app, staff):
@@ -56,19 +65,32 @@ def test_staff_pages_are_for_admins_only(app, staff):
         token = csrf_from(web.get("/login", follow_redirects=True).get_data(as_text=True))
         assert [web.get(p).status_code for p in pages] == [403, 403]
         assert web.post(PAGE, data={"csrf_token": token, **new_user()}).status_code == 403
-        assert web.post(f"{PAGE}/{staff['admin'].id}/disable",
-                        data={"csrf_token": token}).status_code == 403
+        assert (
+            web.post(f"{PAGE}/{staff['admin'].id}/disable", data={"csrf_token": token}).status_code
+            == 403
+        )
     assert user("lee@example.com") is None and user("admin@example.com").active
 
 
 def test_list_shows_everyone_with_roles_department_phone_fallback_and_state(app, staff):
-    accounts.update_user(staff["host"].id, phone="+86 21 5555 0101", department="R&D",
-                         fallback=staff["other_host"].id)
+    accounts.update_user(
+        staff["host"].id,
+        phone="+86 21 5555 0101",
+        department="R&D",
+        fallback=staff["other_host"].id,
+    )
     accounts.set_active(staff["reception"].id, False)
     html = Admin(app).html()
     row = re.search(rf'<tr data-user-id="{staff["host"].id}".*?</tr>', html, re.S).group(0)
-    for text in ("Grace Hopper", "grace@example.com", "Host 接待人", "R&amp;D", "+86 21 5555 0101",
-                 "Linus T", "Active 启用"):
+    for text in (
+        "Grace Hopper",
+        "grace@example.com",
+        "Host 接待人",
+        "R&amp;D",
+        "+86 21 5555 0101",
+        "Linus T",
+        "Active 启用",
+    ):
         assert text in row
     desk = re.search(rf'<tr data-user-id="{staff["reception"].id}".*?</tr>', html, re.S).group(0)
     assert "Disabled 已停用" in desk and "Reception 前台" in desk
@@ -77,15 +99,26 @@ def test_list_shows_everyone_with_roles_department_phone_fallback_and_state(app,
 
 def test_added_user_gets_a_generated_password_shown_once_and_can_sign_in(app, staff):
     admin = Admin(app)
-    resp = admin.post(PAGE, **new_user(roles=["host", "receptionist"], department="Sales",
-                                       phone="138 0000 0000", fallback=str(staff["host"].id)))
+    resp = admin.post(
+        PAGE,
+        **new_user(
+            roles=["host", "receptionist"],
+            department="Sales",
+            phone="138 0000 0000",
+            fallback=str(staff["host"].id),
+        ),
+    )
     html = resp.get_data(as_text=True)
     assert resp.status_code == 201 and "Added <strong>Lee Fallback</strong>" in html
     password = re.search(r'id="new-password">([^<]+)<', html).group(1)
     assert len(password) >= 16
     lee = user("lee@example.com")
-    assert (lee.roles, lee.department, lee.phone, lee.fallback_contact_id) == \
-        ("receptionist,host", "Sales", "138 0000 0000", staff["host"].id)
+    assert (lee.roles, lee.department, lee.phone, lee.fallback_contact_id) == (
+        "receptionist,host",
+        "Sales",
+        "138 0000 0000",
+        staff["host"].id,
+    )
     assert password not in admin.html()  # shown once: not on the list afterwards
     web = app.test_client()
     assert login(web, "lee@example.com", password).status_code == 302
@@ -97,16 +130,19 @@ def test_typed_password_is_used_and_not_shown(app, staff):
     assert login(app.test_client(), "lee@example.com", "lee-password-1").status_code == 302
 
 
-@pytest.mark.parametrize("fields,field,needle", [
-    ({"email": "not-an-email"}, "email", "not an email"),
-    ({"email": "grace@example.com"}, "email", "exists"),
-    ({"roles": []}, "roles", "at least one role"),
-    ({"roles": ["wizard"]}, "roles", "Not a valid choice"),
-    ({"name": "  "}, "name", "required"),
-    ({"phone": "call me"}, "phone", "phone"),
-    ({"password": "short"}, "password", "8 to 200"),
-    ({"fallback": "999"}, "fallback", "Not a valid choice"),
-])
+@pytest.mark.parametrize(
+    "fields,field,needle",
+    [
+        ({"email": "not-an-email"}, "email", "not an email"),
+        ({"email": "grace@example.com"}, "email", "exists"),
+        ({"roles": []}, "roles", "at least one role"),
+        ({"roles": ["wizard"]}, "roles", "Not a valid choice"),
+        ({"name": "  "}, "name", "required"),
+        ({"phone": "call me"}, "phone", "phone"),
+        ({"password": "short"}, "password", "8 to 200"),
+        ({"fallback": "999"}, "fallback", "Not a valid choice"),
+    ],
+)
 def test_add_user_errors_come_back_next_to_their_field(app, staff, fields, field, needle):
     resp = Admin(app).post(PAGE, **new_user(**fields))
     html = resp.get_data(as_text=True)
@@ -119,8 +155,11 @@ def test_add_user_errors_come_back_next_to_their_field(app, staff, fields, field
 
 def test_fallback_must_be_another_active_host(app, staff):
     grace, linus = staff["host"], staff["other_host"]
-    cases = [(grace.id, "fallback_is_self"), ("desk@example.com", "fallback_not_host"),
-             ("nobody@example.com", "unknown_fallback")]
+    cases = [
+        (grace.id, "fallback_is_self"),
+        ("desk@example.com", "fallback_not_host"),
+        ("nobody@example.com", "unknown_fallback"),
+    ]
     for fallback, code in cases:
         with pytest.raises(ServiceError) as e:
             accounts.update_user(grace.id, fallback=fallback)
@@ -134,24 +173,42 @@ def test_fallback_must_be_another_active_host(app, staff):
     page = admin.html(f"{PAGE}/{grace.id}")
     options = re.search(r'<select[^>]*name="fallback".*?</select>', page, re.S).group(0)
     assert f'value="{grace.id}"' not in options and "Linus" not in options
-    resp = admin.post(f"{PAGE}/{grace.id}", name="Grace Hopper", roles="host",
-                      fallback=str(grace.id))
+    resp = admin.post(
+        f"{PAGE}/{grace.id}", name="Grace Hopper", roles="host", fallback=str(grace.id)
+    )
     assert resp.status_code == 422 and "fallback" in field_errors(resp.get_data(as_text=True))
     assert user("grace@example.com").fallback_contact_id is None
 
 
 def test_edit_saves_roles_department_phone_and_fallback(app, staff):
     admin, grace = Admin(app), staff["host"]
-    resp = admin.post(f"{PAGE}/{grace.id}", name="Grace B. Hopper", roles=["host", "admin"],
-                      department="Navy", phone="+1 555 0100", fallback=str(staff["other_host"].id))
+    resp = admin.post(
+        f"{PAGE}/{grace.id}",
+        name="Grace B. Hopper",
+        roles=["host", "admin"],
+        department="Navy",
+        phone="+1 555 0100",
+        fallback=str(staff["other_host"].id),
+    )
     assert resp.status_code == 303
     assert "Saved. 已保存。" in admin.html(resp.headers["Location"])
     saved = user("grace@example.com")
-    assert (saved.name, saved.roles, saved.department, saved.phone, saved.fallback_contact_id) \
-        == ("Grace B. Hopper", "admin,host", "Navy", "+1 555 0100", staff["other_host"].id)
+    assert (saved.name, saved.roles, saved.department, saved.phone, saved.fallback_contact_id) == (
+        "Grace B. Hopper",
+        "admin,host",
+        "Navy",
+        "+1 555 0100",
+        staff["other_host"].id,
+    )
     # Clearing: no department, no phone, no fallback.
-    resp = admin.post(f"{PAGE}/{grace.id}", name="Grace B. Hopper", roles="host",
-                      department="", phone="", fallback="0")
+    resp = admin.post(
+        f"{PAGE}/{grace.id}",
+        name="Grace B. Hopper",
+        roles="host",
+        department="",
+        phone="",
+        fallback="0",
+    )
     assert resp.status_code == 303
     saved = user("grace@example.com")
     assert (saved.department, saved.phone, saved.fallback_contact_id) == (None, "", None)
@@ -169,8 +226,10 @@ def test_admin_cannot_disable_themselves_or_remove_their_own_admin_role(app, sta
     assert "own admin role" in field_errors(resp.get_data(as_text=True))["roles"]
     saved = user("admin@example.com")
     assert saved.active and saved.roles == "admin"
-    assert "you cannot disable your own account" in admin.html(f"{PAGE}/{me.id}").lower() or \
-        "cannot disable yourself" in admin.html(f"{PAGE}/{me.id}").lower()
+    assert (
+        "you cannot disable your own account" in admin.html(f"{PAGE}/{me.id}").lower()
+        or "cannot disable yourself" in admin.html(f"{PAGE}/{me.id}").lower()
+    )
     with pytest.raises(ServiceError) as e:
         accounts.set_active(me.id, False, by=me)
     assert e.value.code == "cannot_disable_self"
@@ -231,8 +290,13 @@ def test_alert_fallback_reaches_the_contact_set_on_the_users_page(app, staff, ma
     admin.post(PAGE, **new_user(password="lee-password-1"))
     lee = user("lee@example.com")
     grace = staff["host"]
-    resp = admin.post(f"{PAGE}/{grace.id}", name="Grace Hopper", roles="host",
-                      phone="+86 21 5555 0101", fallback=str(lee.id))
+    resp = admin.post(
+        f"{PAGE}/{grace.id}",
+        name="Grace Hopper",
+        roles="host",
+        phone="+86 21 5555 0101",
+        fallback=str(lee.id),
+    )
     assert resp.status_code == 303
     visit = make_visit()
     checkin.check_in(visit.code)
@@ -240,6 +304,7 @@ def test_alert_fallback_reaches_the_contact_set_on_the_users_page(app, staff, ma
     login(lee_web, "lee@example.com", "lee-password-1")
     with app.app_context():
         from server.extensions import socketio
+
         lee_sock = socketio.test_client(app, flask_test_client=lee_web)
     grace_sock = staff_socket(app, "grace@example.com")
     lee_sock.get_received(), grace_sock.get_received()

@@ -1,4 +1,5 @@
 """The JSON API contract (DESIGN.md): visits, checkins, checkouts, onsite, errors."""
+
 import pytest
 
 from server.extensions import db
@@ -7,11 +8,21 @@ from tests.conftest import auth
 
 
 def test_create_visit_returns_201_with_a_long_random_code(client, tokens):
-    resp = client.post("/api/v1/visits", headers=auth(tokens["admin"]), json={
-        "visitor": {"name": "Ada Lovelace", "company": "Analytical Engines",
-                    "email": "ada@example.com", "phone": "+44 20 1234"},
-        "host": "grace@example.com", "expected_at": "2030-01-02T10:00:00+08:00",
-        "purpose": "Engine review"})
+    resp = client.post(
+        "/api/v1/visits",
+        headers=auth(tokens["admin"]),
+        json={
+            "visitor": {
+                "name": "Ada Lovelace",
+                "company": "Analytical Engines",
+                "email": "ada@example.com",
+                "phone": "+44 20 1234",
+            },
+            "host": "grace@example.com",
+            "expected_at": "2030-01-02T10:00:00+08:00",
+            "purpose": "Engine review",
+        },
+    )
     assert resp.status_code == 201
     body = resp.get_json()
     assert body["status"] == "expected"
@@ -25,31 +36,45 @@ def test_create_visit_returns_201_with_a_long_random_code(client, tokens):
 def test_codes_are_unique_per_visit(client, tokens):
     codes = set()
     for i in range(20):
-        resp = client.post("/api/v1/visits", headers=auth(tokens["admin"]), json={
-            "visitor": {"name": f"Guest {i}"}, "host": "grace@example.com"})
+        resp = client.post(
+            "/api/v1/visits",
+            headers=auth(tokens["admin"]),
+            json={"visitor": {"name": f"Guest {i}"}, "host": "grace@example.com"},
+        )
         codes.add(resp.get_json()["code"])
     assert len(codes) == 20
 
 
-@pytest.mark.parametrize("body,code", [
-    (None, "invalid_json"),
-    ([1, 2], "invalid_json"),
-    ({"visitor": "Ada", "host": "grace@example.com"}, "invalid_visitor"),
-    ({"visitor": {"name": ""}, "host": "grace@example.com"}, "invalid_visit"),
-    ({"visitor": {"name": "Ada"}, "host": "nobody@example.com"}, "invalid_visit"),
-    ({"visitor": {"name": "Ada"}, "host": "grace@example.com", "expected_at": "tomorrow"},
-     "invalid_visit"),
-    ({"visitor": {"name": "Ada", "email": "not-an-email"}, "host": "grace@example.com"},
-     "invalid_visit"),
-    ({"visitor": {"name": "A" * 201}, "host": "grace@example.com"}, "invalid_visit"),
-    ({"visitor": {"name": 42}, "host": "grace@example.com"}, "invalid_visit"),
-    ({"visitor": {"name": "Ada"}, "host": ["grace@example.com"]}, "invalid_visit"),
-])
+@pytest.mark.parametrize(
+    "body,code",
+    [
+        (None, "invalid_json"),
+        ([1, 2], "invalid_json"),
+        ({"visitor": "Ada", "host": "grace@example.com"}, "invalid_visitor"),
+        ({"visitor": {"name": ""}, "host": "grace@example.com"}, "invalid_visit"),
+        ({"visitor": {"name": "Ada"}, "host": "nobody@example.com"}, "invalid_visit"),
+        (
+            {"visitor": {"name": "Ada"}, "host": "grace@example.com", "expected_at": "tomorrow"},
+            "invalid_visit",
+        ),
+        (
+            {"visitor": {"name": "Ada", "email": "not-an-email"}, "host": "grace@example.com"},
+            "invalid_visit",
+        ),
+        ({"visitor": {"name": "A" * 201}, "host": "grace@example.com"}, "invalid_visit"),
+        ({"visitor": {"name": 42}, "host": "grace@example.com"}, "invalid_visit"),
+        ({"visitor": {"name": "Ada"}, "host": ["grace@example.com"]}, "invalid_visit"),
+    ],
+)
 def test_malformed_visit_is_422_with_a_stable_code_and_writes_nothing(client, tokens, body, code):
-    from server.models import Visit, Visitor
     from server.extensions import db
-    kwargs = {"data": "{not json", "content_type": "application/json"} if body is None \
+    from server.models import Visit, Visitor
+
+    kwargs = (
+        {"data": "{not json", "content_type": "application/json"}
+        if body is None
         else {"json": body}
+    )
     resp = client.post("/api/v1/visits", headers=auth(tokens["admin"]), **kwargs)
     assert resp.status_code == 422
     assert resp.get_json()["error"]["code"] == code
@@ -59,11 +84,14 @@ def test_malformed_visit_is_422_with_a_stable_code_and_writes_nothing(client, to
 
 def test_api_refuses_missing_or_revoked_tokens(client, tokens, staff):
     assert client.get("/api/v1/onsite").status_code == 401
-    assert client.get("/api/v1/onsite", headers=auth("lby_nonsense")).get_json()["error"][
-        "code"] == "unauthorized"
-    from server.models import ApiToken
+    assert (
+        client.get("/api/v1/onsite", headers=auth("lby_nonsense")).get_json()["error"]["code"]
+        == "unauthorized"
+    )
     from server.extensions import db
+    from server.models import ApiToken
     from server.services import people
+
     tok = db.session.query(ApiToken).filter_by(user_id=staff["reception"].id).one()
     people.revoke_token(tok.id)
     assert client.get("/api/v1/onsite", headers=auth(tokens["reception"])).status_code == 401
@@ -71,19 +99,26 @@ def test_api_refuses_missing_or_revoked_tokens(client, tokens, staff):
 
 def test_checkin_is_201_then_200_for_the_same_checkin(client, tokens, make_visit):
     visit = make_visit()
-    first = client.post("/api/v1/checkins", headers=auth(tokens["reception"]), json={"code": visit.code})
-    again = client.post("/api/v1/checkins", headers=auth(tokens["reception"]), json={"code": visit.code})
+    first = client.post(
+        "/api/v1/checkins", headers=auth(tokens["reception"]), json={"code": visit.code}
+    )
+    again = client.post(
+        "/api/v1/checkins", headers=auth(tokens["reception"]), json={"code": visit.code}
+    )
     assert first.status_code == 201 and again.status_code == 200
     assert first.get_json()["checked_in_at"] == again.get_json()["checked_in_at"]
     assert again.get_json()["status"] == "checked_in"
 
 
-@pytest.mark.parametrize("body,status,code", [
-    ({"code": "x" * 30}, 404, "unknown_code"),
-    ({"code": 12345}, 422, "invalid_code"),
-    ({}, 422, "invalid_code"),
-    ({"code": "../../etc/passwd"}, 404, "unknown_code"),
-])
+@pytest.mark.parametrize(
+    "body,status,code",
+    [
+        ({"code": "x" * 30}, 404, "unknown_code"),
+        ({"code": 12345}, 422, "invalid_code"),
+        ({}, 422, "invalid_code"),
+        ({"code": "../../etc/passwd"}, 404, "unknown_code"),
+    ],
+)
 def test_bad_checkins_get_clear_4xx(client, tokens, body, status, code):
     resp = client.post("/api/v1/checkins", headers=auth(tokens["reception"]), json=body)
     assert resp.status_code == status
@@ -91,23 +126,37 @@ def test_bad_checkins_get_clear_4xx(client, tokens, body, status, code):
 
 
 def test_checkin_with_unknown_printer_or_kiosk_is_404_and_visit_stays_expected(
-        client, tokens, make_visit):
+    client, tokens, make_visit
+):
     visit = make_visit()
-    for extra, code in [({"printer": "nope"}, "unknown_printer"), ({"kiosk": "nope"}, "unknown_kiosk")]:
-        resp = client.post("/api/v1/checkins", headers=auth(tokens["reception"]),
-                           json={"code": visit.code, **extra})
+    for extra, code in [
+        ({"printer": "nope"}, "unknown_printer"),
+        ({"kiosk": "nope"}, "unknown_kiosk"),
+    ]:
+        resp = client.post(
+            "/api/v1/checkins",
+            headers=auth(tokens["reception"]),
+            json={"code": visit.code, **extra},
+        )
         assert resp.status_code == 404 and resp.get_json()["error"]["code"] == code
-    assert client.get(f"/api/v1/visits/{visit.id}", headers=auth(tokens["reception"])
-                      ).get_json()["status"] == "expected"
+    assert (
+        client.get(f"/api/v1/visits/{visit.id}", headers=auth(tokens["reception"])).get_json()[
+            "status"
+        ]
+        == "expected"
+    )
 
 
 def test_checkin_at_a_kiosk_then_again_answers_the_same_checkin_with_its_kiosk(
-        client, tokens, make_visit):
+    client, tokens, make_visit
+):
     from server.services import devices
+
     devices.add_kiosk("Front door")
     visit, h = make_visit("张伟"), auth(tokens["reception"])
-    first = client.post("/api/v1/checkins", headers=h,
-                        json={"code": visit.code, "kiosk": "Front door"})
+    first = client.post(
+        "/api/v1/checkins", headers=h, json={"code": visit.code, "kiosk": "Front door"}
+    )
     again = client.post("/api/v1/checkins", headers=h, json={"code": visit.code})
     assert (first.status_code, again.status_code) == (201, 200)
     for resp in (first, again):
@@ -134,7 +183,9 @@ def test_checkout_and_onsite(client, tokens, make_visit):
 
 def test_checkout_of_a_visitor_not_checked_in_is_409(client, tokens, make_visit):
     visit = make_visit()
-    resp = client.post("/api/v1/checkouts", headers=auth(tokens["reception"]), json={"code": visit.code})
+    resp = client.post(
+        "/api/v1/checkouts", headers=auth(tokens["reception"]), json={"code": visit.code}
+    )
     assert resp.status_code == 409 and resp.get_json()["error"]["code"] == "not_checked_in"
 
 
@@ -150,13 +201,19 @@ def test_host_sees_only_their_own_visits(client, tokens, make_visit):
 
 def test_host_may_invite_only_for_themselves_and_may_not_check_in(client, tokens, make_visit):
     h = auth(tokens["host"])
-    own = client.post("/api/v1/visits", headers=h, json={"visitor": {"name": "Ada"},
-                                                         "host": "grace@example.com"})
-    other = client.post("/api/v1/visits", headers=h, json={"visitor": {"name": "Ada"},
-                                                           "host": "linus@example.com"})
+    own = client.post(
+        "/api/v1/visits", headers=h, json={"visitor": {"name": "Ada"}, "host": "grace@example.com"}
+    )
+    other = client.post(
+        "/api/v1/visits", headers=h, json={"visitor": {"name": "Ada"}, "host": "linus@example.com"}
+    )
     assert own.status_code == 201 and other.status_code == 403
-    assert client.post("/api/v1/checkins", headers=h, json={"code": own.get_json()["code"]}
-                       ).status_code == 403
+    assert (
+        client.post(
+            "/api/v1/checkins", headers=h, json={"code": own.get_json()["code"]}
+        ).status_code
+        == 403
+    )
 
 
 def test_unknown_api_route_and_wrong_method_use_the_envelope(client, tokens):
@@ -168,19 +225,28 @@ def test_unknown_api_route_and_wrong_method_use_the_envelope(client, tokens):
 
 def test_an_id_too_large_for_the_database_is_404_not_500(client, tokens):
     huge = "9" * 25
-    for method, url in [("get", f"/api/v1/visits/{huge}"), ("post", f"/api/v1/visits/{huge}/badge"),
-                        ("post", f"/api/v1/tasks/{huge}")]:
+    for method, url in [
+        ("get", f"/api/v1/visits/{huge}"),
+        ("post", f"/api/v1/visits/{huge}/badge"),
+        ("post", f"/api/v1/tasks/{huge}"),
+    ]:
         resp = getattr(client, method)(url, headers=auth(tokens["reception"]), json={"reason": "x"})
         assert resp.status_code == 404 and resp.get_json()["error"]["code"] == "not_found"
 
 
 def test_checkin_takes_the_visitors_language_for_the_badge(client, tokens, make_visit):
     visit = make_visit()
-    bad = client.post("/api/v1/checkins", headers=auth(tokens["reception"]),
-                      json={"code": visit.code, "language": "fr"})
+    bad = client.post(
+        "/api/v1/checkins",
+        headers=auth(tokens["reception"]),
+        json={"code": visit.code, "language": "fr"},
+    )
     assert bad.status_code == 422 and bad.get_json()["error"]["code"] == "invalid_language"
     assert db.session.get(Visit, visit.id).status == "expected"
-    ok = client.post("/api/v1/checkins", headers=auth(tokens["reception"]),
-                     json={"code": visit.code, "language": "zh"})
+    ok = client.post(
+        "/api/v1/checkins",
+        headers=auth(tokens["reception"]),
+        json={"code": visit.code, "language": "zh"},
+    )
     assert ok.status_code == 201
     assert db.session.get(Visit, visit.id).language == "zh"

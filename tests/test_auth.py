@@ -1,4 +1,5 @@
 """Staff sign-in: hashed passwords, fresh session, CSRF, roles on every page."""
+
 from server.extensions import db
 from server.models import User
 from tests.conftest import PASSWORD, csrf_from, login
@@ -11,8 +12,11 @@ def test_passwords_are_stored_hashed(app, staff):
 
 
 def test_login_lands_each_role_on_its_page(app, staff):
-    for email, page in [("admin@example.com", "/admin/"), ("desk@example.com", "/reception/"),
-                        ("grace@example.com", "/host/")]:
+    for email, page in [
+        ("admin@example.com", "/admin/"),
+        ("desk@example.com", "/reception/"),
+        ("grace@example.com", "/host/"),
+    ]:
         web = app.test_client()
         resp = login(web, email)
         assert resp.status_code == 302 and resp.headers["Location"] == page
@@ -62,6 +66,8 @@ def test_pages_require_their_roles(app, staff):
 
 def test_open_redirects_are_ignored(client, staff):
     page = client.get("/login?next=https://evil.example/").get_data(as_text=True)
-    resp = client.post("/login?next=https://evil.example/", data={
-        "email": "grace@example.com", "password": PASSWORD, "csrf_token": csrf_from(page)})
+    resp = client.post(
+        "/login?next=https://evil.example/",
+        data={"email": "grace@example.com", "password": PASSWORD, "csrf_token": csrf_from(page)},
+    )
     assert resp.headers["Location"] == "/host/"

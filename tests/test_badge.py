@@ -61,11 +61,14 @@ def test_chinese_name_draws_real_glyphs_not_tofu():
     assert ImageChops.difference(zhang, tofu).getbbox() is not None
 
 
-@pytest.mark.parametrize("name", [
-    "Maximilian Alexander von Hohenzollern-Sigmaringen",
-    "Wolfeschlegelsteinhausenbergerdorffvoralternwarengewissenhaftschaferswessen",
-    "欧阳娜娜欧阳娜娜欧阳娜娜欧阳娜娜欧阳娜娜",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Maximilian Alexander von Hohenzollern-Sigmaringen",
+        "Wolfeschlegelsteinhausenbergerdorffvoralternwarengewissenhaftschaferswessen",
+        "欧阳娜娜欧阳娜娜欧阳娜娜欧阳娜娜欧阳娜娜",
+    ],
+)
 @pytest.mark.parametrize("width", [576, 384])
 def test_long_names_are_wrapped_inside_the_margins(name, width):
     img = render_badge(Badge(name, "Company", "Host", "Today", "CODE"), width=width)
@@ -86,13 +89,16 @@ def test_name_shrinks_to_one_line_before_wrapping():
     assert len(lines) == 1 and 48 <= size < 92
 
 
-@pytest.mark.parametrize("name, special, plain", [
-    ("Łukasz Nowak", "Ł", "L"),
-    ("José Müller", "é", "e"),
-    ("José Müller", "ü", "u"),
-    ("Nguyễn Thị Minh Khai", "ễ", "e"),
-    ("Nguyễn Thị Minh Khai", "ị", "i"),
-])
+@pytest.mark.parametrize(
+    "name, special, plain",
+    [
+        ("Łukasz Nowak", "Ł", "L"),
+        ("José Müller", "é", "e"),
+        ("José Müller", "ü", "u"),
+        ("Nguyễn Thị Minh Khai", "ễ", "e"),
+        ("Nguyễn Thị Minh Khai", "ị", "i"),
+    ],
+)
 def test_accented_latin_letters_render_with_their_marks(name, special, plain):
     def name_area(text):
         return render_badge(Badge(text, code="X")).crop(NAME_AREA)

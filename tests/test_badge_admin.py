@@ -1,4 +1,5 @@
 """/admin/badge: the layout is data, edited with a live PNG preview; badges follow it."""
+
 import io
 
 import zxingcpp
@@ -27,8 +28,14 @@ def logo_png() -> bytes:
 
 
 def form(page, **extra):
-    data = {"csrf_token": csrf_from(page), "width": "576", "field_name": "1", "field_host": "1",
-            "band": "1", "qr": "1"}
+    data = {
+        "csrf_token": csrf_from(page),
+        "width": "576",
+        "field_name": "1",
+        "field_host": "1",
+        "band": "1",
+        "qr": "1",
+    }
     data.update(extra)
     return data
 
@@ -39,16 +46,20 @@ def test_preview_png_follows_the_unsaved_settings(app, staff):
     image = Image.open(io.BytesIO(resp.data))
     assert resp.status_code == 200 and image.width == 384
     assert [r.text for r in zxingcpp.read_barcodes(image)] == [badges.sample_badge().code]
-    fragment = web.get("/admin/badge/preview?width=384&field_name=1",
-                       headers={"HX-Request": "true"}).get_data(as_text=True)
+    fragment = web.get(
+        "/admin/badge/preview?width=384&field_name=1", headers={"HX-Request": "true"}
+    ).get_data(as_text=True)
     assert "preview.png?width=384" in fragment
 
 
 def test_saving_a_layout_with_a_logo_changes_printed_badges(app, staff, make_visit, printer):
     web = admin(app)
     page = web.get("/admin/badge").get_data(as_text=True)
-    resp = web.post("/admin/badge", data={**form(page), "logo": (io.BytesIO(logo_png()), "logo.png")},
-                    content_type="multipart/form-data")
+    resp = web.post(
+        "/admin/badge",
+        data={**form(page), "logo": (io.BytesIO(logo_png()), "logo.png")},
+        content_type="multipart/form-data",
+    )
     assert resp.status_code == 302 and "saved=1" in resp.headers["Location"]
     row = db.session.query(BadgeLayout).one()
     assert row.config["fields"] == ["name", "host"] and row.logo_png
@@ -65,8 +76,11 @@ def test_saving_a_layout_with_a_logo_changes_printed_badges(app, staff, make_vis
 def test_a_file_that_is_not_an_image_is_refused_and_nothing_changes(app, staff):
     web = admin(app)
     page = web.get("/admin/badge").get_data(as_text=True)
-    resp = web.post("/admin/badge", data={**form(page), "logo": (io.BytesIO(b"not an image"), "x.png")},
-                    content_type="multipart/form-data")
+    resp = web.post(
+        "/admin/badge",
+        data={**form(page), "logo": (io.BytesIO(b"not an image"), "x.png")},
+        content_type="multipart/form-data",
+    )
     assert resp.status_code == 422 and "not an image" in resp.get_data(as_text=True)
     assert db.session.query(BadgeLayout).count() == 0
 
@@ -77,7 +91,9 @@ def test_bad_width_is_a_clear_error(app, staff):
     resp = web.post("/admin/badge", data=form(page, width="wide"))
     html = resp.get_data(as_text=True)
     assert resp.status_code == 422 and "576 (80 mm) or 384" in html and 'id="badge-form"' in html
-    frag = web.get("/admin/badge/preview?width=100", headers={"HX-Request": "true"}).get_data(as_text=True)
+    frag = web.get("/admin/badge/preview?width=100", headers={"HX-Request": "true"}).get_data(
+        as_text=True
+    )
     assert "multiple of 8" in frag
 
 

@@ -1,6 +1,7 @@
 """The badge follows the visitor's language: labels and the visitor-type band, checked
 on what the printer prints (render -> ESC/POS -> decoded raster), and end to end from a
 kiosk check-in in Chinese to the loopback printer."""
+
 import io
 
 import pytest
@@ -31,7 +32,7 @@ def ink_lines(img: Image.Image) -> list[Image.Image]:
     grey = img.convert("L")
     w, h = grey.size
     data = grey.tobytes()
-    inked = [b"\x00" in data[y * w:(y + 1) * w] for y in range(h)]
+    inked = [b"\x00" in data[y * w : (y + 1) * w] for y in range(h)]
     lines, top = [], None
     for y, on in enumerate(inked + [False]):
         if on and top is None:
@@ -58,9 +59,17 @@ def shows(img: Image.Image, text: str, size: int) -> bool:
     for line in ink_lines(img):
         if abs(line.width - want.width) > 2 or abs(line.height - want.height) > 2:
             continue
-        best = min(ink(ImageChops.invert(ImageChops.logical_xor(
-            line.crop((dx, dy, dx + want.width, dy + want.height)), want)))
-            for dx in range(-1, 2) for dy in range(-1, 2))
+        best = min(
+            ink(
+                ImageChops.invert(
+                    ImageChops.logical_xor(
+                        line.crop((dx, dy, dx + want.width, dy + want.height)), want
+                    )
+                )
+            )
+            for dx in range(-1, 2)
+            for dy in range(-1, 2)
+        )
         if best <= 0.15 * ink(want):
             return True
     return False
@@ -71,9 +80,17 @@ def detail_size(text: str) -> int:
 
 
 def full_badge(language: str) -> Badge:
-    return Badge("Ada Lovelace", "Analytical Engines", "Grace Hopper", "2024-06-01 09:30",
-                 "V-20240601-0042", visitor_type=visitor_type_for("visitor", None, language),
-                 meeting_room="Room 3", valid_until="2024-06-01 23:59", language=language)
+    return Badge(
+        "Ada Lovelace",
+        "Analytical Engines",
+        "Grace Hopper",
+        "2024-06-01 09:30",
+        "V-20240601-0042",
+        visitor_type=visitor_type_for("visitor", None, language),
+        meeting_room="Room 3",
+        valid_until="2024-06-01 23:59",
+        language=language,
+    )
 
 
 def band_of(img: Image.Image) -> Image.Image:
@@ -81,8 +98,10 @@ def band_of(img: Image.Image) -> Image.Image:
     return ImageChops.invert(img.convert("L").crop((0, 0, WIDTH, BAND))).convert("1")
 
 
-LABELS = {"zh": ["接待人：Grace Hopper", "会议室：Room 3", "有效期至 2024-06-01 23:59"],
-          "en": ["Host: Grace Hopper", "Room: Room 3", "Valid until 2024-06-01 23:59"]}
+LABELS = {
+    "zh": ["接待人：Grace Hopper", "会议室：Room 3", "有效期至 2024-06-01 23:59"],
+    "en": ["Host: Grace Hopper", "Room: Room 3", "Valid until 2024-06-01 23:59"],
+}
 
 
 def test_visitor_type_band_puts_the_visitors_language_first():
@@ -112,8 +131,12 @@ def test_chinese_and_english_badges_differ_in_the_label_area_only_below_the_name
     assert diff is not None
     # The name and company lines are the same; the band and the labels are not.
     name_area = (0, BAND + 10, WIDTH, BAND + 150)
-    assert ImageChops.difference(zh.crop(name_area).convert("L"),
-                                 en.crop(name_area).convert("L")).getbbox() is None
+    assert (
+        ImageChops.difference(
+            zh.crop(name_area).convert("L"), en.crop(name_area).convert("L")
+        ).getbbox()
+        is None
+    )
 
 
 def test_band_reads_chinese_first_on_a_chinese_badge():
@@ -124,8 +147,11 @@ def test_band_reads_chinese_first_on_a_chinese_badge():
     assert not shows(band_of(zh), "VISITOR 访客", size)
     # A VIP band too (its white frame is part of the band: compare the text only).
     vip_zh = Badge("Ada", visitor_type="VIP 贵宾", stars=5, language="zh")
-    assert shows(band_of(printed(vip_zh)).crop((30, 14, WIDTH - 30, BAND - 14)),
-                 "贵宾 VIP", fit_text("贵宾 VIP", WIDTH - 2 * 21, 44, 20)[0])
+    assert shows(
+        band_of(printed(vip_zh)).crop((30, 14, WIDTH - 30, BAND - 14)),
+        "贵宾 VIP",
+        fit_text("贵宾 VIP", WIDTH - 2 * 21, 44, 20)[0],
+    )
 
 
 def test_unknown_language_prints_english_labels():
@@ -158,8 +184,7 @@ def jpeg_of(colour, size=(480, 640)) -> bytes:
     return out.getvalue()
 
 
-def test_visitor_checked_in_on_the_kiosk_in_chinese_gets_a_chinese_badge(app, make_visit,
-                                                                         printer):
+def test_visitor_checked_in_on_the_kiosk_in_chinese_gets_a_chinese_badge(app, make_visit, printer):
     visit = make_visit()
     kiosk = KioskClient(app, language="zh")
     html = kiosk.skip_photo(kiosk.scan(visit.code).get_data(as_text=True))
@@ -177,15 +202,22 @@ def test_visitor_checked_in_on_the_kiosk_in_chinese_gets_a_chinese_badge(app, ma
 
 
 def test_visitor_checked_in_in_english_gets_an_english_badge_with_the_kiosk_photo(
-        app, make_visit, printer):
+    app, make_visit, printer
+):
     plain, pictured = make_visit("Ada Lovelace"), make_visit("Ada Lovelace")
     kiosk = KioskClient(app, language="en")
     kiosk.skip_photo(kiosk.scan(plain.code).get_data(as_text=True))
     html = kiosk.scan(pictured.code).get_data(as_text=True)
     assert 'data-screen="photo"' in html
-    done = kiosk.post("/kiosk/photo", {"ticket": ticket_in(html), "attempt": "a" * 20,
-                                       "photo": (io.BytesIO(jpeg_of((40, 40, 40))), "p.jpg")},
-                      content_type="multipart/form-data").get_data(as_text=True)
+    done = kiosk.post(
+        "/kiosk/photo",
+        {
+            "ticket": ticket_in(html),
+            "attempt": "a" * 20,
+            "photo": (io.BytesIO(jpeg_of((40, 40, 40))), "p.jpg"),
+        },
+        content_type="multipart/form-data",
+    ).get_data(as_text=True)
     assert 'data-outcome="welcome"' in done
 
     assert printing.drain() == 2

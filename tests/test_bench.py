@@ -1,6 +1,7 @@
 """bench/checkin.py and its floor (bench/floor_app.py) keep working: the floor checks
 in and alerts, and the benchmark runs both targets end to end on a tiny load (paced,
 burst, time to paper) and reports every target with PASS or MISS."""
+
 import importlib.util
 import json
 import subprocess
@@ -38,18 +39,42 @@ def test_floor_checks_in_and_alerts_its_host(tmp_path):
 def test_checkin_bench_runs_both_targets_and_judges_every_goal(tmp_path):
     out = tmp_path / "figures.json"
     done = subprocess.run(
-        [sys.executable, str(BENCH / "checkin.py"), "--visits", "24", "--kiosks", "3",
-         "--rounds", "1", "--paced-visits", "6", "--paced-rate", "20", "--no-stack",
-         "--json", str(out)],
-        capture_output=True, text=True, timeout=300)
+        [
+            sys.executable,
+            str(BENCH / "checkin.py"),
+            "--visits",
+            "24",
+            "--kiosks",
+            "3",
+            "--rounds",
+            "1",
+            "--paced-visits",
+            "6",
+            "--paced-rate",
+            "20",
+            "--no-stack",
+            "--json",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
-    for label in ("burst throughput", "paced alert p50", "paced alert p99", "burst alert p99",
-                  "alerts missing:"):
+    for label in (
+        "burst throughput",
+        "paced alert p50",
+        "paced alert p99",
+        "burst alert p99",
+        "alerts missing:",
+    ):
         [line] = [x for x in done.stdout.splitlines() if x.startswith(label)]
         assert line.endswith(("PASS", "MISS")), line
     assert "time to paper (paced" in done.stdout
-    assert "stack (PostgreSQL + Redis, 2 web + 1 worker behind nginx): not measured " \
-           "(--no-stack)" in done.stdout
+    assert (
+        "stack (PostgreSQL + Redis, 2 web + 1 worker behind nginx): not measured "
+        "(--no-stack)" in done.stdout
+    )
     figures = json.loads(out.read_text())
     (round1,) = figures["rounds"]
     for name in ("lobby", "floor"):
@@ -60,5 +85,6 @@ def test_checkin_bench_runs_both_targets_and_judges_every_goal(tmp_path):
     assert figures["paper"]["n"] == 0 or figures["paper"]["p50"] > 0
     assert figures["render"]["p50"] > 0
     ratio = figures["median_ratios"]["throughput"]
-    assert ratio == pytest.approx(round1["lobby"]["burst"]["throughput"]
-                                  / round1["floor"]["burst"]["throughput"])
+    assert ratio == pytest.approx(
+        round1["lobby"]["burst"]["throughput"] / round1["floor"]["burst"]["throughput"]
+    )

@@ -2,6 +2,7 @@
 app over HTTP + Socket.IO (``live_server``). Each "device" (kiosk, host, desk) is its own
 browser context, so cookies, sessions and sessionStorage are as separate as on real
 hardware. Chromium starts once per module; a context costs milliseconds."""
+
 import time
 from datetime import timedelta
 
@@ -14,9 +15,15 @@ from server.services import checkin, clock, devices
 from tests.conftest import PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 TIMEOUT = 5000  # ms: the longest any single wait may take
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -24,8 +31,7 @@ XSS = "<img src=x onerror=alert(1)>"
 @pytest.fixture(scope="module")
 def browser():
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                     headless=True)
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield chromium
         chromium.close()
 
@@ -36,8 +42,9 @@ def device(browser, live_server):
     contexts = []
 
     def open_device(path=None):
-        context = browser.new_context(base_url=live_server.url,
-                                      viewport={"width": 1280, "height": 800})
+        context = browser.new_context(
+            base_url=live_server.url, viewport={"width": 1280, "height": 800}
+        )
         context.set_default_timeout(TIMEOUT)
         contexts.append(context)
         page = context.new_page()
@@ -109,7 +116,8 @@ def test_kiosk_scan_welcomes_visitor_and_host_page_updates_live(device, staff, m
     expect(card.locator(".status")).to_contain_text("On site", timeout=2000)
     expect(host.locator("#banner")).to_be_visible(timeout=2000)
     expect(host.locator("#banner")).to_contain_text(
-        "Ada Lovelace from Analytical Engines is here", timeout=2000)
+        "Ada Lovelace from Analytical Engines is here", timeout=2000
+    )
     assert time.monotonic() - scanned < 2.5  # the scan round trip plus the 2 s budget
     assert not_reloaded(host)
     db.session.rollback()  # end the test's read snapshot: see what the server wrote

@@ -1,6 +1,7 @@
 """A dashboard that stays connected still gets an event whose live push was lost (the
 message queue was down when it was emitted): the event is in the database, and the
 page asks for what came after its last seq every so often (live.js CATCH_UP_MS)."""
+
 import pytest
 from playwright.sync_api import expect
 
@@ -18,12 +19,14 @@ def record_without_push(visit_id: int) -> None:
     the log, but no socket hears it."""
     with write() as session:
         visit = session.get(Visit, visit_id)
-        realtime.record(session, "visitor_arrived", realtime.arrival_payload(visit),
-                        realtime.visit_rooms(visit))
+        realtime.record(
+            session, "visitor_arrived", realtime.arrival_payload(visit), realtime.visit_rooms(visit)
+        )
 
 
-def test_a_connected_dashboard_catches_up_on_an_event_whose_push_was_lost(device, staff,
-                                                                          make_visit):
+def test_a_connected_dashboard_catches_up_on_an_event_whose_push_was_lost(
+    device, staff, make_visit
+):
     visit = make_visit(name="Lost Push", when=now_today())
     page = device()
     page.add_init_script("window.lobbyCatchUpMs = 700")

@@ -1,6 +1,7 @@
 """The host's dashboard in a real browser (Debian's Chromium via Playwright) against the
 real app over HTTP + Socket.IO: arrival alerts, "on my way" reaching the kiosk, tours,
 the farewell, no alert lost across a dropped connection, and visitor text as text."""
+
 import time
 
 import pytest
@@ -9,8 +10,14 @@ from playwright.sync_api import expect
 from server.extensions import db, socketio
 from server.models import Event, Visit
 from server.services import checkin, tasks
-from tests.test_browser import (XSS, browser, device, kiosk_page, not_reloaded,  # noqa: F401
-                                now_today, scan_like_a_wedge, staff_page)
+from tests.test_browser import (
+    XSS,
+    kiosk_page,
+    not_reloaded,  # noqa: F401
+    now_today,
+    scan_like_a_wedge,
+    staff_page,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -23,9 +30,12 @@ def group(page, state):
     return page.locator(f"#group-{state}")
 
 
-def test_kiosk_check_in_alerts_the_host_and_on_my_way_reaches_the_kiosk(app, device, staff,
-                                                                         make_visit):
-    app.config["KIOSK_IDLE_SECONDS"] = app.config["KIOSK_RESULT_SECONDS"] = 60  # the welcome stays while the host answers
+def test_kiosk_check_in_alerts_the_host_and_on_my_way_reaches_the_kiosk(
+    app, device, staff, make_visit
+):
+    app.config["KIOSK_IDLE_SECONDS"] = app.config["KIOSK_RESULT_SECONDS"] = (
+        60  # the welcome stays while the host answers
+    )
     kiosk = kiosk_page(device)
     host = staff_page(device, "grace@example.com", "/host/")
     visit = make_visit(when=now_today())
@@ -34,9 +44,11 @@ def test_kiosk_check_in_alerts_the_host_and_on_my_way_reaches_the_kiosk(app, dev
     scan_like_a_wedge(kiosk, visit.code)
     scanned = time.monotonic()
     expect(host.locator("#banner")).to_contain_text(
-        "Ada Lovelace from Analytical Engines is here", timeout=1000)
+        "Ada Lovelace from Analytical Engines is here", timeout=1000
+    )
     expect(group(host, "waiting").locator(".visit-card", has_text="Ada Lovelace")).to_be_visible(
-        timeout=1000)
+        timeout=1000
+    )
     assert time.monotonic() - scanned < 1.5  # the scan round trip plus the 1 s budget
     expect(host.locator("#banner")).to_have_class("banner banner-arrival")
     assert host.evaluate("lobbyLive.sounds()") >= 1
@@ -46,7 +58,8 @@ def test_kiosk_check_in_alerts_the_host_and_on_my_way_reaches_the_kiosk(app, dev
     card(host, "Ada Lovelace").get_by_role("button", name="On my way 我这就来").click()
     expect(group(host, "with_host")).to_contain_text("Ada Lovelace")
     expect(kiosk.locator("[data-outcome=welcome] .on-the-way")).to_have_text(
-        "Grace Hopper is on the way.", timeout=1500)
+        "Grace Hopper is on the way.", timeout=1500
+    )
     assert not_reloaded(host)
     db.session.rollback()
     assert db.session.get(Visit, visit.id).acknowledged_at is not None
@@ -80,7 +93,9 @@ def test_tour_is_planned_started_and_finished_on_the_page(device, staff, make_vi
     expect(group(host, "on_tour").locator(".visit-card")).to_contain_text("Ada Lovelace")
     expect(card(host, "Ada Lovelace").locator(".where")).to_contain_text("Assembly hall, Lab 3")
     card(host, "Ada Lovelace").get_by_role("button", name="Finish 结束").click()
-    expect(card(host, "Ada Lovelace").locator(".task.tour .task-status")).to_have_text("Done 已结束")
+    expect(card(host, "Ada Lovelace").locator(".task.tour .task-status")).to_have_text(
+        "Done 已结束"
+    )
     expect(group(host, "on_tour")).to_have_count(0)
     assert not_reloaded(host)
 
@@ -88,9 +103,16 @@ def test_tour_is_planned_started_and_finished_on_the_page(device, staff, make_vi
 def test_farewell_shows_the_open_promise_then_checks_out(device, staff, make_visit):
     visit = make_visit(when=now_today())
     checkin.check_in(visit.code)
-    tasks.create(visit.id, {"kind": "follow_up", "question": "Price for 40 units?",
-                            "deadline": "2031-05-02T17:00", "reply_method": "email"},
-                 staff["host"])
+    tasks.create(
+        visit.id,
+        {
+            "kind": "follow_up",
+            "question": "Price for 40 units?",
+            "deadline": "2031-05-02T17:00",
+            "reply_method": "email",
+        },
+        staff["host"],
+    )
     host = staff_page(device, "grace@example.com", "/host/")
     card(host, "Ada Lovelace").get_by_text("See off 送客").click()
     confirm = host.locator(".farewell-confirm")
@@ -148,8 +170,11 @@ def test_no_alert_is_lost_while_the_page_is_disconnected(device, staff, make_vis
     expect(group(host, "expected")).to_have_count(0)
 
     db.session.rollback()
-    arrival_seqs = sorted(db.session.scalars(db.select(Event.seq).where(
-        Event.seq > first_seq, Event.kind == "visitor_arrived")))
+    arrival_seqs = sorted(
+        db.session.scalars(
+            db.select(Event.seq).where(Event.seq > first_seq, Event.kind == "visitor_arrived")
+        )
+    )
     assert len(arrival_seqs) == 20
     applied = host.evaluate("lobbyLive.applied().slice(window.__before)")
     assert len(applied) == len(set(applied)), "an event was applied twice"
@@ -184,13 +209,21 @@ def test_markup_in_a_live_arrival_is_shown_as_text(device, staff, make_visit):
 def test_a_department_on_the_tour_route_is_told_when_the_tour_is_planned(device, staff, make_visit):
     from server.services import people
     from tests.conftest import PASSWORD
+
     people.create_user("wu@example.com", "Wu Plant", ["host"], PASSWORD, department="Assembly")
     visit = make_visit("Ada Lovelace", when=now_today())
     checkin.check_in(visit.code)
     plant = staff_page(device, "wu@example.com", "/host/")
-    tasks.create(visit.id, {"kind": "tour", "title": "Plant tour", "starts_at": "2031-05-02T10:00",
-                            "stops": [{"place": "Assembly hall", "department": "Assembly"}]},
-                 staff["host"])
+    tasks.create(
+        visit.id,
+        {
+            "kind": "tour",
+            "title": "Plant tour",
+            "starts_at": "2031-05-02T10:00",
+            "stops": [{"place": "Assembly hall", "department": "Assembly"}],
+        },
+        staff["host"],
+    )
     expect(plant.locator("#banner")).to_contain_text("Plant tour through Assembly")
     expect(plant.locator("#banner")).to_contain_text("Ada Lovelace from Analytical Engines")
     assert not_reloaded(plant)

@@ -1,14 +1,17 @@
 """What broke on the host's page in ordinary use (issue 11 item 6), in Chromium: the
 arrival banner after "On my way", a tour left "In progress" after the visitor left, the
 farewell card's wording and line breaks, and the tour form in a narrow card."""
+
 import pytest
 from playwright.sync_api import expect
 
+from server.models import utcnow
 from server.services import checkin, tasks
 from server.services.clock import iso
-from server.models import utcnow
-from tests.test_browser import (browser, device, kiosk_page, now_today,  # noqa: F401
-                                scan_like_a_wedge, staff_page)
+from tests.test_browser import (
+    now_today,  # noqa: F401
+    staff_page,
+)
 from tests.warm_fonts import fonts_built  # noqa: F401
 
 pytestmark = pytest.mark.browser
@@ -32,8 +35,16 @@ def test_on_my_way_takes_the_arrival_banner_off_the_cards(app, device, staff, ma
 def test_a_tour_in_progress_ends_on_the_page_when_the_visitor_leaves(device, staff, make_visit):
     visit = make_visit(when=now_today())
     checkin.check_in(visit.code)
-    tour = tasks.create(visit.id, {"kind": "tour", "title": "Plant tour", "starts_at": iso(utcnow()),
-                                   "stops": [{"place": "Assembly hall"}]}, staff["host"])
+    tour = tasks.create(
+        visit.id,
+        {
+            "kind": "tour",
+            "title": "Plant tour",
+            "starts_at": iso(utcnow()),
+            "stops": [{"place": "Assembly hall"}],
+        },
+        staff["host"],
+    )
     tasks.update(tour.id, {"status": "in_progress"}, staff["host"])
     host = staff_page(device, "grace@example.com", "/host/")
     status = card(host, "Ada Lovelace").locator(".task.tour .task-status")
@@ -44,15 +55,25 @@ def test_a_tour_in_progress_ends_on_the_page_when_the_visitor_leaves(device, sta
 
 
 def test_the_farewell_card_names_the_reply_method_and_keeps_not_yet_on_one_line(
-        device, staff, make_visit):
+    device, staff, make_visit
+):
     visit = make_visit(when=now_today())
     checkin.check_in(visit.code)
-    tasks.create(visit.id, {"kind": "follow_up", "question": "Price for 40 units?",
-                            "deadline": "2031-05-02T17:00", "reply_method": "wechat"},
-                 staff["host"])
+    tasks.create(
+        visit.id,
+        {
+            "kind": "follow_up",
+            "question": "Price for 40 units?",
+            "deadline": "2031-05-02T17:00",
+            "reply_method": "wechat",
+        },
+        staff["host"],
+    )
     host = staff_page(device, "grace@example.com", "/host/")
     host.set_viewport_size({"width": 420, "height": 900})
-    expect(card(host, "Ada Lovelace").locator(".task.follow-up .due")).to_contain_text("WeChat 微信")
+    expect(card(host, "Ada Lovelace").locator(".task.follow-up .due")).to_contain_text(
+        "WeChat 微信"
+    )
     card(host, "Ada Lovelace").get_by_text("See off 送客").click()
     confirm = host.locator(".farewell-confirm")
     expect(confirm.locator(".open-follow-up")).to_contain_text("WeChat 微信")

@@ -1,6 +1,7 @@
 """The kiosk a visitor uses without help (issue 5), in headless Chromium: QR check-in in
 both languages, the badge's fate told live, goodbye in the visitor's language, the
 idle reset, double scans, and touch targets in portrait and landscape."""
+
 from datetime import timedelta
 
 import pytest
@@ -10,8 +11,11 @@ from server.extensions import db
 from server.models import PrintJob, Visit
 from server.services import printing
 from tests.kiosk_helpers import snap
-from tests.test_browser import (browser, device, kiosk_page, now_today,  # noqa: F401
-                                scan_like_a_wedge)
+from tests.test_browser import (
+    kiosk_page,
+    now_today,  # noqa: F401
+    scan_like_a_wedge,
+)
 
 PORTRAIT = {"width": 1080, "height": 1920}
 LANDSCAPE = {"width": 1280, "height": 800}
@@ -24,8 +28,9 @@ def drain_badges():
 
 
 @pytest.mark.browser
-def test_qr_check_in_in_chinese_with_the_badge_told_live_then_idle_reset(app, device, make_visit,
-                                                                         printer):
+def test_qr_check_in_in_chinese_with_the_badge_told_live_then_idle_reset(
+    app, device, make_visit, printer
+):
     app.config["KIOSK_RESULT_SECONDS"] = 3
     kiosk = kiosk_page(device)
     kiosk.set_viewport_size(PORTRAIT)
@@ -36,7 +41,9 @@ def test_qr_check_in_in_chinese_with_the_badge_told_live_then_idle_reset(app, de
     kiosk.click(".lang-switch .lang[data-lang=zh]")
     expect(kiosk.locator("#kiosk-start h1")).to_have_text("欢迎光临")
     expect(kiosk.locator("html")).to_have_attribute("lang", "zh-CN")
-    expect(kiosk.locator(".lang-switch .lang[data-lang=zh]")).to_have_attribute("aria-pressed", "true")
+    expect(kiosk.locator(".lang-switch .lang[data-lang=zh]")).to_have_attribute(
+        "aria-pressed", "true"
+    )
     snap(kiosk, "kiosk-start-zh")
     kiosk.locator("#code").focus()
     scan_like_a_wedge(kiosk, visit.code)
@@ -64,8 +71,7 @@ def test_qr_check_in_in_chinese_with_the_badge_told_live_then_idle_reset(app, de
 
 
 @pytest.mark.browser
-def test_a_badge_that_cannot_print_sends_the_visitor_to_reception(app, device, make_visit,
-                                                                 printer):
+def test_a_badge_that_cannot_print_sends_the_visitor_to_reception(app, device, make_visit, printer):
     app.config["KIOSK_RESULT_SECONDS"] = 60
     printer.paper_out = True
     kiosk = kiosk_page(device)
@@ -78,8 +84,10 @@ def test_a_badge_that_cannot_print_sends_the_visitor_to_reception(app, device, m
     expect(badge).to_have_attribute("data-state", "waiting")
     snap(kiosk, "kiosk-welcome-badge-failed-en")
     db.session.rollback()
-    assert db.session.scalar(db.select(PrintJob.status).where(PrintJob.visit_id == visit.id)) \
-        == "queued"  # kept: it prints when the paper is back
+    assert (
+        db.session.scalar(db.select(PrintJob.status).where(PrintJob.visit_id == visit.id))
+        == "queued"
+    )  # kept: it prints when the paper is back
 
 
 @pytest.mark.browser
@@ -148,6 +156,7 @@ def test_every_target_is_large_enough_to_touch(app, device, viewport):
 @pytest.mark.browser
 def test_an_expired_step_starts_again_politely(app, device, make_visit, monkeypatch):
     from kiosk import flow
+
     monkeypatch.setattr(flow, "TICKET_SECONDS", -1)  # every ticket is already too old
     kiosk = kiosk_page(device)
     visit = make_visit(when=now_today())

@@ -2,6 +2,7 @@
 Chromium's fake camera shows the QR of a real visit code; the kiosk checks the visitor
 in by itself — once, however many frames show the code — and the keyboard-wedge field
 keeps working beside it."""
+
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
@@ -22,14 +23,18 @@ def test_the_camera_reads_the_invitation_and_checks_in_once(app, live_server, ma
     _, path = devices.add_kiosk("Camera door")
     db.session.commit()
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM,
-                                    args=CHROMIUM_ARGS + fake_camera_args(video))
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS + fake_camera_args(video)
+        )
         try:
-            page = browser.new_context(base_url=live_server.url,
-                                       viewport={"width": 1080, "height": 1920}).new_page()
+            page = browser.new_context(
+                base_url=live_server.url, viewport={"width": 1080, "height": 1920}
+            ).new_page()
             page.set_default_timeout(10_000)
             scans = []
-            page.on("request", lambda r: scans.append(r.url) if r.url.endswith("/kiosk/scan") else None)
+            page.on(
+                "request", lambda r: scans.append(r.url) if r.url.endswith("/kiosk/scan") else None
+            )
             page.goto(path)
             welcome = page.locator("#kiosk-result [data-outcome=welcome]")
             expect(welcome.locator(".visitor-name")).to_have_text("Grace Camera")
@@ -38,7 +43,9 @@ def test_the_camera_reads_the_invitation_and_checks_in_once(app, live_server, ma
             assert len(scans) == 1
             db.session.rollback()
             assert db.session.get(Visit, visit.id).status == "checked_in"
-            arrivals = db.session.scalars(db.select(Event).where(Event.kind == "visitor_arrived")).all()
+            arrivals = db.session.scalars(
+                db.select(Event).where(Event.kind == "visitor_arrived")
+            ).all()
             assert [e.payload["visit_id"] for e in arrivals] == [visit.id]
 
             # Back at the start the wedge field still takes a typed code.

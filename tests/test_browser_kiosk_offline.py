@@ -6,6 +6,7 @@
   the kiosk sends the same attempt again and the visit is checked in once, with one
   alert and one badge.
 """
+
 import os
 import re
 import sqlite3
@@ -23,19 +24,25 @@ from tests.test_browser_restart import lobby, serve
 def counts(data_dir, visit_id: int) -> tuple[int, int, str]:
     """(visitor_arrived events, print jobs, status) of a visit, read from the file."""
     with sqlite3.connect(data_dir / "lobby.db") as conn:
-        arrived = [row for row in conn.execute(
-            "SELECT payload FROM events WHERE kind = 'visitor_arrived'")
-            if f'"visit_id": {visit_id},' in row[0]]
-        jobs = conn.execute("SELECT count(*) FROM print_jobs WHERE visit_id = ?",
-                            (visit_id,)).fetchone()[0]
+        arrived = [
+            row
+            for row in conn.execute("SELECT payload FROM events WHERE kind = 'visitor_arrived'")
+            if f'"visit_id": {visit_id},' in row[0]
+        ]
+        jobs = conn.execute(
+            "SELECT count(*) FROM print_jobs WHERE visit_id = ?", (visit_id,)
+        ).fetchone()[0]
         status = conn.execute("SELECT status FROM visits WHERE id = ?", (visit_id,)).fetchone()[0]
     return len(arrived), jobs, status
 
 
 @pytest.fixture
 def site(tmp_path):
-    env = {**os.environ, "LOBBY_DATA_DIR": str(tmp_path),
-           "LOBBY_DEFAULT_PRINTER": f"emulator://{tmp_path / 'badges'}"}
+    env = {
+        **os.environ,
+        "LOBBY_DATA_DIR": str(tmp_path),
+        "LOBBY_DEFAULT_PRINTER": f"emulator://{tmp_path / 'badges'}",
+    }
     lobby(env, "user", "add", "grace@example.com", "--name", "Grace Hopper", "--role", "host")
     lobby(env, "user", "add", "desk@example.com", "--name", "Desk", "--role", "receptionist")
     token = lobby(env, "token", "create", "desk@example.com")
@@ -45,9 +52,11 @@ def site(tmp_path):
     server = serve(env, port)
 
     def invite(name):
-        resp = requests.post(f"{base}/api/v1/visits", headers={"Authorization": f"Bearer {token}"},
-                             json={"visitor": {"name": name, "company": "Offline Ltd"},
-                                   "host": "grace@example.com"})
+        resp = requests.post(
+            f"{base}/api/v1/visits",
+            headers={"Authorization": f"Bearer {token}"},
+            json={"visitor": {"name": name, "company": "Offline Ltd"}, "host": "grace@example.com"},
+        )
         assert resp.status_code == 201, resp.text
         return resp.json()
 
@@ -112,8 +121,9 @@ def test_kiosk_says_offline_in_both_languages_and_recovers_by_itself(site, kiosk
 
 
 @pytest.mark.browser
-def test_a_check_in_whose_answer_was_lost_is_sent_again_and_counts_once(site, kiosk_browser,
-                                                                        tmp_path):
+def test_a_check_in_whose_answer_was_lost_is_sent_again_and_counts_once(
+    site, kiosk_browser, tmp_path
+):
     _, _, base, pair_path, invite, _ = site
     visit = invite("Ada Lovelace")
     page = open_kiosk(kiosk_browser, base, pair_path)

@@ -1,12 +1,16 @@
 """A scan is a scan on every kiosk screen (issue 11 item 6): the next visitor does not
 wait for the previous one's welcome to time out, and the welcome has a "Done" button."""
+
 import pytest
 from playwright.sync_api import expect
 
 from server.extensions import db
 from server.models import Visit
-from tests.test_browser import (browser, device, kiosk_page, now_today,  # noqa: F401
-                                scan_like_a_wedge)
+from tests.test_browser import (
+    kiosk_page,
+    now_today,  # noqa: F401
+    scan_like_a_wedge,
+)
 
 
 def status(visit_id):
@@ -36,8 +40,7 @@ def test_two_visitors_scanning_back_to_back_are_both_checked_in(app, device, mak
 
 @pytest.mark.browser
 @pytest.mark.parametrize("screen", ["refused", "lookup", "walk_in"])
-def test_a_scan_on_another_screen_starts_that_visitors_check_in(app, device, make_visit,
-                                                                 screen):
+def test_a_scan_on_another_screen_starts_that_visitors_check_in(app, device, make_visit, screen):
     app.config["KIOSK_RESULT_SECONDS"] = app.config["KIOSK_IDLE_SECONDS"] = 60
     kiosk = kiosk_page(device)
     visit = make_visit(when=now_today())
@@ -46,8 +49,9 @@ def test_a_scan_on_another_screen_starts_that_visitors_check_in(app, device, mak
         expect(kiosk.locator("[data-outcome=refused]")).to_be_visible()
     else:
         kiosk.click(".way[hx-get$='/%s']" % screen.replace("_", "-"))
-        expect(kiosk.locator("#kiosk-result input[type=text], #kiosk-result input[type=search]")
-               .first).to_be_focused()
+        expect(
+            kiosk.locator("#kiosk-result input[type=text], #kiosk-result input[type=search]").first
+        ).to_be_focused()
     scan_like_a_wedge(kiosk, visit.code)
     welcome = kiosk.locator("#kiosk-result [data-outcome=welcome]")
     expect(welcome).to_have_attribute("data-visit-id", str(visit.id))

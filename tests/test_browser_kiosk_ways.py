@@ -2,6 +2,7 @@
 Chinese: finding a booking without the QR code, a walk-in who picks their host from
 the autocomplete, a walk-in with no host (reception sees it live and routes them),
 and leaving by name. Screens are saved with ``snap`` (portrait and landscape)."""
+
 import pytest
 from playwright.sync_api import expect
 
@@ -32,8 +33,9 @@ def touch_kiosk(browser, live_server):
 
     def open_kiosk(viewport=LANDSCAPE, name="Front door"):
         _, path = devices.add_kiosk(name)
-        context = browser.new_context(base_url=live_server.url, viewport=viewport,
-                                      has_touch=True, is_mobile=False)
+        context = browser.new_context(
+            base_url=live_server.url, viewport=viewport, has_touch=True, is_mobile=False
+        )
         context.set_default_timeout(5000)
         contexts.append(context)
         page = context.new_page()
@@ -64,7 +66,9 @@ def type_into(page, selector, text):
 
 def test_no_qr_lookup_in_english(app, touch_kiosk, make_visit):
     app.config["KIOSK_RESULT_SECONDS"] = 60
-    visit = make_visit("José Müller", "Analytical Engines", when=now_today(), phone="+44 20 7946 1234")
+    visit = make_visit(
+        "José Müller", "Analytical Engines", when=now_today(), phone="+44 20 7946 1234"
+    )
     kiosk = touch_kiosk(LANDSCAPE)
     way(kiosk, "/kiosk/lookup")
     form = kiosk.locator("#kiosk-result [data-screen=lookup]")
@@ -77,7 +81,8 @@ def test_no_qr_lookup_in_english(app, touch_kiosk, make_visit):
     type_into(kiosk, "#lookup-company", "Analytical")
     form.locator("[data-action=find]").tap()
     expect(form.locator(".not-found")).to_have_text(
-        "We could not find your booking. Check the spelling, or try the last four digits of your phone.")
+        "We could not find your booking. Check the spelling, or try the last four digits of your phone."
+    )
     expect(kiosk.locator("#lookup-surname")).to_have_value("Mueller")
     snap(kiosk, "kiosk-lookup-not-found-en")
 
@@ -100,7 +105,8 @@ def test_no_qr_lookup_in_english(app, touch_kiosk, make_visit):
 
 
 def test_no_qr_lookup_in_chinese_keeps_what_was_typed_across_the_language_switch(
-        app, touch_kiosk, make_visit):
+    app, touch_kiosk, make_visit
+):
     app.config["KIOSK_RESULT_SECONDS"] = 60
     make_visit("张伟", "华为技术", when=now_today(), phone="138 0000 1234")
     kiosk = touch_kiosk(PORTRAIT)
@@ -169,7 +175,9 @@ def test_walk_in_picks_the_host_by_touch_and_the_host_is_alerted(app, device, to
     assert not_reloaded(host)
     db.session.rollback()
     visit = db.session.query(Visit).one()
-    assert visit.walk_in and visit.purpose == "Business negotiation" and visit.status == "checked_in"
+    assert (
+        visit.walk_in and visit.purpose == "Business negotiation" and visit.status == "checked_in"
+    )
 
 
 def test_walk_in_in_chinese_picks_a_host_by_a_chinese_name(app, touch_kiosk, staff):

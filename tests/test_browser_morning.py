@@ -3,6 +3,7 @@ against the real app over HTTP + Socket.IO: reception checks a booked visitor in
 hand, a cancelled visitor is turned away at the kiosk and let in by reception with a
 reason, a walk-in's host is searched slowly with a typo, and two visitors scan back to
 back at the kiosk. Each device is its own browser context."""
+
 import re
 
 import pytest
@@ -11,8 +12,12 @@ from playwright.sync_api import expect
 from server.extensions import db
 from server.models import PrintJob, Visit
 from server.services import visit_changes
-from tests.test_browser import (browser, device, kiosk_page, now_today,  # noqa: F401
-                                scan_like_a_wedge, staff_page)
+from tests.test_browser import (
+    kiosk_page,
+    now_today,  # noqa: F401
+    scan_like_a_wedge,
+    staff_page,
+)
 
 ARRIVED = re.compile(r"is here|已到达")
 
@@ -75,8 +80,10 @@ def test_a_morning_at_the_desk(device, staff, make_visit):
     expect(desk.locator(".col-waiting .row", has_text="Walk-In Wang")).to_have_count(1)
 
     # 4. Two visitors scan back to back: the second during the first's welcome.
-    first, second = make_visit(name="First Fang", when=now_today()), \
-        make_visit(name="Second Song", when=now_today())
+    first, second = (
+        make_visit(name="First Fang", when=now_today()),
+        make_visit(name="Second Song", when=now_today()),
+    )
     scan_like_a_wedge(kiosk, first.code)
     expect(kiosk.locator("[data-outcome=welcome]")).to_contain_text("First Fang")
     scan_like_a_wedge(kiosk, second.code)

@@ -2,13 +2,14 @@
 favicon was missing on every page) and the console shows no error (an ``hx-include``
 matching nothing was one). The pages: tests/test_zh_strings.py's STAFF_PAGES, the
 login page and the kiosk."""
+
 import pytest
 from playwright.sync_api import expect
 
 from server.services import checkin, tasks
+from tests.conftest import PASSWORD
 from tests.test_browser import browser, device, kiosk_page, now_today  # noqa: F401
 from tests.test_zh_strings import STAFF_PAGES
-from tests.conftest import PASSWORD
 from tests.warm_fonts import fonts_built  # noqa: F401
 
 pytestmark = pytest.mark.browser

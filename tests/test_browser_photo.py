@@ -3,6 +3,7 @@
 code (keyboard wedge), takes the photo, is welcomed; the photo is stored as a small
 JPEG of that picture and their host sees it in the arrival banner and on the card.
 In Chinese, a visitor skips it: no photo is kept."""
+
 import io
 
 import pytest
@@ -31,8 +32,9 @@ def camera_browser(tmp_path_factory):
     """Chromium whose only camera looks at face_image()."""
     video = face_video(tmp_path_factory.mktemp("camera") / "face.y4m")
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                     args=CHROMIUM_ARGS + fake_camera_args(video))
+        chromium = p.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS + fake_camera_args(video)
+        )
         yield chromium
         chromium.close()
 
@@ -66,8 +68,10 @@ def kiosk(device, viewport):
 
 def camera_live(page):
     """Wait until the photo step's camera shows frames."""
-    page.wait_for_function("(() => { const v = document.getElementById('photo-camera');"
-                           " return v && v.readyState >= 2 && v.videoWidth > 0; })()")
+    page.wait_for_function(
+        "(() => { const v = document.getElementById('photo-camera');"
+        " return v && v.readyState >= 2 && v.videoWidth > 0; })()"
+    )
 
 
 def switch_to_chinese(page):
@@ -121,12 +125,16 @@ def test_visitor_takes_a_photo_and_the_host_sees_it(app, device, staff, make_vis
     banner_photo = host.locator("#banner img.banner-photo")
     expect(banner_photo).to_be_visible()
     expect(host.locator("#banner")).to_contain_text("Ada Lovelace from Analytical Engines is here")
-    host.wait_for_function("(() => { const i = document.querySelector('#banner img.banner-photo');"
-                           " return i && i.complete && i.naturalWidth > 0; })()")
+    host.wait_for_function(
+        "(() => { const i = document.querySelector('#banner img.banner-photo');"
+        " return i && i.complete && i.naturalWidth > 0; })()"
+    )
     card_photo = host.locator(".visit-card", has_text="Ada Lovelace").locator("img.visit-photo")
     expect(card_photo).to_be_visible()
-    host.wait_for_function("(() => { const i = document.querySelector('.visit-card img.visit-photo');"
-                           " return i && i.complete && i.naturalWidth > 0; })()")
+    host.wait_for_function(
+        "(() => { const i = document.querySelector('.visit-card img.visit-photo');"
+        " return i && i.complete && i.naturalWidth > 0; })()"
+    )
     snap(host, "host-arrival-photo")
     served = host.request.get(f"/host/visits/{visit.id}/photo.jpg")
     assert served.status == 200 and served.headers["content-type"] == "image/jpeg"
@@ -164,8 +172,9 @@ def test_visitor_skips_the_photo_in_chinese(app, device, staff, make_visit):
     assert host.request.get(f"/host/visits/{visit.id}/photo.jpg").status == 404
 
 
-def test_photo_step_in_english_landscape_and_chinese_portrait_look_right(app, device, staff,
-                                                                       make_visit):
+def test_photo_step_in_english_landscape_and_chinese_portrait_look_right(
+    app, device, staff, make_visit
+):
     """The other two screenshots (each language in the other orientation); the step
     keeps the camera and both buttons on screen."""
     for viewport, lang, name in ((LANDSCAPE, "en", "Ada Lovelace"), (PORTRAIT, "zh", "李娜")):
@@ -177,8 +186,11 @@ def test_photo_step_in_english_landscape_and_chinese_portrait_look_right(app, de
         step = page.locator("#kiosk-result [data-screen=photo]")
         expect(step).to_be_visible()
         camera_live(page)
-        for target in (step.locator("video"), step.locator("[data-action=take-photo]"),
-                       step.locator("[data-action=skip-photo]")):
+        for target in (
+            step.locator("video"),
+            step.locator("[data-action=take-photo]"),
+            step.locator("[data-action=skip-photo]"),
+        ):
             box = target.bounding_box()
             assert box and box["y"] >= 0 and box["y"] + box["height"] <= viewport["height"]
         orientation = "landscape" if viewport is LANDSCAPE else "portrait"

@@ -3,6 +3,7 @@ real app over HTTP + Socket.IO: arrivals on host and desk at once, the tea queue
 trip, a walk-in reaching the host, and the evacuation roster's print layout. Each
 device is its own browser context; the host page is asserted on loosely (its text),
 since its markup belongs to the host dashboard."""
+
 import re
 import time
 
@@ -12,8 +13,12 @@ from playwright.sync_api import expect
 from server.extensions import db
 from server.models import Task, Visit
 from server.services import checkin, tasks
-from tests.test_browser import (browser, device, kiosk_page, not_reloaded,  # noqa: F401
-                                now_today, staff_page)
+from tests.test_browser import (
+    kiosk_page,
+    not_reloaded,  # noqa: F401
+    now_today,
+    staff_page,
+)
 
 TIMEOUT = 5000  # ms: the longest any single wait may take
 ARRIVED = re.compile(r"is here|已到达|On site|在访")
@@ -43,10 +48,13 @@ def test_kiosk_check_in_shows_on_host_and_desk_within_a_second(device, staff, ma
 
     kiosk.keyboard.type(visit.code, delay=0)
     kiosk.keyboard.press("Enter")
-    took = both_within([
-        (host, lambda p: bool(ARRIVED.search(p.locator("body").inner_text()))),
-        (desk, lambda p: waiting.count() == 1),
-    ], 1.0)
+    took = both_within(
+        [
+            (host, lambda p: bool(ARRIVED.search(p.locator("body").inner_text()))),
+            (desk, lambda p: waiting.count() == 1),
+        ],
+        1.0,
+    )
     assert took < 1.0, f"host and desk saw the arrival after {took:.2f}s"
     expect(kiosk.locator("[data-outcome=welcome]")).to_contain_text("Ada Lovelace")
     expect(waiting).to_contain_text("Grace Hopper")

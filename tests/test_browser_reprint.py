@@ -1,6 +1,7 @@
 """A reprint from the reception desk says what happened (issue 11 item 6): "Badge #N
 queued for printer X 已加入打印队列", in the desk's notice area, where the live refresh
 the reprint causes does not wipe it."""
+
 import pytest
 from playwright.sync_api import expect
 
@@ -34,8 +35,9 @@ def test_a_reprint_confirms_the_badge_number_and_printer(device, staff, make_vis
     expect(notice).to_contain_text("queued for printer")
     db.session.rollback()
     job = db.session.scalars(db.select(PrintJob).where(PrintJob.reprint.is_(True))).one()
-    expect(notice).to_have_text(f"Badge #{job.id} for Ada Lovelace queued for printer "
-                                f"Front desk 已加入打印队列")
+    expect(notice).to_have_text(
+        f"Badge #{job.id} for Ada Lovelace queued for printer Front desk 已加入打印队列"
+    )
     desk.wait_for_timeout(600)  # the live refresh the reprint triggered has landed
     expect(notice).to_be_visible()
     assert job.reason == "badge lost"
@@ -60,9 +62,11 @@ def test_the_board_refresh_keeps_an_opened_badge_box_open(device, staff, make_vi
     row = desk.locator(".row", has_text="Ada Lovelace").first
     row.locator("summary", has_text="Badge 访客证").click()
     expect(row.locator("input[name=reason]")).to_be_visible()
-    with desk.expect_response(lambda r: r.url.endswith("/reception/")
-                              and r.request.headers.get("hx-request") == "true"):
+    with desk.expect_response(
+        lambda r: r.url.endswith("/reception/") and r.request.headers.get("hx-request") == "true"
+    ):
         desk.evaluate("htmx.trigger(document.body, 'lobby:refresh')")
     desk.wait_for_timeout(200)  # the swap has happened
-    expect(desk.locator(".row", has_text="Ada Lovelace").first
-           .locator("input[name=reason]")).to_be_visible()
+    expect(
+        desk.locator(".row", has_text="Ada Lovelace").first.locator("input[name=reason]")
+    ).to_be_visible()

@@ -2,6 +2,7 @@
 offline, reconnects when the server is back, replays what it missed and applies each
 event once — without a reload. The server is the real `lobby run`, stopped and started
 again on the same port and data directory."""
+
 import os
 import subprocess
 import sys
@@ -26,8 +27,12 @@ def lobby(env, *args) -> str:
 
 
 def serve(env, port):
-    proc = subprocess.Popen([LOBBY, "run", "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [LOBBY, "run", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.time() + 20
     while time.time() < deadline:
         try:
@@ -41,10 +46,23 @@ def serve(env, port):
 
 @pytest.mark.browser
 def test_host_page_survives_a_server_restart_and_misses_nothing(tmp_path):
-    env = {**os.environ, "LOBBY_DATA_DIR": str(tmp_path),
-           "LOBBY_DEFAULT_PRINTER": f"emulator://{tmp_path / 'badges'}"}
-    lobby(env, "user", "add", "grace@example.com", "--name", "Grace Hopper", "--role", "host",
-          "--password", PASSWORD)
+    env = {
+        **os.environ,
+        "LOBBY_DATA_DIR": str(tmp_path),
+        "LOBBY_DEFAULT_PRINTER": f"emulator://{tmp_path / 'badges'}",
+    }
+    lobby(
+        env,
+        "user",
+        "add",
+        "grace@example.com",
+        "--name",
+        "Grace Hopper",
+        "--role",
+        "host",
+        "--password",
+        PASSWORD,
+    )
     lobby(env, "user", "add", "desk@example.com", "--name", "Desk", "--role", "receptionist")
     token = lobby(env, "token", "create", "desk@example.com")
     port = free_port()
@@ -52,10 +70,17 @@ def test_host_page_survives_a_server_restart_and_misses_nothing(tmp_path):
     api = {"Authorization": f"Bearer {token}"}
 
     def arrive(name):
-        visit = requests.post(f"{base}/api/v1/visits", headers=api, json={
-            "visitor": {"name": name, "company": "Restart Ltd"}, "host": "grace@example.com"}).json()
-        assert requests.post(f"{base}/api/v1/checkins", headers=api,
-                             json={"code": visit["code"]}).status_code == 201
+        visit = requests.post(
+            f"{base}/api/v1/visits",
+            headers=api,
+            json={"visitor": {"name": name, "company": "Restart Ltd"}, "host": "grace@example.com"},
+        ).json()
+        assert (
+            requests.post(
+                f"{base}/api/v1/checkins", headers=api, json={"code": visit["code"]}
+            ).status_code
+            == 201
+        )
 
     server = serve(env, port)
     with sync_playwright() as p:

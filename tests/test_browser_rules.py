@@ -1,6 +1,7 @@
 """Signing the site rules on the kiosk in headless Chromium: drawing with the mouse on
 the signature pad in English (landscape) and in Chinese (portrait, switching language
 on the rules screen), clearing, rules updated while reading, and declining."""
+
 import io
 
 import pytest
@@ -25,14 +26,18 @@ pytestmark = pytest.mark.browser
 
 PORTRAIT = {"width": 1080, "height": 1920}
 LANDSCAPE = {"width": 1280, "height": 800}
-RULES_EN = ("1. Photography and video are not allowed in production areas.\n"
-            "2. Information you see or hear during your visit is confidential.\n"
-            "3. Wear your visitor badge where it can be seen, and stay with your host.\n"
-            "4. Follow the safety signs and the instructions of our staff.")
-RULES_ZH = ("一、生产区域内禁止拍照和录像。\n"
-            "二、参观期间所见所闻的信息均属保密内容。\n"
-            "三、请佩戴访客证并随时与接待人同行。\n"
-            "四、请遵守安全标识及工作人员的指引。")
+RULES_EN = (
+    "1. Photography and video are not allowed in production areas.\n"
+    "2. Information you see or hear during your visit is confidential.\n"
+    "3. Wear your visitor badge where it can be seen, and stay with your host.\n"
+    "4. Follow the safety signs and the instructions of our staff."
+)
+RULES_ZH = (
+    "一、生产区域内禁止拍照和录像。\n"
+    "二、参观期间所见所闻的信息均属保密内容。\n"
+    "三、请佩戴访客证并随时与接待人同行。\n"
+    "四、请遵守安全标识及工作人员的指引。"
+)
 
 
 @pytest.fixture
@@ -47,7 +52,15 @@ def draw_signature(page, offset=0):
     pad.scroll_into_view_if_needed()
     box = pad.bounding_box()
     x, y, w, h = box["x"], box["y"], box["width"], box["height"]
-    points = [(.10, .70), (.22, .25), (.34, .75), (.48, .30), (.60, .72), (.75, .35), (.88, .60)]
+    points = [
+        (0.10, 0.70),
+        (0.22, 0.25),
+        (0.34, 0.75),
+        (0.48, 0.30),
+        (0.60, 0.72),
+        (0.75, 0.35),
+        (0.88, 0.60),
+    ]
     page.mouse.move(x + w * points[0][0], y + h * points[0][1] + offset)
     page.mouse.down()
     for px, py in points[1:]:
@@ -60,8 +73,9 @@ def saved_signatures():
     return list(db.session.scalars(select(Signature).order_by(Signature.id)))
 
 
-def test_visitor_signs_with_the_mouse_in_english_and_is_welcomed(app, device, site_rules,
-                                                                 make_visit):
+def test_visitor_signs_with_the_mouse_in_english_and_is_welcomed(
+    app, device, site_rules, make_visit
+):
     kiosk = kiosk_page(device)
     kiosk.set_viewport_size(LANDSCAPE)
     visit = make_visit(when=now_today())
@@ -88,8 +102,9 @@ def test_visitor_signs_with_the_mouse_in_english_and_is_welcomed(app, device, si
     assert db.session.get(Visit, visit.id).status == "checked_in"
 
 
-def test_visitor_switches_to_chinese_on_the_rules_clears_and_signs(app, device, site_rules,
-                                                                   make_visit):
+def test_visitor_switches_to_chinese_on_the_rules_clears_and_signs(
+    app, device, site_rules, make_visit
+):
     kiosk = kiosk_page(device)
     kiosk.set_viewport_size(PORTRAIT)
     visit = make_visit("张伟", "华为技术", when=now_today())
@@ -118,8 +133,9 @@ def test_visitor_switches_to_chinese_on_the_rules_clears_and_signs(app, device, 
     assert (sig.visit_id, sig.language) == (visit.id, "zh")
 
 
-def test_rules_updated_while_reading_are_shown_again_to_sign(app, device, staff, site_rules,
-                                                            make_visit):
+def test_rules_updated_while_reading_are_shown_again_to_sign(
+    app, device, staff, site_rules, make_visit
+):
     kiosk = kiosk_page(device)
     kiosk.set_viewport_size(LANDSCAPE)
     kiosk.click(".lang-switch .lang[data-lang=zh]")
@@ -144,12 +160,16 @@ def test_rules_updated_while_reading_are_shown_again_to_sign(app, device, staff,
     assert [s.version for s in saved_signatures()] == [2]
 
 
-@pytest.mark.parametrize("lang, text", [
-    ("en", "You did not accept the site rules."),
-    ("zh", "您未接受访客须知"),
-])
-def test_declining_ends_at_see_reception_and_tells_the_desk(app, device, site_rules,
-                                                            make_visit, lang, text):
+@pytest.mark.parametrize(
+    "lang, text",
+    [
+        ("en", "You did not accept the site rules."),
+        ("zh", "您未接受访客须知"),
+    ],
+)
+def test_declining_ends_at_see_reception_and_tells_the_desk(
+    app, device, site_rules, make_visit, lang, text
+):
     kiosk = kiosk_page(device)
     kiosk.set_viewport_size(PORTRAIT if lang == "zh" else LANDSCAPE)
     visit = make_visit(when=now_today())
@@ -172,8 +192,7 @@ def test_declining_ends_at_see_reception_and_tells_the_desk(app, device, site_ru
     assert db.session.get(Visit, visit.id).status == "expected"
 
 
-def test_admin_publishes_a_version_and_reception_sees_the_signature(app, device, staff,
-                                                                      make_visit):
+def test_admin_publishes_a_version_and_reception_sees_the_signature(app, device, staff, make_visit):
     kiosk_settings.save(photo_enabled=False)
     admin = staff_page(device, "admin@example.com", "/admin/")
     admin.click("nav >> text=Site rules 须知")

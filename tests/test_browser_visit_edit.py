@@ -1,6 +1,7 @@
 """Editing and cancelling a visit in a real browser: an admin moves a visit's time and
 room on the edit page, reception's board and tea queue show the room, and a host
 cancels a visit with a reason (the dashboards refresh live)."""
+
 import re
 from datetime import timedelta
 
@@ -25,8 +26,7 @@ def fonts_cut(app):
         assert web.get(url).status_code == 200
 
 
-def test_admin_moves_a_visits_time_and_room_and_reception_sees_the_room(device, staff,
-                                                                        make_visit):
+def test_admin_moves_a_visits_time_and_room_and_reception_sees_the_room(device, staff, make_visit):
     tasks.add_drink("Green tea", "绿茶")
     visit = make_visit(when=now_today())
     desk = staff_page(device, "desk@example.com", "/reception/")
@@ -55,14 +55,14 @@ def test_admin_moves_a_visits_time_and_room_and_reception_sees_the_room(device, 
     hosting.acknowledge(visit.id, staff["host"])
     with_host = desk.locator("[data-group=with_host] .row", has_text="Ada Lovelace")
     expect(with_host.locator(".where")).to_have_text("Board room 董事会议室")
-    tasks.create(visit.id, {"kind": "tea", "items": [{"drink": "Green tea", "count": 2}]},
-                 staff["host"])
+    tasks.create(
+        visit.id, {"kind": "tea", "items": [{"drink": "Green tea", "count": 2}]}, staff["host"]
+    )
     tea = desk.locator("#tea-queue .tea-card", has_text="Ada Lovelace")
     expect(tea.locator(".tea-room")).to_contain_text("Board room 董事会议室")
 
 
-def test_host_cancels_a_visit_with_a_reason_and_the_dashboard_shows_it(device, staff,
-                                                                       make_visit):
+def test_host_cancels_a_visit_with_a_reason_and_the_dashboard_shows_it(device, staff, make_visit):
     visit = make_visit(when=now_today() + timedelta(seconds=1))
     host = staff_page(device, "grace@example.com", "/host/")
     card = host.locator(".visit-card", has_text="Ada Lovelace")
@@ -77,8 +77,9 @@ def test_host_cancels_a_visit_with_a_reason_and_the_dashboard_shows_it(device, s
 
     host.wait_for_url("**/host/")
     expect(host.locator(".flash")).to_contain_text("Cancelled Ada Lovelace's visit")
-    expect(host.locator(".visit-card", has_text="Ada Lovelace").locator(".status")) \
-        .to_contain_text("Cancelled 已取消")
+    expect(host.locator(".visit-card", has_text="Ada Lovelace").locator(".status")).to_contain_text(
+        "Cancelled 已取消"
+    )
     db.session.rollback()
     saved = db.session.get(Visit, visit.id)
     assert (saved.status, saved.cancel_reason) == ("cancelled", "Client postponed 客户改期")

@@ -2,6 +2,7 @@
 Playwright, the real app over HTTP + Socket.IO): an htmx search that pushes a
 shareable URL without reloading the page, and a host reminded of a promised answer
 who answers it from the "Promised answers" section."""
+
 from datetime import timedelta
 
 import pytest
@@ -43,13 +44,18 @@ def test_desk_searches_the_log_and_the_url_follows_without_a_reload(device, staf
     expect(fresh.locator("select[name=status]")).to_have_value("cancelled")
 
 
-def test_host_is_reminded_and_answers_a_promise_from_another_day(app, device, staff,
-                                                                 make_visit):
+def test_host_is_reminded_and_answers_a_promise_from_another_day(app, device, staff, make_visit):
     old = make_visit(when=utcnow() - timedelta(days=5))
-    task = tasks.create(old.id, {"kind": "follow_up", "question": "Price for 500 units?",
-                                 "reply_method": "wechat",
-                                 "deadline": iso(utcnow() + timedelta(minutes=30))},
-                        staff["host"])
+    task = tasks.create(
+        old.id,
+        {
+            "kind": "follow_up",
+            "question": "Price for 500 units?",
+            "reply_method": "wechat",
+            "deadline": iso(utcnow() + timedelta(minutes=30)),
+        },
+        staff["host"],
+    )
     host = staff_page(device, "grace@example.com", "/host/")
     section = host.locator("#follow-ups")
     expect(section).to_contain_text("Price for 500 units?")

@@ -1,4 +1,5 @@
 """The check-in service: one transaction, stable codes, idempotent, safe in parallel."""
+
 from datetime import timedelta
 
 import pytest
@@ -42,8 +43,9 @@ def test_second_scan_does_not_alert_host_again_nor_print_again(app, staff, make_
     assert db.session.query(PrintJob).count() == 1
 
 
-@pytest.mark.parametrize("status,code", [("cancelled", "cancelled"),
-                                         ("checked_out", "already_checked_out")])
+@pytest.mark.parametrize(
+    "status,code", [("cancelled", "cancelled"), ("checked_out", "already_checked_out")]
+)
 def test_refusals_have_stable_codes(app, make_visit, status, code):
     visit = make_visit()
     db.session.get(Visit, visit.id).status = status
@@ -99,7 +101,9 @@ def test_badge_scan_after_grace_checks_out_with_goodbye(app, make_visit):
     assert db.session.query(Event).filter_by(kind="visitor_left").count() == 1
 
 
-def test_fifty_parallel_checkins_of_one_code_give_one_checkin_alert_and_badge(app, staff, make_visit):
+def test_fifty_parallel_checkins_of_one_code_give_one_checkin_alert_and_badge(
+    app, staff, make_visit
+):
     code = make_visit().code  # read once here: ORM objects stay in this thread
     sock = host_socket(app)
     sock.get_received()
@@ -110,13 +114,15 @@ def test_fifty_parallel_checkins_of_one_code_give_one_checkin_alert_and_badge(ap
     assert len(arrivals(sock)) == 1
 
 
-def test_a_check_in_alerts_only_after_its_transaction_committed(app, staff, make_visit,
-                                                                 monkeypatch):
+def test_a_check_in_alerts_only_after_its_transaction_committed(
+    app, staff, make_visit, monkeypatch
+):
     """The host's alert leaves after the commit: whoever hears it can read the check-in
     (and its queued badge) from another connection at that moment."""
     import sqlite3
 
     from server.extensions import socketio
+
     visit = make_visit()
     path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
     seen = []
@@ -125,10 +131,16 @@ def test_a_check_in_alerts_only_after_its_transaction_committed(app, staff, make
     def looking_emit(kind, *args, **kwargs):  # the Socket.IO server's own emit, observed
         if kind == "visitor_arrived":
             with sqlite3.connect(path) as other:
-                seen.append((other.execute("SELECT status FROM visits WHERE id = ?",
-                                           (visit.id,)).fetchone()[0],
-                             other.execute("SELECT count(*) FROM print_jobs").fetchone()[0]))
+                seen.append(
+                    (
+                        other.execute(
+                            "SELECT status FROM visits WHERE id = ?", (visit.id,)
+                        ).fetchone()[0],
+                        other.execute("SELECT count(*) FROM print_jobs").fetchone()[0],
+                    )
+                )
         return real_emit(kind, *args, **kwargs)
+
     monkeypatch.setattr(socketio, "emit", looking_emit)
     checkin.check_in(visit.code)
     assert seen == [("checked_in", 1)]
@@ -142,14 +154,23 @@ def pg_app(tmp_path, printer):
     import psycopg
 
     from server import create_app, upgrade_database
+
     admin = "postgresql://postgres@127.0.0.1:5432/postgres"
     name = "lobby_checkin_" + secrets.token_hex(4)
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    app = create_app({"TESTING": True, "DATA_DIR": tmp_path, "PRINT_WORKER": False,
-                      "SQLALCHEMY_DATABASE_URI": f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}",
-                      "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 20, "max_overflow": 40},
-                      "DEFAULT_PRINTER": printer.url, "SECRET_KEY": "test", "MESSAGE_QUEUE": None})
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATA_DIR": tmp_path,
+            "PRINT_WORKER": False,
+            "SQLALCHEMY_DATABASE_URI": f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}",
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 20, "max_overflow": 40},
+            "DEFAULT_PRINTER": printer.url,
+            "SECRET_KEY": "test",
+            "MESSAGE_QUEUE": None,
+        }
+    )
     upgrade_database(app)
     try:
         with app.app_context():
@@ -165,9 +186,11 @@ def pg_app(tmp_path, printer):
 def test_fifty_parallel_checkins_on_postgres_give_one_checkin_alert_and_badge(pg_app):
     from server.services import people, visits
     from tests.conftest import PASSWORD
+
     people.create_user("grace@example.com", "Grace Hopper", ["host"], PASSWORD)
-    code = visits.pre_register({"name": "Ada Lovelace", "company": "Analytical Engines"},
-                               "grace@example.com").code
+    code = visits.pre_register(
+        {"name": "Ada Lovelace", "company": "Analytical Engines"}, "grace@example.com"
+    ).code
     sock = host_socket(pg_app)
     sock.get_received()
     results = parallel_checkins(pg_app, code, 50)

@@ -1,4 +1,5 @@
 """The `lobby` command as an operator runs it: real processes, real database file."""
+
 import os
 import subprocess
 import sys
@@ -17,8 +18,11 @@ LOBBY = str(Path(sys.executable).with_name("lobby"))
 
 @pytest.fixture
 def env(tmp_path):
-    return {**os.environ, "LOBBY_DATA_DIR": str(tmp_path / "data"),
-            "LOBBY_DEFAULT_PRINTER": f"emulator://{tmp_path / 'badges'}"}
+    return {
+        **os.environ,
+        "LOBBY_DATA_DIR": str(tmp_path / "data"),
+        "LOBBY_DEFAULT_PRINTER": f"emulator://{tmp_path / 'badges'}",
+    }
 
 
 def lobby(env, *args, ok=True):
@@ -29,8 +33,20 @@ def lobby(env, *args, ok=True):
 
 
 def test_user_token_printer_kiosk_commands(env):
-    out = lobby(env, "user", "add", "grace@example.com", "--name", "Grace Hopper",
-                "--role", "host", "--role", "receptionist", "--password", "pw-123456").stdout
+    out = lobby(
+        env,
+        "user",
+        "add",
+        "grace@example.com",
+        "--name",
+        "Grace Hopper",
+        "--role",
+        "host",
+        "--role",
+        "receptionist",
+        "--password",
+        "pw-123456",
+    ).stdout
     assert "added grace@example.com" in out
     token = lobby(env, "token", "create", "grace@example.com").stdout.strip().splitlines()[-1]
     assert token.startswith("lby_") and len(token) > 40
@@ -41,8 +57,11 @@ def test_user_token_printer_kiosk_commands(env):
 
 def test_token_can_be_listed_and_revoked(env):
     lobby(env, "user", "add", "desk@example.com", "--name", "Desk", "--role", "receptionist")
-    token = lobby(env, "token", "create", "desk@example.com", "--name", "kiosk-script"
-                  ).stdout.strip().splitlines()[-1]
+    token = (
+        lobby(env, "token", "create", "desk@example.com", "--name", "kiosk-script")
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     listed = lobby(env, "token", "list", "desk@example.com").stdout
     token_id = listed.split("\t")[0]
     assert "active" in listed and "kiosk-script" in listed and token not in listed
@@ -56,17 +75,20 @@ def test_generated_password_is_printed_once(env):
     assert out.splitlines()[-1].startswith("password: ")
 
 
-@pytest.mark.parametrize("args,needle", [
-    (["user", "add", "not-an-email", "--name", "X", "--role", "host"], "not an email"),
-    (["user", "add", "x@example.com", "--name", "X", "--role", "wizard"], "wizard"),
-    (["user", "add", "x@example.com", "--role", "host"], "--name"),
-    (["token", "create", "nobody@example.com"], "no user"),
-    (["printer", "add", "P", "gopher://printer"], "printer URL"),
-    (["kiosk", "add", "K", "--printer", "missing"], "no printer named missing"),
-    (["kiosk", "revoke", "missing"], "no kiosk named missing"),
-    (["frobnicate"], "No such command"),
-    (["run", "--port", "99999"], "99999"),
-])
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["user", "add", "not-an-email", "--name", "X", "--role", "host"], "not an email"),
+        (["user", "add", "x@example.com", "--name", "X", "--role", "wizard"], "wizard"),
+        (["user", "add", "x@example.com", "--role", "host"], "--name"),
+        (["token", "create", "nobody@example.com"], "no user"),
+        (["printer", "add", "P", "gopher://printer"], "printer URL"),
+        (["kiosk", "add", "K", "--printer", "missing"], "no printer named missing"),
+        (["kiosk", "revoke", "missing"], "no kiosk named missing"),
+        (["frobnicate"], "No such command"),
+        (["run", "--port", "99999"], "99999"),
+    ],
+)
 def test_bad_arguments_exit_nonzero_with_one_line(env, args, needle):
     proc = lobby(env, *args, ok=False)
     assert proc.returncode != 0
@@ -85,10 +107,16 @@ def test_duplicate_user_is_refused(env):
 def test_printer_emulate_saves_each_job_as_png(env, tmp_path):
     from printers.badge import Badge, render_badge
     from printers.connection import print_badge
+
     port = free_port()
     out = tmp_path / "emu"
-    proc = subprocess.Popen([LOBBY, "printer", "emulate", "--port", str(port), "--out", str(out)],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [LOBBY, "printer", "emulate", "--port", str(port), "--out", str(out)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.time() + 10
         while True:
@@ -110,8 +138,13 @@ def test_printer_emulate_saves_each_job_as_png(env, tmp_path):
 
 def test_run_demo_serves_and_prints_logins(env, tmp_path):
     port = free_port()
-    proc = subprocess.Popen([LOBBY, "run", "--demo", "--port", str(port)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [LOBBY, "run", "--demo", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         lines = []
         while not any(line.startswith("Today's demo visitors") for line in lines):
@@ -124,7 +157,9 @@ def test_run_demo_serves_and_prints_logins(env, tmp_path):
         deadline = time.time() + 10
         while True:
             try:
-                assert requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200
+                assert (
+                    requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200
+                )
                 break
             except requests.ConnectionError:
                 assert time.time() < deadline
@@ -133,17 +168,27 @@ def test_run_demo_serves_and_prints_logins(env, tmp_path):
         web = requests.Session()
         page = web.get(f"http://127.0.0.1:{port}/login").text
         from tests.conftest import csrf_from
-        resp = web.post(f"http://127.0.0.1:{port}/login", data={
-            "email": "grace@lobby.local", "password": "demo-host", "csrf_token": csrf_from(page)})
+
+        resp = web.post(
+            f"http://127.0.0.1:{port}/login",
+            data={
+                "email": "grace@lobby.local",
+                "password": "demo-host",
+                "csrf_token": csrf_from(page),
+            },
+        )
         assert resp.url.endswith("/host/") and "Ada Lovelace" in resp.text
         # the demo kiosk greets with the company's name and asks for the site rules
         pair = next(line.split()[-1] for line in lines if "/kiosk/pair/" in line)
         code = next(line.split()[-1] for line in lines if "Ada Lovelace" in line)
         kiosk = requests.Session()
-        start = kiosk.get(f"http://127.0.0.1:{port}{pair[pair.index('/kiosk/pair/'):]}").text
+        start = kiosk.get(f"http://127.0.0.1:{port}{pair[pair.index('/kiosk/pair/') :]}").text
         assert "Analytical Engines Ltd." in start
-        step = kiosk.post(f"http://127.0.0.1:{port}/kiosk/scan", headers={"HX-Request": "true"},
-                          data={"code": code, "csrf_token": csrf_from(start)}).text
+        step = kiosk.post(
+            f"http://127.0.0.1:{port}/kiosk/scan",
+            headers={"HX-Request": "true"},
+            data={"code": code, "csrf_token": csrf_from(start)},
+        ).text
         assert 'data-screen="rules"' in step and "Site rules for visitors" in step
     finally:
         proc.terminate()
@@ -161,6 +206,7 @@ def test_upgrade_keeps_rows_across_runs(env):
 
 def test_printer_list_status_and_test_against_a_real_loopback_printer(env):
     from tests.loopback_printer import LoopbackPrinter
+
     with LoopbackPrinter(answer_status=True) as desk:
         lobby(env, "printer", "add", "Desk", desk.url)
         out = lobby(env, "printer", "status", "Desk").stdout
@@ -182,16 +228,33 @@ def test_printer_test_on_a_dead_printer_is_one_clear_line(env):
     assert proc.returncode == 1
     assert proc.stderr.strip().startswith("lobby: printer Dead: unreachable")
     assert len(proc.stderr.strip().splitlines()) == 1
-    assert lobby(env, "printer", "status", "Nope", ok=False).stderr.strip() == \
-        "lobby: no printer named Nope"
+    assert (
+        lobby(env, "printer", "status", "Nope", ok=False).stderr.strip()
+        == "lobby: no printer named Nope"
+    )
 
 
 def test_emulator_acts_out_paper_out_and_is_switched_while_running(env, tmp_path):
     from printers.status import query_status
+
     port = free_port()
-    proc = subprocess.Popen([LOBBY, "printer", "emulate", "--port", str(port), "--out",
-                             str(tmp_path / "emu"), "--paper-out"], env=env, stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [
+            LOBBY,
+            "printer",
+            "emulate",
+            "--port",
+            str(port),
+            "--out",
+            str(tmp_path / "emu"),
+            "--paper-out",
+        ],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         url = f"tcp://127.0.0.1:{port}"
         deadline = time.time() + 10
@@ -216,25 +279,55 @@ def test_emulator_acts_out_paper_out_and_is_switched_while_running(env, tmp_path
 
 
 def test_user_update_changes_only_what_is_given(env):
-    lobby(env, "user", "add", "grace@example.com", "--name", "Grace", "--role", "host",
-          "--department", "R&D")
+    lobby(
+        env,
+        "user",
+        "add",
+        "grace@example.com",
+        "--name",
+        "Grace",
+        "--role",
+        "host",
+        "--department",
+        "R&D",
+    )
     lobby(env, "user", "add", "lee@example.com", "--name", "Lee", "--role", "host")
-    out = lobby(env, "user", "update", "grace@example.com", "--phone", "+86 21 5555 0101",
-                "--fallback", "lee@example.com", "--role", "host", "--role", "receptionist").stdout
-    assert out.strip() == ("updated grace@example.com: Grace; roles receptionist, host; "
-                           "department R&D; phone +86 21 5555 0101; fallback lee@example.com; active")
-    out = lobby(env, "user", "update", "grace@example.com", "--name", "Grace Hopper",
-                "--department", "").stdout
-    assert "Grace Hopper; roles receptionist, host; department -; phone +86 21 5555 0101; " \
-           "fallback lee@example.com" in out
+    out = lobby(
+        env,
+        "user",
+        "update",
+        "grace@example.com",
+        "--phone",
+        "+86 21 5555 0101",
+        "--fallback",
+        "lee@example.com",
+        "--role",
+        "host",
+        "--role",
+        "receptionist",
+    ).stdout
+    assert out.strip() == (
+        "updated grace@example.com: Grace; roles receptionist, host; "
+        "department R&D; phone +86 21 5555 0101; fallback lee@example.com; active"
+    )
+    out = lobby(
+        env, "user", "update", "grace@example.com", "--name", "Grace Hopper", "--department", ""
+    ).stdout
+    assert (
+        "Grace Hopper; roles receptionist, host; department -; phone +86 21 5555 0101; "
+        "fallback lee@example.com" in out
+    )
 
 
 def test_user_update_disable_stops_their_token_and_enable_restores_it(env):
     lobby(env, "user", "add", "desk@example.com", "--name", "Desk", "--role", "receptionist")
     lobby(env, "user", "update", "desk@example.com", "--password", "new-password-1")
     token = lobby(env, "token", "create", "desk@example.com").stdout.strip().splitlines()[-1]
-    assert lobby(env, "user", "update", "desk@example.com", "--disable").stdout.strip() \
+    assert (
+        lobby(env, "user", "update", "desk@example.com", "--disable")
+        .stdout.strip()
         .endswith("disabled")
+    )
     app = create_app({"DATA_DIR": env["LOBBY_DATA_DIR"], "PRINT_WORKER": False})
     app.test_client_class = IsolatedClient  # each request sees what the CLI wrote
     bearer = {"Authorization": f"Bearer {token}"}
@@ -249,15 +342,18 @@ def test_user_update_disable_stops_their_token_and_enable_restores_it(env):
         db.engine.dispose()
 
 
-@pytest.mark.parametrize("args,needle", [
-    (["nobody@example.com", "--phone", "123"], "no user with email nobody@example.com"),
-    (["grace@example.com", "--fallback", "nobody@example.com"], "no user nobody@example.com"),
-    (["grace@example.com", "--fallback", "grace@example.com"], "own fallback"),
-    (["grace@example.com", "--fallback", "desk@example.com"], "not a host"),
-    (["grace@example.com", "--phone", "call me maybe"], "not a phone number"),
-    (["grace@example.com", "--role", "wizard"], "wizard"),
-    (["grace@example.com", "--password", "short"], "8 to 200 characters"),
-])
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["nobody@example.com", "--phone", "123"], "no user with email nobody@example.com"),
+        (["grace@example.com", "--fallback", "nobody@example.com"], "no user nobody@example.com"),
+        (["grace@example.com", "--fallback", "grace@example.com"], "own fallback"),
+        (["grace@example.com", "--fallback", "desk@example.com"], "not a host"),
+        (["grace@example.com", "--phone", "call me maybe"], "not a phone number"),
+        (["grace@example.com", "--role", "wizard"], "wizard"),
+        (["grace@example.com", "--password", "short"], "8 to 200 characters"),
+    ],
+)
 def test_user_update_bad_input_exits_nonzero_with_one_line(env, args, needle):
     lobby(env, "user", "add", "grace@example.com", "--name", "Grace", "--role", "host")
     lobby(env, "user", "add", "desk@example.com", "--name", "Desk", "--role", "receptionist")

@@ -1,5 +1,6 @@
 """`lobby kiosk add NAME --language zh|en` as an operator runs it: a real process on
 a real database file."""
+
 import sqlite3
 
 from tests.test_cli import env, lobby  # noqa: F401

@@ -1,5 +1,6 @@
 """Reception checks in by hand (issue 11 item 1) and bookings that span days or hold
 a group (item 3): through the real services, the reception routes and the API."""
+
 from datetime import date, timedelta
 
 import pytest
@@ -57,8 +58,9 @@ def test_a_host_cannot_use_the_desk_check_in(app, staff, make_visit):
     assert db.session.get(Visit, visit.id).status == "expected"
 
 
-def test_cancelled_visitor_is_turned_away_at_the_kiosk_and_reception_is_asked(app, staff,
-                                                                               make_visit):
+def test_cancelled_visitor_is_turned_away_at_the_kiosk_and_reception_is_asked(
+    app, staff, make_visit
+):
     visit = make_visit(name="Ada Lovelace")
     with db.session.begin_nested():
         db.session.get(Visit, visit.id).status = "cancelled"
@@ -84,14 +86,18 @@ def test_reception_lets_a_turned_away_visitor_in_only_with_a_reason(app, staff, 
     req = DeskRequest(kind="turned_away", visit_id=visit.id, details={"reason": "not_today"})
     db.session.add(req)
     db.session.commit()
-    ok = desk.post(f"/reception/visits/{visit.id}/checkin",
-                   {"reason": "Came early for the audit", "desk_request_id": str(req.id)})
+    ok = desk.post(
+        f"/reception/visits/{visit.id}/checkin",
+        {"reason": "Came early for the audit", "desk_request_id": str(req.id)},
+    )
     assert "Let in: Came early for the audit" in ok.get_data(as_text=True)
     db.session.expire_all()
     visit = db.session.get(Visit, visit.id)
     assert visit.status == "checked_in"
-    assert (visit.admit_reason, visit.admitted_by_id) == ("Came early for the audit",
-                                                          staff["reception"].id)
+    assert (visit.admit_reason, visit.admitted_by_id) == (
+        "Came early for the audit",
+        staff["reception"].id,
+    )
     assert db.session.get(DeskRequest, req.id).status == "done"
     assert badges(visit.id) == 1
 
@@ -109,11 +115,13 @@ def test_a_cancelled_visit_let_in_keeps_who_cancelled_and_who_let_in(app, staff,
     db.session.expire_all()
     v = db.session.get(Visit, visit.id)
     assert (v.status, v.cancel_reason, v.admit_reason) == (
-        "checked_in", "Meeting moved", "Host asked to see them anyway")
+        "checked_in",
+        "Meeting moved",
+        "Host asked to see them anyway",
+    )
 
 
-def test_unsigned_site_rules_block_the_desk_check_in_until_signed_on_paper(app, staff,
-                                                                          make_visit):
+def test_unsigned_site_rules_block_the_desk_check_in_until_signed_on_paper(app, staff, make_visit):
     rules.publish("Wear the badge.", "请佩戴访客证。", staff["admin"])
     visit = make_visit(name="José Müller")
     desk = Desk(app)
@@ -141,13 +149,15 @@ def test_desk_walk_in_with_rules_records_paper_or_hands_the_step_to_the_kiosk(ap
     missing = desk.post("/reception/walk-ins", {"name": "Walk In", "host_id": host_id})
     assert "Say how the visitor signs the site rules" in missing.get_data(as_text=True)
     assert db.session.query(Visit).count() == 0  # nothing half-written
-    desk.post("/reception/walk-ins", {"name": "Paper Person", "host_id": host_id,
-                                      "rules_step": "paper"})
+    desk.post(
+        "/reception/walk-ins", {"name": "Paper Person", "host_id": host_id, "rules_step": "paper"}
+    )
     paper = db.session.query(Visit).join(Visit.visitor).filter_by(name="Paper Person").one()
     assert paper.status == "checked_in"
     assert db.session.query(Signature).filter_by(visit_id=paper.id, on_paper=True).count() == 1
-    at_kiosk = desk.post("/reception/walk-ins", {"name": "Kiosk Person", "host_id": host_id,
-                                                 "rules_step": "kiosk"}).get_data(as_text=True)
+    at_kiosk = desk.post(
+        "/reception/walk-ins", {"name": "Kiosk Person", "host_id": host_id, "rules_step": "kiosk"}
+    ).get_data(as_text=True)
     assert "scan this code at the kiosk" in at_kiosk and 'src="data:image/png;base64,' in at_kiosk
     later = db.session.query(Visit).join(Visit.visitor).filter_by(name="Kiosk Person").one()
     assert later.status == "expected" and later.walk_in
@@ -158,8 +168,13 @@ def test_desk_walk_in_with_rules_records_paper_or_hands_the_step_to_the_kiosk(ap
 
 
 def test_a_multi_day_visit_checks_in_and_out_each_day_until_valid_until(app, staff):
-    visit = visits.pre_register({"name": "Auditor Ng"}, "grace@example.com",
-                                days_from_now(-1), "Audit", valid_until=days_from_now(1)[:10])
+    visit = visits.pre_register(
+        {"name": "Auditor Ng"},
+        "grace@example.com",
+        days_from_now(-1),
+        "Audit",
+        valid_until=days_from_now(1)[:10],
+    )
     assert visit.valid_until == local_today() + timedelta(days=1)
     # Yesterday's arrival and departure, as if it had happened then.
     with db.session.begin_nested():
@@ -180,8 +195,13 @@ def test_a_multi_day_visit_checks_in_and_out_each_day_until_valid_until(app, sta
 
 
 def test_a_multi_day_visit_is_refused_after_its_last_day(app, staff):
-    visit = visits.pre_register({"name": "Late Larry"}, "grace@example.com",
-                                days_from_now(-3), "Audit", valid_until=days_from_now(-1)[:10])
+    visit = visits.pre_register(
+        {"name": "Late Larry"},
+        "grace@example.com",
+        days_from_now(-3),
+        "Audit",
+        valid_until=days_from_now(-1)[:10],
+    )
     with pytest.raises(CheckInError) as refused:
         checkin.check_in(visit.code)
     assert refused.value.code == "not_today"
@@ -189,19 +209,32 @@ def test_a_multi_day_visit_is_refused_after_its_last_day(app, staff):
 
 def test_valid_until_before_the_expected_day_is_refused_by_field(app, staff):
     with pytest.raises(ValidationError) as bad:
-        visits.pre_register({"name": "X"}, "grace@example.com", days_from_now(2), "",
-                            valid_until=days_from_now(1)[:10])
+        visits.pre_register(
+            {"name": "X"},
+            "grace@example.com",
+            days_from_now(2),
+            "",
+            valid_until=days_from_now(1)[:10],
+        )
     assert "valid_until" in bad.value.fields
     assert db.session.query(Visit).count() == 0
 
 
 def test_api_books_a_group_each_with_own_code_and_reception_sees_it_together(
-        app, staff, tokens, client):
-    body = {"visitors": [{"name": "张伟", "company": "华为"}, {"name": "李娜", "company": "华为"},
-                         {"name": "Ada Lovelace", "company": "华为"}],
-            "group": "华为 delegation", "host": "grace@example.com",
-            "expected_at": days_from_now(0), "purpose": "Plant tour",
-            "valid_until": days_from_now(1)[:10]}
+    app, staff, tokens, client
+):
+    body = {
+        "visitors": [
+            {"name": "张伟", "company": "华为"},
+            {"name": "李娜", "company": "华为"},
+            {"name": "Ada Lovelace", "company": "华为"},
+        ],
+        "group": "华为 delegation",
+        "host": "grace@example.com",
+        "expected_at": days_from_now(0),
+        "purpose": "Plant tour",
+        "valid_until": days_from_now(1)[:10],
+    }
     resp = client.post("/api/v1/visits", json=body, headers=auth(tokens["admin"]))
     assert resp.status_code == 201, resp.get_json()
     data = resp.get_json()
@@ -210,8 +243,8 @@ def test_api_books_a_group_each_with_own_code_and_reception_sees_it_together(
     assert len(set(codes)) == 3
     desk = Desk(app)
     board = desk.html("/reception")
-    box = board[board.index(f'data-group-id="{data["group"]["id"]}"'):]
-    box = box[:box.index("</ul>")]
+    box = board[board.index(f'data-group-id="{data["group"]["id"]}"') :]
+    box = box[: box.index("</ul>")]
     assert all(name in box for name in ("张伟", "李娜", "Ada Lovelace"))
     desk.post(f"/reception/groups/{data['group']['id']}/checkin")
     db.session.expire_all()
@@ -220,8 +253,10 @@ def test_api_books_a_group_each_with_own_code_and_reception_sees_it_together(
 
 
 def test_a_group_with_one_bad_member_writes_nothing(app, staff, tokens, client):
-    body = {"visitors": [{"name": "Good"}, {"name": "", "email": "not-an-email"}],
-            "host": "grace@example.com"}
+    body = {
+        "visitors": [{"name": "Good"}, {"name": "", "email": "not-an-email"}],
+        "host": "grace@example.com",
+    }
     resp = client.post("/api/v1/visits", json=body, headers=auth(tokens["admin"]))
     assert resp.status_code == 422
     fields = resp.get_json()["error"]["fields"]
@@ -240,9 +275,9 @@ def test_waiting_list_puts_the_longest_wait_first(app, staff, make_visit):
     assert board.index("Late Comer") < board.index("Early Bird")
 
 
-def test_reception_sees_the_hosts_phone_and_the_tea_queue_the_hosts_desk(app, staff,
-                                                                          make_visit):
+def test_reception_sees_the_hosts_phone_and_the_tea_queue_the_hosts_desk(app, staff, make_visit):
     from server.services import tasks
+
     with db.session.begin_nested():
         host = db.session.get(type(staff["host"]), staff["host"].id)
         host.phone, host.department = "+86 21 5555 0101", "Sales"
@@ -252,8 +287,9 @@ def test_reception_sees_the_hosts_phone_and_the_tea_queue_the_hosts_desk(app, st
     desk = Desk(app)
     assert 'href="tel:+862155550101"' in row(desk.html("/reception"), visit.id)
     tasks.add_drink("Green tea", "绿茶")
-    tasks.create(visit.id, {"kind": "tea", "items": [{"drink": "Green tea", "count": 1}]},
-                 staff["host"])
+    tasks.create(
+        visit.id, {"kind": "tea", "items": [{"drink": "Green tea", "count": 1}]}, staff["host"]
+    )
     hosting.acknowledge(visit.id, staff["host"])
     tea = desk.html("/reception?part=tea", htmx=True)
     assert "Grace Hopper&#39;s desk 接待人工位 · Sales" in tea
@@ -275,13 +311,17 @@ def test_desk_check_in_refuses_a_reason_that_is_too_long(app, staff, make_visit)
 
 def test_admin_form_books_a_multi_day_group(app, staff):
     from tests.test_pages import form_data, signed_in
+
     web = signed_in(app, "admin@example.com")
     page = web.get("/admin/").get_data(as_text=True)
     day = local_today() + timedelta(days=2)
-    data = form_data(page, expected_at=f"{day.isoformat()}T10:00",
-                     valid_until=(day + timedelta(days=2)).isoformat(),
-                     companions="李娜, 华为, li@example.com\nBob Builder，华为\n",
-                     group_name="华为 visit")
+    data = form_data(
+        page,
+        expected_at=f"{day.isoformat()}T10:00",
+        valid_until=(day + timedelta(days=2)).isoformat(),
+        companions="李娜, 华为, li@example.com\nBob Builder，华为\n",
+        group_name="华为 visit",
+    )
     resp = web.post("/admin/visits", data=data, headers={"HX-Request": "true"})
     assert resp.status_code == 200 and 'role="alert"' not in resp.get_data(as_text=True)
     db.session.rollback()
@@ -294,10 +334,14 @@ def test_admin_form_books_a_multi_day_group(app, staff):
 
 def test_admin_form_points_at_the_bad_line_of_a_group(app, staff):
     from tests.test_pages import form_data, signed_in
+
     web = signed_in(app, "admin@example.com")
     page = web.get("/admin/").get_data(as_text=True)
-    html = web.post("/admin/visits", data=form_data(page, companions="Fine Person\n, Nameless Co"),
-                    headers={"HX-Request": "true"}).get_data(as_text=True)
+    html = web.post(
+        "/admin/visits",
+        data=form_data(page, companions="Fine Person\n, Nameless Co"),
+        headers={"HX-Request": "true"},
+    ).get_data(as_text=True)
     assert 'data-field="companions"' in html and "line 2: name required" in html
     db.session.rollback()
     assert db.session.query(Visit).count() == 0

@@ -125,6 +125,7 @@ def test_main_logs_a_line_per_printed_badge(tmp_path, badge_bytes):
 
 # --- trouble switched while running ----------------------------------------------
 
+
 def test_control_commands_switch_the_status_bytes(emulator):
     assert control(emulator, "status") == "printer status: online"
     assert status(emulator, 1, 2, 4) == bytes([0x12, 0x12, 0x12])
@@ -148,6 +149,7 @@ def test_unknown_control_command_changes_nothing(emulator):
 
 def test_query_status_sees_emulator_trouble(emulator):
     from printers.status import query_status
+
     assert query_status(emulator.url).state == "online"
     control(emulator, "cover-open")
     assert query_status(emulator.url).state == "cover_open"
@@ -169,8 +171,9 @@ def run_main_in_thread(tmp_path, **kw):
         lines.append(line)
         started.set()
 
-    threading.Thread(target=main, args=("127.0.0.1", 0, tmp_path, log), kwargs=kw,
-                     daemon=True).start()
+    threading.Thread(
+        target=main, args=("127.0.0.1", 0, tmp_path, log), kwargs=kw, daemon=True
+    ).start()
     assert started.wait(5)
     return int(re.search(r":(\d+)", lines[0]).group(1)), lines
 
@@ -185,6 +188,7 @@ def test_main_can_start_with_paper_out(tmp_path, badge_bytes):
 
 def test_main_reads_commands_from_a_stream(tmp_path):
     import io
+
     port, lines = run_main_in_thread(tmp_path, stdin=io.StringIO("cover-open\n\nstatus\n"))
     for _ in range(50):
         if len(lines) >= 3:
@@ -199,11 +203,18 @@ def test_main_reads_commands_from_a_stream(tmp_path):
 @pytest.mark.skipif(not hasattr(signal, "SIGUSR1"), reason="no POSIX signals")
 def test_emulator_process_switches_on_stdin_lines_and_signals(tmp_path):
     proc = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from printers.emulator import main; "
-                               "main('127.0.0.1', 0, sys.argv[1], log=lambda l: print(l, flush=True))",
-         str(tmp_path)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-        cwd=Path(__file__).resolve().parents[1])
+        [
+            sys.executable,
+            "-c",
+            "import sys; from printers.emulator import main; "
+            "main('127.0.0.1', 0, sys.argv[1], log=lambda l: print(l, flush=True))",
+            str(tmp_path),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
     try:
         port = int(re.search(r":(\d+)", proc.stdout.readline()).group(1))
 

@@ -3,6 +3,7 @@ UI subset carries (a visitor named 龘) carries an @font-face for a WOFF2 subset
 exactly those characters; the subset's URL is its content (one canonical URL per set,
 cut once, cached on disk, a year in browsers); requests are bounded; a name that
 arrives live (live.js) asks /fonts/extra.css for its glyphs."""
+
 import io
 import re
 from pathlib import Path
@@ -17,15 +18,17 @@ from tests.conftest import login
 from tests.kiosk_helpers import KioskClient
 from tests.test_browser import browser, device, staff_page  # noqa: F401  (fixtures)
 
-RARE = "龘鱻"                       # U+9F98, U+9C7B: in Noto Sans SC, in no UI string
+RARE = "龘鱻"  # U+9F98, U+9C7B: in Noto Sans SC, in no UI string
 EXTRA_URL = re.compile(r'url\("(/fonts/extra/(latin|sc)\.[0-9a-f]{8}\.([0-9a-f-]+)\.woff2)"\)')
 YEAR = 365 * 24 * 3600
 
 
 def extra_urls(text: str) -> dict[str, tuple[str, list[int]]]:
     """font -> (URL, code points) of the rare-character faces in ``text``."""
-    return {m.group(2): (m.group(1), [int(h, 16) for h in m.group(3).split("-")])
-            for m in EXTRA_URL.finditer(text)}
+    return {
+        m.group(2): (m.group(1), [int(h, 16) for h in m.group(3).split("-")])
+        for m in EXTRA_URL.finditer(text)
+    }
 
 
 def cmap_of(data: bytes) -> set[int]:
@@ -39,14 +42,15 @@ def host_page(app) -> str:
 
 
 def test_a_page_showing_a_rare_name_carries_a_subset_of_exactly_its_rare_characters(
-        app, make_visit):
+    app, make_visit
+):
     make_visit(f"{RARE} Nguyễn", company="Łódź Łabs")
     html = host_page(app)
-    head = html[:html.index("</head>")]
+    head = html[: html.index("</head>")]
     assert "<style data-extra-fonts>" in head
     urls = extra_urls(head)
-    assert urls["sc"][1] == [0x9C7B, 0x9F98]       # 鱻 龘, nothing the subsets have
-    assert urls["latin"][1] == [0x1EC5]            # ễ: past Latin Extended-A
+    assert urls["sc"][1] == [0x9C7B, 0x9F98]  # 鱻 龘, nothing the subsets have
+    assert urls["latin"][1] == [0x1EC5]  # ễ: past Latin Extended-A
     assert 'font-family: "Lobby Sans SC"' in head and "unicode-range: U+9C7B,U+9F98" in head
     client = app.test_client()
     for font, (url, cps) in urls.items():
@@ -106,15 +110,19 @@ def test_only_the_canonical_url_of_a_set_of_characters_is_served(app):
     client = app.test_client()
     v = extrafonts.version("sc")
     assert client.get(f"/fonts/extra/sc.{v}.9c7b-9f98.woff2").status_code == 200
-    for bad in (f"sc.{v}.9f98-9c7b.woff2",        # not sorted
-                f"sc.{v}.9c7b-9c7b.woff2",        # twice
-                f"sc.{v}.9C7B.woff2",             # upper case
-                f"sc.{v}.09c7b.woff2",            # leading zero
-                f"sc.{v}.7b7e.woff2",             # 签: a UI subset has it
-                f"sc.{v}.1f600.woff2",            # 😀: the font has none
-                f"latin.{extrafonts.version('latin')}.9f98.woff2",  # the wrong font
-                "sc.0123abcd.9f98.woff2",         # another build
-                f"sc.{v}.9f98.ttf", f"sc.{v}..woff2", "..%2F..%2Fsecret_key"):
+    for bad in (
+        f"sc.{v}.9f98-9c7b.woff2",  # not sorted
+        f"sc.{v}.9c7b-9c7b.woff2",  # twice
+        f"sc.{v}.9C7B.woff2",  # upper case
+        f"sc.{v}.09c7b.woff2",  # leading zero
+        f"sc.{v}.7b7e.woff2",  # 签: a UI subset has it
+        f"sc.{v}.1f600.woff2",  # 😀: the font has none
+        f"latin.{extrafonts.version('latin')}.9f98.woff2",  # the wrong font
+        "sc.0123abcd.9f98.woff2",  # another build
+        f"sc.{v}.9f98.ttf",
+        f"sc.{v}..woff2",
+        "..%2F..%2Fsecret_key",
+    ):
         assert client.get(f"/fonts/extra/{bad}").status_code == 404, bad
 
 
@@ -128,7 +136,7 @@ def test_rare_characters_are_bounded_per_file_and_per_page(app):
     total = sum(len(m.group(3).split("-")) for m in EXTRA_URL.finditer(rules))
     assert total == extrafonts.PER_PAGE
     v = extrafonts.version("sc")
-    too_many = "-".join(f"{cp:x}" for cp in extrafonts.rare(many)["sc"][:extrafonts.PER_FACE + 1])
+    too_many = "-".join(f"{cp:x}" for cp in extrafonts.rare(many)["sc"][: extrafonts.PER_FACE + 1])
     assert app.test_client().get(f"/fonts/extra/sc.{v}.{too_many}.woff2").status_code == 404
 
 
@@ -137,7 +145,9 @@ def test_extra_css_answers_rules_for_rare_characters_only(app):
     ui = client.get("/fonts/extra.css", query_string={"c": "签到 Ada"})
     assert ui.status_code == 200 and ui.mimetype == "text/css"
     assert "@font-face" not in ui.get_data(as_text=True)
-    rare = client.get("/fonts/extra.css", query_string={"c": f"{RARE} 已到达"}).get_data(as_text=True)
+    rare = client.get("/fonts/extra.css", query_string={"c": f"{RARE} 已到达"}).get_data(
+        as_text=True
+    )
     assert extra_urls(rare)["sc"][1] == [0x9C7B, 0x9F98]
     long = client.get("/fonts/extra.css", query_string={"c": "a" * 100_000 + "龘"})
     assert long.status_code == 200 and "@font-face" not in long.get_data(as_text=True)
@@ -154,11 +164,14 @@ def test_a_name_arriving_live_gets_its_glyphs_from_a_subset(device, staff, make_
     expect(banner).to_contain_text(f"{RARE} Lee", timeout=3000)
     host.wait_for_function(
         "document.fonts.check('16px \"Lobby Sans SC\"', '\u9f98') && "
-        "document.fonts.status === 'loaded'", timeout=30_000)
+        "document.fonts.status === 'loaded'",
+        timeout=30_000,
+    )
     asked = [u for u in requested if "/fonts/extra.css?c=" in u]
     assert asked and "%E9%BE%98" in asked[0], requested  # 龘, from live.js
-    assert any(re.search(r"/fonts/extra/sc\.[0-9a-f]{8}\.9c7b-9f98\.woff2$", u)
-               for u in requested), requested
+    assert any(
+        re.search(r"/fonts/extra/sc\.[0-9a-f]{8}\.9c7b-9f98\.woff2$", u) for u in requested
+    ), requested
     assert not [u for u in requested if u.endswith((".otf", ".ttf"))], requested
     loaded = host.evaluate("""Array.from(document.fonts).filter(f => f.unicodeRange
         .replace(/\\s/g, "").toUpperCase() === "U+9C7B,U+9F98").map(f => f.status)""")

@@ -2,6 +2,7 @@
 day with deadline, reply method and an overdue flag, and answers them; the API lists
 them by deadline (hosts: their own); hosts are reminded once before a deadline and
 once when it passes, live, on their own room only."""
+
 from datetime import timedelta
 
 import pytest
@@ -21,8 +22,16 @@ def events(sock, name):
 
 
 def promise(visit, user, question, deadline, method="email"):
-    return tasks.create(visit.id, {"kind": "follow_up", "question": question,
-                                   "reply_method": method, "deadline": iso(deadline)}, user)
+    return tasks.create(
+        visit.id,
+        {
+            "kind": "follow_up",
+            "question": question,
+            "reply_method": method,
+            "deadline": iso(deadline),
+        },
+        user,
+    )
 
 
 @pytest.fixture
@@ -30,24 +39,28 @@ def promises(app, staff, make_visit):
     """Grace's visitor of last week with two promises (one late), one answered, and
     Linus's visitor with one."""
     old = make_visit(when=NOW - timedelta(days=7))
-    other = make_visit(name="张伟", company="华为", host="linus@example.com",
-                       when=NOW - timedelta(days=2))
+    other = make_visit(
+        name="张伟", company="华为", host="linus@example.com", when=NOW - timedelta(days=2)
+    )
     late = promise(old, staff["host"], "Price for 500 units?", NOW - timedelta(days=1))
     soon = promise(old, staff["host"], "Delivery date?", NOW + timedelta(hours=1), "wechat")
     later = promise(old, staff["host"], "Warranty terms?", NOW + timedelta(days=3), "phone")
     done = promise(old, staff["host"], "Brochure?", NOW + timedelta(days=1))
     tasks.update(done.id, {"status": "answered", "answer": "Sent"}, staff["host"])
     linus = promise(other, staff["other_host"], "样品？", NOW + timedelta(hours=5))
-    return {"late": late.id, "soon": soon.id, "later": later.id, "done": done.id,
-            "linus": linus.id}
+    return {"late": late.id, "soon": soon.id, "later": later.id, "done": done.id, "linus": linus.id}
 
 
 def test_hosts_list_their_open_follow_ups_of_every_day_by_deadline(staff, promises):
     rows = follow_ups.listing(staff["host"])
     assert [t.id for t in rows] == [promises["late"], promises["soon"], promises["later"]]
     desk = follow_ups.listing(staff["reception"])
-    assert [t.id for t in desk] == [promises["late"], promises["soon"], promises["linus"],
-                                    promises["later"]]
+    assert [t.id for t in desk] == [
+        promises["late"],
+        promises["soon"],
+        promises["linus"],
+        promises["later"],
+    ]
     assert [t.id for t in follow_ups.listing(staff["host"], "answered")] == [promises["done"]]
 
 
@@ -56,8 +69,11 @@ def test_api_follow_ups_open_by_deadline_with_overdue_flag(client, tokens, promi
     body = resp.get_json()
     assert resp.status_code == 200 and body["count"] == 3
     first = body["follow_ups"][0]
-    assert (first["id"], first["question"], first["reply_method"]) == \
-        (promises["late"], "Price for 500 units?", "email")
+    assert (first["id"], first["question"], first["reply_method"]) == (
+        promises["late"],
+        "Price for 500 units?",
+        "email",
+    )
     assert first["overdue"] is True and first["visitor"]["name"] == "Ada Lovelace"
     assert first["host"]["email"] == "grace@example.com" and first["deadline"]
     everyone = client.get("/api/v1/follow-ups", headers=auth(tokens["reception"])).get_json()
@@ -66,8 +82,7 @@ def test_api_follow_ups_open_by_deadline_with_overdue_flag(client, tokens, promi
     assert resp.status_code == 422 and resp.get_json()["error"]["code"] == "invalid_query"
 
 
-def test_host_page_shows_promised_answers_of_other_days_and_answers_one(
-        client, staff, promises):
+def test_host_page_shows_promised_answers_of_other_days_and_answers_one(client, staff, promises):
     login(client, "grace@example.com")
     html = client.get("/host").get_data(as_text=True)
     section = html.split("Promised answers")[1]
@@ -77,8 +92,10 @@ def test_host_page_shows_promised_answers_of_other_days_and_answers_one(
     assert "Brochure?" not in section and "样品" not in section  # answered; Linus's
     assert section.count("Overdue 已逾期") == 1  # the late one (the others are not due)
     assert "WeChat 微信" in section
-    resp = client.post(f"/host/tasks/{promises['late']}/status", data={
-        "status": "answered", "answer": "USD 12 each", "csrf_token": csrf_from(html)})
+    resp = client.post(
+        f"/host/tasks/{promises['late']}/status",
+        data={"status": "answered", "answer": "USD 12 each", "csrf_token": csrf_from(html)},
+    )
     assert resp.status_code == 303
     assert db.session.get(Task, promises["late"]).details["answer"] == "USD 12 each"
     part = client.get("/host/follow-ups", headers={"HX-Request": "true"}).get_data(as_text=True)
@@ -136,6 +153,7 @@ def test_reminder_window_is_configurable(app, staff, promises):
 
 def test_config_reads_the_reminder_hours_from_the_environment(monkeypatch, tmp_path):
     from server import config
+
     monkeypatch.setenv("LOBBY_FOLLOW_UP_REMINDER_HOURS", "4")
     assert config.load({"DATA_DIR": tmp_path})["FOLLOW_UP_REMINDER_HOURS"] == 4
     monkeypatch.delenv("LOBBY_FOLLOW_UP_REMINDER_HOURS")
@@ -155,6 +173,7 @@ def test_the_print_worker_sends_follow_up_reminders_on_its_own(app, staff, make_
     import time
 
     from server.services.printing import PrintWorker
+
     visit = make_visit()
     task = promise(visit, staff["host"], "Spec sheet?", utcnow() - timedelta(minutes=1))
     db.session.commit()

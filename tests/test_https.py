@@ -1,6 +1,7 @@
 """HTTPS (browsers give the kiosk's camera only to a secure page): `lobby run --certfile
 --keyfile` serves it itself; behind a proxy that ends TLS, LOBBY_PROXY_HOPS trusts that
 many proxies' X-Forwarded-* headers, and no more."""
+
 import os
 import signal
 import subprocess
@@ -20,9 +21,28 @@ LOBBY = str(Path(sys.executable).with_name("lobby"))
 
 def self_signed(tmp_path: Path) -> tuple[Path, Path]:
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
     return cert, key
 
 
@@ -31,9 +51,12 @@ def test_run_with_a_certificate_serves_https_with_secure_cookies(tmp_path):
     port = free_port()
     env = {**os.environ, "LOBBY_DATA_DIR": str(tmp_path / "data"), "LOBBY_PRINT_WORKER": "0"}
     log = tmp_path / "server.log"
-    proc = subprocess.Popen([LOBBY, "run", "--port", str(port), "--certfile", str(cert),
-                             "--keyfile", str(key)], env=env, stdout=log.open("w"),
-                            stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [LOBBY, "run", "--port", str(port), "--certfile", str(cert), "--keyfile", str(key)],
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.time() + 30
         while True:
@@ -57,30 +80,47 @@ def test_run_with_a_certificate_serves_https_with_secure_cookies(tmp_path):
 
 def test_certfile_without_keyfile_is_one_line(tmp_path):
     cert, _ = self_signed(tmp_path)
-    proc = subprocess.run([LOBBY, "run", "--certfile", str(cert)], capture_output=True,
-                          text=True, timeout=60,
-                          env={**os.environ, "LOBBY_DATA_DIR": str(tmp_path / "data")})
+    proc = subprocess.run(
+        [LOBBY, "run", "--certfile", str(cert)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "LOBBY_DATA_DIR": str(tmp_path / "data")},
+    )
     assert proc.returncode != 0
     assert proc.stderr.strip().splitlines() == ["lobby: --certfile and --keyfile go together"]
 
 
 def proxied_app(tmp_path, printer, **config):
-    app = create_app({"TESTING": True, "DATA_DIR": tmp_path, "PRINT_WORKER": False,
-                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'lobby.db'}",
-                      "DEFAULT_PRINTER": printer.url, "SECRET_KEY": "test-secret",
-                      "MESSAGE_QUEUE": None, **config})
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATA_DIR": tmp_path,
+            "PRINT_WORKER": False,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'lobby.db'}",
+            "DEFAULT_PRINTER": printer.url,
+            "SECRET_KEY": "test-secret",
+            "MESSAGE_QUEUE": None,
+            **config,
+        }
+    )
     from server import upgrade_database
+
     upgrade_database(app)
     return app
 
 
-FORWARDED = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "lobby.example.com",
-             "X-Forwarded-For": "203.0.113.7"}
+FORWARDED = {
+    "X-Forwarded-Proto": "https",
+    "X-Forwarded-Host": "lobby.example.com",
+    "X-Forwarded-For": "203.0.113.7",
+}
 
 
 @pytest.mark.parametrize("hops, secure", [(1, True), (0, False)])
 def test_kiosk_cookie_is_secure_behind_a_tls_proxy_only_when_hops_are_trusted(
-        tmp_path, printer, hops, secure):
+    tmp_path, printer, hops, secure
+):
     """nginx ends TLS and says so in X-Forwarded-Proto: with LOBBY_PROXY_HOPS=1 the
     kiosk's device cookie is Secure; with 0 the header is a client's claim, ignored."""
     app = proxied_app(tmp_path, printer, PROXY_HOPS=hops)
@@ -92,8 +132,7 @@ def test_kiosk_cookie_is_secure_behind_a_tls_proxy_only_when_hops_are_trusted(
     assert ("; Secure" in cookie) is secure
 
 
-def test_secure_cookies_setting_marks_session_cookies_secure_for_tls_at_a_proxy(tmp_path,
-                                                                              printer):
+def test_secure_cookies_setting_marks_session_cookies_secure_for_tls_at_a_proxy(tmp_path, printer):
     app = proxied_app(tmp_path, printer, SECURE_COOKIES=True)
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
     resp = app.test_client().get("/login")

@@ -1,5 +1,6 @@
 """Both languages: the catalog is complete, kiosk screens render in the chosen language,
 and the compiled catalog ships with a regular (non-editable) install."""
+
 import shutil
 import subprocess
 import sys
@@ -42,6 +43,7 @@ def test_the_kiosk_speaks_its_default_until_the_visitor_chooses(app):
 def kiosk_id_of(app):
     from server.extensions import db
     from server.models import Kiosk
+
     return db.session.scalar(db.select(Kiosk.id))
 
 
@@ -49,6 +51,7 @@ def _set_language(app, language):
     from server.extensions import db
     from server.models import Kiosk
     from server.services.tx import write
+
     with write() as session:
         session.get(Kiosk, kiosk_id_of(app)).language = language
     db.session.commit()
@@ -57,15 +60,30 @@ def _set_language(app, language):
 def test_a_regular_install_carries_the_compiled_catalog(tmp_path):
     """`pip install .` builds a wheel: the .mo must be in it (compiled by setup.py)."""
     src = tmp_path / "src"
-    files = subprocess.run(["git", "ls-files"], capture_output=True, text=True, check=True,
-                           cwd=i18n.HERE.parent).stdout.split()
+    files = subprocess.run(
+        ["git", "ls-files"], capture_output=True, text=True, check=True, cwd=i18n.HERE.parent
+    ).stdout.split()
     for name in files:
         if (i18n.HERE.parent / name).is_file():
             (src / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(i18n.HERE.parent / name, src / name)
     out = tmp_path / "wheel"
-    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                           "-q", "-w", str(out), str(src)], capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(out),
+            str(src),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     [wheel] = out.glob("lobby-*.whl")
     names = zipfile.ZipFile(wheel).namelist()

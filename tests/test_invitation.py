@@ -2,6 +2,7 @@
 host, where to go, the typed code and a QR that decodes to the code, in English and
 Chinese; admins and reception see every visit's, a host only their own; linked from
 the admin's visit list and shown after pre-registering; one A4 page when printed."""
+
 import base64
 import io
 import re
@@ -17,8 +18,7 @@ from server.models import Visit
 from server.services import kiosk_settings
 from tests.conftest import csrf_from, login
 from tests.kiosk_helpers import snap
-from tests.test_browser import browser, device  # noqa: F401  (fixtures)
-from tests.test_browser import staff_page
+from tests.test_browser import browser, device, staff_page  # noqa: F401  (fixtures)
 
 
 def signed_in(app, email):
@@ -44,18 +44,31 @@ def visible_text(html: str) -> str:
 
 
 def test_the_invitation_shows_the_visit_in_both_languages_and_its_qr_decodes_to_the_code(
-        app, staff, make_visit):
+    app, staff, make_visit
+):
     app.config["TIMEZONE"] = "Asia/Shanghai"
     kiosk_settings.save(company_name="分析机械 Analytical Engines")
     visit = make_visit("张伟", company="华为技术", when=datetime(2031, 5, 6, 2, 30))  # UTC
     html = signed_in(app, "admin@example.com").get(invitation_url(visit)).get_data(as_text=True)
     text = visible_text(html)
-    for expected in ("张伟", "华为技术", "分析机械 Analytical Engines", "Grace Hopper",
-                     "Invitation 邀请函", "Tuesday 06 May 2031", "2031年5月6日 星期二",
-                     "10:30",  # 02:30 UTC in Shanghai
-                     "Host 接待人", "Date 日期", "Time 时间", "Where 地点",
-                     "Please come to Reception at 分析机械 Analytical Engines",
-                     "Scan this at the kiosk", "请在自助机扫描此码", "Engine review"):
+    for expected in (
+        "张伟",
+        "华为技术",
+        "分析机械 Analytical Engines",
+        "Grace Hopper",
+        "Invitation 邀请函",
+        "Tuesday 06 May 2031",
+        "2031年5月6日 星期二",
+        "10:30",  # 02:30 UTC in Shanghai
+        "Host 接待人",
+        "Date 日期",
+        "Time 时间",
+        "Where 地点",
+        "Please come to Reception at 分析机械 Analytical Engines",
+        "Scan this at the kiosk",
+        "请在自助机扫描此码",
+        "Engine review",
+    ):
         assert expected in text, expected
     groups = re.findall(r'<span class="code-group">([^<]+)</span>', html)
     assert "".join(groups) == visit.code and all(len(g) <= 4 for g in groups)
@@ -78,14 +91,18 @@ def test_reception_sees_every_invitation_and_a_host_only_their_own(app, staff, m
     assert signed_in(app, "grace@example.com").get(url).status_code == 403
     for email in ("linus@example.com", "desk@example.com", "admin@example.com"):
         resp = signed_in(app, email).get(url)
-        assert resp.status_code == 200 and qr_codes_in(resp.get_data(as_text=True)) == \
-            [visit.code], email
-    assert signed_in(app, "admin@example.com").get(
-        "/admin/visits/999999/invitation").status_code == 404
+        assert resp.status_code == 200 and qr_codes_in(resp.get_data(as_text=True)) == [
+            visit.code
+        ], email
+    assert (
+        signed_in(app, "admin@example.com").get("/admin/visits/999999/invitation").status_code
+        == 404
+    )
 
 
 def test_a_multi_day_visit_says_until_when_and_a_cancelled_one_says_it_is_void(
-        app, staff, make_visit):
+    app, staff, make_visit
+):
     visit = make_visit("Ada Lovelace", when=datetime(2031, 5, 6, 9, 0))
     visit.valid_until = date(2031, 5, 8)
     db.session.commit()
@@ -105,10 +122,20 @@ def test_the_admin_list_and_the_pre_registration_link_to_the_invitation(app, sta
     listing = web.get("/admin/?part=visits", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert f'href="{invitation_url(visit)}"' in listing and "Invitation 邀请函" in listing
     page = web.get("/admin/").get_data(as_text=True)
-    resp = web.post("/admin/visits", headers={"HX-Request": "true"}, data={
-        "name": "José Müller", "company": "Acme", "email": "", "phone": "",
-        "host": "grace@example.com", "expected_at": "2031-05-06T10:30", "purpose": "",
-        "csrf_token": csrf_from(page)})
+    resp = web.post(
+        "/admin/visits",
+        headers={"HX-Request": "true"},
+        data={
+            "name": "José Müller",
+            "company": "Acme",
+            "email": "",
+            "phone": "",
+            "host": "grace@example.com",
+            "expected_at": "2031-05-06T10:30",
+            "purpose": "",
+            "csrf_token": csrf_from(page),
+        },
+    )
     created = db.session.query(Visit).order_by(Visit.id.desc()).first()
     assert created.visitor.name == "José Müller"
     assert f'href="{invitation_url(created)}"' in resp.get_data(as_text=True)
@@ -116,7 +143,8 @@ def test_the_admin_list_and_the_pre_registration_link_to_the_invitation(app, sta
 
 @pytest.mark.browser
 def test_the_printed_invitation_is_one_a4_page_without_navigation_and_its_qr_scans(
-        device, staff, make_visit):
+    device, staff, make_visit
+):
     visit = make_visit("张伟", company="华为技术")
     page = staff_page(device, "admin@example.com", "/admin/")
     page.goto(invitation_url(visit))

@@ -1,4 +1,5 @@
 """Kiosk pairing (one use), device cookie, revocation, and scanning."""
+
 import re
 from datetime import timedelta
 
@@ -25,8 +26,11 @@ def scan(browser, code, htmx=True):
     html = resp.get_data(as_text=True)
     if 'data-screen="photo"' in html:
         ticket = re.search(r'name="ticket" value="([^"]+)"', html).group(1)
-        resp = browser.post("/kiosk/photo", data={"ticket": ticket, "skip": "1",
-                                                  "csrf_token": token}, headers=headers)
+        resp = browser.post(
+            "/kiosk/photo",
+            data={"ticket": ticket, "skip": "1", "csrf_token": token},
+            headers=headers,
+        )
     return resp
 
 
@@ -60,8 +64,9 @@ def test_revoked_kiosk_is_locked_out_on_its_next_request(app):
     devices.revoke_kiosk("Front door")
     assert browser.get("/kiosk/").status_code == 403
     token = csrf_from(page.get_data(as_text=True))
-    assert browser.post("/kiosk/scan", data={"code": "x" * 20, "csrf_token": token}
-                        ).status_code == 403
+    assert (
+        browser.post("/kiosk/scan", data={"code": "x" * 20, "csrf_token": token}).status_code == 403
+    )
 
 
 def test_scan_shows_welcome_with_visitor_and_host(app, make_visit):
@@ -88,10 +93,12 @@ def test_refusals_are_clear(app, make_visit):
     gone = make_visit("Gone Guest")
     db.session.get(Visit, gone.id).status = "checked_out"
     db.session.commit()
-    for code, reason, text in [("nope-nope-nope", "unknown_code", "recognise"),
-                               (cancelled.code, "cancelled", "cancelled"),
-                               (tomorrow.code, "not_today", "another day"),
-                               (gone.code, "already_checked_out", "already ended")]:
+    for code, reason, text in [
+        ("nope-nope-nope", "unknown_code", "recognise"),
+        (cancelled.code, "cancelled", "cancelled"),
+        (tomorrow.code, "not_today", "another day"),
+        (gone.code, "already_checked_out", "already ended"),
+    ]:
         html = scan(browser, code).get_data(as_text=True)
         assert f'data-reason="{reason}"' in html and text in html
 

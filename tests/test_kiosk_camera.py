@@ -2,6 +2,7 @@
 made by tests/fake_camera.py plays as the webcam. The page is a bare HTML file served by
 http.server from a temporary copy of /static (http://127.0.0.1 is a secure context, so
 getUserMedia works). One Chromium per fake video: the video is a launch flag."""
+
 import base64
 import functools
 import http.server
@@ -15,8 +16,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import sync_playwright
 
-from tests.fake_camera import (FACE_BACKGROUND, FACE_SKIN, fake_camera_args, face_video,
-                               qr_video)
+from tests.fake_camera import FACE_BACKGROUND, FACE_SKIN, face_video, fake_camera_args, qr_video
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT
 
 pytestmark = pytest.mark.browser
@@ -26,12 +26,15 @@ SCANNER = "vendor/qr-scanner-1.4.2.umd.min.js"
 WORKER = "vendor/qr-scanner-worker-1.4.2.min.js"
 CODE = "V7q-2Xk_9mPzR4tLwB8nYc3JdHs6FgQa"  # shaped like a visit code (token_urlsafe(24))
 
-PAGE = """<!doctype html>
+PAGE = (
+    """<!doctype html>
 <html><head><meta charset="utf-8"><title>camera</title></head>
 <body><video id="v" width="320" height="240"></video>
 <script src="/static/%s"></script>
 <script src="/static/js/kiosk-camera.js"></script>
-</body></html>""" % SCANNER
+</body></html>"""
+    % SCANNER
+)
 
 
 class Quiet(http.server.SimpleHTTPRequestHandler):
@@ -48,7 +51,8 @@ def site(tmp_path_factory):
         shutil.copy(STATIC / name, root / "static" / name)
     (root / "camera.html").write_text(PAGE, encoding="utf-8")
     server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(root)))
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(root))
+    )
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
@@ -63,8 +67,9 @@ def playwright():
 
 
 def camera_browser(playwright, video):
-    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                      args=CHROMIUM_ARGS + fake_camera_args(video))
+    return playwright.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS + fake_camera_args(video)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -202,10 +207,10 @@ def test_photo_is_a_small_jpeg_of_the_camera_picture(face_page):
     assert image.format == "JPEG"
     assert image.size == (640, 360)  # the 1280x720 camera, long side down to 640
     image = image.convert("RGB")
-    assert close_to(image.getpixel((20, 20)), FACE_BACKGROUND)      # corner: background
-    assert close_to(image.getpixel((320, 260)), FACE_SKIN)          # lower face: yellow
+    assert close_to(image.getpixel((20, 20)), FACE_BACKGROUND)  # corner: background
+    assert close_to(image.getpixel((320, 260)), FACE_SKIN)  # lower face: yellow
     data = image.tobytes()
-    pixels = [data[i:i + 3] for i in range(0, len(data), 3)]
+    pixels = [data[i : i + 3] for i in range(0, len(data), 3)]
     blue = sum(close_to(p, FACE_BACKGROUND) for p in pixels) / len(pixels)
     yellow = sum(close_to(p, FACE_SKIN) for p in pixels) / len(pixels)
     assert blue > 0.6 and 0.12 < yellow < 0.3, (blue, yellow)  # the picture's proportions

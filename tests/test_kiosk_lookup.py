@@ -1,6 +1,7 @@
 """No QR code: finding today's booking by surname plus company or phone, and leaving
 by name. One match shows a masked identity to confirm; nobody and several look the
 same; wrong tries are limited per kiosk; the host hears of a departure."""
+
 from datetime import timedelta
 
 import pytest
@@ -12,7 +13,9 @@ from server.services.errors import ValidationError
 from tests.conftest import staff_socket
 from tests.kiosk_helpers import KioskClient, ticket_in
 
-NOT_FOUND = "We could not find your booking. Check the spelling, or try the last four digits of your phone."
+NOT_FOUND = (
+    "We could not find your booking. Check the spelling, or try the last four digits of your phone."
+)
 
 
 def html(resp) -> str:
@@ -27,22 +30,26 @@ def kiosk(app, staff):
 
 # ---- the search itself (server/services/lookup.py) ----------------------------------
 
-@pytest.mark.parametrize("name, typed, found", [
-    ("张伟", "张", True),
-    ("张伟", "张伟", True),
-    ("欧阳娜娜", "欧阳", True),
-    ("张伟", "伟", False),
-    ("Ada Lovelace", "lovelace", True),
-    ("Ada Lovelace", "LOVELACE", True),
-    ("Ada Lovelace", "Ada Lovelace", True),
-    ("Ada Lovelace", "Love", False),
-    ("José Müller", "muller", True),
-    ("José Müller", "Müller", True),
-    ("Guido van Rossum", "van rossum", True),
-    ("Guido van Rossum", "Rossum", True),
-    ("Zhang Wei", "zhang", True),  # pinyin, family name first
-    ("Ada Lovelace", "", False),
-])
+
+@pytest.mark.parametrize(
+    "name, typed, found",
+    [
+        ("张伟", "张", True),
+        ("张伟", "张伟", True),
+        ("欧阳娜娜", "欧阳", True),
+        ("张伟", "伟", False),
+        ("Ada Lovelace", "lovelace", True),
+        ("Ada Lovelace", "LOVELACE", True),
+        ("Ada Lovelace", "Ada Lovelace", True),
+        ("Ada Lovelace", "Love", False),
+        ("José Müller", "muller", True),
+        ("José Müller", "Müller", True),
+        ("Guido van Rossum", "van rossum", True),
+        ("Guido van Rossum", "Rossum", True),
+        ("Zhang Wei", "zhang", True),  # pinyin, family name first
+        ("Ada Lovelace", "", False),
+    ],
+)
 def test_surname_is_the_family_name_case_and_accent_insensitive(name, typed, found):
     assert lookup.surname_matches(name, typed) is found
 
@@ -112,6 +119,7 @@ def test_leaving_finds_only_visitors_in_the_building(app, make_visit):
 
 # ---- the kiosk screens (kiosk/lookup.py) -------------------------------------------
 
+
 def test_booking_found_by_surname_and_company_shows_only_a_masked_identity(app, kiosk, make_visit):
     visit = make_visit("José Müller", "Analytical Engines")
     page = html(kiosk.post("/kiosk/lookup", {"surname": "muller", "company": "analytical"}))
@@ -119,7 +127,9 @@ def test_booking_found_by_surname_and_company_shows_only_a_masked_identity(app, 
     assert "José M." in page and "Analytical Engines" in page and "Meeting Grace H." in page
     assert "Müller" not in page and "Grace Hopper" not in page
     # Yes, that's me: on to the next step, then checked in here, in the visitor's language.
-    welcome = kiosk.skip_photo(html(kiosk.post("/kiosk/lookup/confirm", {"ticket": ticket_in(page)})))
+    welcome = kiosk.skip_photo(
+        html(kiosk.post("/kiosk/lookup/confirm", {"ticket": ticket_in(page)}))
+    )
     assert 'data-outcome="welcome"' in welcome and "José Müller" in welcome
     db.session.expire_all()
     assert db.session.get(Visit, visit.id).status == "checked_in"
@@ -130,7 +140,9 @@ def test_booking_found_by_surname_and_phone_in_chinese(app, kiosk, make_visit):
     kiosk.language = "zh"
     page = html(kiosk.post("/kiosk/lookup", {"surname": "张", "phone_last4": "1234"}))
     assert "这是您吗？" in page and "张*" in page and "拜访 Grace H." in page and "张伟" not in page
-    welcome = kiosk.skip_photo(html(kiosk.post("/kiosk/lookup/confirm", {"ticket": ticket_in(page)})))
+    welcome = kiosk.skip_photo(
+        html(kiosk.post("/kiosk/lookup/confirm", {"ticket": ticket_in(page)}))
+    )
     assert 'data-outcome="welcome"' in welcome
     db.session.expire_all()
     assert db.session.get(Visit, visit.id).language == "zh"
@@ -147,8 +159,9 @@ def test_nobody_and_several_give_the_same_neutral_message_and_list_no_one(app, k
     assert 'value="Babbage"' in nobody  # what was typed stays, to correct it
 
 
-def test_form_errors_are_shown_in_the_visitors_language_and_are_not_wrong_tries(app, kiosk,
-                                                                                  make_visit):
+def test_form_errors_are_shown_in_the_visitors_language_and_are_not_wrong_tries(
+    app, kiosk, make_visit
+):
     make_visit()
     kiosk.language = "zh"
     page = html(kiosk.post("/kiosk/lookup", {"surname": "", "phone_last4": "12a"}))
@@ -167,7 +180,9 @@ def test_wrong_tries_are_limited_per_kiosk(app, staff, make_visit):
     kiosk, other = KioskClient(app, "Front door"), KioskClient(app, "Side door")
     limit = app.config["KIOSK_LOOKUP_LIMIT"]
     for _ in range(limit - 1):
-        assert NOT_FOUND in html(kiosk.post("/kiosk/lookup", {"surname": "Nobody", "company": "X Corp"}))
+        assert NOT_FOUND in html(
+            kiosk.post("/kiosk/lookup", {"surname": "Nobody", "company": "X Corp"})
+        )
     last = html(kiosk.post("/kiosk/leave", {"surname": "Nobody", "company": "X Corp"}))  # shared
     assert 'data-reason="too_many_lookups"' in last and "Too many tries" in last
     # Now even the right answer is refused here, and the form is too ...
@@ -190,15 +205,26 @@ def test_no_goes_back_to_the_form_with_what_was_typed(app, kiosk, make_visit):
     page = html(kiosk.post("/kiosk/lookup", {"surname": "Lovelace", "company": "Analytical"}))
     back = html(kiosk.get("/kiosk/lookup", surname="Lovelace", company="Analytical"))
     assert 'hx-get="/kiosk/lookup?surname=Lovelace&amp;company=Analytical' in page
-    assert 'data-screen="lookup"' in back and 'value="Lovelace"' in back and 'value="Analytical"' in back
+    assert (
+        'data-screen="lookup"' in back
+        and 'value="Lovelace"' in back
+        and 'value="Analytical"' in back
+    )
     assert NOT_FOUND not in back
 
 
 def test_language_switch_renders_the_confirm_screen_again(app, kiosk, make_visit):
     make_visit()
     page = html(kiosk.post("/kiosk/lookup", {"surname": "Lovelace", "company": "Analytical"}))
-    again = html(kiosk.get("/kiosk/lookup/confirm", ticket=ticket_in(page), lang="zh",
-                           surname="Lovelace", company="Analytical"))
+    again = html(
+        kiosk.get(
+            "/kiosk/lookup/confirm",
+            ticket=ticket_in(page),
+            lang="zh",
+            surname="Lovelace",
+            company="Analytical",
+        )
+    )
     assert "这是您吗？" in again and "Ada L." in again and 'value="Lovelace"' in again
 
 
@@ -207,8 +233,12 @@ def test_a_booking_ticket_cannot_check_anyone_out_nor_work_at_another_kiosk(app,
     kiosk, other = KioskClient(app, "Front door"), KioskClient(app, "Side door")
     page = html(kiosk.post("/kiosk/lookup", {"surname": "Lovelace", "company": "Analytical"}))
     ticket = ticket_in(page)
-    assert 'data-reason="ticket_invalid"' in html(kiosk.post("/kiosk/leave/confirm", {"ticket": ticket}))
-    assert 'data-reason="ticket_invalid"' in html(other.post("/kiosk/lookup/confirm", {"ticket": ticket}))
+    assert 'data-reason="ticket_invalid"' in html(
+        kiosk.post("/kiosk/leave/confirm", {"ticket": ticket})
+    )
+    assert 'data-reason="ticket_invalid"' in html(
+        other.post("/kiosk/lookup/confirm", {"ticket": ticket})
+    )
     assert 'data-reason="ticket_missing"' in html(kiosk.post("/kiosk/lookup/confirm", {}))
     db.session.expire_all()
     assert db.session.get(Visit, visit.id).status == "expected"
@@ -228,8 +258,11 @@ def test_confirm_sent_twice_checks_in_once(app, kiosk, make_visit):
 
 def test_csrf_is_required(app, kiosk, make_visit):
     make_visit()
-    resp = kiosk.client.post("/kiosk/lookup", data={"surname": "Lovelace", "company": "Analytical"},
-                             headers={"HX-Request": "true"})
+    resp = kiosk.client.post(
+        "/kiosk/lookup",
+        data={"surname": "Lovelace", "company": "Analytical"},
+        headers={"HX-Request": "true"},
+    )
     assert resp.status_code == 400
 
 
@@ -241,8 +274,10 @@ def test_an_unpaired_browser_cannot_look_anyone_up(app, client, make_visit):
 
 # ---- leaving by name ---------------------------------------------------------------
 
+
 def test_leaving_by_name_checks_out_says_goodbye_in_their_language_and_tells_the_host(
-        app, kiosk, make_visit):
+    app, kiosk, make_visit
+):
     visit = make_visit("张伟", "华为", phone="13800001234")
     checkin.check_in(visit.code, language="zh")
     host = staff_socket(app, "grace@example.com")

@@ -1,6 +1,7 @@
 """/admin/kiosk-settings: the admin brands the kiosks (company name, logo, welcome
 message per language), turns photos on or off, sets how long a rules signature lasts
 and each kiosk's default language; the kiosks show it. Flask test client, real app."""
+
 import io
 import re
 
@@ -31,9 +32,15 @@ def image_bytes(fmt="PNG", size=(240, 80), colour=(200, 30, 30)) -> bytes:
 
 def post_settings(web, logo=None, **fields):
     page = web.get(PAGE).get_data(as_text=True)
-    data = {"csrf_token": csrf_from(page), "company_name": "Analytical Engines Ltd.",
-            "welcome_en": "Welcome to our plant", "welcome_zh": "欢迎参观我们的工厂",
-            "photo_enabled": "1", "rules_valid_days": "180", **fields}
+    data = {
+        "csrf_token": csrf_from(page),
+        "company_name": "Analytical Engines Ltd.",
+        "welcome_en": "Welcome to our plant",
+        "welcome_zh": "欢迎参观我们的工厂",
+        "photo_enabled": "1",
+        "rules_valid_days": "180",
+        **fields,
+    }
     data = {k: v for k, v in data.items() if v is not None}
     if logo is not None:
         data["logo"] = (io.BytesIO(logo[1]), logo[0])
@@ -49,10 +56,12 @@ def test_kiosk_settings_are_for_admins_only(app, staff):
     for email in ("desk@example.com", "grace@example.com"):
         web = signed_in(app, email)
         assert web.get(PAGE).status_code == 403
-        token = csrf_from(web.get("/host/" if "grace" in email else "/reception/")
-                          .get_data(as_text=True))
-        assert web.post(PAGE, data={"csrf_token": token, "company_name": "Hacked"}
-                        ).status_code == 403
+        token = csrf_from(
+            web.get("/host/" if "grace" in email else "/reception/").get_data(as_text=True)
+        )
+        assert (
+            web.post(PAGE, data={"csrf_token": token, "company_name": "Hacked"}).status_code == 403
+        )
     assert kiosk_settings.get().company_name == ""
 
 
@@ -64,9 +73,13 @@ def test_admin_saves_branding_and_kiosks_show_it_in_both_languages(app, staff):
     assert "Saved." in page and 'value="Analytical Engines Ltd."' in page
     assert "欢迎参观我们的工厂" in page and 'value="180"' in page
     settings = kiosk_settings.get()
-    assert (settings.company_name, settings.welcome_en, settings.welcome_zh,
-            settings.photo_enabled, settings.rules_valid_days) == (
-        "Analytical Engines Ltd.", "Welcome to our plant", "欢迎参观我们的工厂", True, 180)
+    assert (
+        settings.company_name,
+        settings.welcome_en,
+        settings.welcome_zh,
+        settings.photo_enabled,
+        settings.rules_valid_days,
+    ) == ("Analytical Engines Ltd.", "Welcome to our plant", "欢迎参观我们的工厂", True, 180)
     assert Image.open(io.BytesIO(settings.logo_png)).format == "PNG"
     assert web.get("/admin/kiosk-settings/logo.png").data == settings.logo_png
 
@@ -82,7 +95,9 @@ def test_admin_saves_branding_and_kiosks_show_it_in_both_languages(app, staff):
 
 def test_a_jpeg_logo_is_kept_as_png_and_can_be_removed(app, staff):
     web = signed_in(app)
-    assert post_settings(web, logo=("logo.jpg", image_bytes("JPEG", (1600, 400)))).status_code == 303
+    assert (
+        post_settings(web, logo=("logo.jpg", image_bytes("JPEG", (1600, 400)))).status_code == 303
+    )
     logo = Image.open(io.BytesIO(kiosk_settings.get().logo_png))
     assert logo.format == "PNG" and max(logo.size) <= kiosk_settings.LOGO_MAX_SIDE
     assert post_settings(web, remove_logo="1").status_code == 303
@@ -92,11 +107,14 @@ def test_a_jpeg_logo_is_kept_as_png_and_can_be_removed(app, staff):
     assert 'src="/kiosk/logo' not in KioskClient(app).client.get("/kiosk/").get_data(as_text=True)
 
 
-@pytest.mark.parametrize("logo, message", [
-    (("logo.gif", image_bytes("GIF")), "PNG or JPEG"),
-    (("logo.png", b"not an image at all"), "not a PNG or JPEG image"),
-    (("logo.png", b"\x89PNG" + b"0" * (2 * 1024 * 1024 + 10)), "at most 2 MB"),
-])
+@pytest.mark.parametrize(
+    "logo, message",
+    [
+        (("logo.gif", image_bytes("GIF")), "PNG or JPEG"),
+        (("logo.png", b"not an image at all"), "not a PNG or JPEG image"),
+        (("logo.png", b"\x89PNG" + b"0" * (2 * 1024 * 1024 + 10)), "at most 2 MB"),
+    ],
+)
 def test_a_logo_that_is_not_a_png_or_jpeg_is_refused_on_the_form(app, staff, logo, message):
     web = signed_in(app)
     resp = post_settings(web, logo=logo, company_name="Changed")
@@ -110,8 +128,13 @@ def test_a_logo_that_is_not_a_png_or_jpeg_is_refused_on_the_form(app, staff, log
 def test_every_bad_field_is_shown_at_once_and_nothing_is_saved(app, staff):
     web = signed_in(app)
     assert post_settings(web).status_code == 303
-    resp = post_settings(web, company_name="X" * 201, welcome_zh="欢" * 501,
-                         rules_valid_days="forever", logo=("logo.txt", b"hello"))
+    resp = post_settings(
+        web,
+        company_name="X" * 201,
+        welcome_zh="欢" * 501,
+        rules_valid_days="forever",
+        logo=("logo.txt", b"hello"),
+    )
     assert resp.status_code == 422
     html = resp.get_data(as_text=True)
     errors = field_errors(html)
@@ -124,7 +147,9 @@ def test_every_bad_field_is_shown_at_once_and_nothing_is_saved(app, staff):
     assert kiosk_settings.get().rules_valid_days == 180
     for days in ("-1", "3651", "", "1.5"):
         resp = post_settings(web, rules_valid_days=days)
-        assert resp.status_code == 422 and "rules_valid_days" in field_errors(resp.get_data(as_text=True))
+        assert resp.status_code == 422 and "rules_valid_days" in field_errors(
+            resp.get_data(as_text=True)
+        )
 
 
 def test_photos_can_be_turned_off(app, staff):
@@ -152,8 +177,9 @@ def test_admin_sets_each_kiosks_default_language(app, staff):
     page = web.get(PAGE).get_data(as_text=True)
     assert all(name in page for name in ("Front door", "Side door", "Lobby"))
     lobby_id = db.session.scalar(db.select(Kiosk.id).where(Kiosk.name == "Lobby"))
-    resp = web.post(f"{PAGE}/kiosks/{lobby_id}/language",
-                    data={"csrf_token": csrf_from(page), "language": "zh"})
+    resp = web.post(
+        f"{PAGE}/kiosks/{lobby_id}/language", data={"csrf_token": csrf_from(page), "language": "zh"}
+    )
     assert resp.status_code == 303
     db.session.rollback()
     assert db.session.get(Kiosk, lobby_id).language == "zh"
@@ -164,18 +190,24 @@ def test_admin_sets_each_kiosks_default_language(app, staff):
     assert '<html lang="zh-CN">' in start and 'data-default-lang="zh"' in start
     assert "欢迎" in start
 
-    bad = web.post(f"{PAGE}/kiosks/{side.id}/language",
-                   data={"csrf_token": csrf_from(page), "language": "fr"})
+    bad = web.post(
+        f"{PAGE}/kiosks/{side.id}/language", data={"csrf_token": csrf_from(page), "language": "fr"}
+    )
     assert bad.status_code == 422
     assert "zh or en" in field_errors(bad.get_data(as_text=True))["language"]
-    assert web.post(f"{PAGE}/kiosks/99999/language",
-                    data={"csrf_token": csrf_from(page), "language": "zh"}).status_code == 404
+    assert (
+        web.post(
+            f"{PAGE}/kiosks/99999/language", data={"csrf_token": csrf_from(page), "language": "zh"}
+        ).status_code
+        == 404
+    )
     db.session.rollback()
     assert db.session.get(Kiosk, side.id).language == "en"
 
 
 def test_set_kiosk_language_service_refuses_unknown_values(app):
     from server.services.errors import NotFound, ValidationError
+
     kiosk, _ = devices.add_kiosk("Front door")
     with pytest.raises(ValidationError) as e:
         devices.set_kiosk_language(kiosk.id, "zh-TW")
@@ -186,13 +218,18 @@ def test_set_kiosk_language_service_refuses_unknown_values(app):
 
 
 @pytest.mark.browser
-def test_admin_page_brands_the_kiosks_in_both_languages_and_orientations(app, device, staff,  # noqa: F811
-                                                                         tmp_path):
+def test_admin_page_brands_the_kiosks_in_both_languages_and_orientations(
+    app,
+    device,
+    staff,  # noqa: F811
+    tmp_path,
+):
     """In Chromium: the admin saves the branding and one kiosk's language on the page;
     the kiosks' headers and start screens show it, portrait and landscape, zh and en."""
     from playwright.sync_api import expect
 
     from tests.kiosk_helpers import snap
+
     portrait_kiosk, portrait_path = devices.add_kiosk("Portrait door")
     _, landscape_path = devices.add_kiosk("Landscape door")
     logo = tmp_path / "logo.png"
@@ -240,8 +277,10 @@ def test_admin_page_brands_the_kiosks_in_both_languages_and_orientations(app, de
     assert db.session.get(Kiosk, portrait_kiosk.id).language == "zh"
 
     welcome = {"zh": "欢迎莅临分析机工厂", "en": "Welcome to the Engine Works"}
-    for path, size, first in ((portrait_path, {"width": 1080, "height": 1920}, "zh"),
-                              (landscape_path, {"width": 1280, "height": 800}, "en")):
+    for path, size, first in (
+        (portrait_path, {"width": 1080, "height": 1920}, "zh"),
+        (landscape_path, {"width": 1280, "height": 800}, "en"),
+    ):
         page = device()
         page.set_viewport_size(size)
         page.goto(path)
@@ -250,12 +289,16 @@ def test_admin_page_brands_the_kiosks_in_both_languages_and_orientations(app, de
         for lang in (first, "en" if first == "zh" else "zh"):
             if lang != first:
                 page.locator(f".lang-switch .lang[data-lang={lang}]").click()
-            expect(page.locator("html")).to_have_attribute("lang", "zh-CN" if lang == "zh" else "en")
+            expect(page.locator("html")).to_have_attribute(
+                "lang", "zh-CN" if lang == "zh" else "en"
+            )
             header = page.locator(".kiosk-header")
             expect(header.locator(".company-name")).to_have_text("Analytical Engines Ltd.")
             expect(page.locator("#kiosk-start .welcome-message")).to_have_text(welcome[lang])
-            page.wait_for_function("(() => { const i = document.querySelector('.kiosk-header img.logo');"
-                                   " return i && i.complete && i.naturalWidth > 0; })()")
+            page.wait_for_function(
+                "(() => { const i = document.querySelector('.kiosk-header img.logo');"
+                " return i && i.complete && i.naturalWidth > 0; })()"
+            )
             box = header.locator("img.logo").bounding_box()
-            assert 0 <= box["y"] and box["y"] + box["height"] <= size["height"] / 4
+            assert box["y"] >= 0 and box["y"] + box["height"] <= size["height"] / 4
             snap(page, f"kiosk-branding-{lang}-{orientation}")

@@ -2,6 +2,7 @@
 department only), a visit with a host that goes on to check-in (host alerted, badge
 queued), reception asked to route a walk-in with no host, one visit or request per
 attempt, and every field error beside its field in the visitor's language."""
+
 import re
 import threading
 
@@ -37,23 +38,46 @@ def grace(staff):
 
 def test_purposes_are_the_policys_plus_other_in_both_languages(app, kiosk):
     assert [key for key, _ in walk_ins.PURPOSES] == [
-        "operations", "production", "quality", "rnd", "negotiation", "other"]
+        "operations",
+        "production",
+        "quality",
+        "rnd",
+        "negotiation",
+        "other",
+    ]
     en = html(kiosk.get("/kiosk/walk-in"))
     zh = html(kiosk.get("/kiosk/walk-in", lang="zh"))
     for key, label in walk_ins.PURPOSES:
         assert f'name="purpose" value="{key}"' in en and label in en
-    for text in ("了解我公司生产体系", "了解我公司质量控制体系", "了解我公司研发体系", "商务洽谈", "其他"):
+    for text in (
+        "了解我公司生产体系",
+        "了解我公司质量控制体系",
+        "了解我公司研发体系",
+        "商务洽谈",
+        "其他",
+    ):
         assert text in zh
     assert 'data-refresh="/kiosk/walk-in"' in en
 
 
-def test_walk_in_with_a_host_is_a_visit_that_checks_in_alerts_the_host_and_prints(app, kiosk,
-                                                                                 grace):
+def test_walk_in_with_a_host_is_a_visit_that_checks_in_alerts_the_host_and_prints(
+    app, kiosk, grace
+):
     host_socket = staff_socket(app, "grace@example.com")
     host_socket.get_received()
-    page = html(kiosk.post("/kiosk/walk-in", {
-        "name": "Ada Lovelace", "company": "Analytical Engines", "phone": "+44 20 7946 0000",
-        "purpose": "production", "host_id": str(grace.id), "attempt": ATTEMPT}))
+    page = html(
+        kiosk.post(
+            "/kiosk/walk-in",
+            {
+                "name": "Ada Lovelace",
+                "company": "Analytical Engines",
+                "phone": "+44 20 7946 0000",
+                "purpose": "production",
+                "host_id": str(grace.id),
+                "attempt": ATTEMPT,
+            },
+        )
+    )
     welcome = kiosk.skip_photo(page)
     assert 'data-outcome="welcome"' in welcome and "Grace Hopper" in welcome
     visit = db.session.query(Visit).one()
@@ -68,8 +92,15 @@ def test_walk_in_with_a_host_is_a_visit_that_checks_in_alerts_the_host_and_print
 
 
 def test_other_purpose_records_what_the_visitor_wrote(app, kiosk, grace):
-    kiosk.post("/kiosk/walk-in", {"name": "Ada", "purpose": "other", "purpose_other": "Fix the roof",
-                                  "host_id": str(grace.id)})
+    kiosk.post(
+        "/kiosk/walk-in",
+        {
+            "name": "Ada",
+            "purpose": "other",
+            "purpose_other": "Fix the roof",
+            "host_id": str(grace.id),
+        },
+    )
     assert db.session.query(Visit).one().purpose == "Other: Fix the roof"
 
 
@@ -93,8 +124,11 @@ def test_a_retry_racing_the_first_submit_is_still_one_visit(app, grace):
         with app.app_context():
             try:
                 barrier.wait()
-                results.append(walk_ins.register({"name": "Ada", "host_id": host_id},
-                                                 attempt_key="k1:" + ATTEMPT).id)
+                results.append(
+                    walk_ins.register(
+                        {"name": "Ada", "host_id": host_id}, attempt_key="k1:" + ATTEMPT
+                    ).id
+                )
             except Exception as e:  # reported below
                 errors.append(repr(e))
             finally:
@@ -113,15 +147,27 @@ def test_a_retry_racing_the_first_submit_is_still_one_visit(app, grace):
 def test_walk_in_without_a_host_asks_reception_to_route_them(app, kiosk, staff):
     desk = staff_socket(app, "desk@example.com")
     desk.get_received()
-    form = {"name": "张伟", "company": "华为", "phone": "13800001234", "purpose": "negotiation",
-            "host_id": "", "attempt": ATTEMPT, "lang": "zh"}
+    form = {
+        "name": "张伟",
+        "company": "华为",
+        "phone": "13800001234",
+        "purpose": "negotiation",
+        "host_id": "",
+        "attempt": ATTEMPT,
+        "lang": "zh",
+    }
     page = html(kiosk.post("/kiosk/walk-in", form))
     assert 'data-outcome="see_reception"' in page and 'data-reason="route_walk_in"' in page
     assert "请到前台" in page or "前台" in page
     req = db.session.query(DeskRequest).one()
     assert req.kind == "route_walk_in" and req.status == "open" and req.kiosk.name == "Front door"
-    assert req.details == {"name": "张伟", "company": "华为", "phone": "13800001234",
-                           "purpose": "Business negotiation", "language": "zh"}
+    assert req.details == {
+        "name": "张伟",
+        "company": "华为",
+        "phone": "13800001234",
+        "purpose": "Business negotiation",
+        "language": "zh",
+    }
     events = [m["args"][0] for m in desk.get_received() if m["name"] == "desk_request"]
     assert [e["id"] for e in events] == [req.id]
     assert db.session.query(Visit).count() == 0
@@ -131,14 +177,34 @@ def test_walk_in_without_a_host_asks_reception_to_route_them(app, kiosk, staff):
 
 def test_every_field_error_is_shown_beside_its_field_in_chinese_and_nothing_is_saved(app, kiosk):
     kiosk.language = "zh"
-    page = html(kiosk.post("/kiosk/walk-in", {
-        "name": "  ", "company": "x" * 201, "phone": "call me", "purpose": "other",
-        "purpose_other": "", "host_id": "999999"}))
+    page = html(
+        kiosk.post(
+            "/kiosk/walk-in",
+            {
+                "name": "  ",
+                "company": "x" * 201,
+                "phone": "call me",
+                "purpose": "other",
+                "purpose_other": "",
+                "host_id": "999999",
+            },
+        )
+    )
     errors = dict(re.findall(r'data-field="(\w+)" data-error="(\w+)"', page))
-    assert errors == {"name": "required", "company": "too_long", "phone": "invalid",
-                      "purpose_other": "required", "host_id": "invalid"}
-    for text in ("请输入您的姓名。", "内容过长。", "只能使用数字、空格和 + - ( )。",
-                 "请简要说明来访目的。", "请重新选择您要拜访的人。"):
+    assert errors == {
+        "name": "required",
+        "company": "too_long",
+        "phone": "invalid",
+        "purpose_other": "required",
+        "host_id": "invalid",
+    }
+    for text in (
+        "请输入您的姓名。",
+        "内容过长。",
+        "只能使用数字、空格和 + - ( )。",
+        "请简要说明来访目的。",
+        "请重新选择您要拜访的人。",
+    ):
         assert text in page
     assert 'value="call me"' in page and 'value="other" checked' in page  # kept to correct
     assert db.session.query(Visit).count() == 0 and db.session.query(DeskRequest).count() == 0
@@ -185,8 +251,9 @@ def test_tapping_a_host_sets_the_hidden_host_id_and_the_form_keeps_it(app, kiosk
     change = html(kiosk.get("/kiosk/hosts/pick"))
     assert 'name="host_id" value=""' in change and 'name="host_q"' in change
     # The language switch renders the form again from what was typed and chosen.
-    page = html(kiosk.get("/kiosk/walk-in", lang="zh", name="Ada", purpose="rnd",
-                          host_id=str(grace.id)))
+    page = html(
+        kiosk.get("/kiosk/walk-in", lang="zh", name="Ada", purpose="rnd", host_id=str(grace.id))
+    )
     assert 'value="Ada"' in page and 'value="rnd" checked' in page
     assert f'name="host_id" value="{grace.id}"' in page and "您要拜访谁？" in page
     searching = html(kiosk.get("/kiosk/walk-in", host_q="grace"))

@@ -10,8 +10,13 @@ from printers.layout import FIELDS, Layout, default_layout
 from printers.raster import decode_raster, encode_badge
 
 CODE = "V-20240601-0042"
-NAMES = ["张伟", "Łukasz Nowak", "José Müller", "Nguyễn Thị Minh Khai",
-         "Maximiliane Alexandra von Hohenzollern-Sigmaringen"]
+NAMES = [
+    "张伟",
+    "Łukasz Nowak",
+    "José Müller",
+    "Nguyễn Thị Minh Khai",
+    "Maximiliane Alexandra von Hohenzollern-Sigmaringen",
+]
 
 
 def printed(badge: Badge, width: int = 576, layout: Layout | None = None) -> Image.Image:
@@ -31,12 +36,18 @@ def whites(img: Image.Image, box=None) -> int:
 
 
 def differs(a: Image.Image, b: Image.Image) -> bool:
-    return a.size != b.size or ImageChops.difference(a.convert("L"), b.convert("L")).getbbox() is not None
+    return (
+        a.size != b.size
+        or ImageChops.difference(a.convert("L"), b.convert("L")).getbbox() is not None
+    )
 
 
 def qr_texts(img: Image.Image) -> list[str]:
-    return [r.text for r in zxingcpp.read_barcodes(img.convert("L"))
-            if r.format == zxingcpp.BarcodeFormat.QRCode]
+    return [
+        r.text
+        for r in zxingcpp.read_barcodes(img.convert("L"))
+        if r.format == zxingcpp.BarcodeFormat.QRCode
+    ]
 
 
 def gradient_logo(w: int = 400, h: int = 120) -> Image.Image:
@@ -55,17 +66,21 @@ def portrait() -> Image.Image:
 
 
 def full_badge(name="Ada Lovelace", **kw) -> Badge:
-    fields = dict(company="Acme Robotics 有限公司", host_name="Grace Hopper",
-                  date_text="2024-06-01 09:30", code=CODE, meeting_room="3F Everest",
-                  valid_until="18:00")
+    fields = dict(
+        company="Acme Robotics 有限公司",
+        host_name="Grace Hopper",
+        date_text="2024-06-01 09:30",
+        code=CODE,
+        meeting_room="3F Everest",
+        valid_until="18:00",
+    )
     fields.update(kw)
     return Badge(name, **fields)
 
 
 @pytest.mark.parametrize("width", [576, 384])
 def test_layout_badge_is_paper_wide_and_its_qr_decodes(width):
-    img = printed(full_badge(photo=portrait()), width,
-                  Layout(width=width, logo=gradient_logo()))
+    img = printed(full_badge(photo=portrait()), width, Layout(width=width, logo=gradient_logo()))
     assert img.width == width
     assert qr_texts(img) == [CODE]
 
@@ -78,8 +93,9 @@ def test_width_comes_from_the_layout_unless_given():
 
 def test_default_layout_is_the_classic_badge():
     badge = Badge("张伟", "Acme", "Ada", "1 Jun", CODE)
-    assert not differs(render_badge(badge, width=576),
-                       render_badge(badge, width=576, layout=default_layout(576)))
+    assert not differs(
+        render_badge(badge, width=576), render_badge(badge, width=576, layout=default_layout(576))
+    )
 
 
 def edge_ink(img: Image.Image, margin: int) -> int:
@@ -87,8 +103,13 @@ def edge_ink(img: Image.Image, margin: int) -> int:
     px = img.convert("L").load()
     w, h = img.size
     band_rows = {y for y in range(h) if px[0, y] == 0 and px[w - 1, y] == 0}
-    return sum(1 for y in range(h) if y not in band_rows
-               for x in (*range(margin), *range(w - margin, w)) if px[x, y] == 0)
+    return sum(
+        1
+        for y in range(h)
+        if y not in band_rows
+        for x in (*range(margin), *range(w - margin, w))
+        if px[x, y] == 0
+    )
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -106,8 +127,9 @@ def test_names_print_inside_the_paper(name, width, photo):
     assert differs(with_name, without)
     assert abs(ink(with_name) - ink(without)) > 300 * (width / 576) ** 2
     if with_name.size == without.size:
-        left, _, right, _ = ImageChops.difference(with_name.convert("L"),
-                                                  without.convert("L")).getbbox()
+        left, _, right, _ = ImageChops.difference(
+            with_name.convert("L"), without.convert("L")
+        ).getbbox()
         assert left >= margin and right <= width - margin
     assert qr_texts(with_name) == [CODE]
 
@@ -138,13 +160,22 @@ def test_stars_4_prints_a_vip_band():
     assert whites(vip, (8, 8, 14, 68)) > 0 and whites(plain, (8, 8, 14, 68)) == 0
 
 
-@pytest.mark.parametrize("kind, stars, label", [
-    ("visitor", None, "VISITOR 访客"), ("VISITOR", 3, "VISITOR 访客"),
-    ("contractor", None, "CONTRACTOR 承包商"), ("interview", 1, "INTERVIEW 面试"),
-    ("delivery", None, "DELIVERY 送货"), ("media", None, "MEDIA 媒体"),
-    ("government", 2, "GOVERNMENT 政府"), ("alien", None, "VISITOR 访客"),
-    ("", None, "VISITOR 访客"), ("visitor", 5, "VIP 贵宾"), ("vip", None, "VIP 贵宾"),
-])
+@pytest.mark.parametrize(
+    "kind, stars, label",
+    [
+        ("visitor", None, "VISITOR 访客"),
+        ("VISITOR", 3, "VISITOR 访客"),
+        ("contractor", None, "CONTRACTOR 承包商"),
+        ("interview", 1, "INTERVIEW 面试"),
+        ("delivery", None, "DELIVERY 送货"),
+        ("media", None, "MEDIA 媒体"),
+        ("government", 2, "GOVERNMENT 政府"),
+        ("alien", None, "VISITOR 访客"),
+        ("", None, "VISITOR 访客"),
+        ("visitor", 5, "VIP 贵宾"),
+        ("vip", None, "VIP 贵宾"),
+    ],
+)
 def test_visitor_type_labels_are_bilingual(kind, stars, label):
     assert visitor_type_for(kind, stars) == label
 
@@ -184,11 +215,16 @@ def test_photo_goes_above_the_name_on_58mm():
     assert left > 100 and right < 284
 
 
-@pytest.mark.parametrize("field, value", [
-    ("company", {"company": "Acme"}), ("host", {"host_name": "Grace"}),
-    ("meeting_room", {"meeting_room": "3F"}), ("valid_until", {"valid_until": "18:00"}),
-    ("date", {"date_text": "Mon"}),
-])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("company", {"company": "Acme"}),
+        ("host", {"host_name": "Grace"}),
+        ("meeting_room", {"meeting_room": "3F"}),
+        ("valid_until", {"valid_until": "18:00"}),
+        ("date", {"date_text": "Mon"}),
+    ],
+)
 def test_fields_left_out_do_not_print(field, value):
     fields = tuple(f for f in FIELDS if f != field)
     empty = {k: "" for k in value}
@@ -218,28 +254,47 @@ def test_no_band_and_no_qr():
 
 def test_layout_round_trips_through_a_dict():
     logo = gradient_logo()
-    layout = Layout(width=384, fields=("name", "host"), band=False, logo=logo,
-                    show_photo=False, qr=True)
+    layout = Layout(
+        width=384, fields=("name", "host"), band=False, logo=logo, show_photo=False, qr=True
+    )
     d = layout.to_dict()
-    assert d == {"width": 384, "fields": ["name", "host"], "band": False,
-                 "show_photo": False, "qr": True}
+    assert d == {
+        "width": 384,
+        "fields": ["name", "host"],
+        "band": False,
+        "show_photo": False,
+        "qr": True,
+    }
     import json
+
     back = Layout.from_dict(json.loads(json.dumps(d)), logo=logo)
     assert back == layout and back.logo is logo and back.fields == ("name", "host")
     assert Layout.from_dict({}) == default_layout(576)
     assert default_layout(384).width == 384 and default_layout(384).fields == FIELDS
 
 
-@pytest.mark.parametrize("bad", [
-    {"colour": "red"},                       # unknown setting
-    {"fields": ["name", "shoe_size"]},       # unknown field
-    {"fields": ["name", "name"]},            # repeated
-    {"fields": "name"},                      # not a list
-    {"width": 0}, {"width": 100}, {"width": 577}, {"width": 99999},
-    {"width": "576"}, {"width": True}, {"width": 576.0},
-    {"band": "yes"}, {"qr": 1}, {"show_photo": None},
-    [], "layout", None,
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"colour": "red"},  # unknown setting
+        {"fields": ["name", "shoe_size"]},  # unknown field
+        {"fields": ["name", "name"]},  # repeated
+        {"fields": "name"},  # not a list
+        {"width": 0},
+        {"width": 100},
+        {"width": 577},
+        {"width": 99999},
+        {"width": "576"},
+        {"width": True},
+        {"width": 576.0},
+        {"band": "yes"},
+        {"qr": 1},
+        {"show_photo": None},
+        [],
+        "layout",
+        None,
+    ],
+)
 def test_bad_layout_dicts_are_rejected(bad):
     with pytest.raises(ValueError):
         Layout.from_dict(bad)

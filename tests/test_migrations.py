@@ -1,5 +1,6 @@
 """Migrations: the schema comes from Alembic, matches the models, and runs on
 PostgreSQL too, where parallel check-ins of one code still give one check-in."""
+
 import secrets
 
 import psycopg
@@ -33,10 +34,17 @@ def pg_app(tmp_path, printer):
     name = "lobby_test_" + secrets.token_hex(4)
     with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    app = create_app({"TESTING": True, "DATA_DIR": tmp_path, "PRINT_WORKER": False,
-                      "SQLALCHEMY_DATABASE_URI": f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}",
-                      "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 20, "max_overflow": 40},
-                      "DEFAULT_PRINTER": printer.url, "SECRET_KEY": "test"})
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATA_DIR": tmp_path,
+            "PRINT_WORKER": False,
+            "SQLALCHEMY_DATABASE_URI": f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}",
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 20, "max_overflow": 40},
+            "DEFAULT_PRINTER": printer.url,
+            "SECRET_KEY": "test",
+        }
+    )
     upgrade_database(app)
     try:
         with app.app_context():
@@ -64,29 +72,43 @@ def test_upgrading_an_old_database_keeps_its_rows(tmp_path, printer):
     from flask_migrate import upgrade
 
     from server import MIGRATIONS
+
     url = f"sqlite:///{tmp_path / 'old.db'}"
-    app = create_app({"TESTING": True, "DATA_DIR": tmp_path, "PRINT_WORKER": False,
-                      "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "t",
-                      "DEFAULT_PRINTER": printer.url})
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATA_DIR": tmp_path,
+            "PRINT_WORKER": False,
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "t",
+            "DEFAULT_PRINTER": printer.url,
+        }
+    )
     with app.app_context():
         upgrade(directory=str(MIGRATIONS), revision="a1dc3256b4c4")
         with db.engine.begin() as conn:
             conn.exec_driver_sql(
                 "INSERT INTO users (id, email, name, roles, active, created_at) "
-                "VALUES (1, 'grace@example.com', 'Grace', 'host', 1, '2026-01-01')")
+                "VALUES (1, 'grace@example.com', 'Grace', 'host', 1, '2026-01-01')"
+            )
             conn.exec_driver_sql(
                 "INSERT INTO visitors (id, name, company, title, email, phone, language, created_at) "
-                "VALUES (1, '张伟', '华为', '', '', '', '', '2026-01-01')")
+                "VALUES (1, '张伟', '华为', '', '', '', '', '2026-01-01')"
+            )
             conn.exec_driver_sql(
                 "INSERT INTO visits (id, code, visitor_id, host_id, purpose, status, meeting_room, "
-                "created_at) VALUES (1, 'old-code-0000000000', 1, 1, '', 'checked_in', '', '2026-01-01')")
+                "created_at) VALUES (1, 'old-code-0000000000', 1, 1, '', 'checked_in', '', '2026-01-01')"
+            )
             conn.exec_driver_sql(
-                "INSERT INTO printers (id, name, url, created_at) VALUES (1, 'desk', 'tcp://x:9100', '2026-01-01')")
+                "INSERT INTO printers (id, name, url, created_at) VALUES (1, 'desk', 'tcp://x:9100', '2026-01-01')"
+            )
             conn.exec_driver_sql(
                 "INSERT INTO print_jobs (id, visit_id, printer_id, printer_url, status, error, attempts, "
-                "reason, created_at) VALUES (1, 1, 1, 'tcp://x:9100', 'sent', '', 1, 'check-in', '2026-01-01')")
+                "reason, created_at) VALUES (1, 1, 1, 'tcp://x:9100', 'sent', '', 1, 'check-in', '2026-01-01')"
+            )
         upgrade(directory=str(MIGRATIONS))
         from server.models import Printer, Visit
+
         visit = db.session.get(Visit, 1)
         assert (visit.visitor.name, visit.status, visit.kind) == ("张伟", "checked_in", "visitor")
         assert db.session.get(Printer, 1).status == "unknown"

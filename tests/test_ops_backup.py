@@ -1,4 +1,5 @@
 """lobby backup / lobby restore on the embedded SQLite, and pg_dump/pg_restore once."""
+
 import secrets
 import sqlite3
 import subprocess
@@ -16,8 +17,22 @@ def data_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("LOBBY_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("LOBBY_DATABASE_URL", raising=False)
     monkeypatch.delenv("LOBBY_MESSAGE_QUEUE", raising=False)
-    assert main(["user", "add", "ada@example.com", "--name", "Ada", "--role", "host",
-                 "--password", "correct horse battery"]) == 0
+    assert (
+        main(
+            [
+                "user",
+                "add",
+                "ada@example.com",
+                "--name",
+                "Ada",
+                "--role",
+                "host",
+                "--password",
+                "correct horse battery",
+            ]
+        )
+        == 0
+    )
     yield tmp_path / "data"
     runlock.release_all()
 
@@ -40,8 +55,10 @@ def test_backup_is_consistent_while_writers_write(data_dir, tmp_path, capsys):
         while not stop.is_set():
             with conn:
                 for _ in range(2):
-                    conn.execute("INSERT INTO events (kind, payload, audience, created_at) "
-                                 "VALUES ('test', '{}', 'reception', '2025-01-01 00:00:00')")
+                    conn.execute(
+                        "INSERT INTO events (kind, payload, audience, created_at) "
+                        "VALUES ('test', '{}', 'reception', '2025-01-01 00:00:00')"
+                    )
         conn.close()
 
     thread = threading.Thread(target=writer)
@@ -79,8 +96,22 @@ def test_backup_into_a_folder_names_the_file_and_never_overwrites(data_dir, tmp_
 def test_restore_brings_back_the_backed_up_data(data_dir, tmp_path, capsys):
     saved = tmp_path / "saved.db"
     assert main(["backup", str(saved)]) == 0
-    assert main(["user", "add", "late@example.com", "--name", "Late", "--role", "host",
-                 "--password", "correct horse battery"]) == 0
+    assert (
+        main(
+            [
+                "user",
+                "add",
+                "late@example.com",
+                "--name",
+                "Late",
+                "--role",
+                "host",
+                "--password",
+                "correct horse battery",
+            ]
+        )
+        == 0
+    )
     assert count(data_dir / "lobby.db") == 2
     assert main(["restore", str(saved)]) == 0
     assert "restored" in capsys.readouterr().out
@@ -112,8 +143,7 @@ def test_a_server_cannot_start_while_a_restore_writes(data_dir):
 
 
 @pytest.mark.parametrize("content", ["text", "empty_sqlite", "foreign_sqlite", "bad_revision"])
-def test_restore_refuses_a_file_that_is_not_a_lobby_database(data_dir, tmp_path, capsys,
-                                                              content):
+def test_restore_refuses_a_file_that_is_not_a_lobby_database(data_dir, tmp_path, capsys, content):
     bogus = tmp_path / "bogus.db"
     if content == "text":
         bogus.write_text("not a database at all\n" * 100)
@@ -121,8 +151,10 @@ def test_restore_refuses_a_file_that_is_not_a_lobby_database(data_dir, tmp_path,
         conn = sqlite3.connect(bogus)
         if content in ("foreign_sqlite", "bad_revision"):
             conn.execute("CREATE TABLE alembic_version (version_num TEXT)")
-            conn.execute("INSERT INTO alembic_version VALUES (?)",
-                         ("0123abcd" if content == "bad_revision" else "a1dc3256b4c4",))
+            conn.execute(
+                "INSERT INTO alembic_version VALUES (?)",
+                ("0123abcd" if content == "bad_revision" else "a1dc3256b4c4",),
+            )
             conn.execute("CREATE TABLE users (id INTEGER)")
         else:
             conn.execute("CREATE TABLE t (x)")
@@ -154,34 +186,67 @@ def test_pg_dump_and_pg_restore_carry_every_row(tmp_path):
     import psycopg
 
     from tests.test_scale_out import LOBBY, PG_ADMIN
+
     names = ["lobby_ops_" + secrets.token_hex(4) for _ in range(2)]
     with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
         for name in names:
             conn.execute(f'CREATE DATABASE "{name}"')
     try:
         url = f"postgresql://postgres@127.0.0.1:5432/{names[0]}"
-        env = {**os.environ, "LOBBY_DATA_DIR": str(tmp_path),
-               "LOBBY_DATABASE_URL": url.replace("postgresql:", "postgresql+psycopg:")}
-        subprocess.run([LOBBY, "user", "add", "ada@example.com", "--name", "Ada", "--role",
-                        "host", "--password", "correct horse battery"], env=env, check=True,
-                       capture_output=True)
-        subprocess.run([LOBBY, "printer", "add", "desk", "tcp://127.0.0.1:9100"], env=env,
-                       check=True, capture_output=True)
+        env = {
+            **os.environ,
+            "LOBBY_DATA_DIR": str(tmp_path),
+            "LOBBY_DATABASE_URL": url.replace("postgresql:", "postgresql+psycopg:"),
+        }
+        subprocess.run(
+            [
+                LOBBY,
+                "user",
+                "add",
+                "ada@example.com",
+                "--name",
+                "Ada",
+                "--role",
+                "host",
+                "--password",
+                "correct horse battery",
+            ],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        subprocess.run(
+            [LOBBY, "printer", "add", "desk", "tcp://127.0.0.1:9100"],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
         dump = tmp_path / "lobby.dump"
         subprocess.run(["pg_dump", "-Fc", "-f", str(dump), url], check=True)
-        subprocess.run(["pg_restore", "--no-owner", "-d",
-                        f"postgresql://postgres@127.0.0.1:5432/{names[1]}", str(dump)], check=True)
+        subprocess.run(
+            [
+                "pg_restore",
+                "--no-owner",
+                "-d",
+                f"postgresql://postgres@127.0.0.1:5432/{names[1]}",
+                str(dump),
+            ],
+            check=True,
+        )
         counts = []
         for name in names:
             with psycopg.connect(f"postgresql://postgres@127.0.0.1:5432/{name}") as conn:
-                counts.append({table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-                               for table in ("users", "printers", "alembic_version")})
+                counts.append(
+                    {
+                        table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                        for table in ("users", "printers", "alembic_version")
+                    }
+                )
         assert counts[0] == counts[1] == {"users": 1, "printers": 1, "alembic_version": 1}
     finally:
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
             for name in names:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
 
 
 def test_backup_says_where_in_one_line(data_dir, tmp_path, capsys):

@@ -1,5 +1,6 @@
 """Dependency hygiene: python-escpos imported quietly, fonts found through their
 packages, Redis only imported when a message queue is configured."""
+
 import json
 import os
 import subprocess
@@ -18,11 +19,16 @@ def python(code: str, tmp_path, **env) -> dict:
     """Run ``code`` in a fresh interpreter with its own TMPDIR; it prints one JSON line."""
     tmp = tmp_path / "tmp"
     tmp.mkdir(exist_ok=True)
-    environ = {k: v for k, v in os.environ.items()
-               if not k.startswith(("LOBBY_", "ESCPOS_"))}
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("LOBBY_", "ESCPOS_"))}
     environ.update(TMPDIR=str(tmp), XDG_CACHE_HOME=str(tmp_path / "cache"), **env)
-    out = subprocess.run([sys.executable, "-c", code], env=environ, cwd=ROOT,
-                         capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env=environ,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout.strip().splitlines()[-1])
     result["tmp_entries"] = sorted(p.name for p in tmp.iterdir())
@@ -30,11 +36,14 @@ def python(code: str, tmp_path, **env) -> dict:
 
 
 def test_importing_printers_leaves_the_root_logger_and_tmp_alone(tmp_path):
-    got = python("import json, logging; before = list(logging.root.handlers); "
-                 "import printers, escpos.printer, escpos.capabilities as c; "
-                 "print(json.dumps({'same': logging.root.handlers == before, "
-                 "'handlers': len(logging.root.handlers), 'level': logging.root.level, "
-                 "'pickle_dir': c.pickle_dir}))", tmp_path)
+    got = python(
+        "import json, logging; before = list(logging.root.handlers); "
+        "import printers, escpos.printer, escpos.capabilities as c; "
+        "print(json.dumps({'same': logging.root.handlers == before, "
+        "'handlers': len(logging.root.handlers), 'level': logging.root.level, "
+        "'pickle_dir': c.pickle_dir}))",
+        tmp_path,
+    )
     assert got["same"] and got["handlers"] == 0 and got["level"] == 30
     assert got["tmp_entries"] == []  # no mkdtemp() folder left behind
     assert got["pickle_dir"] == str(tmp_path / "cache" / "lobby" / "escpos")
@@ -42,12 +51,15 @@ def test_importing_printers_leaves_the_root_logger_and_tmp_alone(tmp_path):
 
 
 def test_the_server_keeps_escpos_cache_in_its_data_dir(tmp_path):
-    got = python("import json, logging; from server import create_app; "
-                 "app = create_app({'PRINT_WORKER': False}); "
-                 "import escpos.capabilities as c; "
-                 "print(json.dumps({'pickle_dir': c.pickle_dir, "
-                 "'handlers': len(logging.root.handlers)}))",
-                 tmp_path, LOBBY_DATA_DIR=str(tmp_path / "data"))
+    got = python(
+        "import json, logging; from server import create_app; "
+        "app = create_app({'PRINT_WORKER': False}); "
+        "import escpos.capabilities as c; "
+        "print(json.dumps({'pickle_dir': c.pickle_dir, "
+        "'handlers': len(logging.root.handlers)}))",
+        tmp_path,
+        LOBBY_DATA_DIR=str(tmp_path / "data"),
+    )
     assert got["pickle_dir"] == str(tmp_path / "data" / "cache" / "escpos")
     assert list(Path(got["pickle_dir"]).glob("*.capabilities.pickle"))
     assert got["handlers"] == 0 and got["tmp_entries"] == []

@@ -6,6 +6,7 @@ its body (document, CSS, JS, fonts, images; uncompressed: the server sends no gz
 except the live Socket.IO traffic, which is data, not page. The breakdown is printed.
 
 ``weigh()`` is shared with ``bench/kiosk.py``."""
+
 import time
 
 import pytest
@@ -17,10 +18,10 @@ from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT, browser  # noqa
 
 pytestmark = pytest.mark.browser
 
-BUDGET = 250_000          # bytes
+BUDGET = 250_000  # bytes
 PORTRAIT = {"width": 1080, "height": 1920}
-QUIET_MS = 400            # no request in flight for this long: the page has settled
-SETTLE_TIMEOUT = 10.0     # seconds
+QUIET_MS = 400  # no request in flight for this long: the page has settled
+SETTLE_TIMEOUT = 10.0  # seconds
 
 
 def _counted(url: str) -> bool:
@@ -47,8 +48,10 @@ def weigh(page, url: str) -> list[tuple[str, str, int]]:
 
     page.on("request", started)
     page.on("requestfinished", ended)
-    page.on("requestfailed", lambda req: (pending.discard(req), last_change.__setitem__(
-        0, time.monotonic())))
+    page.on(
+        "requestfailed",
+        lambda req: (pending.discard(req), last_change.__setitem__(0, time.monotonic())),
+    )
     page.goto(url)
     page.wait_for_function("document.fonts.status === 'loaded'")
     page.evaluate("document.fonts.ready.then(() => true)")
@@ -64,7 +67,7 @@ def weigh(page, url: str) -> list[tuple[str, str, int]]:
             continue
         size = 0 if 300 <= resp.status < 400 else len(resp.body())
         path = req.url.split("://", 1)[1]
-        path = path[path.find("/"):]
+        path = path[path.find("/") :]
         rows.append((path, req.resource_type, size))
     return rows
 
@@ -111,8 +114,9 @@ def test_kiosk_start_page_weighs_under_250_kb(browser, live_server, language):  
         snap(page, f"kiosk-start-weighed-{language}")
         # The start page's characters come from the subsets, not from the whole fonts.
         fonts = [r for r in rows if r[1] == "font"]
-        assert all("/fonts/subset/latin." in p or "/fonts/subset/sc-start." in p
-                   for p, _, _ in fonts), fonts
+        assert all(
+            "/fonts/subset/latin." in p or "/fonts/subset/sc-start." in p for p, _, _ in fonts
+        ), fonts
     finally:
         context.close()
 
@@ -121,14 +125,16 @@ def test_kiosk_start_page_weighs_under_250_kb(browser, live_server, language):  
 def camera_browser(browser, tmp_path_factory):  # noqa: F811
     """A second Chromium whose camera films a face (the camera is a launch flag)."""
     video = face_video(tmp_path_factory.mktemp("cam") / "face.y4m", size=(640, 480))
-    chromium = browser.browser_type.launch(executable_path=CHROMIUM, headless=True,
-                                           args=CHROMIUM_ARGS + fake_camera_args(video))
+    chromium = browser.browser_type.launch(
+        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS + fake_camera_args(video)
+    )
     yield chromium
     chromium.close()
 
 
 def test_with_a_camera_the_scanner_worker_counts_and_it_stays_under_250_kb(
-        camera_browser, live_server):
+    camera_browser, live_server
+):
     context = paired_context(camera_browser, live_server.url, "zh")
     context.grant_permissions(["camera"])
     try:

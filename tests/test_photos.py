@@ -1,5 +1,6 @@
 """Visitor photos: taken at the kiosk (optional, the admin may turn it off), shown to
 staff allowed to see the visit (the host's alert and card), and gone with the visit."""
+
 import io
 
 from PIL import Image
@@ -28,8 +29,7 @@ def url(visit) -> str:
     return f"/host/visits/{visit.id}/photo.jpg"
 
 
-def test_host_sees_only_their_own_visitors_photo_reception_and_admin_all(app, staff,
-                                                                         make_visit):
+def test_host_sees_only_their_own_visitors_photo_reception_and_admin_all(app, staff, make_visit):
     visit = make_visit()
     photos.save(visit.id, jpeg())
     for email in ("grace@example.com", "desk@example.com", "admin@example.com"):
@@ -59,8 +59,11 @@ def test_arrival_alert_says_whether_there_is_a_photo(app, staff, make_visit):
     grace.get_received()
     checkin.check_in(pictured.code)
     checkin.check_in(plain.code)
-    arrived = {m["args"][0]["visitor"]["name"]: m["args"][0]
-               for m in grace.get_received() if m["name"] == "visitor_arrived"}
+    arrived = {
+        m["args"][0]["visitor"]["name"]: m["args"][0]
+        for m in grace.get_received()
+        if m["name"] == "visitor_arrived"
+    }
     assert arrived["Ada Lovelace"]["photo"] is True
     assert arrived["José Müller"]["photo"] is False
 
@@ -114,9 +117,11 @@ def test_photo_taken_at_the_kiosk_is_kept_as_a_small_jpeg(app, staff, make_visit
     kiosk = KioskClient(app)
     html = kiosk.scan(visit.code).get_data(as_text=True)
     big = jpeg((30, 90, 200), size=(1280, 720))
-    done = kiosk.post("/kiosk/photo", {"ticket": ticket_in(html), "attempt": "b" * 20,
-                                       "photo": (io.BytesIO(big), "photo.jpg")},
-                      content_type="multipart/form-data").get_data(as_text=True)
+    done = kiosk.post(
+        "/kiosk/photo",
+        {"ticket": ticket_in(html), "attempt": "b" * 20, "photo": (io.BytesIO(big), "photo.jpg")},
+        content_type="multipart/form-data",
+    ).get_data(as_text=True)
     assert 'data-outcome="welcome"' in done
     kept = Image.open(io.BytesIO(photos.get(visit.id)))
     assert kept.format == "JPEG" and kept.size == (640, 360)

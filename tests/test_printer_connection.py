@@ -9,7 +9,13 @@ from PIL import Image, ImageChops
 
 from printers.badge import Badge, render_badge
 from printers.connection import (
-    PrinterError, PrinterURL, paper_width, parse_printer_url, print_badge, send)
+    PrinterError,
+    PrinterURL,
+    paper_width,
+    parse_printer_url,
+    print_badge,
+    send,
+)
 from printers.raster import decode_raster, encode_badge, profile_width
 from tests.loopback_printer import LoopbackPrinter
 
@@ -20,33 +26,61 @@ def badge_img():
 
 
 def same(a: Image.Image, b: Image.Image) -> bool:
-    return a.size == b.size and ImageChops.difference(a.convert("L"), b.convert("L")).getbbox() is None
+    return (
+        a.size == b.size and ImageChops.difference(a.convert("L"), b.convert("L")).getbbox() is None
+    )
 
 
-@pytest.mark.parametrize("url, expected", [
-    ("tcp://192.168.1.50", PrinterURL("tcp", host="192.168.1.50", port=9100)),
-    ("tcp://printer.local:9101?profile=TM-T88V",
-     PrinterURL("tcp", host="printer.local", port=9101, profile="TM-T88V")),
-    ("usb://04b8:0e15", PrinterURL("usb", vid=0x04B8, pid=0x0E15)),
-    ("usb://0x0416:0x5011?width=384", PrinterURL("usb", vid=0x0416, pid=0x5011, width=384)),
-    ("serial:///dev/ttyUSB0?baudrate=19200",
-     PrinterURL("serial", path="/dev/ttyUSB0", baudrate=19200)),
-    ("serial:///dev/ttyS1", PrinterURL("serial", path="/dev/ttyS1", baudrate=9600)),
-    ("file:///dev/usb/lp0", PrinterURL("file", path="/dev/usb/lp0")),
-    ("emulator:///tmp/badges", PrinterURL("emulator", path="/tmp/badges")),
-])
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        ("tcp://192.168.1.50", PrinterURL("tcp", host="192.168.1.50", port=9100)),
+        (
+            "tcp://printer.local:9101?profile=TM-T88V",
+            PrinterURL("tcp", host="printer.local", port=9101, profile="TM-T88V"),
+        ),
+        ("usb://04b8:0e15", PrinterURL("usb", vid=0x04B8, pid=0x0E15)),
+        ("usb://0x0416:0x5011?width=384", PrinterURL("usb", vid=0x0416, pid=0x5011, width=384)),
+        (
+            "serial:///dev/ttyUSB0?baudrate=19200",
+            PrinterURL("serial", path="/dev/ttyUSB0", baudrate=19200),
+        ),
+        ("serial:///dev/ttyS1", PrinterURL("serial", path="/dev/ttyS1", baudrate=9600)),
+        ("file:///dev/usb/lp0", PrinterURL("file", path="/dev/usb/lp0")),
+        ("emulator:///tmp/badges", PrinterURL("emulator", path="/tmp/badges")),
+    ],
+)
 def test_valid_printer_urls_parse(url, expected):
     assert parse_printer_url(url) == expected
 
 
-@pytest.mark.parametrize("url", [
-    "", "192.168.1.50", "http://printer", "lpt://1", "tcp://", "tcp://:9100",
-    "tcp://host:port", "tcp://host:70000", "tcp://host:0", "tcp://host/queue",
-    "usb://04b8", "usb://xyz:0202", "usb://04b8:12345", "usb://04b8:0202:1",
-    "serial://", "serial:///dev/ttyUSB0?baudrate=fast", "file://", "file://lp0",
-    "emulator://out", "tcp://host?profile=NoSuchPrinter", "tcp://host?width=0",
-    "tcp://host?colour=red",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "",
+        "192.168.1.50",
+        "http://printer",
+        "lpt://1",
+        "tcp://",
+        "tcp://:9100",
+        "tcp://host:port",
+        "tcp://host:70000",
+        "tcp://host:0",
+        "tcp://host/queue",
+        "usb://04b8",
+        "usb://xyz:0202",
+        "usb://04b8:12345",
+        "usb://04b8:0202:1",
+        "serial://",
+        "serial:///dev/ttyUSB0?baudrate=fast",
+        "file://",
+        "file://lp0",
+        "emulator://out",
+        "tcp://host?profile=NoSuchPrinter",
+        "tcp://host?width=0",
+        "tcp://host?colour=red",
+    ],
+)
 def test_malformed_printer_urls_are_rejected_as_bad_url(url):
     with pytest.raises(PrinterError) as err:
         parse_printer_url(url)
@@ -124,6 +158,7 @@ def test_usb_without_pyusb_is_unsupported():
     pytest.importorskip("escpos")
     try:
         import usb  # noqa: F401
+
         pytest.skip("pyusb is installed")
     except ImportError:
         pass
@@ -149,9 +184,21 @@ def test_tall_images_split_by_escpos_are_stacked_back_into_one(badge_img):
 def test_decoder_skips_other_commands_and_splits_jobs_on_cuts():
     # Bitmap bytes that look like commands (GS V, DLE EOT) must not confuse it.
     raster = b"\x1dv0\x00\x02\x00\x02\x00" + bytes([0x1D, 0x56, 0x10, 0x04])
-    stream = (b"\x1b@" + b"\x1ba\x01" + b"hello\n" + b"\x10\x04\x01" + b"\x1b!\x08"
-              + b"\x1d(k\x03\x001C\x08" + raster + b"\x1bd\x03" + b"\x1dVA\x03"
-              + b"\x1b@" + raster + b"\x1dV\x00" + b"\x1d\x56")  # trailing cut is truncated
+    stream = (
+        b"\x1b@"
+        + b"\x1ba\x01"
+        + b"hello\n"
+        + b"\x10\x04\x01"
+        + b"\x1b!\x08"
+        + b"\x1d(k\x03\x001C\x08"
+        + raster
+        + b"\x1bd\x03"
+        + b"\x1dVA\x03"
+        + b"\x1b@"
+        + raster
+        + b"\x1dV\x00"
+        + b"\x1d\x56"
+    )  # trailing cut is truncated
     images = decode_raster(stream)
     assert len(images) == 2
     assert images[0].size == (16, 2)

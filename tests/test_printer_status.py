@@ -34,12 +34,15 @@ def closed_port() -> int:
 
 # --- query_status against a live (loopback) printer ---------------------------------
 
+
 def test_healthy_printer_is_online(answering):
     assert query_status(answering.url) == PrinterStatus("online", "")
 
 
-@pytest.mark.parametrize("attr, state", [
-    ("paper_out", "paper_out"), ("cover_open", "cover_open"), ("paper_low", "paper_low")])
+@pytest.mark.parametrize(
+    "attr, state",
+    [("paper_out", "paper_out"), ("cover_open", "cover_open"), ("paper_low", "paper_low")],
+)
 def test_printer_trouble_is_reported(answering, attr, state):
     setattr(answering, attr, True)
     assert query_status(answering.url).state == state
@@ -77,15 +80,19 @@ def test_printer_that_hangs_up_without_answering_is_unknown():
         def accept_and_close():
             conn, _ = server.accept()
             conn.close()
+
         threading.Thread(target=accept_and_close, daemon=True).start()
         assert query_status(f"tcp://127.0.0.1:{port}", timeout=2).state == "unknown"
 
 
-@pytest.mark.parametrize("url, state", [
-    ("file:///dev/usb/lp0", "unknown"),       # a file cannot answer
-    ("emulator:///tmp/badges", "online"),
-    ("not a url", "unreachable"),
-])
+@pytest.mark.parametrize(
+    "url, state",
+    [
+        ("file:///dev/usb/lp0", "unknown"),  # a file cannot answer
+        ("emulator:///tmp/badges", "online"),
+        ("not a url", "unreachable"),
+    ],
+)
 def test_status_of_other_schemes(url, state):
     assert query_status(url).state == state
 
@@ -122,24 +129,28 @@ def test_device_with_empty_reads_is_unknown_unlike_python_escpos():
 
 # --- decode_status: pure table --------------------------------------------------------
 
-@pytest.mark.parametrize("b1, b2, b4, state", [
-    (OK, OK, OK, "online"),
-    (0x16, OK, OK, "online"),                   # drawer pin (bit 2 of n=1) is not trouble
-    (OK, OK, OK | 0x0C, "paper_low"),
-    (OK, OK, OK | 0x04, "paper_low"),           # either near-end bit
-    (OK | 0x08, OK | 0x20, OK | 0x60, "paper_out"),
-    (OK, OK, OK | 0x60, "paper_out"),           # paper end sensor alone
-    (OK | 0x08, OK | 0x20, OK, "paper_out"),    # paper-end stop alone
-    (OK | 0x08, OK | 0x04, OK, "cover_open"),
-    (OK | 0x08, OK | 0x24, OK | 0x6C, "cover_open"),  # cover open beats paper out
-    (OK | 0x08, OK | 0x60, OK, "paper_out"),    # paper out beats error
-    (OK | 0x08, OK | 0x40, OK | 0x0C, "error"), # error beats paper low
-    (OK | 0x08, OK, OK, "error"),               # offline, no known cause
-    (OK | 0x08, None, None, "error"),
-    (None, None, None, "unknown"),              # silence is never "online"
-    (0x00, 0xFF, 0x41, "unknown"),              # bytes without the fixed bits: noise
-    (OK, None, None, "online"),
-])
+
+@pytest.mark.parametrize(
+    "b1, b2, b4, state",
+    [
+        (OK, OK, OK, "online"),
+        (0x16, OK, OK, "online"),  # drawer pin (bit 2 of n=1) is not trouble
+        (OK, OK, OK | 0x0C, "paper_low"),
+        (OK, OK, OK | 0x04, "paper_low"),  # either near-end bit
+        (OK | 0x08, OK | 0x20, OK | 0x60, "paper_out"),
+        (OK, OK, OK | 0x60, "paper_out"),  # paper end sensor alone
+        (OK | 0x08, OK | 0x20, OK, "paper_out"),  # paper-end stop alone
+        (OK | 0x08, OK | 0x04, OK, "cover_open"),
+        (OK | 0x08, OK | 0x24, OK | 0x6C, "cover_open"),  # cover open beats paper out
+        (OK | 0x08, OK | 0x60, OK, "paper_out"),  # paper out beats error
+        (OK | 0x08, OK | 0x40, OK | 0x0C, "error"),  # error beats paper low
+        (OK | 0x08, OK, OK, "error"),  # offline, no known cause
+        (OK | 0x08, None, None, "error"),
+        (None, None, None, "unknown"),  # silence is never "online"
+        (0x00, 0xFF, 0x41, "unknown"),  # bytes without the fixed bits: noise
+        (OK, None, None, "online"),
+    ],
+)
 def test_decode_status(b1, b2, b4, state):
     assert decode_status(b1, b2, b4).state == state
 
@@ -148,21 +159,37 @@ def test_status_bytes_round_trip_through_the_decoder():
     for paper_out in (False, True):
         for cover_open in (False, True):
             for paper_low in (False, True):
-                got = decode_status(*(status_byte(n, paper_out, cover_open, paper_low)
-                                      for n in (1, 2, 4))).state
-                want = ("cover_open" if cover_open else "paper_out" if paper_out
-                        else "paper_low" if paper_low else "online")
+                got = decode_status(
+                    *(status_byte(n, paper_out, cover_open, paper_low) for n in (1, 2, 4))
+                ).state
+                want = (
+                    "cover_open"
+                    if cover_open
+                    else "paper_out"
+                    if paper_out
+                    else "paper_low"
+                    if paper_low
+                    else "online"
+                )
                 assert got == want
 
 
 def test_states_are_exported_and_checked():
-    assert set(STATES) == {"online", "paper_low", "paper_out", "cover_open", "error",
-                           "unreachable", "unknown"}
+    assert set(STATES) == {
+        "online",
+        "paper_low",
+        "paper_out",
+        "cover_open",
+        "error",
+        "unreachable",
+        "unknown",
+    }
     with pytest.raises(ValueError):
         PrinterStatus("fine")
 
 
 # --- send_job: a job is never reported done when it may be lost -------------------
+
 
 def test_job_to_an_answering_printer_is_confirmed(answering, job_bytes):
     assert send_job(answering.url, job_bytes) == "confirmed"

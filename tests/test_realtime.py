@@ -1,4 +1,5 @@
 """Socket.IO: authenticated connections, rooms per host/reception/kiosk, replay."""
+
 import pytest
 
 from server.extensions import socketio
@@ -44,6 +45,7 @@ def test_arrival_reaches_own_host_and_reception_but_not_other_hosts(app, staff, 
 
 def test_no_event_leaves_for_a_refused_checkin(app, staff, make_visit):
     from server.services.errors import CheckInError
+
     desk = staff_socket(app, "desk@example.com")
     desk.get_received()
     with pytest.raises(CheckInError):

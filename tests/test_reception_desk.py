@@ -1,6 +1,7 @@
 """The reception desk dashboard through the Flask test client and the real services:
 visitors by state, the overdue warning, re-notify and fallback alerts, check-out,
 the tea queue, walk-ins, the evacuation roster, and the admin drinks menu."""
+
 import re
 from datetime import timedelta
 
@@ -62,12 +63,20 @@ def tea_menu(app):
 
 def test_reception_routes_are_forbidden_to_a_host(app, staff, arrived):
     host = Desk(app, "grace@example.com")
-    for url in ["/reception/", "/reception/roster", "/reception/hosts?host_q=a",
-                "/reception/?part=tea"]:
+    for url in [
+        "/reception/",
+        "/reception/roster",
+        "/reception/hosts?host_q=a",
+        "/reception/?part=tea",
+    ]:
         assert host.get(url).status_code == 403, url
-    for url in [f"/reception/visits/{arrived.id}/renotify", f"/reception/visits/{arrived.id}/checkout",
-                "/reception/walk-ins", "/reception/tasks/1/served",
-                f"/reception/visits/{arrived.id}/badge"]:
+    for url in [
+        f"/reception/visits/{arrived.id}/renotify",
+        f"/reception/visits/{arrived.id}/checkout",
+        "/reception/walk-ins",
+        "/reception/tasks/1/served",
+        f"/reception/visits/{arrived.id}/badge",
+    ]:
         assert host.post(url, {"name": "X", "host_id": staff["host"].id}).status_code == 403, url
     db.session.rollback()
     assert db.session.get(Visit, arrived.id).status == "checked_in"
@@ -91,22 +100,39 @@ def test_board_shows_each_state_with_counts(app, staff, make_visit):
     for v in (waiting, with_host, touring, gone):
         checkin.check_in(v.code)
     hosting.acknowledge(with_host.id, staff["host"])
-    tour = tasks.create(touring.id, {"kind": "tour", "stops": [{"place": "Showroom"}],
-                                     "starts_at": clock.iso(utcnow())}, staff["host"])
+    tour = tasks.create(
+        touring.id,
+        {"kind": "tour", "stops": [{"place": "Showroom"}], "starts_at": clock.iso(utcnow())},
+        staff["host"],
+    )
     tasks.update(tour.id, {"status": "in_progress"}, staff["host"])
     checkin.check_out(gone.code)
 
     html = Desk(app).html("/reception/", htmx=True)
     assert "<html" not in html
-    for visit, state in [(expected, "expected"), (waiting, "waiting"), (with_host, "with_host"),
-                         (touring, "on_tour"), (gone, "left")]:
+    for visit, state in [
+        (expected, "expected"),
+        (waiting, "waiting"),
+        (with_host, "with_host"),
+        (touring, "on_tour"),
+        (gone, "left"),
+    ]:
         assert f'data-state="{state}"' in row(html, visit.id), state
-    counts = dict((k, int(n)) for k, n in re.findall(
-        r'<div class="count (\w+)[^"]*"><b>(\d+)</b>', html))
-    assert counts == {"expected": 1, "waiting": 1, "with_host": 1, "on_tour": 1, "onsite": 3,
-                      "left": 1}
+    counts = dict(
+        (k, int(n)) for k, n in re.findall(r'<div class="count (\w+)[^"]*"><b>(\d+)</b>', html)
+    )
+    assert counts == {
+        "expected": 1,
+        "waiting": 1,
+        "with_host": 1,
+        "on_tour": 1,
+        "onsite": 3,
+        "left": 1,
+    }
     assert "On tour 参观中: Showroom" in row(html, touring.id)
-    assert "Re-notify host" in row(html, waiting.id) and "Re-notify host" not in row(html, with_host.id)
+    assert "Re-notify host" in row(html, waiting.id) and "Re-notify host" not in row(
+        html, with_host.id
+    )
 
 
 def test_waiting_row_turns_to_an_overdue_warning_after_ack_warning_minutes(app, staff, make_visit):
@@ -121,7 +147,7 @@ def test_waiting_row_turns_to_an_overdue_warning_after_ack_warning_minutes(app, 
     late_row, fresh_row = row(html, late.id), row(html, fresh.id)
     assert 'data-overdue="true"' in late_row and "overdue" in late_row.split(">")[0]
     assert "Overdue 超时" in late_row and f"{limit + 2}</b> min" in late_row
-    assert 'data-overdue' not in fresh_row and "0</b> min" in fresh_row
+    assert "data-overdue" not in fresh_row and "0</b> min" in fresh_row
     assert "1 overdue" in html  # the waiting count tile says so too
     # The page polls its board, so the minutes move without a reload.
     page = Desk(app).html("/reception/")
@@ -190,8 +216,16 @@ def test_check_out_from_the_desk_in_one_click(app, staff, arrived):
 
 def test_walk_in_without_a_host_is_refused_next_to_the_field_and_writes_nothing(app, staff):
     desk = Desk(app)
-    resp = desk.post("/reception/walk-ins", {"name": "Walter Walkin", "company": "Acme",
-                                             "phone": "+1 555 0100", "host_q": "", "host_id": ""})
+    resp = desk.post(
+        "/reception/walk-ins",
+        {
+            "name": "Walter Walkin",
+            "company": "Acme",
+            "phone": "+1 555 0100",
+            "host_q": "",
+            "host_id": "",
+        },
+    )
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200 and '<p class="field-error" data-field="host">' in html
     assert "no customer-service account" in html and "请选择接待人" in html
@@ -208,8 +242,9 @@ def test_walk_in_without_a_host_is_refused_next_to_the_field_and_writes_nothing(
 
 
 def test_walk_in_field_errors_keep_the_chosen_host(app, staff):
-    resp = Desk(app).post("/reception/walk-ins", {"name": "", "phone": "call me",
-                                                  "host_id": str(staff["host"].id)})
+    resp = Desk(app).post(
+        "/reception/walk-ins", {"name": "", "phone": "call me", "host_id": str(staff["host"].id)}
+    )
     html = resp.get_data(as_text=True)
     assert 'data-field="name"' in html and 'data-field="phone"' in html
     assert 'data-field="host"' not in html
@@ -221,11 +256,20 @@ def test_walk_in_field_errors_keep_the_chosen_host(app, staff):
 def test_walk_in_with_a_host_checks_in_notifies_and_queues_a_badge(app, staff):
     grace = staff_socket(app, "grace@example.com")
     grace.get_received()
-    resp = Desk(app).post("/reception/walk-ins", {"name": "Walter Walkin", "company": "Acme",
-                                                  "phone": "+1 555 0100",
-                                                  "host_id": str(staff["host"].id)})
+    resp = Desk(app).post(
+        "/reception/walk-ins",
+        {
+            "name": "Walter Walkin",
+            "company": "Acme",
+            "phone": "+1 555 0100",
+            "host_id": str(staff["host"].id),
+        },
+    )
     html = resp.get_data(as_text=True)
-    assert "Checked in <strong>Walter Walkin</strong>" in html and "Grace Hopper has been notified" in html
+    assert (
+        "Checked in <strong>Walter Walkin</strong>" in html
+        and "Grace Hopper has been notified" in html
+    )
     assert 'value="Walter Walkin"' not in html  # a fresh form for the next visitor
     assert resp.headers.get("HX-Trigger") == "lobby:refresh"
     db.session.rollback()
@@ -257,14 +301,31 @@ def test_host_search_offers_matching_staff_to_choose(app, staff):
 def test_tea_queue_lists_open_requests_and_served_records_who(app, staff, arrived, tea_menu):
     db.session.get(Visit, arrived.id).meeting_room = "Room Pascal"
     db.session.commit()
-    task = tasks.create(arrived.id, {"kind": "tea", "items": [{"drink": "Green tea", "count": 2},
-                                                              {"drink": "Coffee", "count": 1}],
-                                     "note": "no sugar"}, staff["host"])
+    task = tasks.create(
+        arrived.id,
+        {
+            "kind": "tea",
+            "items": [{"drink": "Green tea", "count": 2}, {"drink": "Coffee", "count": 1}],
+            "note": "no sugar",
+        },
+        staff["host"],
+    )
     desk = Desk(app)
     html = desk.html("/reception/?part=tea", htmx=True)
-    card = re.search(rf'<li class="tea-card" data-task-id="{task.id}">.*?</li>', html, re.S).group(0)
-    for text in ["<b>2 ×</b> Green tea", "绿茶", "<b>1 ×</b> Coffee", "no sugar", "Ada Lovelace",
-                 "Analytical Engines", "Grace Hopper", "Room Pascal", "Served 已上茶"]:
+    card = re.search(rf'<li class="tea-card" data-task-id="{task.id}">.*?</li>', html, re.S).group(
+        0
+    )
+    for text in [
+        "<b>2 ×</b> Green tea",
+        "绿茶",
+        "<b>1 ×</b> Coffee",
+        "no sugar",
+        "Ada Lovelace",
+        "Analytical Engines",
+        "Grace Hopper",
+        "Room Pascal",
+        "Served 已上茶",
+    ]:
         assert text in card, text
     assert 'data-open="1"' in html
 
@@ -285,12 +346,20 @@ def test_tea_queue_lists_open_requests_and_served_records_who(app, staff, arrive
     assert "no task 4242" in desk.post("/reception/tasks/4242/served").get_data(as_text=True)
 
 
-def test_roster_lists_a_visitor_on_tour_with_the_stops_and_prints_cleanly(app, staff, arrived,
-                                                                         make_visit):
+def test_roster_lists_a_visitor_on_tour_with_the_stops_and_prints_cleanly(
+    app, staff, arrived, make_visit
+):
     other = make_visit("Bea Lobby", company="Lobby Co")
     checkin.check_in(other.code)
-    tour = tasks.create(arrived.id, {"kind": "tour", "starts_at": clock.iso(utcnow()), "stops": [
-        {"place": "Showroom", "department": "Sales"}, {"place": "Assembly line"}]}, staff["host"])
+    tour = tasks.create(
+        arrived.id,
+        {
+            "kind": "tour",
+            "starts_at": clock.iso(utcnow()),
+            "stops": [{"place": "Showroom", "department": "Sales"}, {"place": "Assembly line"}],
+        },
+        staff["host"],
+    )
     tasks.update(tour.id, {"status": "in_progress"}, staff["host"])
 
     desk = Desk(app)
@@ -302,7 +371,7 @@ def test_roster_lists_a_visitor_on_tour_with_the_stops_and_prints_cleanly(app, s
     assert "Lobby 大堂" in bea and "Lobby Co" in bea
     assert "window.print()" in page and "/static/css/reception.css" in page
     css = app.test_client().get("/static/css/reception.css").get_data(as_text=True)
-    print_css = css[css.index("@media print"):]
+    print_css = css[css.index("@media print") :]
     assert re.search(r"\.topbar, nav,[^{]*button[^{]*\{ display: none !important", print_css)
     assert "@page { size: A4" in css and "color: #000" in print_css
     # The live-refreshed part of the roster carries no nav and no buttons.
@@ -313,8 +382,11 @@ def test_roster_lists_a_visitor_on_tour_with_the_stops_and_prints_cleanly(app, s
 def test_visitor_text_is_escaped_on_the_desk_and_roster(app, staff, make_visit, tea_menu):
     visit = make_visit("<script>alert(1)</script>", company="<img src=x onerror=alert(2)>")
     checkin.check_in(visit.code)
-    tasks.create(visit.id, {"kind": "tea", "items": [{"drink": "Coffee", "count": 1}],
-                            "note": "<b>bold</b>"}, staff["host"])
+    tasks.create(
+        visit.id,
+        {"kind": "tea", "items": [{"drink": "Coffee", "count": 1}], "note": "<b>bold</b>"},
+        staff["host"],
+    )
     desk = Desk(app)
     for url in ["/reception/", "/reception/roster"]:
         html = desk.html(url)

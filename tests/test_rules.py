@@ -1,6 +1,7 @@
 """Site rules / NDA: versions published by the admin, signed on the kiosk (once per
 validity period and version), declined (reception is told), and the signature image
 for staff, with its access rules."""
+
 import base64
 import io
 import re
@@ -26,8 +27,11 @@ def signature_png(width=600, height=200, ink=True) -> bytes:
     """A canvas export: transparent, with a scribble when ``ink``."""
     image = Image.new("RGBA", (width, height), (0, 0, 0, 0))
     if ink:
-        ImageDraw.Draw(image).line([(40, 150), (120, 40), (200, 160), (320, 50), (480, 140)],
-                                   fill=(16, 24, 40, 255), width=4)
+        ImageDraw.Draw(image).line(
+            [(40, 150), (120, 40), (200, 160), (320, 50), (480, 140)],
+            fill=(16, 24, 40, 255),
+            width=4,
+        )
     out = io.BytesIO()
     image.save(out, format="PNG")
     return out.getvalue()
@@ -56,8 +60,12 @@ def form_fields(html: str) -> dict:
 
 def sign_on(kiosk: KioskClient, html: str, png: bytes | None = None, **extra):
     """Accept the rules screen ``html`` with ``png`` (a good signature by default)."""
-    data = {**form_fields(html), "signature": data_url(png or signature_png()), "accept": "1",
-            **extra}
+    data = {
+        **form_fields(html),
+        "signature": data_url(png or signature_png()),
+        "accept": "1",
+        **extra,
+    }
     return kiosk.post("/kiosk/rules", data).get_data(as_text=True)
 
 
@@ -68,11 +76,13 @@ def signatures() -> list[Signature]:
 
 # ---- publishing -------------------------------------------------------------------
 
+
 def test_each_publication_is_the_next_version_by_its_publisher(staff):
     assert rules.current() is None
     first = rules.publish(RULES_EN, RULES_ZH, staff["admin"])
-    second = rules.publish(RULES_EN + "\n3. Wear the badge.", RULES_ZH, staff["admin"],
-                           base_version=1)
+    second = rules.publish(
+        RULES_EN + "\n3. Wear the badge.", RULES_ZH, staff["admin"], base_version=1
+    )
     assert (first.version, second.version) == (1, 2)
     assert rules.current().id == second.id
     assert second.published_by_id == staff["admin"].id
@@ -107,6 +117,7 @@ def test_publishing_the_same_texts_again_is_refused(staff, published):
 
 # ---- signing at the kiosk ------------------------------------------------------------
 
+
 def test_without_published_rules_there_is_no_signing_step(kiosk, make_visit):
     html = kiosk.scan(make_visit().code).get_data(as_text=True)
     assert 'data-outcome="welcome"' in html
@@ -125,8 +136,12 @@ def test_visitor_reads_the_rules_in_their_language_and_signs(app, kiosk, publish
     html = sign_on(kiosk, html)
     assert 'data-outcome="welcome"' in html
     [sig] = signatures()
-    assert (sig.visit_id, sig.version, sig.rules_id, sig.language) == \
-        (visit.id, 1, published.id, "zh")
+    assert (sig.visit_id, sig.version, sig.rules_id, sig.language) == (
+        visit.id,
+        1,
+        published.id,
+        "zh",
+    )
     assert sig.kiosk_id is not None and sig.visitor_key == "email:ada@example.com"
     stored = Image.open(io.BytesIO(sig.image_png))
     assert stored.format == "PNG" and stored.mode == "L"  # re-encoded: ink on white
@@ -167,18 +182,23 @@ def test_a_signature_older_than_the_validity_asks_again(kiosk, published, make_v
     assert rules.needs_signature(visit) is None
 
 
-@pytest.mark.parametrize("signature, code", [
-    ("", "blank_signature"),
-    (data_url(signature_png(ink=False)), "blank_signature"),
-    ("data:image/jpeg;base64,/9j/4AAQ", "invalid_signature"),
-    ("data:image/png;base64,not base64!", "invalid_signature"),
-    (data_url(b"\x89PNG\r\n\x1a\n" + b"\0" * 100), "invalid_signature"),
-])
-def test_a_blank_or_broken_signature_shows_the_rules_again(kiosk, published, make_visit,
-                                                           signature, code):
+@pytest.mark.parametrize(
+    "signature, code",
+    [
+        ("", "blank_signature"),
+        (data_url(signature_png(ink=False)), "blank_signature"),
+        ("data:image/jpeg;base64,/9j/4AAQ", "invalid_signature"),
+        ("data:image/png;base64,not base64!", "invalid_signature"),
+        (data_url(b"\x89PNG\r\n\x1a\n" + b"\0" * 100), "invalid_signature"),
+    ],
+)
+def test_a_blank_or_broken_signature_shows_the_rules_again(
+    kiosk, published, make_visit, signature, code
+):
     html = kiosk.scan(make_visit().code).get_data(as_text=True)
-    again = kiosk.post("/kiosk/rules", {**form_fields(html), "signature": signature,
-                                        "accept": "1"}).get_data(as_text=True)
+    again = kiosk.post(
+        "/kiosk/rules", {**form_fields(html), "signature": signature, "accept": "1"}
+    ).get_data(as_text=True)
     assert 'data-screen="rules"' in again and f'data-error="{code}"' in again
     assert "What you see here stays here." in again
     assert signatures() == []
@@ -189,8 +209,9 @@ def test_the_error_is_in_the_visitors_language(app, published, make_visit):
     kiosk_settings.save(photo_enabled=False)
     kiosk = KioskClient(app, language="zh")
     html = kiosk.scan(make_visit().code).get_data(as_text=True)
-    again = kiosk.post("/kiosk/rules", {**form_fields(html), "signature": "", "accept": "1"}) \
-        .get_data(as_text=True)
+    again = kiosk.post(
+        "/kiosk/rules", {**form_fields(html), "signature": "", "accept": "1"}
+    ).get_data(as_text=True)
     assert "请先在框内签名" in again and "二、在此所见内容须保密" in again
 
 
@@ -207,12 +228,15 @@ def test_a_speck_is_not_a_signature():
     with pytest.raises(ValidationError) as e:
         rules.signature_png(huge.getvalue())
     assert e.value.code == "invalid_signature"
-    assert Image.open(io.BytesIO(rules.signature_png(signature_png(3000, 600)))).width == \
-        rules.KEEP_WIDTH
+    assert (
+        Image.open(io.BytesIO(rules.signature_png(signature_png(3000, 600)))).width
+        == rules.KEEP_WIDTH
+    )
 
 
-def test_signing_an_old_version_is_refused_and_the_new_one_shown(staff, kiosk, published,
-                                                                 make_visit):
+def test_signing_an_old_version_is_refused_and_the_new_one_shown(
+    staff, kiosk, published, make_visit
+):
     visit = make_visit()
     html = kiosk.scan(visit.code).get_data(as_text=True)
     rules.publish(RULES_EN + "\n3. New rule.", RULES_ZH, staff["admin"])  # while they read
@@ -262,8 +286,11 @@ def test_declining_sends_the_visitor_to_reception_once(kiosk, published, make_vi
         assert "You did not accept the site rules." in answer
     db.session.rollback()
     [req] = db.session.scalars(select(DeskRequest)).all()
-    assert (req.kind, req.visit_id, req.details) == \
-        ("rules_declined", visit.id, {"language": "en", "version": 1})
+    assert (req.kind, req.visit_id, req.details) == (
+        "rules_declined",
+        visit.id,
+        {"language": "en", "version": 1},
+    )
     assert db.session.scalar(select(Event).where(Event.kind == "desk_request")) is not None
     assert signatures() == []
     assert db.session.get(Visit, visit.id).status == "expected"  # not checked in
@@ -271,16 +298,18 @@ def test_declining_sends_the_visitor_to_reception_once(kiosk, published, make_vi
 
 def test_a_retried_decline_after_a_lost_button_still_declines(kiosk, published, make_visit):
     html = kiosk.scan(make_visit().code).get_data(as_text=True)
-    answer = kiosk.post("/kiosk/rules", {**form_fields(html), "choice": "decline"}) \
-        .get_data(as_text=True)
+    answer = kiosk.post("/kiosk/rules", {**form_fields(html), "choice": "decline"}).get_data(
+        as_text=True
+    )
     assert 'data-reason="rules_declined"' in answer
 
 
 @pytest.mark.parametrize("rules_id", ["9" * 30, "-1", "abc", ""])
 def test_a_nonsense_rules_id_is_a_clear_answer_never_a_500(kiosk, published, make_visit, rules_id):
     html = kiosk.scan(make_visit().code).get_data(as_text=True)
-    declined = kiosk.post("/kiosk/rules", {**form_fields(html), "rules_id": rules_id,
-                                           "decline": "1"})
+    declined = kiosk.post(
+        "/kiosk/rules", {**form_fields(html), "rules_id": rules_id, "decline": "1"}
+    )
     assert declined.status_code == 200
     assert 'data-reason="rules_declined"' in declined.get_data(as_text=True)
     html = kiosk.scan(make_visit("Grace Second").code).get_data(as_text=True)
@@ -306,26 +335,38 @@ def test_rules_text_is_escaped_on_kiosk_and_admin(app, staff, kiosk, make_visit)
 
 # ---- staff: the admin page, the signature image ---------------------------------------
 
+
 def test_admin_publishes_versions_through_the_page(app, staff):
     admin = app.test_client()
     login(admin, "admin@example.com")
     page = admin.get("/admin/rules").get_data(as_text=True)
     assert "Publish as version 1" in page and "No versions yet" in page
     token = csrf_from(page)
-    bad = admin.post("/admin/rules", data={"csrf_token": token, "text_en": RULES_EN,
-                                           "text_zh": "", "base_version": "0"})
+    bad = admin.post(
+        "/admin/rules",
+        data={"csrf_token": token, "text_en": RULES_EN, "text_zh": "", "base_version": "0"},
+    )
     assert bad.status_code == 422
     text = bad.get_data(as_text=True)
     assert 'data-field="text_zh"' in text and "What you see here stays here." in text  # kept
     assert rules.current() is None
-    ok = admin.post("/admin/rules", data={"csrf_token": token, "text_en": RULES_EN,
-                                          "text_zh": RULES_ZH, "base_version": "0"})
+    ok = admin.post(
+        "/admin/rules",
+        data={"csrf_token": token, "text_en": RULES_EN, "text_zh": RULES_ZH, "base_version": "0"},
+    )
     assert ok.status_code == 302 and ok.headers["Location"].endswith("/admin/rules?published=1")
     page = admin.get(ok.headers["Location"]).get_data(as_text=True)
     assert "Version 1 is published" in page and "Publish as version 2" in page
     assert "Alex Admin" in page and RULES_ZH.split("\n")[0] in page
-    stale = admin.post("/admin/rules", data={"csrf_token": token, "text_en": RULES_EN + "!",
-                                             "text_zh": RULES_ZH, "base_version": "0"})
+    stale = admin.post(
+        "/admin/rules",
+        data={
+            "csrf_token": token,
+            "text_en": RULES_EN + "!",
+            "text_zh": RULES_ZH,
+            "base_version": "0",
+        },
+    )
     assert stale.status_code == 409 and "published meanwhile" in stale.get_data(as_text=True)
     assert rules.current().version == 1
 
@@ -335,7 +376,10 @@ def test_admin_rules_page_is_for_admins_with_csrf(app, staff):
     desk = app.test_client()
     login(desk, "desk@example.com")
     assert desk.get("/admin/rules").status_code == 403
-    assert desk.post("/admin/rules", data={"text_en": "a", "text_zh": "b"}).status_code in (400, 403)
+    assert desk.post("/admin/rules", data={"text_en": "a", "text_zh": "b"}).status_code in (
+        400,
+        403,
+    )
     admin = app.test_client()
     login(admin, "admin@example.com")
     assert admin.post("/admin/rules", data={"text_en": "a", "text_zh": "b"}).status_code == 400
@@ -358,15 +402,20 @@ def test_admin_sees_recent_signatures_with_their_image(app, staff, kiosk, publis
 
 
 def test_signature_image_is_for_reception_admin_and_the_visitors_own_host(
-        app, staff, kiosk, published, make_visit):
+    app, staff, kiosk, published, make_visit
+):
     signed = make_visit()
     sign_on(kiosk, kiosk.scan(signed.code).get_data(as_text=True))
     unsigned = make_visit("Charles Babbage", email="charles@example.com")
     url = f"/reception/visits/{signed.id}/signature.png"
 
     assert app.test_client().get(url).status_code == 302  # sign in first
-    for email, status in [("desk@example.com", 200), ("admin@example.com", 200),
-                          ("grace@example.com", 200), ("linus@example.com", 403)]:
+    for email, status in [
+        ("desk@example.com", 200),
+        ("admin@example.com", 200),
+        ("grace@example.com", 200),
+        ("linus@example.com", 403),
+    ]:
         client = app.test_client()
         login(client, email)
         resp = client.get(url)
@@ -396,8 +445,9 @@ def test_reception_and_host_see_the_signed_line_on_the_visit(app, staff, publish
     assert link not in other.get("/host/").get_data(as_text=True)
 
 
-def test_a_signature_from_an_earlier_visit_covers_the_next(app, staff, kiosk, published,
-                                                           make_visit):
+def test_a_signature_from_an_earlier_visit_covers_the_next(
+    app, staff, kiosk, published, make_visit
+):
     first = make_visit(email="ada@example.com")
     sign_on(kiosk, kiosk.scan(first.code).get_data(as_text=True))
     second = make_visit(email="ada@example.com")

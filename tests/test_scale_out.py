@@ -1,5 +1,6 @@
 """The grown-up deployment: two server processes on PostgreSQL, Socket.IO fanned out
 through Redis. A host connected to one process hears a check-in made on the other."""
+
 import os
 import secrets
 import subprocess
@@ -24,12 +25,15 @@ def grown_env(tmp_path):
     name = "lobby_scale_" + secrets.token_hex(4)
     with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    env = {**os.environ, "LOBBY_DATA_DIR": str(tmp_path),
-           "LOBBY_SECRET_KEY": "shared-between-processes",
-           "LOBBY_DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}",
-           "LOBBY_MESSAGE_QUEUE": "redis://127.0.0.1:6379/0",
-           "LOBBY_MESSAGE_QUEUE_CHANNEL": name,
-           "LOBBY_DEFAULT_PRINTER": f"emulator://{tmp_path / 'badges'}"}
+    env = {
+        **os.environ,
+        "LOBBY_DATA_DIR": str(tmp_path),
+        "LOBBY_SECRET_KEY": "shared-between-processes",
+        "LOBBY_DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}",
+        "LOBBY_MESSAGE_QUEUE": "redis://127.0.0.1:6379/0",
+        "LOBBY_MESSAGE_QUEUE_CHANNEL": name,
+        "LOBBY_DEFAULT_PRINTER": f"emulator://{tmp_path / 'badges'}",
+    }
     yield env
     with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -43,8 +47,12 @@ def run(env, *args):
 
 def start_server(env):
     port = free_port()
-    proc = subprocess.Popen([LOBBY, "run", "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [LOBBY, "run", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 20
     while time.time() < deadline:
@@ -77,8 +85,11 @@ def test_arrival_on_one_process_reaches_a_host_on_another(grown_env):
 
         client.connect(url_a, auth={"token": host_token}, transports=["websocket"])
         h = {"Authorization": f"Bearer {desk_token}"}
-        visit = requests.post(url_b + "/api/v1/visits", headers=h, json={
-            "visitor": {"name": "张伟", "company": "华为"}, "host": "grace@example.com"}).json()
+        visit = requests.post(
+            url_b + "/api/v1/visits",
+            headers=h,
+            json={"visitor": {"name": "张伟", "company": "华为"}, "host": "grace@example.com"},
+        ).json()
         resp = requests.post(url_b + "/api/v1/checkins", headers=h, json={"code": visit["code"]})
         assert resp.status_code == 201
         assert got.wait(5), "the arrival did not cross processes"

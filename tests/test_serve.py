@@ -1,6 +1,7 @@
 """`lobby run` as production runs it: gunicorn's threaded worker, stopped by SIGTERM as
 systemd stops it. A request in flight finishes, dashboards are let go at once (so
 they reconnect elsewhere), the badge on the wire finishes and none is left `sending`."""
+
 import json
 import os
 import signal
@@ -39,16 +40,25 @@ class SlowPrinter(LoopbackPrinter):
 def env(app, tmp_path, tokens):
     """The `lobby run` under test shares the ``app`` fixture's data dir and database
     (staff and tokens made in-process: quicker than a `lobby` command each)."""
-    return {**os.environ, "LOBBY_DATA_DIR": str(tmp_path),
-            "LOBBY_SECRET_KEY": "test-secret", "LOBBY_GRACEFUL_TIMEOUT": "15",
-            "LOBBY_PRINT_PACING_SECONDS": "0", "LOBBY_PRINTER_POLL_SECONDS": "0",
-            "LOBBY_DEFAULT_PRINTER": f"emulator://{tmp_path / 'badges'}"}
+    return {
+        **os.environ,
+        "LOBBY_DATA_DIR": str(tmp_path),
+        "LOBBY_SECRET_KEY": "test-secret",
+        "LOBBY_GRACEFUL_TIMEOUT": "15",
+        "LOBBY_PRINT_PACING_SECONDS": "0",
+        "LOBBY_PRINTER_POLL_SECONDS": "0",
+        "LOBBY_DEFAULT_PRINTER": f"emulator://{tmp_path / 'badges'}",
+    }
 
 
 def start(env, *args, log: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    proc = subprocess.Popen([LOBBY, "run", "--port", str(port), *args], env=env,
-                            stdout=log.open("w"), stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [LOBBY, "run", "--port", str(port), *args],
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 30
     while time.time() < deadline:
@@ -65,8 +75,12 @@ def start(env, *args, log: Path) -> tuple[subprocess.Popen, str]:
 
 def visit_body(name: str) -> dict:
     soon = datetime.now(UTC) + timedelta(minutes=1)
-    return {"visitor": {"name": name, "company": "Analytical Engines"},
-            "host": "grace@example.com", "expected_at": soon.isoformat(), "purpose": "Review"}
+    return {
+        "visitor": {"name": name, "company": "Analytical Engines"},
+        "host": "grace@example.com",
+        "expected_at": soon.isoformat(),
+        "purpose": "Review",
+    }
 
 
 def job_states(env) -> list[str]:
@@ -75,7 +89,8 @@ def job_states(env) -> list[str]:
 
 
 def test_sigterm_finishes_the_request_in_flight_lets_sockets_go_and_leaves_no_job_sending(
-        env, tmp_path, tokens):
+    env, tmp_path, tokens
+):
     host_token, desk = tokens["host"], {"Authorization": f"Bearer {tokens['reception']}"}
     with SlowPrinter(answer_status=True) as printer:
         devices.add_printer("Slow", printer.url)
@@ -91,8 +106,11 @@ def test_sigterm_finishes_the_request_in_flight_lets_sockets_go_and_leaves_no_jo
             for name in ("Ada Lovelace", "Alan Turing", "Grace Brewster"):
                 visit = requests.post(url + "/api/v1/visits", json=visit_body(name), headers=desk)
                 assert visit.status_code == 201, visit.text
-                checkin = requests.post(url + "/api/v1/checkins", headers=desk,
-                                        json={"code": visit.json()["code"], "printer": "Slow"})
+                checkin = requests.post(
+                    url + "/api/v1/checkins",
+                    headers=desk,
+                    json={"code": visit.json()["code"], "printer": "Slow"},
+                )
                 assert checkin.status_code == 201, checkin.text
             deadline = time.time() + 20
             while "sending" not in job_states(env):
@@ -102,10 +120,13 @@ def test_sigterm_finishes_the_request_in_flight_lets_sockets_go_and_leaves_no_jo
             # A request in flight: its headers are in, the app is reading its body.
             body = json.dumps(visit_body("Katherine Johnson")).encode()
             raw = socket.create_connection(("127.0.0.1", int(url.rsplit(":", 1)[1])), timeout=20)
-            raw.sendall(b"POST /api/v1/visits HTTP/1.1\r\nHost: lobby\r\n"
-                        b"Content-Type: application/json\r\nConnection: close\r\n"
-                        + f"Authorization: {desk['Authorization']}\r\n"
-                          f"Content-Length: {len(body)}\r\n\r\n".encode() + body[:10])
+            raw.sendall(
+                b"POST /api/v1/visits HTTP/1.1\r\nHost: lobby\r\n"
+                b"Content-Type: application/json\r\nConnection: close\r\n"
+                + f"Authorization: {desk['Authorization']}\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n".encode()
+                + body[:10]
+            )
             time.sleep(0.5)
             stopped_at = time.monotonic()
             proc.send_signal(signal.SIGTERM)
@@ -136,8 +157,9 @@ def test_no_worker_serves_pages_and_leaves_badges_to_lobby_worker(env, tmp_path,
     proc, url = start(env, "--no-worker", log=tmp_path / "server.log")
     try:
         visit = requests.post(url + "/api/v1/visits", json=visit_body("Ada"), headers=desk)
-        checkin = requests.post(url + "/api/v1/checkins", json={"code": visit.json()["code"]},
-                                headers=desk)
+        checkin = requests.post(
+            url + "/api/v1/checkins", json={"code": visit.json()["code"]}, headers=desk
+        )
         assert checkin.status_code == 201
         assert requests.get(url + "/login").status_code == 200
         time.sleep(2.5)  # a print worker would have sent it within its 1 s interval

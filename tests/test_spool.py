@@ -1,6 +1,7 @@
 """Badges are drawn and sent by a child process (printers/spool.py): the server's own
 threads never spend their GIL on fonts and QR codes, and a child that dies or hangs
 fails one badge, never the next one."""
+
 import os
 import pickle
 import signal
@@ -18,8 +19,13 @@ from tests.loopback_printer import LoopbackPrinter
 
 
 def badge(name="张伟", code="spool-test-code-0001"):
-    return Badge(visitor_name=name, company="华为", host_name="Grace Hopper",
-                 date_text="2026-11-27", code=code)
+    return Badge(
+        visitor_name=name,
+        company="华为",
+        host_name="Grace Hopper",
+        date_text="2026-11-27",
+        code=code,
+    )
 
 
 @pytest.fixture
@@ -78,6 +84,7 @@ def test_a_child_that_dies_mid_badge_fails_that_badge_only(spooler, printer):
                 outcome.append(spooler.print_badge(silent.url, badge(), 576, None, timeout=20))
             except SpoolError as e:
                 outcome.append(e)
+
         t = threading.Thread(target=send)
         t.start()
         silent.wait_for_jobs(1)  # the child is now waiting for the printer's answer
@@ -95,16 +102,18 @@ def test_a_child_killed_while_idle_is_replaced_without_losing_the_badge(spooler,
     first = spooler.pid
     os.kill(first, signal.SIGKILL)
     deadline = time.monotonic() + 10
-    while spooler._pool is not None and not spooler._pool._broken \
-            and time.monotonic() < deadline:  # until the pool has noticed
+    while (
+        spooler._pool is not None and not spooler._pool._broken and time.monotonic() < deadline
+    ):  # until the pool has noticed
         time.sleep(0.05)
     assert spooler.print_badge(printer.url, badge(), 576, None, timeout=3) == "confirmed"
     assert len(printer.wait_for_jobs(2)) == 2
     assert spooler.pid not in (None, first)
 
 
-def test_a_child_that_hangs_is_stopped_and_its_badge_never_comes_later(spooler, printer,
-                                                                      monkeypatch):
+def test_a_child_that_hangs_is_stopped_and_its_badge_never_comes_later(
+    spooler, printer, monkeypatch
+):
     monkeypatch.setattr(spool, "DRAW_SECONDS", -1.0)  # we give up 1 s before the child
     with LoopbackPrinter(answer_status=False) as silent:
         spooler.print_badge(printer.url, badge(), 576, None, timeout=3)  # child warm
@@ -138,6 +147,7 @@ def test_the_child_ends_when_its_server_is_killed(tmp_path):
     import subprocess
     import sys
     from pathlib import Path
+
     script = (
         "import sys, time\n"
         "from printers.spool import Spooler\n"
@@ -145,9 +155,14 @@ def test_the_child_ends_when_its_server_is_killed(tmp_path):
         "s = Spooler()\n"
         f"s.print_badge('emulator://{tmp_path}', badge(), 576, None, timeout=3)\n"
         "print(s.pid, flush=True)\n"
-        "time.sleep(60)\n")
-    server = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
-                              cwd=Path(__file__).resolve().parents[1])
+        "time.sleep(60)\n"
+    )
+    server = subprocess.Popen(
+        [sys.executable, "-c", script],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
     try:
         child = int(server.stdout.readline())
         assert _alive(child) and list(tmp_path.glob("*.png"))  # it printed, it runs

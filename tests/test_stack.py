@@ -3,6 +3,7 @@ with TLS in front of two `lobby run --no-worker` processes, one `lobby worker`,
 PostgreSQL and a Redis of our own. One test walks an operator's bad morning: a check-in
 through nginx, the web process holding the host's dashboard restarted, Redis restarted;
 the dashboard (as static/js/live.js does it) ends with every event once."""
+
 import threading
 import time
 
@@ -31,8 +32,12 @@ class Dashboard:
         http = stack.session()
         self.upstreams: list[str] = []
         http.hooks["response"].append(self._handshake)
-        self.client = socketio.Client(http_session=http, reconnection_delay=2,
-                                      reconnection_delay_max=2, randomization_factor=0)
+        self.client = socketio.Client(
+            http_session=http,
+            reconnection_delay=2,
+            reconnection_delay_max=2,
+            randomization_factor=0,
+        )
         self.client.on("connect", self._connected)
         self.client.on("disconnect", self._disconnected)
         self.client.on("*", self._event)  # every kind a host's room may hear
@@ -52,8 +57,7 @@ class Dashboard:
     def _reconnect(self):
         for _ in range(30):
             try:
-                self.client.connect(self.stack.url, auth={"token": self.token},
-                                    wait_timeout=10)
+                self.client.connect(self.stack.url, auth={"token": self.token}, wait_timeout=10)
                 return
             except socketio.exceptions.ConnectionError:
                 time.sleep(0.5)
@@ -114,11 +118,15 @@ def test_checkin_through_nginx_survives_a_web_restart_and_a_redis_restart(tmp_pa
         kiosk.headers["Authorization"] = f"Bearer {desk_token}"
 
         def visit_and_check_in(name):
-            visit = kiosk.post(stack.url + "/api/v1/visits", json={
-                "visitor": {"name": name, "company": "华为"}, "host": "grace@example.com"})
+            visit = kiosk.post(
+                stack.url + "/api/v1/visits",
+                json={"visitor": {"name": name, "company": "华为"}, "host": "grace@example.com"},
+            )
             assert visit.status_code == 201, visit.text
-            resp = kiosk.post(stack.url + "/api/v1/checkins",
-                              json={"code": visit.json()["code"], "kiosk": "hall-kiosk"})
+            resp = kiosk.post(
+                stack.url + "/api/v1/checkins",
+                json={"code": visit.json()["code"], "kiosk": "hall-kiosk"},
+            )
             assert resp.status_code == 201, resp.text
             assert resp.headers[UPSTREAM_HEADER] == a  # served by process A, not B
             return visit.json()["id"]
@@ -126,12 +134,22 @@ def test_checkin_through_nginx_survives_a_web_restart_and_a_redis_restart(tmp_pa
         # 1. Served by A, heard on B's socket; one badge at the kiosk's printer.
         first = visit_and_check_in("张伟")
         assert dashboard.wait_arrivals([first], 5), "the arrival did not reach B's socket"
-        assert [e for e in dashboard.applied.values() if e.get("visit_id") == first
-                and "arrived_at" in e][0]["kiosk"] == "hall-kiosk"
+        assert [
+            e
+            for e in dashboard.applied.values()
+            if e.get("visit_id") == first and "arrived_at" in e
+        ][0]["kiosk"] == "hall-kiosk"
         assert len(printer.wait_for_jobs(1, timeout=10)) == 1
-        assert kiosk.post(stack.url + "/api/v1/checkins", json={
-            "code": kiosk.get(stack.url + f"/api/v1/visits/{first}").json()["code"],
-            "kiosk": "hall-kiosk"}).status_code == 200  # a second scan: no second badge
+        assert (
+            kiosk.post(
+                stack.url + "/api/v1/checkins",
+                json={
+                    "code": kiosk.get(stack.url + f"/api/v1/visits/{first}").json()["code"],
+                    "kiosk": "hall-kiosk",
+                },
+            ).status_code
+            == 200
+        )  # a second scan: no second badge
 
         # 2. B restarts: arrivals while the dashboard is away come back by replay.
         web_b = stack.web_ports.index(int(b.rsplit(":", 1)[1]))

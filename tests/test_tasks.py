@@ -1,5 +1,6 @@
 """Tasks as data: tea, tours, follow-ups and the farewell, through the JSON API and
 the services, each change a task_updated event; hosts act only on their own visits."""
+
 from datetime import timedelta
 
 import pytest
@@ -28,34 +29,52 @@ def test_tea_request_goes_to_reception_and_served_comes_back(app, client, tokens
     desk = staff_socket(app, "desk@example.com")
     grace = staff_socket(app, "grace@example.com")
     desk.get_received(), grace.get_received()
-    resp = client.post(f"/api/v1/visits/{arrived.id}/tasks", headers=auth(tokens["host"]), json={
-        "kind": "tea", "items": [{"drink": "Green tea", "count": 2}], "note": "no sugar"})
+    resp = client.post(
+        f"/api/v1/visits/{arrived.id}/tasks",
+        headers=auth(tokens["host"]),
+        json={"kind": "tea", "items": [{"drink": "Green tea", "count": 2}], "note": "no sugar"},
+    )
     assert resp.status_code == 201
     task = resp.get_json()
     assert (task["kind"], task["status"]) == ("tea", "requested")
     assert task["details"] == {"items": [{"drink": "Green tea", "count": 2}], "note": "no sugar"}
     queued = events(desk, "task_updated")
-    assert queued[-1]["task"]["id"] == task["id"] and queued[-1]["visitor"]["name"] == "Ada Lovelace"
-    resp = client.post(f"/api/v1/tasks/{task['id']}", headers=auth(tokens["reception"]),
-                       json={"status": "served"})
+    assert (
+        queued[-1]["task"]["id"] == task["id"] and queued[-1]["visitor"]["name"] == "Ada Lovelace"
+    )
+    resp = client.post(
+        f"/api/v1/tasks/{task['id']}", headers=auth(tokens["reception"]), json={"status": "served"}
+    )
     assert resp.status_code == 200
     served = events(grace, "task_updated")[-1]["task"]
     assert served["status"] == "served" and served["done_by"] == "Rita Desk" and served["done_at"]
 
 
-@pytest.mark.parametrize("body,field", [
-    ({"kind": "tea", "items": []}, "items"),
-    ({"kind": "tea", "items": [{"drink": "Whisky", "count": 1}]}, "items"),
-    ({"kind": "tea", "items": [{"drink": "Coffee", "count": 0}]}, "items"),
-    ({"kind": "tour", "stops": []}, "stops"),
-    ({"kind": "tour", "stops": [{"place": ""}], "starts_at": "2030-01-01T10:00"}, "stops"),
-    ({"kind": "follow_up", "question": "Price?", "reply_method": "pigeon",
-      "deadline": "2030-01-01T10:00"}, "reply_method"),
-    ({"kind": "follow_up", "question": "Price?", "reply_method": "email"}, "deadline"),
-    ({"kind": "party"}, "kind"),
-])
+@pytest.mark.parametrize(
+    "body,field",
+    [
+        ({"kind": "tea", "items": []}, "items"),
+        ({"kind": "tea", "items": [{"drink": "Whisky", "count": 1}]}, "items"),
+        ({"kind": "tea", "items": [{"drink": "Coffee", "count": 0}]}, "items"),
+        ({"kind": "tour", "stops": []}, "stops"),
+        ({"kind": "tour", "stops": [{"place": ""}], "starts_at": "2030-01-01T10:00"}, "stops"),
+        (
+            {
+                "kind": "follow_up",
+                "question": "Price?",
+                "reply_method": "pigeon",
+                "deadline": "2030-01-01T10:00",
+            },
+            "reply_method",
+        ),
+        ({"kind": "follow_up", "question": "Price?", "reply_method": "email"}, "deadline"),
+        ({"kind": "party"}, "kind"),
+    ],
+)
 def test_bad_tasks_are_422_with_the_field_and_write_nothing(client, tokens, arrived, body, field):
-    resp = client.post(f"/api/v1/visits/{arrived.id}/tasks", headers=auth(tokens["host"]), json=body)
+    resp = client.post(
+        f"/api/v1/visits/{arrived.id}/tasks", headers=auth(tokens["host"]), json=body
+    )
     assert resp.status_code == 422
     error = resp.get_json()["error"]
     assert error["code"] == "invalid_task" and field in error["fields"]
@@ -63,25 +82,46 @@ def test_bad_tasks_are_422_with_the_field_and_write_nothing(client, tokens, arri
 
 
 def test_tour_is_planned_confirmed_started_and_finished_and_the_roster_knows(
-        app, client, tokens, arrived, staff):
-    people_in_plant = people.create_user("wu@example.com", "Wu Plant", ["host"], PASSWORD,
-                                         department="Assembly")
+    app, client, tokens, arrived, staff
+):
+    people_in_plant = people.create_user(
+        "wu@example.com", "Wu Plant", ["host"], PASSWORD, department="Assembly"
+    )
     plant = staff_socket(app, "wu@example.com")
     plant.get_received()
     start = utcnow() + timedelta(hours=3)
-    resp = client.post(f"/api/v1/visits/{arrived.id}/tasks", headers=auth(tokens["host"]), json={
-        "kind": "tour", "title": "Plant tour", "starts_at": iso(start), "stops": [
-            {"place": "Assembly hall", "department": "Assembly", "planned_at": iso(start)},
-            {"place": "Test lab", "department": "QA", "planned_at": iso(start + timedelta(minutes=30))}]})
+    resp = client.post(
+        f"/api/v1/visits/{arrived.id}/tasks",
+        headers=auth(tokens["host"]),
+        json={
+            "kind": "tour",
+            "title": "Plant tour",
+            "starts_at": iso(start),
+            "stops": [
+                {"place": "Assembly hall", "department": "Assembly", "planned_at": iso(start)},
+                {
+                    "place": "Test lab",
+                    "department": "QA",
+                    "planned_at": iso(start + timedelta(minutes=30)),
+                },
+            ],
+        },
+    )
     assert resp.status_code == 201
     tour = resp.get_json()
     assert [s["place"] for s in tour["stops"]] == ["Assembly hall", "Test lab"]
     told = events(plant, "task_updated")  # the departments on the route are told
-    assert told and told[-1]["task"]["id"] == tour["id"] and people_in_plant.department == "Assembly"
+    assert (
+        told and told[-1]["task"]["id"] == tour["id"] and people_in_plant.department == "Assembly"
+    )
     h = auth(tokens["host"])
     for status in ("confirmed", "in_progress"):
-        assert client.post(f"/api/v1/tasks/{tour['id']}", headers=h, json={"status": status}
-                           ).status_code == 200
+        assert (
+            client.post(
+                f"/api/v1/tasks/{tour['id']}", headers=h, json={"status": status}
+            ).status_code
+            == 200
+        )
     visit = db.session.get(Visit, arrived.id)
     assert visit.state == "on_tour"
     assert "Assembly hall" in hosting.where(visit)
@@ -89,14 +129,22 @@ def test_tour_is_planned_confirmed_started_and_finished_and_the_roster_knows(
     done = client.post(f"/api/v1/tasks/{tour['id']}", headers=h, json={"status": "done"})
     assert done.get_json()["status"] == "done"
     db.session.expire_all()
-    assert db.session.get(Visit, arrived.id).state == "with_host"  # back from the tour with the host
+    assert (
+        db.session.get(Visit, arrived.id).state == "with_host"
+    )  # back from the tour with the host
 
 
 def test_impossible_transitions_are_409_and_repeats_are_harmless(client, tokens, arrived):
     h = auth(tokens["host"])
-    tour = client.post(f"/api/v1/visits/{arrived.id}/tasks", headers=h, json={
-        "kind": "tour", "stops": [{"place": "Lab"}], "starts_at": "2030-01-01T10:00:00+00:00"}
-                       ).get_json()
+    tour = client.post(
+        f"/api/v1/visits/{arrived.id}/tasks",
+        headers=h,
+        json={
+            "kind": "tour",
+            "stops": [{"place": "Lab"}],
+            "starts_at": "2030-01-01T10:00:00+00:00",
+        },
+    ).get_json()
     resp = client.post(f"/api/v1/tasks/{tour['id']}", headers=h, json={"status": "done"})
     assert resp.status_code == 409 and resp.get_json()["error"]["code"] == "bad_transition"
     resp = client.post(f"/api/v1/tasks/{tour['id']}", headers=h, json={"status": "served"})
@@ -109,9 +157,16 @@ def test_impossible_transitions_are_409_and_repeats_are_harmless(client, tokens,
 
 def test_follow_up_needs_an_answer_and_farewell_shows_open_ones(client, tokens, arrived):
     h = auth(tokens["host"])
-    fu = client.post(f"/api/v1/visits/{arrived.id}/tasks", headers=h, json={
-        "kind": "follow_up", "question": "Volume discount?", "reply_method": "email",
-        "deadline": iso(utcnow() + timedelta(days=3))}).get_json()
+    fu = client.post(
+        f"/api/v1/visits/{arrived.id}/tasks",
+        headers=h,
+        json={
+            "kind": "follow_up",
+            "question": "Volume discount?",
+            "reply_method": "email",
+            "deadline": iso(utcnow() + timedelta(days=3)),
+        },
+    ).get_json()
     assert fu["status"] == "open" and fu["details"]["reply_method"] == "email"
     resp = client.post(f"/api/v1/tasks/{fu['id']}", headers=h, json={"status": "answered"})
     assert resp.status_code == 422
@@ -120,36 +175,59 @@ def test_follow_up_needs_an_answer_and_farewell_shows_open_ones(client, tokens, 
     body = bye.get_json()
     assert body["visit"]["status"] == "checked_out"
     assert [t["id"] for t in body["open_follow_ups"]] == [fu["id"]]
-    answered = client.post(f"/api/v1/tasks/{fu['id']}", headers=h, json={
-        "status": "answered", "answer": "10% over 100 units"})
+    answered = client.post(
+        f"/api/v1/tasks/{fu['id']}",
+        headers=h,
+        json={"status": "answered", "answer": "10% over 100 units"},
+    )
     assert answered.get_json()["details"]["answer"] == "10% over 100 units"
-    kinds = [t["kind"] for t in client.get(f"/api/v1/visits/{arrived.id}/tasks", headers=h).get_json()]
+    kinds = [
+        t["kind"] for t in client.get(f"/api/v1/visits/{arrived.id}/tasks", headers=h).get_json()
+    ]
     assert kinds == ["follow_up", "farewell"]
 
 
 def test_hosts_act_only_on_their_own_visitors(client, tokens, arrived):
     other = auth(tokens["other_host"])
     assert client.get(f"/api/v1/visits/{arrived.id}/tasks", headers=other).status_code == 403
-    assert client.post(f"/api/v1/visits/{arrived.id}/tasks", headers=other, json={
-        "kind": "tea", "items": [{"drink": "Coffee", "count": 1}]}).status_code == 403
+    assert (
+        client.post(
+            f"/api/v1/visits/{arrived.id}/tasks",
+            headers=other,
+            json={"kind": "tea", "items": [{"drink": "Coffee", "count": 1}]},
+        ).status_code
+        == 403
+    )
     assert client.post(f"/api/v1/visits/{arrived.id}/acknowledge", headers=other).status_code == 403
     assert client.post(f"/api/v1/visits/{arrived.id}/farewell", headers=other).status_code == 403
-    tea = client.post(f"/api/v1/visits/{arrived.id}/tasks", headers=auth(tokens["host"]), json={
-        "kind": "tea", "items": [{"drink": "Coffee", "count": 1}]}).get_json()
-    assert client.post(f"/api/v1/tasks/{tea['id']}", headers=other, json={"status": "served"}
-                       ).status_code == 403
-    assert client.post("/api/v1/tasks/9999", headers=other, json={"status": "served"}).status_code == 404
+    tea = client.post(
+        f"/api/v1/visits/{arrived.id}/tasks",
+        headers=auth(tokens["host"]),
+        json={"kind": "tea", "items": [{"drink": "Coffee", "count": 1}]},
+    ).get_json()
+    assert (
+        client.post(
+            f"/api/v1/tasks/{tea['id']}", headers=other, json={"status": "served"}
+        ).status_code
+        == 403
+    )
+    assert (
+        client.post("/api/v1/tasks/9999", headers=other, json={"status": "served"}).status_code
+        == 404
+    )
     assert db.session.query(Task).one().status == "requested"
 
 
 def test_on_my_way_reaches_the_kiosk_and_reception(app, client, tokens, staff, make_visit):
     from server.services import devices
+
     _, path = devices.add_kiosk("Front")
     kiosk_browser = app.test_client()
     kiosk_browser.get(path)
     visit = make_visit()
     checkin.check_in(visit.code, kiosk="Front")
     from server.extensions import socketio
+
     with app.app_context():
         kiosk_sock = socketio.test_client(app, flask_test_client=kiosk_browser)
     desk = staff_socket(app, "desk@example.com")
@@ -161,17 +239,22 @@ def test_on_my_way_reaches_the_kiosk_and_reception(app, client, tokens, staff, m
         assert update["change"] == "acknowledged" and update["visit_id"] == visit.id
 
 
-def test_unconfirmed_tour_reminds_host_and_departments_an_hour_before_once(
-        app, staff, arrived):
+def test_unconfirmed_tour_reminds_host_and_departments_an_hour_before_once(app, staff, arrived):
     people.create_user("wu@example.com", "Wu Plant", ["host"], PASSWORD, department="Assembly")
     plant = staff_socket(app, "wu@example.com")
     grace = staff_socket(app, "grace@example.com")
     soon = utcnow() + timedelta(minutes=50)
     later = utcnow() + timedelta(hours=3)
     for when in (soon, later):
-        tasks.create(arrived.id, {"kind": "tour", "starts_at": iso(when),
-                                  "stops": [{"place": "Hall", "department": "Assembly"}]},
-                     staff["host"])
+        tasks.create(
+            arrived.id,
+            {
+                "kind": "tour",
+                "starts_at": iso(when),
+                "stops": [{"place": "Hall", "department": "Assembly"}],
+            },
+            staff["host"],
+        )
     plant.get_received(), grace.get_received()
     assert tasks.send_tour_reminders() == 1
     assert tasks.send_tour_reminders() == 0  # once
@@ -188,24 +271,30 @@ def test_renotify_and_fallback_contact(app, staff, arrived):
     hosting.renotify(arrived.id, staff["reception"])
     assert events(grace, "visitor_arrived")[-1]["renotified"] is True
     from server.services.errors import Conflict
+
     with pytest.raises(Conflict) as err:
         hosting.renotify(arrived.id, staff["reception"], fallback=True)
     assert err.value.code == "no_fallback"
     db.session.get(type(staff["host"]), staff["host"].id).fallback_contact_id = fallback.id
     db.session.commit()
-    assert hosting.renotify(arrived.id, staff["reception"], fallback=True).email == "lee@example.com"
+    assert (
+        hosting.renotify(arrived.id, staff["reception"], fallback=True).email == "lee@example.com"
+    )
     assert events(lee, "visitor_arrived")[-1]["for_host"] == "Grace Hopper"
 
 
 def test_walk_in_is_checked_in_and_told_to_the_host(app, staff):
     from server.models import PrintJob
+
     grace = staff_socket(app, "grace@example.com")
     grace.get_received()
-    visit = hosting.walk_in("Nguyễn Thị Minh Khai", "Vina Co", "+84 24 1234", staff["host"].id,
-                            staff["reception"])
+    visit = hosting.walk_in(
+        "Nguyễn Thị Minh Khai", "Vina Co", "+84 24 1234", staff["host"].id, staff["reception"]
+    )
     assert visit.status == "checked_in" and visit.walk_in
     assert events(grace, "visitor_arrived")[-1]["visitor"]["name"] == "Nguyễn Thị Minh Khai"
     assert db.session.query(PrintJob).filter_by(visit_id=visit.id).count() == 1
     from server.services.errors import ValidationError
+
     with pytest.raises(ValidationError):
         hosting.walk_in("Nobody's guest", "", "", None, staff["reception"])

@@ -1,6 +1,7 @@
 """Write transactions: ``write()`` commits what its block wrote or nothing of it, and
 the writers of one process take SQLite's write lock in turn (none lost, none refused
 with "database is locked")."""
+
 import sqlite3
 import threading
 
@@ -27,10 +28,9 @@ def test_a_write_is_committed_when_the_block_ends(app, counter):
 
 
 def test_a_write_that_raises_leaves_nothing_and_frees_the_lock(app, counter):
-    with pytest.raises(ValueError):
-        with tx.write() as session:
-            session.execute(text("UPDATE counter SET n = 5"))
-            raise ValueError("half-way")
+    with pytest.raises(ValueError), tx.write() as session:
+        session.execute(text("UPDATE counter SET n = 5"))
+        raise ValueError("half-way")
     assert counter() == 0
     with tx.write() as session:  # the in-process lock was let go
         session.execute(text("UPDATE counter SET n = n + 1"))
@@ -63,6 +63,7 @@ def test_forty_writers_at_once_each_read_modify_write_without_losing_one(app, co
                 errors.append(repr(e))
             finally:
                 db.session.remove()
+
     threads = [threading.Thread(target=add_one) for _ in range(40)]
     for t in threads:
         t.start()

@@ -1,5 +1,6 @@
 """Editing, rescheduling and cancelling a visit: the service, PATCH /api/v1/visits/<id>,
 POST /api/v1/visits/<id>/cancel, the live events, and the edit pages."""
+
 import re
 import threading
 from datetime import date, timedelta
@@ -10,7 +11,6 @@ import socketio as sio
 from server.extensions import db
 from server.models import Event, Visit
 from server.services import checkin, clock, visit_changes
-from server.services.errors import Conflict, Forbidden, ValidationError
 from tests.conftest import auth, csrf_from, login, staff_socket
 from tests.kiosk_helpers import KioskClient
 
@@ -30,19 +30,39 @@ def received(sock, event="visit_updated"):
 
 # --- the API ------------------------------------------------------------------------
 
+
 def test_patch_changes_every_field_and_answers_with_the_visit(client, tokens, make_visit):
     visit = make_visit()
     day = local_day(visit) + timedelta(days=1)
-    resp = client.patch(f"/api/v1/visits/{visit.id}", headers=auth(tokens["reception"]), json={
-        "visitor": {"name": "Ada King", "company": "Babbage & Co", "title": "Countess",
-                    "email": "ada@example.com", "phone": "+44 20 7946 0000"},
-        "host": "linus@example.com", "expected_at": f"{day.isoformat()}T10:30:00+00:00",
-        "purpose": "Difference engine", "meeting_room": "Room 3 三号会议室", "kind": "contractor",
-        "stars": 3, "valid_until": (day + timedelta(days=2)).isoformat()})
+    resp = client.patch(
+        f"/api/v1/visits/{visit.id}",
+        headers=auth(tokens["reception"]),
+        json={
+            "visitor": {
+                "name": "Ada King",
+                "company": "Babbage & Co",
+                "title": "Countess",
+                "email": "ada@example.com",
+                "phone": "+44 20 7946 0000",
+            },
+            "host": "linus@example.com",
+            "expected_at": f"{day.isoformat()}T10:30:00+00:00",
+            "purpose": "Difference engine",
+            "meeting_room": "Room 3 三号会议室",
+            "kind": "contractor",
+            "stars": 3,
+            "valid_until": (day + timedelta(days=2)).isoformat(),
+        },
+    )
     assert resp.status_code == 200, resp.get_json()
     body = resp.get_json()
-    assert body["visitor"] == {"name": "Ada King", "company": "Babbage & Co", "title": "Countess",
-                               "email": "ada@example.com", "phone": "+44 20 7946 0000"}
+    assert body["visitor"] == {
+        "name": "Ada King",
+        "company": "Babbage & Co",
+        "title": "Countess",
+        "email": "ada@example.com",
+        "phone": "+44 20 7946 0000",
+    }
     assert body["host"]["email"] == "linus@example.com"
     assert body["expected_at"] == f"{day.isoformat()}T10:30:00+00:00"
     assert (body["purpose"], body["meeting_room"]) == ("Difference engine", "Room 3 三号会议室")
@@ -57,8 +77,10 @@ def test_patch_changes_every_field_and_answers_with_the_visit(client, tokens, ma
 def test_patch_is_partial_and_stars_can_be_cleared(client, tokens, make_visit):
     visit = make_visit()
     h = auth(tokens["admin"])
-    assert client.patch(f"/api/v1/visits/{visit.id}", headers=h, json={"stars": 5}) \
-        .get_json()["stars"] == 5
+    assert (
+        client.patch(f"/api/v1/visits/{visit.id}", headers=h, json={"stars": 5}).get_json()["stars"]
+        == 5
+    )
     body = client.patch(f"/api/v1/visits/{visit.id}", headers=h, json={"stars": None}).get_json()
     assert body["stars"] is None
     assert body["visitor"]["name"] == "Ada Lovelace" and body["purpose"] == "Engine review"
@@ -66,15 +88,36 @@ def test_patch_is_partial_and_stars_can_be_cleared(client, tokens, make_visit):
 
 def test_patch_names_every_problem_at_once_and_writes_nothing(client, tokens, make_visit):
     visit = make_visit()
-    resp = client.patch(f"/api/v1/visits/{visit.id}", headers=auth(tokens["reception"]), json={
-        "visitor": {"name": " ", "email": "not-an-email", "phone": "call me", "age": 36},
-        "host": "nobody@example.com", "expected_at": "tomorrow-ish", "kind": "alien",
-        "stars": 6, "valid_until": "someday", "meeting_room": "x" * 121, "colour": "red"})
+    resp = client.patch(
+        f"/api/v1/visits/{visit.id}",
+        headers=auth(tokens["reception"]),
+        json={
+            "visitor": {"name": " ", "email": "not-an-email", "phone": "call me", "age": 36},
+            "host": "nobody@example.com",
+            "expected_at": "tomorrow-ish",
+            "kind": "alien",
+            "stars": 6,
+            "valid_until": "someday",
+            "meeting_room": "x" * 121,
+            "colour": "red",
+        },
+    )
     assert resp.status_code == 422
     error = resp.get_json()["error"]
     assert error["code"] == "invalid_visit"
-    assert set(error["fields"]) == {"name", "email", "phone", "visitor.age", "host", "expected_at",
-                                    "kind", "stars", "valid_until", "meeting_room", "colour"}
+    assert set(error["fields"]) == {
+        "name",
+        "email",
+        "phone",
+        "visitor.age",
+        "host",
+        "expected_at",
+        "kind",
+        "stars",
+        "valid_until",
+        "meeting_room",
+        "colour",
+    }
     assert error["fields"]["colour"] == "unknown field"
     saved = fresh(visit.id)
     assert saved.visitor.name == "Ada Lovelace" and saved.kind == "visitor"
@@ -84,8 +127,9 @@ def test_patch_names_every_problem_at_once_and_writes_nothing(client, tokens, ma
 @pytest.mark.parametrize("stars", [0, 6, True, "3", 2.5])
 def test_stars_are_a_whole_number_from_one_to_five(client, tokens, make_visit, stars):
     visit = make_visit()
-    resp = client.patch(f"/api/v1/visits/{visit.id}", headers=auth(tokens["admin"]),
-                        json={"stars": stars})
+    resp = client.patch(
+        f"/api/v1/visits/{visit.id}", headers=auth(tokens["admin"]), json={"stars": stars}
+    )
     assert resp.status_code == 422 and "stars" in resp.get_json()["error"]["fields"]
 
 
@@ -94,10 +138,16 @@ def test_valid_until_may_not_fall_before_the_expected_day(client, tokens, make_v
     h = auth(tokens["admin"])
     before = (local_day(visit) - timedelta(days=1)).isoformat()
     resp = client.patch(f"/api/v1/visits/{visit.id}", headers=h, json={"valid_until": before})
-    assert resp.get_json()["error"]["fields"] == {"valid_until": "must not be before the expected day"}
+    assert resp.get_json()["error"]["fields"] == {
+        "valid_until": "must not be before the expected day"
+    }
     same_day = local_day(visit).isoformat()
-    assert client.patch(f"/api/v1/visits/{visit.id}", headers=h,
-                        json={"valid_until": same_day}).status_code == 200
+    assert (
+        client.patch(
+            f"/api/v1/visits/{visit.id}", headers=h, json={"valid_until": same_day}
+        ).status_code
+        == 200
+    )
     # Moving the visit past its last day is refused too: the pair is checked as saved.
     later = f"{(local_day(visit) + timedelta(days=3)).isoformat()}T09:00"
     resp = client.patch(f"/api/v1/visits/{visit.id}", headers=h, json={"expected_at": later})
@@ -127,14 +177,21 @@ def test_host_edits_only_own_visits(client, tokens, make_visit):
 def test_host_cannot_hand_a_visit_to_another_host(client, tokens, make_visit):
     visit = make_visit()
     h = auth(tokens["host"])
-    resp = client.patch(f"/api/v1/visits/{visit.id}", headers=h,
-                        json={"host": "linus@example.com", "purpose": "handed on"})
+    resp = client.patch(
+        f"/api/v1/visits/{visit.id}",
+        headers=h,
+        json={"host": "linus@example.com", "purpose": "handed on"},
+    )
     assert resp.status_code == 403 and resp.get_json()["error"]["code"] == "forbidden"
     saved = fresh(visit.id)
     assert saved.host.email == "grace@example.com" and saved.purpose == "Engine review"
     # Naming themselves as host changes nothing and is allowed.
-    assert client.patch(f"/api/v1/visits/{visit.id}", headers=h,
-                        json={"host": "grace@example.com"}).status_code == 200
+    assert (
+        client.patch(
+            f"/api/v1/visits/{visit.id}", headers=h, json={"host": "grace@example.com"}
+        ).status_code
+        == 200
+    )
 
 
 def test_a_cancelled_or_finished_visit_cannot_be_edited(client, tokens, make_visit):
@@ -151,8 +208,9 @@ def test_a_cancelled_or_finished_visit_cannot_be_edited(client, tokens, make_vis
 def test_unchanged_values_announce_nothing(app, staff, make_visit):
     visit = make_visit()
     before = db.session.query(Event).count()
-    visit_changes.update(visit.id, {"purpose": "Engine review", "kind": "visitor"},
-                         staff["reception"])
+    visit_changes.update(
+        visit.id, {"purpose": "Engine review", "kind": "visitor"}, staff["reception"]
+    )
     assert db.session.query(Event).count() == before
     assert fresh(visit.id).updated_at is None
 
@@ -164,8 +222,9 @@ def test_an_edit_reaches_the_old_host_the_new_host_and_reception(app, staff, mak
     desk = staff_socket(app, "desk@example.com")
     for s in (grace, linus, desk):
         s.get_received()
-    visit_changes.update(visit.id, {"host": "linus@example.com", "meeting_room": "Lab 2"},
-                         staff["reception"])
+    visit_changes.update(
+        visit.id, {"host": "linus@example.com", "meeting_room": "Lab 2"}, staff["reception"]
+    )
     for sock in (grace, linus, desk):
         events = received(sock)
         assert len(events) == 1, events
@@ -177,6 +236,7 @@ def test_an_edit_reaches_the_old_host_the_new_host_and_reception(app, staff, mak
 
 
 # --- cancelling ---------------------------------------------------------------------
+
 
 def test_cancel_needs_a_reason_of_at_most_300_characters(client, tokens, make_visit):
     visit = make_visit()
@@ -190,8 +250,9 @@ def test_cancel_needs_a_reason_of_at_most_300_characters(client, tokens, make_vi
 def test_cancel_records_who_when_and_why_and_is_idempotent(client, tokens, staff, make_visit):
     visit = make_visit()
     h = auth(tokens["reception"])
-    resp = client.post(f"/api/v1/visits/{visit.id}/cancel", headers=h,
-                       json={"reason": "Flight delayed 航班延误"})
+    resp = client.post(
+        f"/api/v1/visits/{visit.id}/cancel", headers=h, json={"reason": "Flight delayed 航班延误"}
+    )
     assert resp.status_code == 200
     body = resp.get_json()
     assert body["status"] == "cancelled" and body["cancel_reason"] == "Flight delayed 航班延误"
@@ -207,8 +268,11 @@ def test_cancel_records_who_when_and_why_and_is_idempotent(client, tokens, staff
 def test_only_an_expected_visit_can_be_cancelled(client, tokens, make_visit):
     visit = make_visit()
     checkin.check_in(visit.code)
-    resp = client.post(f"/api/v1/visits/{visit.id}/cancel", headers=auth(tokens["admin"]),
-                       json={"reason": "too late"})
+    resp = client.post(
+        f"/api/v1/visits/{visit.id}/cancel",
+        headers=auth(tokens["admin"]),
+        json={"reason": "too late"},
+    )
     assert resp.status_code == 409 and resp.get_json()["error"]["code"] == "not_expected"
     assert fresh(visit.id).status == "checked_in"
 
@@ -216,28 +280,41 @@ def test_only_an_expected_visit_can_be_cancelled(client, tokens, make_visit):
 def test_host_cancels_own_visit_but_not_another_hosts(client, tokens, make_visit):
     mine, theirs = make_visit(), make_visit("Linus Guest", host="linus@example.com")
     h = auth(tokens["host"])
-    assert client.post(f"/api/v1/visits/{theirs.id}/cancel", headers=h,
-                       json={"reason": "mine now"}).status_code == 403
-    assert client.post(f"/api/v1/visits/{mine.id}/cancel", headers=h,
-                       json={"reason": "meeting moved"}).status_code == 200
+    assert (
+        client.post(
+            f"/api/v1/visits/{theirs.id}/cancel", headers=h, json={"reason": "mine now"}
+        ).status_code
+        == 403
+    )
+    assert (
+        client.post(
+            f"/api/v1/visits/{mine.id}/cancel", headers=h, json={"reason": "meeting moved"}
+        ).status_code
+        == 200
+    )
     assert fresh(theirs.id).status == "expected"
 
 
 def test_a_cancelled_code_is_refused_at_checkin_and_at_the_kiosk(app, client, tokens, make_visit):
     visit = make_visit()
     kiosk = KioskClient(app)
-    client.post(f"/api/v1/visits/{visit.id}/cancel", headers=auth(tokens["host"]),
-                json={"reason": "meeting moved"})
-    resp = client.post("/api/v1/checkins", headers=auth(tokens["reception"]),
-                       json={"code": visit.code})
+    client.post(
+        f"/api/v1/visits/{visit.id}/cancel",
+        headers=auth(tokens["host"]),
+        json={"reason": "meeting moved"},
+    )
+    resp = client.post(
+        "/api/v1/checkins", headers=auth(tokens["reception"]), json={"code": visit.code}
+    )
     assert resp.status_code == 409 and resp.get_json()["error"]["code"] == "cancelled"
     html = kiosk.scan(visit.code).get_data(as_text=True)
     assert 'data-reason="cancelled"' in html
     assert fresh(visit.id).status == "cancelled"
 
 
-def test_the_hosts_socket_hears_the_cancellation_with_its_reason(app, live_server, tokens,
-                                                                  make_visit):
+def test_the_hosts_socket_hears_the_cancellation_with_its_reason(
+    app, live_server, tokens, make_visit
+):
     visit = make_visit()
     other = make_visit("Linus Guest", host="linus@example.com")
     heard, got = [], threading.Event()
@@ -254,9 +331,11 @@ def test_the_hosts_socket_hears_the_cancellation_with_its_reason(app, live_serve
     grace.connect(live_server.url, auth={"token": tokens["host"]}, wait_timeout=5)
     linus.connect(live_server.url, auth={"token": tokens["other_host"]}, wait_timeout=5)
     try:
-        resp = app.test_client().post(f"/api/v1/visits/{visit.id}/cancel",
-                                      headers=auth(tokens["reception"]),
-                                      json={"reason": "Client postponed 客户改期"})
+        resp = app.test_client().post(
+            f"/api/v1/visits/{visit.id}/cancel",
+            headers=auth(tokens["reception"]),
+            json={"reason": "Client postponed 客户改期"},
+        )
         assert resp.status_code == 200
         assert got.wait(5), "the host was not told"
         ev = [e for e in heard if e["change"] == "cancelled"][0]
@@ -272,6 +351,7 @@ def test_the_hosts_socket_hears_the_cancellation_with_its_reason(app, live_serve
 
 # --- the pages ----------------------------------------------------------------------
 
+
 def signed_in(app, email):
     web = app.test_client()
     login(web, email)
@@ -284,22 +364,36 @@ def post_form(web, url, data):
 
 
 def form_of(visit, **changes):
-    values = {"name": visit.visitor.name, "company": visit.visitor.company, "title": "",
-              "email": "", "phone": "", "host": visit.host.email,
-              "expected_at": clock.to_local(visit.expected_at).strftime("%Y-%m-%dT%H:%M"),
-              "purpose": visit.purpose, "meeting_room": "", "kind": "visitor", "stars": "",
-              "valid_until": ""}
+    values = {
+        "name": visit.visitor.name,
+        "company": visit.visitor.company,
+        "title": "",
+        "email": "",
+        "phone": "",
+        "host": visit.host.email,
+        "expected_at": clock.to_local(visit.expected_at).strftime("%Y-%m-%dT%H:%M"),
+        "purpose": visit.purpose,
+        "meeting_room": "",
+        "kind": "visitor",
+        "stars": "",
+        "valid_until": "",
+    }
     return {**values, **changes}
 
 
 def test_edit_page_shows_the_visit_with_visitor_text_escaped(app, staff, make_visit):
     visit = make_visit("<script>alert(1)</script>", company="<b>Evil</b> & Co")
-    html = signed_in(app, "admin@example.com").get(f"/admin/visits/{visit.id}/edit") \
+    html = (
+        signed_in(app, "admin@example.com")
+        .get(f"/admin/visits/{visit.id}/edit")
         .get_data(as_text=True)
+    )
     assert "<script>alert(1)</script>" not in html and "<b>Evil</b>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert 'name="csrf_token"' in html
-    assert re.search(r'<input type="datetime-local" name="expected_at" value="\d{4}-\d\d-\d\dT\d\d:\d\d"', html)
+    assert re.search(
+        r'<input type="datetime-local" name="expected_at" value="\d{4}-\d\d-\d\dT\d\d:\d\d"', html
+    )
     assert 'name="valid_until"' in html and 'type="date"' in html
     assert '<option value="contractor">CONTRACTOR 承包商</option>' in html  # the badge's words
     assert '<option value="linus@example.com">' in html  # staff may choose the host
@@ -310,8 +404,13 @@ def test_saving_the_edit_page_returns_to_next_with_a_notice(app, staff, make_vis
     visit = make_visit()
     web = signed_in(app, "desk@example.com")  # reception uses the admin URL
     url = f"/admin/visits/{visit.id}/edit?next=/reception/"
-    resp = post_form(web, url, form_of(visit, meeting_room="Board room 董事会议室", stars="4",
-                                       kind="vip", title="Countess"))
+    resp = post_form(
+        web,
+        url,
+        form_of(
+            visit, meeting_room="Board room 董事会议室", stars="4", kind="vip", title="Countess"
+        ),
+    )
     assert resp.status_code == 303 and resp.headers["Location"].endswith("/reception/")
     saved = fresh(visit.id)
     assert (saved.meeting_room, saved.stars, saved.kind) == ("Board room 董事会议室", 4, "vip")
@@ -332,8 +431,11 @@ def test_next_must_be_a_local_path(app, staff, make_visit, target):
 def test_refused_fields_come_back_next_to_their_inputs(app, staff, make_visit):
     visit = make_visit()
     web = signed_in(app, "admin@example.com")
-    resp = post_form(web, f"/admin/visits/{visit.id}/edit",
-                     form_of(visit, name="", email="nope", valid_until="2000-01-01"))
+    resp = post_form(
+        web,
+        f"/admin/visits/{visit.id}/edit",
+        form_of(visit, name="", email="nope", valid_until="2000-01-01"),
+    )
     assert resp.status_code == 422
     html = resp.get_data(as_text=True)
     for field in ("name", "email", "valid_until"):
@@ -347,8 +449,9 @@ def test_host_edits_own_visit_on_the_host_page_without_a_host_select(app, staff,
     web = signed_in(app, "grace@example.com")
     html = web.get(f"/host/visits/{mine.id}/edit").get_data(as_text=True)
     assert 'name="host"' not in html and "Grace Hopper" in html
-    resp = post_form(web, f"/host/visits/{mine.id}/edit?next=/host/",
-                     form_of(mine, meeting_room="Lab 1"))
+    resp = post_form(
+        web, f"/host/visits/{mine.id}/edit?next=/host/", form_of(mine, meeting_room="Lab 1")
+    )
     assert resp.status_code == 303 and resp.headers["Location"].endswith("/host/")
     assert fresh(mine.id).meeting_room == "Lab 1"
     assert web.get(f"/host/visits/{theirs.id}/edit").status_code == 403

@@ -1,6 +1,7 @@
 """The visitor log: every visit of any day, searched by name, company, host, dates
 and status, 50 a page, newest first; the same search over the API (hosts: their own)
 and as a CSV a spreadsheet opens with 张伟 intact; fast with a year of visits."""
+
 import csv
 import io
 import time
@@ -11,7 +12,7 @@ from sqlalchemy import insert
 
 from server.extensions import db
 from server.models import Kiosk, User, Visit, VisitGroup, Visitor, utcnow
-from server.services import checkin, clock, visit_log
+from server.services import clock, visit_log
 from server.services.errors import ValidationError
 from tests.conftest import auth, login
 
@@ -37,22 +38,49 @@ def past(app, staff):
         return v
 
     rows = {
-        "ada": visit("Ada Lovelace", "Analytical Engines", grace, expected_at=at(d1, 9),
-                     checked_in_at=at(d1, 9, 5), checked_out_at=at(d1, 11), status="checked_out",
-                     kiosk_id=kiosk.id),
-        "zhang": visit("张伟", "华为技术有限公司", linus, expected_at=at(d2, 14), group_id=group.id),
-        "percent": visit("Bob 100%_Sure", "Wild_Cards Ltd", linus, expected_at=at(d2, 15),
-                         status="cancelled", cancel_reason="Flight cancelled 航班取消",
-                         cancelled_at=at(d2, 8)),
-        "walkin": visit("Walter Walk", "Street Co", grace, expected_at=at(d3, 16),
-                        checked_in_at=at(d3, 16), status="checked_in", walk_in=True,
-                        checked_in_by_id=staff["reception"].id),
+        "ada": visit(
+            "Ada Lovelace",
+            "Analytical Engines",
+            grace,
+            expected_at=at(d1, 9),
+            checked_in_at=at(d1, 9, 5),
+            checked_out_at=at(d1, 11),
+            status="checked_out",
+            kiosk_id=kiosk.id,
+        ),
+        "zhang": visit(
+            "张伟", "华为技术有限公司", linus, expected_at=at(d2, 14), group_id=group.id
+        ),
+        "percent": visit(
+            "Bob 100%_Sure",
+            "Wild_Cards Ltd",
+            linus,
+            expected_at=at(d2, 15),
+            status="cancelled",
+            cancel_reason="Flight cancelled 航班取消",
+            cancelled_at=at(d2, 8),
+        ),
+        "walkin": visit(
+            "Walter Walk",
+            "Street Co",
+            grace,
+            expected_at=at(d3, 16),
+            checked_in_at=at(d3, 16),
+            status="checked_in",
+            walk_in=True,
+            checked_in_by_id=staff["reception"].id,
+        ),
         # Expected on d1 but only arrived two days later (counts on both days).
-        "late": visit("Late Larry", "Slow Inc", grace, expected_at=at(d1, 17),
-                      checked_in_at=at(d3, 9), status="checked_in"),
+        "late": visit(
+            "Late Larry",
+            "Slow Inc",
+            grace,
+            expected_at=at(d1, 17),
+            checked_in_at=at(d3, 9),
+            status="checked_in",
+        ),
         # Valid over three days: one row, on its first day.
-        "multi": visit("Multi Day", "Long Stay", grace, expected_at=at(d1, 8),
-                       valid_until=d3),
+        "multi": visit("Multi Day", "Long Stay", grace, expected_at=at(d1, 8), valid_until=d3),
     }
     db.session.commit()
     return {k: v.id for k, v in rows.items()} | {"days": (d1, d2, d3)}
@@ -83,10 +111,15 @@ def test_like_wildcards_in_a_search_are_literal(staff, past):
 def test_a_visit_counts_on_the_days_it_was_expected_arrived_or_left(staff, past):
     desk = staff["reception"]
     d1, d2, d3 = past["days"]
-    assert sorted(names(visit_log.search(desk, from_=d1, to=d1))) == \
-        ["Ada Lovelace", "Late Larry", "Multi Day"]
-    assert sorted(names(visit_log.search(desk, from_=d3.isoformat(), to=d3.isoformat()))) == \
-        ["Late Larry", "Walter Walk"]
+    assert sorted(names(visit_log.search(desk, from_=d1, to=d1))) == [
+        "Ada Lovelace",
+        "Late Larry",
+        "Multi Day",
+    ]
+    assert sorted(names(visit_log.search(desk, from_=d3.isoformat(), to=d3.isoformat()))) == [
+        "Late Larry",
+        "Walter Walk",
+    ]
     assert sorted(names(visit_log.search(desk, from_=d2, to=d2))) == ["Bob 100%_Sure", "张伟"]
     # Open-ended ranges.
     assert visit_log.search(desk, from_=d2).total == 4  # Larry arrived on d3
@@ -116,24 +149,36 @@ def test_status_filter_and_walk_ins(staff, past):
     assert names(visit_log.search(desk, status="cancelled")) == ["Bob 100%_Sure"]
     assert names(visit_log.search(desk, status="walk-in")) == ["Walter Walk"]
     assert names(visit_log.search(desk, status="checked_out")) == ["Ada Lovelace"]
-    assert sorted(names(visit_log.search(desk, status="checked_in"))) == ["Late Larry", "Walter Walk"]
+    assert sorted(names(visit_log.search(desk, status="checked_in"))) == [
+        "Late Larry",
+        "Walter Walk",
+    ]
 
 
 def test_newest_first(staff, past):
     order = names(visit_log.search(staff["reception"]))
-    assert order == ["Walter Walk", "Bob 100%_Sure", "张伟", "Late Larry", "Ada Lovelace",
-                     "Multi Day"]
+    assert order == [
+        "Walter Walk",
+        "Bob 100%_Sure",
+        "张伟",
+        "Late Larry",
+        "Ada Lovelace",
+        "Multi Day",
+    ]
 
 
-@pytest.mark.parametrize("kwargs,field", [
-    ({"from_": "2024-13-01"}, "from"),
-    ({"to": "yesterday"}, "to"),
-    ({"from_": "2024-03-06", "to": "2024-03-04"}, "to"),
-    ({"status": "vanished"}, "status"),
-    ({"page": "two"}, "page"),
-    ({"page": 0}, "page"),
-    ({"q": "x" * 201}, "q"),
-])
+@pytest.mark.parametrize(
+    "kwargs,field",
+    [
+        ({"from_": "2024-13-01"}, "from"),
+        ({"to": "yesterday"}, "to"),
+        ({"from_": "2024-03-06", "to": "2024-03-04"}, "to"),
+        ({"status": "vanished"}, "status"),
+        ({"page": "two"}, "page"),
+        ({"page": 0}, "page"),
+        ({"q": "x" * 201}, "q"),
+    ],
+)
 def test_bad_searches_are_invalid_query_naming_the_field(staff, kwargs, field):
     with pytest.raises(ValidationError) as err:
         visit_log.search(staff["reception"], **kwargs)
@@ -155,13 +200,26 @@ def _bulk_visits(host_ids: list[int], n: int, start: datetime) -> None:
     for i, visitor_id in enumerate(first):
         when = start - timedelta(minutes=26 * i)  # 20,000 visits spread over a year
         status = "cancelled" if i % 40 == 0 else ("checked_out" if i % 3 else "expected")
-        rows.append({"visitor_id": visitor_id, "host_id": host_ids[i % len(host_ids)],
-                     "expected_at": when, "status": status, "code": f"bulk-{i}",
-                     "checked_in_at": when if status == "checked_out" else None,
-                     "checked_out_at": when + timedelta(hours=1) if status == "checked_out" else None,
-                     "walk_in": i % 25 == 0, "created_at": when, "purpose": "",
-                     "meeting_room": "", "kind": "visitor", "requirements": "",
-                     "language": "", "cancel_reason": "", "admit_reason": ""})
+        rows.append(
+            {
+                "visitor_id": visitor_id,
+                "host_id": host_ids[i % len(host_ids)],
+                "expected_at": when,
+                "status": status,
+                "code": f"bulk-{i}",
+                "checked_in_at": when if status == "checked_out" else None,
+                "checked_out_at": when + timedelta(hours=1) if status == "checked_out" else None,
+                "walk_in": i % 25 == 0,
+                "created_at": when,
+                "purpose": "",
+                "meeting_room": "",
+                "kind": "visitor",
+                "requirements": "",
+                "language": "",
+                "cancel_reason": "",
+                "admit_reason": "",
+            }
+        )
     db.session.execute(insert(Visit), rows)
     db.session.commit()
 
@@ -211,8 +269,9 @@ def test_htmx_search_gets_only_the_results_and_a_history_restore_the_page(client
     part = resp.get_data(as_text=True)
     assert "<html" not in part and "Ada Lovelace" in part and 'role="search"' not in part
     assert "HX-Request" in resp.headers.get("Vary", "")
-    whole = client.get("/reception/log?q=ada", headers={
-        "HX-Request": "true", "HX-History-Restore-Request": "true"}).get_data(as_text=True)
+    whole = client.get(
+        "/reception/log?q=ada", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"}
+    ).get_data(as_text=True)
     assert "<html" in whole and 'role="search"' in whole
 
 
@@ -277,11 +336,12 @@ def test_csv_is_the_current_search_in_utf8_with_bom_for_excel(client, staff, pas
 
 
 def test_csv_cells_that_look_like_formulas_are_defused(client, staff, make_visit):
-    make_visit(name="=HYPERLINK(\"http://x\")", company="+1 Corp")
+    make_visit(name='=HYPERLINK("http://x")', company="+1 Corp")
     login(client, "desk@example.com")
-    rows = list(csv.reader(io.StringIO(
-        client.get("/reception/log.csv").get_data().decode("utf-8-sig"))))
-    assert rows[1][5] == "'=HYPERLINK(\"http://x\")" and rows[1][6] == "'+1 Corp"
+    rows = list(
+        csv.reader(io.StringIO(client.get("/reception/log.csv").get_data().decode("utf-8-sig")))
+    )
+    assert rows[1][5] == '\'=HYPERLINK("http://x")' and rows[1][6] == "'+1 Corp"
 
 
 def test_api_lists_visits_with_pages_and_hosts_get_only_their_own(client, staff, tokens, past):
@@ -292,7 +352,9 @@ def test_api_lists_visits_with_pages_and_hosts_get_only_their_own(client, staff,
     assert v["visitor"]["name"] == "张伟" and v["host"]["email"] == "linus@example.com"
     assert v["status"] == "expected" and "code" in v
     mine = client.get("/api/v1/visits?host=linus", headers=auth(tokens["host"])).get_json()
-    assert mine["total"] == 4 and {v["host"]["email"] for v in mine["visits"]} == {"grace@example.com"}
+    assert mine["total"] == 4 and {v["host"]["email"] for v in mine["visits"]} == {
+        "grace@example.com"
+    }
     resp = client.get("/api/v1/visits?from=2024-3-4&status=gone", headers=auth(tokens["admin"]))
     assert resp.status_code == 422
     error = resp.get_json()["error"]
@@ -304,9 +366,15 @@ def test_bench_script_prints_p50_and_p95_for_each_query():
     import subprocess
     import sys
     from pathlib import Path
+
     root = Path(__file__).resolve().parent.parent
-    out = subprocess.run([sys.executable, str(root / "bench" / "log.py"), "--visits", "300",
-                          "--runs", "3"], capture_output=True, text=True, timeout=300, cwd=root)
+    out = subprocess.run(
+        [sys.executable, str(root / "bench" / "log.py"), "--visits", "300", "--runs", "3"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=root,
+    )
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     assert "p50 ms" in lines[1] and "p95 ms" in lines[1]

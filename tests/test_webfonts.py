@@ -4,6 +4,7 @@ built once and cached under DATA_DIR; kiosk responses carry Server-Timing. In Ch
 a machine without any CJK system font still draws the UI from the subsets, and a rare
 visitor name draws from a subset cut for it (server/extrafonts.py) whatever fonts the
 machine has; no page fetches a whole font."""
+
 import io
 import re
 import uuid
@@ -40,8 +41,10 @@ def faces(client) -> str:
 
 def subset_urls(css: str) -> dict[str, str]:
     """slice name -> URL, from the stylesheet."""
-    return {m.group(2): m.group(1) for m in
-            re.finditer(r'url\("(/fonts/subset/([a-z-]+)\.[0-9a-f]{16}\.woff2)"\)', css)}
+    return {
+        m.group(2): m.group(1)
+        for m in re.finditer(r'url\("(/fonts/subset/([a-z-]+)\.[0-9a-f]{16}\.woff2)"\)', css)
+    }
 
 
 def cmap_of(woff2: bytes) -> set[int]:
@@ -50,18 +53,25 @@ def cmap_of(woff2: bytes) -> set[int]:
 
 def catalog_characters() -> set[str]:
     from babel.messages.pofile import read_po
+
     with webfonts.CATALOG.open("rb") as f:
         catalog = read_po(f)
-    return {ch for m in catalog if m.id and m.string for ch in m.string
-            if ord(ch) > 0x7E and not ch.isspace()}
+    return {
+        ch
+        for m in catalog
+        if m.id and m.string
+        for ch in m.string
+        if ord(ch) > 0x7E and not ch.isspace()
+    }
 
 
 def source_characters() -> set[str]:
     chars = set()
     for pattern in ("templates/**/*.html", "static/js/*.js"):
         for path in ROOT.glob(pattern):
-            chars |= {ch for ch in path.read_text(encoding="utf-8")
-                      if ord(ch) > 0x7E and not ch.isspace()}
+            chars |= {
+                ch for ch in path.read_text(encoding="utf-8") if ord(ch) > 0x7E and not ch.isspace()
+            }
     return chars
 
 
@@ -121,8 +131,12 @@ def test_fonts_are_served_with_long_cache_and_versioned_urls(app):
     assert "immutable" in resp.headers["Cache-Control"]
     assert client.get(url, headers={"If-None-Match": resp.headers["ETag"]}).status_code == 304
     stale = re.sub(r"\.[0-9a-f]{16}\.", ".0123456789abcdef.", url)
-    for bad in (stale, "/fonts/subset/..%2Fsecret_key", "/fonts/subset/latin.woff2",
-                "/fonts/nope.ttf"):
+    for bad in (
+        stale,
+        "/fonts/subset/..%2Fsecret_key",
+        "/fonts/subset/latin.woff2",
+        "/fonts/nope.ttf",
+    ):
         assert client.get(bad).status_code == 404, bad
     # The pages use them: both stylesheets import the faces and name the families.
     for css in ("kiosk.css", "lobby.css"):
@@ -177,6 +191,7 @@ def test_kiosk_responses_carry_server_timing(app):
 
 # ---------------------------------------------------------------- in Chromium
 
+
 def platform_fonts(page, selector: str) -> list[dict]:
     """The fonts Chromium really drew ``selector``'s text with (DevTools protocol)."""
     cdp = page.context.new_cdp_session(page)
@@ -199,16 +214,21 @@ def bare_browser(browser, tmp_path_factory):  # noqa: F811
 <fontconfig><dir>/usr/share/fonts/truetype/dejavu</dir><cachedir>{conf_dir}/cache</cachedir>
 </fontconfig>""")
     chromium = browser.browser_type.launch(
-        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
-        env={"FONTCONFIG_FILE": str(conf), "PATH": "/usr/bin:/bin", "HOME": str(conf_dir)})
+        executable_path=CHROMIUM,
+        headless=True,
+        args=CHROMIUM_ARGS,
+        env={"FONTCONFIG_FILE": str(conf), "PATH": "/usr/bin:/bin", "HOME": str(conf_dir)},
+    )
     yield chromium
     chromium.close()
 
 
 def open_kiosk(chromium, live_server, requested):
     from server.services import devices
-    context = chromium.new_context(base_url=live_server.url,
-                                   viewport={"width": 1080, "height": 1920})
+
+    context = chromium.new_context(
+        base_url=live_server.url, viewport={"width": 1080, "height": 1920}
+    )
     context.set_default_timeout(TIMEOUT)
     _, path = devices.add_kiosk(f"Fonts {uuid.uuid4().hex[:8]}")
     page = context.new_page()
@@ -222,21 +242,26 @@ def open_kiosk(chromium, live_server, requested):
 
 def rare_name_faces(page, codepoint: int) -> list[dict]:
     """The page's FontFaces whose unicode-range holds ``codepoint``, with their status."""
-    return page.evaluate("""cp => Array.from(document.fonts).filter(f => f.unicodeRange
+    return page.evaluate(
+        """cp => Array.from(document.fonts).filter(f => f.unicodeRange
         .split(",").some(r => { const [a, b] = r.trim().slice(2).split("-");
                                 const lo = parseInt(a, 16), hi = b ? parseInt(b, 16) : lo;
                                 return cp >= lo && cp <= hi; }))
-        .map(f => ({family: f.family, status: f.status, range: f.unicodeRange}))""", codepoint)
+        .map(f => ({family: f.family, status: f.status, range: f.unicodeRange}))""",
+        codepoint,
+    )
 
 
 def test_without_cjk_system_fonts_the_ui_draws_from_subsets_and_a_rare_name_still_shows(
-        bare_browser, live_server, make_visit):
+    bare_browser, live_server, make_visit
+):
     requested = []
     context, page = open_kiosk(bare_browser, live_server, requested)
     try:
         used = platform_fonts(page, "[data-screen=start] h1")  # 欢迎
-        assert used and all(f["isCustomFont"] and f["familyName"] == "Noto Sans SC"
-                            for f in used), used
+        assert used and all(
+            f["isCustomFont"] and f["familyName"] == "Noto Sans SC" for f in used
+        ), used
         assert not [u for u in requested if u.endswith((".otf", ".ttf"))], requested
         snap(page, "kiosk-fonts-no-system-cjk-zh")
 
@@ -246,8 +271,9 @@ def test_without_cjk_system_fonts_the_ui_draws_from_subsets_and_a_rare_name_stil
         name.wait_for()
         page.wait_for_function("document.fonts.status === 'loaded'", timeout=FONT_BUILD_MS)
         page.evaluate("document.fonts.ready.then(() => true)")
-        used = {f["familyName"]: f for f in platform_fonts(page,
-                "[data-outcome=welcome] .visitor-name")}
+        used = {
+            f["familyName"]: f for f in platform_fonts(page, "[data-outcome=welcome] .visitor-name")
+        }
         # 龘 and ễ from subsets cut for this screen, Łukasz from latin-ext: never a
         # whole font.
         assert not [u for u in requested if u.endswith((".otf", ".ttf"))], requested
@@ -263,7 +289,8 @@ def test_without_cjk_system_fonts_the_ui_draws_from_subsets_and_a_rare_name_stil
 
 @pytest.mark.parametrize("machine", ["bare", "this machine's"])
 def test_a_rare_name_draws_from_its_own_subset_and_the_whole_font_is_not_fetched(
-        machine, browser, bare_browser, live_server, make_visit):  # noqa: F811
+    machine, browser, bare_browser, live_server, make_visit
+):  # noqa: F811
     """Whatever CJK fonts the machine has (none, Droid Sans Fallback, Noto Sans CJK),
     a name with a character outside the UI's subsets (龘, U+9F98) draws with the web
     font: a subset cut for it, loaded as a FontFace; the 8 MB font is never fetched."""
@@ -278,14 +305,15 @@ def test_a_rare_name_draws_from_its_own_subset_and_the_whole_font_is_not_fetched
         page.wait_for_function("document.fonts.status === 'loaded'", timeout=FONT_BUILD_MS)
         page.evaluate("document.fonts.ready.then(() => true)")
         faces = rare_name_faces(page, 0x9F98)
-        assert faces == [{"family": "Lobby Sans SC", "status": "loaded", "range": "U+9F98"}], \
-            faces
+        assert faces == [{"family": "Lobby Sans SC", "status": "loaded", "range": "U+9F98"}], faces
         used = platform_fonts(page, "[data-outcome=welcome] .visitor-name")
-        assert [(f["familyName"], f["isCustomFont"]) for f in used] == \
-            [("Noto Sans SC", True)], used
+        assert [(f["familyName"], f["isCustomFont"]) for f in used] == [("Noto Sans SC", True)], (
+            used
+        )
         extra = [u for u in requested if "/fonts/extra/" in u]
-        assert len(extra) == 1 and extra[0].endswith("/fonts/extra/sc."
-                                                      f"{extrafonts.version('sc')}.9f98.woff2")
+        assert len(extra) == 1 and extra[0].endswith(
+            f"/fonts/extra/sc.{extrafonts.version('sc')}.9f98.woff2"
+        )
         assert not [u for u in requested if u.endswith((".otf", ".ttf"))], requested
     finally:
         context.close()

@@ -17,6 +17,7 @@ by a template that the test does not know can be marked ``class="data"`` (or
 Pages to check: ``STAFF_PAGES`` and ``KIOSK_SCREENS`` (module constants: extend them
 when you add a page or a screen).
 """
+
 import re
 from datetime import timedelta
 from html.parser import HTMLParser
@@ -48,28 +49,67 @@ STAFF_PAGES = [
     ("admin@example.com", "/admin/kiosks"),
 ]
 # The kiosk screens reached by GET with lang=zh (the scanned ones are added by the test).
-KIOSK_SCREENS = ["/kiosk/", "/kiosk/start", "/kiosk/lookup", "/kiosk/walk-in", "/kiosk/leave",
-                 "/kiosk/see-reception?reason=route_walk_in",
-                 "/kiosk/refused?reason=unknown_code", "/kiosk/refused?reason=cancelled",
-                 "/kiosk/refused?reason=not_today"]
+KIOSK_SCREENS = [
+    "/kiosk/",
+    "/kiosk/start",
+    "/kiosk/lookup",
+    "/kiosk/walk-in",
+    "/kiosk/leave",
+    "/kiosk/see-reception?reason=route_walk_in",
+    "/kiosk/refused?reason=unknown_code",
+    "/kiosk/refused?reason=cancelled",
+    "/kiosk/refused?reason=not_today",
+]
 
 # The test's own data: names, companies, places... (the allowed non-labels).
-DATA = ["Ada Lovelace", "Analytical Engines", "张伟", "华为技术", "Charles Babbage",
-        "Difference Engines", "Grace Hopper", "Linus T", "Rita Desk", "Alex Admin",
-        "Engine review", "Green tea", "绿茶", "Plant tour", "Assembly hall", "Production",
-        "Price for 40 units?", "Front desk", "Front door", "Lobby", "Wear your badge.",
-        "Lovelace"]  # the kiosk's lookup hint: "Ada Lovelace 请输入“Lovelace”"
+DATA = [
+    "Ada Lovelace",
+    "Analytical Engines",
+    "张伟",
+    "华为技术",
+    "Charles Babbage",
+    "Difference Engines",
+    "Grace Hopper",
+    "Linus T",
+    "Rita Desk",
+    "Alex Admin",
+    "Engine review",
+    "Green tea",
+    "绿茶",
+    "Plant tour",
+    "Assembly hall",
+    "Production",
+    "Price for 40 units?",
+    "Front desk",
+    "Front door",
+    "Lobby",
+    "Wear your badge.",
+    "Lovelace",
+]  # the kiosk's lookup hint: "Ada Lovelace 请输入“Lovelace”"
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
 LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 NOT_WORDS = [
-    re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+"),             # emails
+    re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+"),  # emails
     re.compile(r"\b(?:https?|tcp|usb|file|serial|emulator)://\S+"),  # URLs, printer URLs
     re.compile(r"\b\d+(?:\.\d+)?\s?(?:mm|px|KB|MB|dpi|dots|s|ms)\b"),  # numbers, units
-    re.compile(r"\b[A-Za-z0-9_-]{20,}\b"),                  # codes and tokens
+    re.compile(r"\b[A-Za-z0-9_-]{20,}\b"),  # codes and tokens
 ]
 SKIP = {"script", "style", "template", "noscript", "head", "code", "kbd", "samp"}
-VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
-        "source", "track", "wbr"}
+VOID = {
+    "area",
+    "base",
+    "br",
+    "col",
+    "embed",
+    "hr",
+    "img",
+    "input",
+    "link",
+    "meta",
+    "source",
+    "track",
+    "wbr",
+}
 
 
 class VisibleText(HTMLParser):
@@ -92,8 +132,14 @@ class VisibleText(HTMLParser):
         a = dict(attrs)
         # (the page's own lang on <html> is not a part marked as another language)
         other_lang = tag != "html" and a.get("lang") and not a["lang"].startswith(self.lang)
-        skip = self.skipping() or tag in SKIP or "hidden" in a or other_lang \
-            or a.get("translate") == "no" or "data" in (a.get("class") or "").split()
+        skip = (
+            self.skipping()
+            or tag in SKIP
+            or "hidden" in a
+            or other_lang
+            or a.get("translate") == "no"
+            or "data" in (a.get("class") or "").split()
+        )
         if not skip and a.get("placeholder"):
             self.units.append(([a["placeholder"]], a["placeholder"]))
         if tag not in VOID:
@@ -165,8 +211,12 @@ HALF_WIDTH_AFTER_CJK = re.compile(CJK.pattern + r"[?!,;:]")
 def any_english(html: str, data: list[str]) -> list[str]:
     """The kiosk in Chinese: every text with a Latin word, or with ASCII punctuation
     after Chinese ("您要拜访谁?" where "？" belongs)."""
-    return [n for nodes, _ in visible_units(html) for n in nodes
-            if words_left(n, data) or HALF_WIDTH_AFTER_CJK.search(without_data(n, data))]
+    return [
+        n
+        for nodes, _ in visible_units(html)
+        for n in nodes
+        if words_left(n, data) or HALF_WIDTH_AFTER_CJK.search(without_data(n, data))
+    ]
 
 
 @pytest.fixture
@@ -178,22 +228,36 @@ def a_day_at_the_desk(app, staff, make_visit, printer):
     rules.publish("Wear your badge.", "请佩戴访客证。", staff["admin"])
     waiting = make_visit()
     with_host = make_visit("张伟", "华为技术", phone="13800001234")
-    make_visit("Charles Babbage", "Difference Engines",
-               when=utcnow() + timedelta(hours=2))
+    make_visit("Charles Babbage", "Difference Engines", when=utcnow() + timedelta(hours=2))
     for v in (waiting, with_host):
         checkin.check_in(v.code, printer="Front desk")
     db.session.commit()
     printing.drain()
-    tasks.create(with_host.id, {"kind": "tea", "items": [{"drink": "Green tea", "count": 2}]},
-                 staff["host"])
-    tasks.create(with_host.id, {"kind": "tour", "title": "Plant tour",
-                                "starts_at": iso(utcnow() + timedelta(minutes=30)),
-                                "stops": [{"place": "Assembly hall", "department": "Production"}]},
-                 staff["host"])
-    tasks.create(with_host.id, {"kind": "follow_up", "question": "Price for 40 units?",
-                                "deadline": iso(utcnow() + timedelta(days=1)),
-                                "reply_method": "wechat"}, staff["host"])
+    tasks.create(
+        with_host.id, {"kind": "tea", "items": [{"drink": "Green tea", "count": 2}]}, staff["host"]
+    )
+    tasks.create(
+        with_host.id,
+        {
+            "kind": "tour",
+            "title": "Plant tour",
+            "starts_at": iso(utcnow() + timedelta(minutes=30)),
+            "stops": [{"place": "Assembly hall", "department": "Production"}],
+        },
+        staff["host"],
+    )
+    tasks.create(
+        with_host.id,
+        {
+            "kind": "follow_up",
+            "question": "Price for 40 units?",
+            "deadline": iso(utcnow() + timedelta(days=1)),
+            "reply_method": "wechat",
+        },
+        staff["host"],
+    )
     from server.services import hosting
+
     hosting.acknowledge(with_host.id, staff["host"])
     waiting.checked_in_at = utcnow() - timedelta(minutes=20)  # the host is overdue
     db.session.commit()
@@ -234,19 +298,22 @@ def test_the_kiosk_in_chinese_shows_no_english(app, a_day_at_the_desk, make_visi
 
 def test_the_check_flags_english_left_in_chinese(app):
     """The checks themselves: what they flag and what they let through."""
-    page = ('<p>Status</p><p>签到 Check in</p><p hidden>Secret</p><script>var x="a"</script>'
-            '<span class="data">Some Company</span><p>Ada Lovelace 16:05</p>'
-            '<input placeholder="Search">')
+    page = (
+        '<p>Status</p><p>签到 Check in</p><p hidden>Secret</p><script>var x="a"</script>'
+        '<span class="data">Some Company</span><p>Ada Lovelace 16:05</p>'
+        '<input placeholder="Search">'
+    )
     assert sorted(english_only(page, ["Ada Lovelace"])) == ["Search", "Status"]
     assert sorted(any_english(page, ["Ada Lovelace"])) == ["Search", "Status", "签到 Check in"]
-    label = '<h2>Waiting for you <small>等候中</small></h2><p><span>live</span> 实时</p>'
+    label = "<h2>Waiting for you <small>等候中</small></h2><p><span>live</span> 实时</p>"
     assert english_only(label, []) == ["live"]  # its element says only "live"
-    assert english_only("<p>for 张伟 · host Grace</p>", ["张伟", "Grace"]) == ["for 张伟 · host Grace"]
+    assert english_only("<p>for 张伟 · host Grace</p>", ["张伟", "Grace"]) == [
+        "for 张伟 · host Grace"
+    ]
     sentence = "<p>Overdue 超时: Grace has not answered for 7 min. Re-notify or alert someone.</p>"
     assert english_only(sentence, ["Grace"]) != []
     assert any_english("<label>您要拜访谁?</label><p>您要拜访谁？</p>", []) == ["您要拜访谁?"]
     assert english_only("<p>ada@example.com · tcp://10.0.0.5:9100</p>", []) == []
-
 
 
 # Scripts of the staff pages: their own words, written straight into the page.
@@ -255,9 +322,13 @@ STAFF_SCRIPTS = ["static/js/host.js", "static/js/live.js"]
 
 def test_staff_scripts_write_no_english_only_text():
     from pathlib import Path
+
     root = Path(__file__).resolve().parent.parent
     written = re.compile(r"""\.(?:textContent|title)\s*=\s*(["'])(.*?)\1""")
-    left = [f"{name}: {text}" for name in STAFF_SCRIPTS
-            for _, text in written.findall((root / name).read_text(encoding="utf-8"))
-            if LATIN_WORD.search(text) and not CJK.search(text)]
+    left = [
+        f"{name}: {text}"
+        for name in STAFF_SCRIPTS
+        for _, text in written.findall((root / name).read_text(encoding="utf-8"))
+        if LATIN_WORD.search(text) and not CJK.search(text)
+    ]
     assert left == []

@@ -1,11 +1,17 @@
 """The admin pages."""
+
 from flask import Blueprint
 
 bp = Blueprint("admin", __name__)
 
-from server.admin import badge, routes, rules  # noqa: E402,F401
-from server.admin import kiosk_settings  # noqa: E402,F401
-from server.admin import devices, users  # noqa: E402,F401
-from server.admin import invitation  # noqa: E402,F401
-from server.admin import log  # noqa: E402,F401
-from server.admin import visit_edit  # noqa: E402,F401
+from server.admin import (  # noqa: E402,F401  # noqa: E402,F401
+    badge,
+    devices,
+    invitation,  # noqa: E402,F401
+    kiosk_settings,  # noqa: E402,F401
+    log,  # noqa: E402,F401
+    routes,
+    rules,
+    users,
+    visit_edit,  # noqa: E402,F401
+)

@@ -1,4 +1,5 @@
 """/admin/badge: the badge layout as data, with a live PNG preview."""
+
 import io
 from urllib.parse import urlencode
 
@@ -11,9 +12,14 @@ from server.auth import page_roles
 from server.services import badges
 from server.services.errors import ValidationError
 
-FIELD_LABELS = {"name": "Name 姓名", "company": "Company 公司", "host": "Host 接待人",
-                "date": "Date 日期", "meeting_room": "Meeting room 会议室",
-                "valid_until": "Valid until 有效期"}
+FIELD_LABELS = {
+    "name": "Name 姓名",
+    "company": "Company 公司",
+    "host": "Host 接待人",
+    "date": "Date 日期",
+    "meeting_room": "Meeting room 会议室",
+    "valid_until": "Valid until 有效期",
+}
 
 
 def _config_from(values) -> dict:
@@ -21,19 +27,37 @@ def _config_from(values) -> dict:
     try:
         width = int(values.get("width", 576))
     except ValueError:
-        raise ValidationError("invalid_layout", "width must be 576 (80 mm) or 384 (58 mm)",
-                              fields={"width": "576 or 384"})
-    return {"width": width, "fields": [f for f in FIELDS if values.get(f"field_{f}")],
-            "band": bool(values.get("band")), "show_photo": bool(values.get("show_photo")),
-            "qr": bool(values.get("qr"))}
+        raise ValidationError(
+            "invalid_layout",
+            "width must be 576 (80 mm) or 384 (58 mm)",
+            fields={"width": "576 or 384"},
+        )
+    return {
+        "width": width,
+        "fields": [f for f in FIELDS if values.get(f"field_{f}")],
+        "band": bool(values.get("band")),
+        "show_photo": bool(values.get("show_photo")),
+        "qr": bool(values.get("qr")),
+    }
 
 
 def _page(layout, error=None, saved=False, status=200):
-    query = urlencode({"width": layout.width, **{f"field_{f}": 1 for f in layout.fields},
-                       **{k: 1 for k in ("band", "show_photo", "qr") if getattr(layout, k)}})
-    return render_template("admin/badge.html", layout=layout, fields=FIELDS, labels=FIELD_LABELS,
-                           preview=url_for("admin.badge_preview_png") + "?" + query,
-                           error=error, saved=saved), status
+    query = urlencode(
+        {
+            "width": layout.width,
+            **{f"field_{f}": 1 for f in layout.fields},
+            **{k: 1 for k in ("band", "show_photo", "qr") if getattr(layout, k)},
+        }
+    )
+    return render_template(
+        "admin/badge.html",
+        layout=layout,
+        fields=FIELDS,
+        labels=FIELD_LABELS,
+        preview=url_for("admin.badge_preview_png") + "?" + query,
+        error=error,
+        saved=saved,
+    ), status
 
 
 @bp.get("/badge")
@@ -50,8 +74,10 @@ def badge_preview():
         badges.layout_from_form(_config_from(request.args))
     except ValidationError as e:
         return render_template("admin/_badge_preview.html", error=e.message)
-    return render_template("admin/_badge_preview.html",
-                           src=url_for("admin.badge_preview_png") + "?" + request.query_string.decode())
+    return render_template(
+        "admin/_badge_preview.html",
+        src=url_for("admin.badge_preview_png") + "?" + request.query_string.decode(),
+    )
 
 
 @bp.get("/badge/preview.png")

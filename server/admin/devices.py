@@ -3,6 +3,7 @@
 sample badge now) and "Check now" (the printer's status now). Kiosks: add and pair
 with a QR the tablet scans, re-pair (the old tablet stops working), revoke, printer,
 fallback printer and language."""
+
 from flask import redirect, render_template, request, url_for
 
 from server.admin import bp
@@ -21,11 +22,16 @@ def _apply_errors(form, error: ServiceError) -> None:
 
 # --- printers -------------------------------------------------------------------
 
+
 def _printers_page(form=None, status=200, notice=None):
     rows = [(p, printing.printer_dict(p)) for p in printing.printers()]
-    return render_template("admin/printers.html", rows=rows, notice=notice,
-                           form=form or PrinterForm(formdata=None),
-                           added=request.args.get("added")), status
+    return render_template(
+        "admin/printers.html",
+        rows=rows,
+        notice=notice,
+        form=form or PrinterForm(formdata=None),
+        added=request.args.get("added"),
+    ), status
 
 
 @bp.get("/printers")
@@ -57,10 +63,17 @@ def test_printer(printer_id: int):
     try:
         outcome = devices.print_sample(target.name)
     except ServiceError as e:
-        return _printers_page(notice={"ok": False, "printer": target.name, "code": e.code,
-                                      "text": e.message})
-    return _printers_page(notice={"ok": True, "printer": target.name, "code": outcome,
-                                  "text": f"Sample badge sent to {target.name} ({outcome}). 测试访客证已发送。"})
+        return _printers_page(
+            notice={"ok": False, "printer": target.name, "code": e.code, "text": e.message}
+        )
+    return _printers_page(
+        notice={
+            "ok": True,
+            "printer": target.name,
+            "code": outcome,
+            "text": f"Sample badge sent to {target.name} ({outcome}). 测试访客证已发送。",
+        }
+    )
 
 
 @bp.post("/printers/<int:printer_id>/check")
@@ -70,18 +83,29 @@ def check_printer(printer_id: int):
     target = db.get_or_404(Printer, printer_id)
     status = printing.check_printer(target, target.url)
     text = f"{target.name}: {status.state}" + (f" ({status.detail})" if status.detail else "")
-    return _printers_page(notice={"ok": status.state in PRINTABLE_STATES, "kind": "check", "printer": target.name,
-                                  "code": status.state, "text": text})
+    return _printers_page(
+        notice={
+            "ok": status.state in PRINTABLE_STATES,
+            "kind": "check",
+            "printer": target.name,
+            "code": status.state,
+            "text": text,
+        }
+    )
 
 
 # --- kiosks ---------------------------------------------------------------------
 
+
 def _row_form(kiosk: Kiosk, printers, formdata=None) -> KioskPrintersForm:
     if formdata is None:
-        form = KioskPrintersForm(formdata=None, prefix=f"k{kiosk.id}",
-                                 printer=kiosk.printer.name if kiosk.printer else "",
-                                 fallback=kiosk.fallback_printer.name if kiosk.fallback_printer else "",
-                                 language=kiosk.language)
+        form = KioskPrintersForm(
+            formdata=None,
+            prefix=f"k{kiosk.id}",
+            printer=kiosk.printer.name if kiosk.printer else "",
+            fallback=kiosk.fallback_printer.name if kiosk.fallback_printer else "",
+            language=kiosk.language,
+        )
     else:
         form = KioskPrintersForm(prefix=f"k{kiosk.id}")
     return form.set_choices(printers)
@@ -95,9 +119,13 @@ def _kiosks_page(form=None, status=200, pairing=None, row_forms=None):
     if pairing:
         link = request.host_url.rstrip("/") + pairing["path"]
         pairing = {**pairing, "link": link, "qr": qr.data_uri(link)}
-    return render_template("admin/kiosks.html", rows=rows, pairing=pairing,
-                           form=form or KioskForm(formdata=None).set_choices(printers),
-                           saved=request.args.get("saved")), status
+    return render_template(
+        "admin/kiosks.html",
+        rows=rows,
+        pairing=pairing,
+        form=form or KioskForm(formdata=None).set_choices(printers),
+        saved=request.args.get("saved"),
+    ), status
 
 
 @bp.get("/kiosks")
@@ -114,9 +142,12 @@ def add_kiosk():
     if not form.validate_on_submit():
         return _kiosks_page(form, 422)
     try:
-        added, path = devices.add_kiosk(form.name.data, printer=form.printer.data or None,
-                                        fallback=form.fallback.data or None,
-                                        language=form.language.data)
+        added, path = devices.add_kiosk(
+            form.name.data,
+            printer=form.printer.data or None,
+            fallback=form.fallback.data or None,
+            language=form.language.data,
+        )
     except ServiceError as e:
         _apply_errors(form, e)
         return _kiosks_page(form, e.status)
@@ -131,8 +162,9 @@ def save_kiosk(kiosk_id: int):
     form = _row_form(kiosk, printing.printers(), formdata=request.form)
     if form.validate_on_submit():
         try:
-            devices.set_kiosk_printers(kiosk.id, form.printer.data or None,
-                                       form.fallback.data or None)
+            devices.set_kiosk_printers(
+                kiosk.id, form.printer.data or None, form.fallback.data or None
+            )
             devices.set_kiosk_language(kiosk.id, form.language.data)
             return redirect(url_for("admin.kiosks_page", saved=kiosk.name), 303)
         except ServiceError as e:

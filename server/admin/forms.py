@@ -19,19 +19,25 @@ class PreRegisterForm(FlaskForm):
 
     name = StringField("Visitor name 访客姓名", validators=[DataRequired(), Length(max=200)])
     company = StringField("Company 公司", validators=[Optional(), Length(max=200)])
-    email = EmailField("Email 邮箱", validators=[Optional(), Length(max=254),
-                                                      Regexp(EMAIL_RE, message="not an email address")])
+    email = EmailField(
+        "Email 邮箱",
+        validators=[Optional(), Length(max=254), Regexp(EMAIL_RE, message="not an email address")],
+    )
     phone = StringField("Phone 电话", validators=[Optional(), Length(max=50)])
     host = SelectField("Host 接待人", validators=[DataRequired()], choices=[])
-    expected_at = DateTimeLocalField("Expected 预计到访", format="%Y-%m-%dT%H:%M",
-                                     validators=[DataRequired()])
+    expected_at = DateTimeLocalField(
+        "Expected 预计到访", format="%Y-%m-%dT%H:%M", validators=[DataRequired()]
+    )
     purpose = TextAreaField("Purpose 来访目的", validators=[Optional(), Length(max=500)])
-    valid_until = DateField("Valid until (visits over several days) 有效至（多日来访）",
-                            validators=[Optional()])
+    valid_until = DateField(
+        "Valid until (visits over several days) 有效至（多日来访）", validators=[Optional()]
+    )
     # A group booking: the visitor above and these, one per line "name, company, email".
-    companions = TextAreaField("Others in the group, one per line: name, company, email "
-                               "同行访客（每行一位：姓名, 公司, 邮箱）",
-                               validators=[Optional(), Length(max=20000)])
+    companions = TextAreaField(
+        "Others in the group, one per line: name, company, email "
+        "同行访客（每行一位：姓名, 公司, 邮箱）",
+        validators=[Optional(), Length(max=20000)],
+    )
     group_name = StringField("Group name 团组名称", validators=[Optional(), Length(max=200)])
 
     def companion_list(self) -> list[dict]:
@@ -53,6 +59,7 @@ NO_FALLBACK = 0
 
 def role_choices() -> list[tuple[str, str]]:
     from server.models import ROLES
+
     return [(r, ROLE_LABELS.get(r, r)) for r in ROLES]
 
 
@@ -60,8 +67,9 @@ class UserDetailsForm(FlaskForm):
     """What an admin may change about a member of staff (the email is their sign-in)."""
 
     name = StringField("Name 姓名", validators=[DataRequired(), Length(max=200)])
-    roles = SelectMultipleField("Roles 角色", validators=[
-        DataRequired(message="choose at least one role 至少选择一个角色")])
+    roles = SelectMultipleField(
+        "Roles 角色", validators=[DataRequired(message="choose at least one role 至少选择一个角色")]
+    )
     department = StringField("Department 部门", validators=[Optional(), Length(max=120)])
     phone = StringField("Phone 电话", validators=[Optional(), Length(max=50)])
     fallback = SelectField("Fallback contact 备用联系人", coerce=int, choices=[])
@@ -70,20 +78,31 @@ class UserDetailsForm(FlaskForm):
         """Roles from server.models.ROLES; fallbacks are the users who may be chosen."""
         self.roles.choices = role_choices()
         self.fallback.choices = [(NO_FALLBACK, "— none 无 —")] + [
-            (u.id, f"{u.name} <{u.email}>") for u in fallbacks]
+            (u.id, f"{u.name} <{u.email}>") for u in fallbacks
+        ]
         return self
 
 
 class NewUserForm(UserDetailsForm):
-    email = EmailField("Email 邮箱", validators=[DataRequired(), Length(max=254),
-                                                  Regexp(EMAIL_RE, message="not an email address")])
-    password = PasswordField("Password 密码 (empty: one is generated)", validators=[
-        Optional(), Length(min=8, max=200, message="8 to 200 characters 8至200个字符")])
+    email = EmailField(
+        "Email 邮箱",
+        validators=[
+            DataRequired(),
+            Length(max=254),
+            Regexp(EMAIL_RE, message="not an email address"),
+        ],
+    )
+    password = PasswordField(
+        "Password 密码 (empty: one is generated)",
+        validators=[Optional(), Length(min=8, max=200, message="8 to 200 characters 8至200个字符")],
+    )
 
 
 class PasswordForm(FlaskForm):
-    password = PasswordField("New password 新密码 (empty: one is generated)", validators=[
-        Optional(), Length(min=8, max=200, message="8 to 200 characters 8至200个字符")])
+    password = PasswordField(
+        "New password 新密码 (empty: one is generated)",
+        validators=[Optional(), Length(min=8, max=200, message="8 to 200 characters 8至200个字符")],
+    )
 
 
 class PrinterForm(FlaskForm):

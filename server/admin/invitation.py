@@ -7,6 +7,7 @@ Admins and reception see every visit's invitation; a host only their own
 expects (docs: "The invitation QR holds the code"); it is drawn inline as a PNG data
 URI, so a printed or saved page needs nothing else from the server.
 """
+
 from flask import render_template
 from flask_login import current_user
 
@@ -20,7 +21,7 @@ WEEKDAYS_ZH = "一二三四五六日"
 
 def code_groups(code: str, size: int = GROUP) -> list[str]:
     """``code`` in groups of ``size`` characters, for reading it out or typing it."""
-    return [code[i:i + size] for i in range(0, len(code), size)]
+    return [code[i : i + size] for i in range(0, len(code), size)]
 
 
 def when(visit) -> dict:
@@ -28,9 +29,12 @@ def when(visit) -> dict:
     local = clock.to_local(visit.expected_at)
     if local is None:
         return {}
-    out = {"en": local.strftime("%A %d %B %Y"),
-           "zh": f"{local.year}年{local.month}月{local.day}日 星期{WEEKDAYS_ZH[local.weekday()]}",
-           "time": local.strftime("%H:%M"), "zone": local.tzname() or ""}
+    out = {
+        "en": local.strftime("%A %d %B %Y"),
+        "zh": f"{local.year}年{local.month}月{local.day}日 星期{WEEKDAYS_ZH[local.weekday()]}",
+        "time": local.strftime("%H:%M"),
+        "zone": local.tzname() or "",
+    }
     if visit.valid_until and visit.valid_until > local.date():
         until = visit.valid_until
         out["until_en"] = until.strftime("%A %d %B %Y")
@@ -43,6 +47,11 @@ def when(visit) -> dict:
 def invitation(visit_id: int):
     """The printable invitation of one visit (hosts: their own visits only)."""
     visit = visits.visible_visit(current_user, visit_id)
-    return render_template("admin/invitation.html", visit=visit,
-                           company=kiosk_settings.get().company_name, when=when(visit),
-                           groups=code_groups(visit.code), qr=qr.data_uri(visit.code))
+    return render_template(
+        "admin/invitation.html",
+        visit=visit,
+        company=kiosk_settings.get().company_name,
+        when=when(visit),
+        groups=code_groups(visit.code),
+        qr=qr.data_uri(visit.code),
+    )

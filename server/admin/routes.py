@@ -1,4 +1,5 @@
 """/admin: pre-register expected guests, see upcoming visits, manage kiosks."""
+
 from flask import redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -19,12 +20,16 @@ def _form(blank: bool = False) -> PreRegisterForm:
 
 
 def _page(form, created=None, status=200, **drinks):
-    return render_template("admin/index.html", form=form, created=created,
-                           visits=visits.upcoming(),
-                           kiosks=db.session.scalars(db.select(Kiosk).order_by(Kiosk.name)).all(),
-                           printers=db.session.scalars(db.select(Printer).order_by(Printer.name)).all(),
-                           drinks=tasks.menu(active_only=False),
-                           **{"drink_form": {}, "drink_errors": {}, **drinks}), status
+    return render_template(
+        "admin/index.html",
+        form=form,
+        created=created,
+        visits=visits.upcoming(),
+        kiosks=db.session.scalars(db.select(Kiosk).order_by(Kiosk.name)).all(),
+        printers=db.session.scalars(db.select(Printer).order_by(Printer.name)).all(),
+        drinks=tasks.menu(active_only=False),
+        **{"drink_form": {}, "drink_errors": {}, **drinks},
+    ), status
 
 
 @bp.get("/", strict_slashes=False)
@@ -42,24 +47,32 @@ def create_visit():
     form = _form()
     created = None
     if form.validate_on_submit():
-        first = {"name": form.name.data, "company": form.company.data,
-                 "email": form.email.data, "phone": form.phone.data}
-        booking = dict(host_email=form.host.data, expected_at=form.expected_at.data.isoformat(),
-                       purpose=form.purpose.data or "", created_by=current_user,
-                       valid_until=form.valid_until.data.isoformat() if form.valid_until.data
-                       else None)
+        first = {
+            "name": form.name.data,
+            "company": form.company.data,
+            "email": form.email.data,
+            "phone": form.phone.data,
+        }
+        booking = dict(
+            host_email=form.host.data,
+            expected_at=form.expected_at.data.isoformat(),
+            purpose=form.purpose.data or "",
+            created_by=current_user,
+            valid_until=form.valid_until.data.isoformat() if form.valid_until.data else None,
+        )
         try:
             others = form.companion_list()
             if others:  # a group: the visitor above first, then the others
-                group = visits.pre_register_group([first, *others],
-                                                  name=form.group_name.data or "", **booking)
+                group = visits.pre_register_group(
+                    [first, *others], name=form.group_name.data or "", **booking
+                )
                 created = group.visits[0]
             else:
                 created = visits.pre_register(first, **booking)
         except ServiceError as e:
             for field, message in (e.fields or {"name": e.message}).items():
                 if field.startswith("visitors."):  # visitors.<i>.<field>: line i of the group
-                    index, _, key = field[len("visitors."):].partition(".")
+                    index, _, key = field[len("visitors.") :].partition(".")
                     if index != "0":
                         form.companions.errors.append(f"line {index}: {key} {message}")
                         continue
@@ -91,10 +104,15 @@ def add_drink():
         except ServiceError as e:
             errors = {"name": e.message}
     if htmx:
-        return render_template("admin/_drinks.html", drinks=tasks.menu(active_only=False),
-                               drink_errors=errors, added=added,
-                               drink_form={} if added else {"name": name, "name_zh": name_zh})
+        return render_template(
+            "admin/_drinks.html",
+            drinks=tasks.menu(active_only=False),
+            drink_errors=errors,
+            added=added,
+            drink_form={} if added else {"name": name, "name_zh": name_zh},
+        )
     if added:
         return redirect(url_for("admin.index"))
-    return _page(_form(), status=422, drink_errors=errors,
-                 drink_form={"name": name, "name_zh": name_zh})
+    return _page(
+        _form(), status=422, drink_errors=errors, drink_form={"name": name, "name_zh": name_zh}
+    )

@@ -6,6 +6,7 @@ The form carries the version it started from, so an admin who publishes over a
 version published meanwhile by someone else is stopped and shown it. Below: every
 version with its date and publisher, and the latest signatures with their images.
 """
+
 from flask import Response, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -17,22 +18,43 @@ from server.services import kiosk_settings, rules
 from server.services.errors import Conflict, ValidationError
 
 
-def _page(form: dict | None = None, errors: dict | None = None, error: str | None = None,
-          published: int | None = None, status: int = 200):
+def _page(
+    form: dict | None = None,
+    errors: dict | None = None,
+    error: str | None = None,
+    published: int | None = None,
+    status: int = 200,
+):
     current = rules.current()
     if form is None:
-        form = {"text_en": current.text_en if current else "",
-                "text_zh": current.text_zh if current else ""}
+        form = {
+            "text_en": current.text_en if current else "",
+            "text_zh": current.text_zh if current else "",
+        }
     versions = rules.versions()
-    publishers = {u.id: u for u in db.session.scalars(
-        db.select(User).where(User.id.in_({v.published_by_id for v in versions
-                                           if v.published_by_id})))}
+    publishers = {
+        u.id: u
+        for u in db.session.scalars(
+            db.select(User).where(
+                User.id.in_({v.published_by_id for v in versions if v.published_by_id})
+            )
+        )
+    }
     return render_template(
-        "admin/rules.html", current=current, versions=versions, publishers=publishers,
-        counts=rules.signature_counts(), signatures=rules.recent_signatures(),
-        valid_days=kiosk_settings.get().rules_valid_days, form=form,
-        base_version=current.version if current else 0, errors=errors or {}, error=error,
-        published=published, max_text=rules.MAX_TEXT), status
+        "admin/rules.html",
+        current=current,
+        versions=versions,
+        publishers=publishers,
+        counts=rules.signature_counts(),
+        signatures=rules.recent_signatures(),
+        valid_days=kiosk_settings.get().rules_valid_days,
+        form=form,
+        base_version=current.version if current else 0,
+        errors=errors or {},
+        error=error,
+        published=published,
+        max_text=rules.MAX_TEXT,
+    ), status
 
 
 @bp.get("/rules")
@@ -48,11 +70,14 @@ def publish_rules():
     form = {"text_en": request.form.get("text_en", ""), "text_zh": request.form.get("text_zh", "")}
     base = request.form.get("base_version", "")
     try:
-        published = rules.publish(form["text_en"], form["text_zh"], current_user,
-                                  base_version=int(base) if base.isdigit() else None)
+        published = rules.publish(
+            form["text_en"],
+            form["text_zh"],
+            current_user,
+            base_version=int(base) if base.isdigit() else None,
+        )
     except ValidationError as e:
-        return _page(form, errors=e.fields, error=e.message if not e.fields else None,
-                     status=422)
+        return _page(form, errors=e.fields, error=e.message if not e.fields else None, status=422)
     except Conflict as e:
         return _page(form, error=e.message, status=409)
     return redirect(url_for("admin.site_rules", published=published.version))

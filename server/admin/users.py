@@ -2,6 +2,7 @@
 shown once), edit roles, department, phone and fallback contact, disable and
 re-enable, reset a password. The rules live in server/services/people.py and
 accounts.py; refusals come back next to their field."""
+
 from flask import redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -30,8 +31,14 @@ def _apply_errors(form, error: ServiceError, default: str = "name") -> None:
 
 def _list_page(form=None, created=None, password=None, status=200):
     form = form or NewUserForm(formdata=None).set_choices(_fallbacks())
-    return render_template("admin/users.html", users=people.staff(), form=form,
-                           role_labels=ROLE_LABELS, created=created, password=password), status
+    return render_template(
+        "admin/users.html",
+        users=people.staff(),
+        form=form,
+        role_labels=ROLE_LABELS,
+        created=created,
+        password=password,
+    ), status
 
 
 @bp.get("/users")
@@ -49,27 +56,42 @@ def add_user():
         return _list_page(form, status=422)
     password = form.password.data or people.generate_password()
     try:
-        created = people.create_user(form.email.data, form.name.data, form.roles.data,
-                                     password=password, department=form.department.data,
-                                     phone=form.phone.data,
-                                     fallback=form.fallback.data or None)
+        created = people.create_user(
+            form.email.data,
+            form.name.data,
+            form.roles.data,
+            password=password,
+            department=form.department.data,
+            phone=form.phone.data,
+            fallback=form.fallback.data or None,
+        )
     except ServiceError as e:
         _apply_errors(form, e)
         return _list_page(form, status=e.status)
     fresh = NewUserForm(formdata=None).set_choices(_fallbacks())
-    return _list_page(fresh, created=created,
-                      password=None if form.password.data else password, status=201)
+    return _list_page(
+        fresh, created=created, password=None if form.password.data else password, status=201
+    )
 
 
 def _user_page(user, form=None, password_form=None, status=200, **notices):
-    form = form or UserDetailsForm(formdata=None, name=user.name, phone=user.phone,
-                                   department=user.department or "",
-                                   roles=[r for r in user.roles.split(",") if r],
-                                   fallback=user.fallback_contact_id or NO_FALLBACK)
+    form = form or UserDetailsForm(
+        formdata=None,
+        name=user.name,
+        phone=user.phone,
+        department=user.department or "",
+        roles=[r for r in user.roles.split(",") if r],
+        fallback=user.fallback_contact_id or NO_FALLBACK,
+    )
     form.set_choices(_fallbacks(user))
-    return render_template("admin/user.html", user=user, form=form,
-                           password_form=password_form or PasswordForm(formdata=None),
-                           is_self=user.id == current_user.id, **notices), status
+    return render_template(
+        "admin/user.html",
+        user=user,
+        form=form,
+        password_form=password_form or PasswordForm(formdata=None),
+        is_self=user.id == current_user.id,
+        **notices,
+    ), status
 
 
 @bp.get("/users/<int:user_id>")
@@ -89,11 +111,16 @@ def save_user(user_id: int):
     fallback = form.fallback.data or None
     try:
         accounts.update_user(
-            user.id, by=current_user, name=form.name.data, roles=form.roles.data,
-            department=form.department.data, phone=form.phone.data or "",
+            user.id,
+            by=current_user,
+            name=form.name.data,
+            roles=form.roles.data,
+            department=form.department.data,
+            phone=form.phone.data or "",
             # Only a changed fallback is checked again: a contact disabled since does
             # not block saving a new phone number (the page shows it as disabled).
-            fallback=accounts.UNSET if fallback == user.fallback_contact_id else fallback)
+            fallback=accounts.UNSET if fallback == user.fallback_contact_id else fallback,
+        )
     except ServiceError as e:
         _apply_errors(form, e)
         return _user_page(user, form, status=e.status)
@@ -109,8 +136,9 @@ def reset_user_password(user_id: int):
     if not password_form.validate_on_submit():
         return _user_page(user, password_form=password_form, status=422)
     try:
-        password = accounts.reset_password(user.id, password_form.password.data or None,
-                                           by=current_user)
+        password = accounts.reset_password(
+            user.id, password_form.password.data or None, by=current_user
+        )
     except ServiceError as e:
         _apply_errors(password_form, e, default="password")
         return _user_page(user, password_form=password_form, status=e.status)

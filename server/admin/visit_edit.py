@@ -1,5 +1,6 @@
 """/admin/visits/<id>/edit: reception and admins edit, reschedule, reassign or
 cancel any visit (the page is shared with the host's, ``server.visit_form``)."""
+
 from flask import url_for
 from flask_login import current_user
 

@@ -1,4 +1,5 @@
 """Kiosk requests for the desk over the API: what is open, and closing one."""
+
 from flask import g
 
 from server.api import bp

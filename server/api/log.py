@@ -1,5 +1,6 @@
 """The log over the API: visits of any day (``GET /api/v1/visits``) and promised
 answers of any day (``GET /api/v1/follow-ups``). Hosts get only their own."""
+
 from flask import g, request
 
 from server.api import bp
@@ -14,11 +15,22 @@ def list_visits():
     ``{"visits", "page", "pages", "total", "per_page"}``; 422 ``invalid_query`` with
     ``fields``. For hosts ``host`` is ignored: they see their own visits."""
     a = request.args
-    page = visit_log.search(g.user, q=a.get("q", ""), from_=a.get("from", ""),
-                            to=a.get("to", ""), status=a.get("status", ""),
-                            host=a.get("host", ""), page=a.get("page", 1))
-    return {"visits": [visits.as_dict(v) for v in page.items], "page": page.page,
-            "pages": page.pages, "total": page.total, "per_page": page.per_page}
+    page = visit_log.search(
+        g.user,
+        q=a.get("q", ""),
+        from_=a.get("from", ""),
+        to=a.get("to", ""),
+        status=a.get("status", ""),
+        host=a.get("host", ""),
+        page=a.get("page", 1),
+    )
+    return {
+        "visits": [visits.as_dict(v) for v in page.items],
+        "page": page.page,
+        "pages": page.pages,
+        "total": page.total,
+        "per_page": page.per_page,
+    }
 
 
 @bp.get("/follow-ups")

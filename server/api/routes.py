@@ -1,4 +1,5 @@
 """JSON API views: parse the body, call one service, return its result."""
+
 from flask import g, request
 
 from server.api import bp
@@ -32,12 +33,17 @@ def create_visit():
     optional ``"group"`` name) -> ``{"group": {...}, "visits": [...]}``. Either may
     carry ``"valid_until"`` (an ISO date: the code works each day until then)."""
     data = json_body()
-    common = dict(host_email=data.get("host"), expected_at=data.get("expected_at"),
-                  purpose=data.get("purpose") or "", created_by=g.user,
-                  valid_until=data.get("valid_until"))
+    common = dict(
+        host_email=data.get("host"),
+        expected_at=data.get("expected_at"),
+        purpose=data.get("purpose") or "",
+        created_by=g.user,
+        valid_until=data.get("valid_until"),
+    )
     if "visitors" in data:
-        group = visits.pre_register_group(data.get("visitors"), name=data.get("group") or "",
-                                          **common)
+        group = visits.pre_register_group(
+            data.get("visitors"), name=data.get("group") or "", **common
+        )
         return visits.group_dict(group), 201
     visit = visits.pre_register(data.get("visitor"), **common)
     return visits.as_dict(visit), 201
@@ -55,10 +61,17 @@ def create_checkin():
     data = json_body()
     language = optional_text(data, "language")
     if language is not None and language not in LANGUAGES:
-        raise ValidationError("invalid_language", "language must be one of: " + ", ".join(LANGUAGES),
-                              fields={"language": "zh or en"})
-    result = checkin.check_in(data.get("code"), kiosk=optional_text(data, "kiosk"),
-                              printer=optional_text(data, "printer"), language=language)
+        raise ValidationError(
+            "invalid_language",
+            "language must be one of: " + ", ".join(LANGUAGES),
+            fields={"language": "zh or en"},
+        )
+    result = checkin.check_in(
+        data.get("code"),
+        kiosk=optional_text(data, "kiosk"),
+        printer=optional_text(data, "printer"),
+        language=language,
+    )
     return visits.as_dict(result.visit), 201 if result.created else 200
 
 
@@ -126,5 +139,7 @@ def acknowledge(visit_id: int):
 def farewell(visit_id: int):
     data = request.get_json(silent=True) or {}
     visit, open_answers = hosting.farewell(visit_id, g.user, note=str(data.get("note", "")))
-    return {"visit": visits.as_dict(visit),
-            "open_follow_ups": [tasks.task_dict(t) for t in open_answers]}
+    return {
+        "visit": visits.as_dict(visit),
+        "open_follow_ups": [tasks.task_dict(t) for t in open_answers],
+    }

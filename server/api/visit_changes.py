@@ -1,4 +1,5 @@
 """Changing a visit over the API: PATCH /api/v1/visits/<id> and its cancel."""
+
 from flask import g
 
 from server.api import bp

@@ -1,4 +1,5 @@
 """Staff sign-in (sessions) and the role checks every page and API route uses."""
+
 from flask import Blueprint
 
 bp = Blueprint("auth", __name__)

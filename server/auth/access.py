@@ -1,5 +1,6 @@
 """Who may do what. Pages use ``@page_roles(...)`` (staff session); the JSON API uses
 ``@api_roles(...)`` (``Authorization: Bearer <token>``). Refusals are logged."""
+
 import logging
 from functools import wraps
 
@@ -26,6 +27,7 @@ login.session_protection = "strong"
 
 def page_roles(*roles: str):
     """Require a signed-in user with one of ``roles`` (redirect to /login, else 403)."""
+
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
@@ -35,12 +37,15 @@ def page_roles(*roles: str):
                 log.warning("forbidden: user %s to %s", current_user.id, request.path)
                 abort(403)
             return view(*args, **kwargs)
+
         return wrapped
+
     return decorator
 
 
 def api_roles(*roles: str):
     """Require a bearer token of a user with one of ``roles``; sets ``g.user``."""
+
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
@@ -54,5 +59,7 @@ def api_roles(*roles: str):
                 raise Forbidden("forbidden", "your role may not do this")
             g.user = user
             return view(*args, **kwargs)
+
         return wrapped
+
     return decorator

@@ -1,4 +1,5 @@
 """/login and /logout. A successful login starts a fresh session."""
+
 from urllib.parse import urlsplit
 
 from flask import redirect, render_template, request, session, url_for

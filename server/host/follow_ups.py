@@ -5,6 +5,7 @@ record the answer (it posts to the existing /host/tasks/<id>/status).
 The section (templates/host/_follow_ups.html) asks for its list here again on every
 live event (a reminder is a ``task_updated`` event), every minute (deadlines pass on
 their own) and after an answer is sent; never while the host is typing an answer."""
+
 from datetime import timedelta
 
 from flask import current_app, render_template
@@ -15,8 +16,13 @@ from server.host import bp
 from server.models import utcnow
 from server.services import follow_ups
 
-REPLY_METHODS = {"email": "Email 邮件", "phone": "Phone 电话", "meeting": "Meeting 会面",
-                 "wechat": "WeChat 微信", "letter": "Letter 信函"}
+REPLY_METHODS = {
+    "email": "Email 邮件",
+    "phone": "Phone 电话",
+    "meeting": "Meeting 会面",
+    "wechat": "WeChat 微信",
+    "letter": "Letter 信函",
+}
 
 
 def promised_answers() -> list[dict]:
@@ -26,13 +32,18 @@ def promised_answers() -> list[dict]:
     rows = []
     for task in follow_ups.listing(current_user, "open", mine=True):
         details = task.details or {}
-        rows.append({
-            "task": task, "visit": task.visit, "question": details.get("question", ""),
-            "reply": REPLY_METHODS.get(details.get("reply_method"),
-                                       details.get("reply_method") or ""),
-            "overdue": follow_ups.is_overdue(task, now),
-            "due_soon": task.starts_at is not None and now < task.starts_at <= soon,
-        })
+        rows.append(
+            {
+                "task": task,
+                "visit": task.visit,
+                "question": details.get("question", ""),
+                "reply": REPLY_METHODS.get(
+                    details.get("reply_method"), details.get("reply_method") or ""
+                ),
+                "overdue": follow_ups.is_overdue(task, now),
+                "due_soon": task.starts_at is not None and now < task.starts_at <= soon,
+            }
+        )
     return rows
 
 

@@ -5,6 +5,7 @@ rule (drinks on the menu, a stop needs a place, reply methods ...) stays in the
 service, whose ``ValidationError.fields`` the templates show next to each field.
 Nothing here raises: bad input becomes a value the service refuses by field.
 """
+
 from datetime import date
 
 from werkzeug.datastructures import MultiDict
@@ -57,8 +58,12 @@ def tour(form: MultiDict) -> dict:
         if not (place.strip() or dept.strip() or when.strip()):
             continue
         stops.append({"place": place, "department": dept, "planned_at": _today_at(when) or None})
-    return {"kind": "tour", "title": form.get("title", ""),
-            "starts_at": _today_at(form.get("starts_at", "")) or None, "stops": stops}
+    return {
+        "kind": "tour",
+        "title": form.get("title", ""),
+        "starts_at": _today_at(form.get("starts_at", "")) or None,
+        "stops": stops,
+    }
 
 
 def stop_rows(form: MultiDict | None) -> list[dict]:
@@ -68,15 +73,22 @@ def stop_rows(form: MultiDict | None) -> list[dict]:
     places = form.getlist("stop_place")
     depts = form.getlist("stop_department")
     times = form.getlist("stop_time")
-    rows = [{"place": places[i] if i < len(places) else "",
-             "department": depts[i] if i < len(depts) else "",
-             "time": times[i] if i < len(times) else ""}
-            for i in range(max(len(places), len(depts), len(times)))]
+    rows = [
+        {
+            "place": places[i] if i < len(places) else "",
+            "department": depts[i] if i < len(depts) else "",
+            "time": times[i] if i < len(times) else "",
+        }
+        for i in range(max(len(places), len(depts), len(times)))
+    ]
     return rows or [{"place": "", "department": "", "time": ""}]
 
 
 def follow_up(form: MultiDict) -> dict:
     """Question, deadline (``datetime-local`` value, site-local) and reply method."""
-    return {"kind": "follow_up", "question": form.get("question", ""),
-            "deadline": (form.get("deadline") or "").strip() or None,
-            "reply_method": form.get("reply_method") or None}
+    return {
+        "kind": "follow_up",
+        "question": form.get("question", ""),
+        "deadline": (form.get("deadline") or "").strip() or None,
+        "reply_method": form.get("reply_method") or None,
+    }

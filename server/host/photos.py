@@ -4,6 +4,7 @@ banner and the visit card), reception and admins everyone's.
 The photo is personal data: it is served only to signed-in staff allowed to see the
 visit (403 otherwise), never cached by shared caches, and gone with its visit.
 """
+
 from flask import Response
 from flask_login import current_user
 from sqlalchemy import bindparam, select

@@ -7,6 +7,7 @@ Every action goes through a service that checks the visit is this host's
 (``Forbidden``, 403) before anything is written; the views never look a visit up
 any other way.
 """
+
 from datetime import timedelta
 
 from flask import current_app, redirect, render_template, request, url_for
@@ -21,14 +22,26 @@ from server.services import clock, hosting, tasks, visits
 from server.services.errors import ServiceError, ValidationError
 
 # Most urgent first: who is waiting for me, who is with me, who is out on a tour.
-GROUPS = (("waiting", "Waiting for you", "等候中"), ("with_host", "With me", "接待中"),
-          ("on_tour", "On tour", "参观中"), ("expected", "Expected", "待到访"),
-          ("left", "Left", "已离开"), ("cancelled", "Cancelled", "已取消"))
-REPLY_METHODS = (("email", "Email 邮件"), ("phone", "Phone 电话"), ("meeting", "Meeting 会面"),
-                 ("wechat", "WeChat 微信"), ("letter", "Letter 信函"))
-TOUR_NEXT = {"planned": [("confirmed", "Confirm 确认"), ("in_progress", "Start 开始")],
-             "confirmed": [("in_progress", "Start 开始")],
-             "in_progress": [("done", "Finish 结束")]}
+GROUPS = (
+    ("waiting", "Waiting for you", "等候中"),
+    ("with_host", "With me", "接待中"),
+    ("on_tour", "On tour", "参观中"),
+    ("expected", "Expected", "待到访"),
+    ("left", "Left", "已离开"),
+    ("cancelled", "Cancelled", "已取消"),
+)
+REPLY_METHODS = (
+    ("email", "Email 邮件"),
+    ("phone", "Phone 电话"),
+    ("meeting", "Meeting 会面"),
+    ("wechat", "WeChat 微信"),
+    ("letter", "Letter 信函"),
+)
+TOUR_NEXT = {
+    "planned": [("confirmed", "Confirm 确认"), ("in_progress", "Start 开始")],
+    "confirmed": [("in_progress", "Start 开始")],
+    "in_progress": [("done", "Finish 结束")],
+}
 
 
 def _context(focus: dict | None = None) -> dict:
@@ -38,16 +51,23 @@ def _context(focus: dict | None = None) -> dict:
     for v in today:
         groups.setdefault(visits.state_today(v), []).append(v)
     return {
-        "groups": groups, "group_labels": GROUPS, "visits": today, "last_seq": seq,
+        "groups": groups,
+        "group_labels": GROUPS,
+        "visits": today,
+        "last_seq": seq,
         "minutes": {v.id: hosting.waiting_minutes(v) for v in groups["waiting"]},
         "overdue": {v.id for v in groups["waiting"] if hosting.overdue(v)},
         "where": {v.id: hosting.where(v) for v in groups["with_host"] + groups["on_tour"]},
         "warn_after": current_app.config["ACK_WARNING_MINUTES"],
-        "drinks": tasks.menu(), "reply_methods": REPLY_METHODS, "tour_next": TOUR_NEXT,
-        "focus": focus or {}, "stop_rows": forms.stop_rows,
+        "drinks": tasks.menu(),
+        "reply_methods": REPLY_METHODS,
+        "tour_next": TOUR_NEXT,
+        "focus": focus or {},
+        "stop_rows": forms.stop_rows,
         # A promised answer is due tomorrow at five unless the host says otherwise.
-        "default_deadline": (clock.to_local(clock.utcnow()) + timedelta(days=1))
-        .strftime("%Y-%m-%dT17:00"),
+        "default_deadline": (clock.to_local(clock.utcnow()) + timedelta(days=1)).strftime(
+            "%Y-%m-%dT17:00"
+        ),
     }
 
 
@@ -70,8 +90,14 @@ def _failed(visit_id: int, form_key: str, e: ServiceError, **extra):
     """A refusal shown on the card: field errors next to their fields, anything else
     (a conflict such as "the visitor has not arrived") above the form."""
     errors = dict(e.fields) if isinstance(e, ValidationError) and e.fields else {}
-    focus = {"visit_id": visit_id, "form": form_key, "errors": errors,
-             "error": "" if errors else e.message, "submitted": request.form, **extra}
+    focus = {
+        "visit_id": visit_id,
+        "form": form_key,
+        "errors": errors,
+        "error": "" if errors else e.message,
+        "submitted": request.form,
+        **extra,
+    }
     return _render(focus, status=e.status)
 
 
@@ -92,15 +118,20 @@ def index():
         except ServiceError:
             visit = None
         if visit is not None and visit.status == "checked_in":
-            return _render({"visit_id": visit.id, "farewell": True,
-                            "open_follow_ups": tasks.open_follow_ups(visit)})
+            return _render(
+                {
+                    "visit_id": visit.id,
+                    "farewell": True,
+                    "open_follow_ups": tasks.open_follow_ups(visit),
+                }
+            )
     return _render()
 
 
 @bp.post("/visits/<int:visit_id>/ack")
 @page_roles("host")
 def acknowledge(visit_id: int):
-    """"On my way 我这就来": the kiosk and reception are told at once."""
+    """ "On my way 我这就来": the kiosk and reception are told at once."""
     try:
         visit = hosting.acknowledge(visit_id, current_user)
     except ServiceError as e:
@@ -125,34 +156,47 @@ def _act(visit_id: int, form_id: str, action, done: str):
 @bp.post("/visits/<int:visit_id>/tea")
 @page_roles("host")
 def request_tea(visit_id: int):
-    return _act(visit_id, f"tea-{visit_id}",
-                lambda: tasks.create(visit_id, forms.tea(request.form, tasks.menu()), current_user),
-                "Tea requested from reception. 已请前台上茶。")
+    return _act(
+        visit_id,
+        f"tea-{visit_id}",
+        lambda: tasks.create(visit_id, forms.tea(request.form, tasks.menu()), current_user),
+        "Tea requested from reception. 已请前台上茶。",
+    )
 
 
 @bp.post("/visits/<int:visit_id>/tour")
 @page_roles("host")
 def plan_tour(visit_id: int):
-    return _act(visit_id, f"tour-{visit_id}",
-                lambda: tasks.create(visit_id, forms.tour(request.form), current_user),
-                "Tour planned; the departments are told. 已安排参观。")
+    return _act(
+        visit_id,
+        f"tour-{visit_id}",
+        lambda: tasks.create(visit_id, forms.tour(request.form), current_user),
+        "Tour planned; the departments are told. 已安排参观。",
+    )
 
 
 @bp.post("/visits/<int:visit_id>/requirements")
 @page_roles("host")
 def record_requirements(visit_id: int):
-    return _act(visit_id, f"req-{visit_id}",
-                lambda: hosting.record_requirements(
-                    visit_id, request.form.get("requirements", ""), current_user),
-                "Purpose and requirements saved. 已记录需求。")
+    return _act(
+        visit_id,
+        f"req-{visit_id}",
+        lambda: hosting.record_requirements(
+            visit_id, request.form.get("requirements", ""), current_user
+        ),
+        "Purpose and requirements saved. 已记录需求。",
+    )
 
 
 @bp.post("/visits/<int:visit_id>/follow-ups")
 @page_roles("host")
 def add_follow_up(visit_id: int):
-    return _act(visit_id, f"fu-{visit_id}",
-                lambda: tasks.create(visit_id, forms.follow_up(request.form), current_user),
-                "Promised answer noted. 已记录承诺答复。")
+    return _act(
+        visit_id,
+        f"fu-{visit_id}",
+        lambda: tasks.create(visit_id, forms.follow_up(request.form), current_user),
+        "Promised answer noted. 已记录承诺答复。",
+    )
 
 
 @bp.post("/tasks/<int:task_id>/status")
@@ -181,16 +225,27 @@ def farewell(visit_id: int):
     still open, so nothing promised is forgotten."""
     visit: Visit = visits.visible_visit(current_user, visit_id)  # 404 / 403
     if request.method == "GET":
-        focus = {"visit_id": visit_id, "farewell": True,
-                 "open_follow_ups": tasks.open_follow_ups(visit)}
+        focus = {
+            "visit_id": visit_id,
+            "farewell": True,
+            "open_follow_ups": tasks.open_follow_ups(visit),
+        }
         return _render(focus)
     try:
-        visit, still_open = hosting.farewell(visit_id, current_user,
-                                             request.form.get("note", ""))
+        visit, still_open = hosting.farewell(visit_id, current_user, request.form.get("note", ""))
     except ServiceError as e:
         if _acting(e):
             raise
-        return _failed(visit_id, f"farewell-{visit_id}", e, farewell=True,
-                       open_follow_ups=tasks.open_follow_ups(visit))
-    return _done(visit_id, f"Thank you — {visit.visitor.name} has been seen off and checked "
-                           f"out. 已礼送客户。", open_follow_ups=still_open, thanked=True)
+        return _failed(
+            visit_id,
+            f"farewell-{visit_id}",
+            e,
+            farewell=True,
+            open_follow_ups=tasks.open_follow_ups(visit),
+        )
+    return _done(
+        visit_id,
+        f"Thank you — {visit.visitor.name} has been seen off and checked out. 已礼送客户。",
+        open_follow_ups=still_open,
+        thanked=True,
+    )

@@ -1,6 +1,7 @@
 """/host/visits/<id>/edit: a host edits, reschedules or cancels their own visit
 (not someone else's: 403; the host stays the host). The page is shared with
 reception's, ``server.visit_form``."""
+
 from flask import url_for
 
 from server import visit_form

@@ -1,4 +1,5 @@
 """SQLAlchemy models, one module per noun. Import them from here."""
+
 from server.models.badge_layout import BadgeLayout
 from server.models.base import Base, utcnow
 from server.models.device import (
@@ -27,10 +28,37 @@ from server.models.task import Drink, Task, TourStop
 from server.models.visit import KINDS, STATUSES, Visit, VisitGroup, new_code
 
 __all__ = [
-    "ApiToken", "BadgeLayout", "Base", "DESK_REQUEST_KINDS", "DeskRequest", "Drink", "Event",
-    "JOB_STATES", "KINDS", "Kiosk", "KioskSettings", "LANGUAGES", "PRINTABLE_STATES",
-    "PrintJob", "Printer", "ROLES", "STATUSES", "Signature", "SiteRules", "TASK_FINAL",
-    "TASK_KINDS", "TASK_STATUSES", "Task", "TourStop", "User", "Visit", "VisitGroup", "VisitPhoto",
-    "Visitor", "WorkerHeartbeat",
-    "hash_token", "new_code", "utcnow",
+    "ApiToken",
+    "BadgeLayout",
+    "Base",
+    "DESK_REQUEST_KINDS",
+    "DeskRequest",
+    "Drink",
+    "Event",
+    "JOB_STATES",
+    "KINDS",
+    "Kiosk",
+    "KioskSettings",
+    "LANGUAGES",
+    "PRINTABLE_STATES",
+    "PrintJob",
+    "Printer",
+    "ROLES",
+    "STATUSES",
+    "Signature",
+    "SiteRules",
+    "TASK_FINAL",
+    "TASK_KINDS",
+    "TASK_STATUSES",
+    "Task",
+    "TourStop",
+    "User",
+    "Visit",
+    "VisitGroup",
+    "VisitPhoto",
+    "Visitor",
+    "WorkerHeartbeat",
+    "hash_token",
+    "new_code",
+    "utcnow",
 ]

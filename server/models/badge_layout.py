@@ -1,5 +1,6 @@
 """The badge layout a site prints with, kept as data (``printers.layout.Layout``
 as JSON) plus an optional logo image (PNG bytes)."""
+
 from datetime import datetime
 
 from sqlalchemy import JSON, LargeBinary, String

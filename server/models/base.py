@@ -5,7 +5,8 @@ connection carries the execution option ``immediate=True``: services that write 
 the write lock up front (``BEGIN IMMEDIATE``), because a read-then-write transaction
 is what produces "database is locked" under concurrent writers.
 """
-from datetime import datetime, timezone
+
+from datetime import UTC, datetime
 
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
@@ -26,7 +27,7 @@ class Base(DeclarativeBase):
 
 def utcnow() -> datetime:
     """Naive UTC now: every timestamp in the database is naive UTC."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @event.listens_for(Engine, "connect")

@@ -1,4 +1,5 @@
 """Devices at the desk: printers, kiosks and the badge jobs sent to printers."""
+
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, String, Text

@@ -4,6 +4,7 @@
 Socket.IO rooms the event goes to (space-separated), so a reconnecting client can
 replay exactly what it would have received.
 """
+
 from datetime import datetime
 
 from sqlalchemy import JSON, String

@@ -1,6 +1,7 @@
 """What the kiosk keeps beyond a visit: the site's kiosk settings (branding, photo,
 rules validity), the site rules visitors sign, their signatures, visitor photos, and
 requests the kiosk leaves for the reception desk."""
+
 from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text
@@ -75,8 +76,9 @@ class VisitPhoto(Base):
 
     __tablename__ = "visit_photos"
 
-    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"),
-                                          primary_key=True)
+    visit_id: Mapped[int] = mapped_column(
+        ForeignKey("visits.id", ondelete="CASCADE"), primary_key=True
+    )
     jpeg: Mapped[bytes] = mapped_column(LargeBinary)
     taken_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -1,4 +1,5 @@
 """People: staff users with roles and API tokens, and visitors from outside."""
+
 import hashlib
 from datetime import datetime
 
@@ -87,5 +88,9 @@ class Visitor(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     def as_dict(self) -> dict:
-        return {"name": self.name, "company": self.company, "email": self.email,
-                "phone": self.phone}
+        return {
+            "name": self.name,
+            "company": self.company,
+            "email": self.email,
+            "phone": self.phone,
+        }

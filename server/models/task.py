@@ -9,6 +9,7 @@ event. ``details`` holds what is particular to a kind:
 - follow_up: ``{"question", "deadline", "reply_method", "answer"}``
 - farewell: ``{"note"}``
 """
+
 from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, String
@@ -48,8 +49,9 @@ class Task(Base):
     assignee = relationship("User", foreign_keys=[assignee_id])
     created_by = relationship("User", foreign_keys=[created_by_id])
     done_by = relationship("User", foreign_keys=[done_by_id])
-    stops: Mapped[list["TourStop"]] = relationship(order_by="TourStop.position",
-                                                   cascade="all, delete-orphan")
+    stops: Mapped[list["TourStop"]] = relationship(
+        order_by="TourStop.position", cascade="all, delete-orphan"
+    )
 
     @property
     def is_open(self) -> bool:

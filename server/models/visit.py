@@ -1,4 +1,5 @@
 """A visit: one visitor expected by one host at a time and place."""
+
 import secrets
 from datetime import date, datetime
 
@@ -81,8 +82,9 @@ class Visit(Base):
             # it has just arrived, so it is not out on a tour.
             state = inspect(self)
             fresh = state.detached and "tasks" in state.unloaded
-            if not fresh and any(t.kind == "tour" and t.status == "in_progress"
-                                 for t in self.tasks):
+            if not fresh and any(
+                t.kind == "tour" and t.status == "in_progress" for t in self.tasks
+            ):
                 return "on_tour"
             return "with_host" if self.acknowledged_at else "waiting"
         return {"checked_out": "left"}.get(self.status, self.status)

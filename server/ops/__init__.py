@@ -6,6 +6,7 @@ metrics (``health.py`` routes, ``metrics.py`` collectors), and the process's log
 JSON lines and the redaction of secrets (``logs.py``). ``init_app`` wires them into an
 app; nothing here changes domain data except a restore.
 """
+
 from __future__ import annotations
 
 import os
@@ -16,9 +17,11 @@ def init_app(app) -> None:
     """Called by ``create_app`` before the blueprints are imported."""
     # python-escpos keeps its capabilities pickle where this names (printers/
     # escpos_import.py): the data dir, not a new /tmp folder per process.
-    os.environ.setdefault("ESCPOS_CAPABILITIES_PICKLE_DIR",
-                          str(Path(app.config["DATA_DIR"]) / "cache" / "escpos"))
+    os.environ.setdefault(
+        "ESCPOS_CAPABILITIES_PICKLE_DIR", str(Path(app.config["DATA_DIR"]) / "cache" / "escpos")
+    )
     from server.ops import health, logs, metrics
+
     logs.configure(app)
     metrics.init_app(app)
     app.register_blueprint(health.bp)

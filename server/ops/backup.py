@@ -15,12 +15,13 @@ Contract:
   are the tools (README, "Operations").
 ``config`` is a loaded settings mapping (``server.config.load()``).
 """
+
 from __future__ import annotations
 
 import os
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -29,10 +30,13 @@ from server.ops import runlock
 from server.services.errors import Conflict, ServiceError, ValidationError
 
 # Tables every Lobby database has had since the first migration.
-REQUIRED_TABLES = frozenset({"users", "visitors", "visits", "events", "printers", "print_jobs",
-                             "kiosks", "api_tokens"})
-PG_HINT = ("the database is PostgreSQL: back it up with pg_dump -Fc and restore with "
-           "pg_restore (README, Operations)")
+REQUIRED_TABLES = frozenset(
+    {"users", "visitors", "visits", "events", "printers", "print_jobs", "kiosks", "api_tokens"}
+)
+PG_HINT = (
+    "the database is PostgreSQL: back it up with pg_dump -Fc and restore with "
+    "pg_restore (README, Operations)"
+)
 
 
 @dataclass
@@ -43,7 +47,7 @@ class Result:
 
 
 def _stamp() -> str:
-    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def database_file(config) -> Path:
@@ -59,12 +63,14 @@ def known_revisions() -> set[str]:
     from alembic.script import ScriptDirectory
 
     from server import MIGRATIONS
+
     return {script.revision for script in ScriptDirectory(str(MIGRATIONS)).walk_revisions()}
 
 
 def check_lobby_database(path: Path) -> str:
     """The alembic revision of the Lobby database at ``path``; ``ValidationError``
     if it is no such thing. Opens it read-only (it is never changed)."""
+
     def refuse(why: str) -> ValidationError:
         return ValidationError("not_a_lobby_database", f"{path} is not a Lobby database: {why}")
 
@@ -72,8 +78,9 @@ def check_lobby_database(path: Path) -> str:
         raise ValidationError("no_such_file", f"{path}: no such file")
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        tables = {row[0] for row in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        tables = {
+            row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
         if "alembic_version" not in tables:
             raise refuse("no alembic_version table")
         row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
@@ -135,8 +142,10 @@ def restore(config, path: str | os.PathLike) -> Result:
     data_dir = config["DATA_DIR"]
     with runlock.exclusive(data_dir) as free:
         if not free:
-            raise Conflict("server_running",
-                           f"a Lobby server or worker is running on {data_dir}: stop it first")
+            raise Conflict(
+                "server_running",
+                f"a Lobby server or worker is running on {data_dir}: stop it first",
+            )
         if live.exists():
             keep = live.with_name(f"{live.name}.before-restore-{_stamp()}")
             _copy(live, keep)

@@ -10,6 +10,7 @@
   is Flask's ``remote_addr``, the forwarded one when ProxyFix is configured
   (``LOBBY_PROXY_HOPS``): behind a proxy without it, every request looks like loopback.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -47,6 +48,7 @@ def _database() -> str:
 def _redis(url: str) -> str:
     try:
         import redis
+
         client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
         try:
             client.ping()
@@ -87,13 +89,20 @@ def _may_scrape() -> bool:
         return True
     expected = current_app.config.get("METRICS_TOKEN")
     sent = request.headers.get("Authorization", "")
-    return bool(expected) and sent.startswith("Bearer ") and hmac.compare_digest(
-        sent[len("Bearer "):].encode(), expected.encode())
+    return (
+        bool(expected)
+        and sent.startswith("Bearer ")
+        and hmac.compare_digest(sent[len("Bearer ") :].encode(), expected.encode())
+    )
 
 
 @bp.get("/metrics")
 def metrics_page():
     if not _may_scrape():
-        return {"error": {"code": "forbidden",
-                          "message": "metrics are for loopback or the metrics token"}}, 403
+        return {
+            "error": {
+                "code": "forbidden",
+                "message": "metrics are for loopback or the metrics token",
+            }
+        }, 403
     return Response(generate_latest(metrics.REGISTRY), mimetype=CONTENT_TYPE_LATEST)

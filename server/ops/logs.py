@@ -16,6 +16,7 @@ Contract:
   and ``path`` (redacted); tracebacks go in ``exc`` (redacted too).
 Request and response bodies are never logged.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,25 +24,34 @@ import logging
 import re
 import sys
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import g, has_request_context, request
 
 MARK = "[redacted]"
 _RULES = [
-    (re.compile(r"(?i)(authorization[\"']?\s*[:=]\s*[\"']?)(?:bearer\s+|basic\s+)?[^\s\"',;]+"),
-     r"\1" + MARK),
+    (
+        re.compile(r"(?i)(authorization[\"']?\s*[:=]\s*[\"']?)(?:bearer\s+|basic\s+)?[^\s\"',;]+"),
+        r"\1" + MARK,
+    ),
     (re.compile(r"(?i)\b(bearer\s+)[^\s\"',;]+"), r"\1" + MARK),
     (re.compile(r"lby_[A-Za-z0-9_\-]+"), "lby_" + MARK),
     (re.compile(r"(?i)((?:set-)?cookie[\"']?\s*[:=]\s*)[^\n]*"), r"\1" + MARK),
-    (re.compile(r"(?i)\b((?:password|passwd|csrf_token|session|remember_token|lobby_kiosk|"
-                r"code|token|secret)[\"']?\s*[:=]\s*[\"']?)[^\s&\"',;]+"), r"\1" + MARK),
+    (
+        re.compile(
+            r"(?i)\b((?:password|passwd|csrf_token|session|remember_token|lobby_kiosk|"
+            r"code|token|secret)[\"']?\s*[:=]\s*[\"']?)[^\s&\"',;]+"
+        ),
+        r"\1" + MARK,
+    ),
     (re.compile(r"(/kiosk/pair/)[^\s/?\"']+"), r"\1" + MARK),
 ]
 # 32+ URL-safe characters with upper and lower case letters: a secrets.token_urlsafe
 # string (visit code, pairing or kiosk secret), not a word, a number or a hex digest.
-_TOKEN = re.compile(r"(?<![A-Za-z0-9_\-])(?=[A-Za-z0-9_\-]*[a-z])(?=[A-Za-z0-9_\-]*[A-Z])"
-                    r"[A-Za-z0-9_\-]{32,}(?![A-Za-z0-9_\-])")
+_TOKEN = re.compile(
+    r"(?<![A-Za-z0-9_\-])(?=[A-Za-z0-9_\-]*[a-z])(?=[A-Za-z0-9_\-]*[A-Z])"
+    r"[A-Za-z0-9_\-]{32,}(?![A-Za-z0-9_\-])"
+)
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")  # Werkzeug colours its request lines for terminals
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
 _configured = {"factory": False}
@@ -75,8 +85,9 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         entry = {
-            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(
-                timespec="milliseconds"),
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(
+                timespec="milliseconds"
+            ),
             "level": record.levelname,
             "logger": record.name,
             "message": _ANSI.sub("", redact(record.getMessage())),
@@ -118,6 +129,7 @@ def configure(app) -> None:
             named.handlers[:] = files
             named.propagate = not files
         from flask.logging import default_handler
+
         app.logger.removeHandler(default_handler)
 
     @app.before_request

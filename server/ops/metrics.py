@@ -11,6 +11,7 @@ and ``lobby worker`` process on its own. Two kinds of figures:
   ``lobby_checkins_total`` (visits ever checked in), ``lobby_print_jobs{state}``,
   ``lobby_printer_up{printer}`` (1 while the printer's last known state can print).
 """
+
 from __future__ import annotations
 
 import threading
@@ -20,13 +21,17 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 REGISTRY = CollectorRegistry(auto_describe=True)
-ALERTS = Counter("lobby_alerts_sent", "visitor_arrived alerts pushed, one per room addressed",
-                 registry=REGISTRY)
-SOCKETS = Gauge("lobby_sockets", "Socket.IO clients connected to this process",
-                registry=REGISTRY)
-LATENCY = Histogram("lobby_request_seconds", "HTTP request time in this process",
-                    ["method", "endpoint", "status"], registry=REGISTRY,
-                    buckets=(.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10))
+ALERTS = Counter(
+    "lobby_alerts_sent", "visitor_arrived alerts pushed, one per room addressed", registry=REGISTRY
+)
+SOCKETS = Gauge("lobby_sockets", "Socket.IO clients connected to this process", registry=REGISTRY)
+LATENCY = Histogram(
+    "lobby_request_seconds",
+    "HTTP request time in this process",
+    ["method", "endpoint", "status"],
+    registry=REGISTRY,
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
 _sockets_lock = threading.Lock()
 _sockets = {"n": 0}
 
@@ -53,27 +58,34 @@ class SiteCollector:
     """Figures read from the database when scraped (needs an app context then)."""
 
     def describe(self):
-        return [CounterMetricFamily("lobby_checkins", "visits checked in, ever"),
-                GaugeMetricFamily("lobby_print_jobs", "badge print jobs by state"),
-                GaugeMetricFamily("lobby_printer_up", "1 while the printer can print")]
+        return [
+            CounterMetricFamily("lobby_checkins", "visits checked in, ever"),
+            GaugeMetricFamily("lobby_print_jobs", "badge print jobs by state"),
+            GaugeMetricFamily("lobby_printer_up", "1 while the printer can print"),
+        ]
 
     def collect(self):
         from sqlalchemy import func, select
 
         from server.extensions import db
         from server.models import JOB_STATES, PRINTABLE_STATES, Printer, PrintJob, Visit
+
         checkins = db.session.scalar(
-            select(func.count()).select_from(Visit).where(Visit.checked_in_at.is_not(None)))
+            select(func.count()).select_from(Visit).where(Visit.checked_in_at.is_not(None))
+        )
         yield CounterMetricFamily("lobby_checkins", "visits checked in, ever", value=checkins)
-        jobs = GaugeMetricFamily("lobby_print_jobs", "badge print jobs by state",
-                                 labels=["state"])
-        counts = dict(db.session.execute(
-            select(PrintJob.status, func.count()).group_by(PrintJob.status)).all())
+        jobs = GaugeMetricFamily("lobby_print_jobs", "badge print jobs by state", labels=["state"])
+        counts = dict(
+            db.session.execute(
+                select(PrintJob.status, func.count()).group_by(PrintJob.status)
+            ).all()
+        )
         for state in sorted(set(JOB_STATES) | set(counts)):
             jobs.add_metric([state], counts.get(state, 0))
         yield jobs
-        up = GaugeMetricFamily("lobby_printer_up", "1 while the printer can print",
-                               labels=["printer"])
+        up = GaugeMetricFamily(
+            "lobby_printer_up", "1 while the printer can print", labels=["printer"]
+        )
         for name, status in db.session.execute(select(Printer.name, Printer.status)):
             up.add_metric([name], 1 if status in PRINTABLE_STATES else 0)
         yield up
@@ -96,5 +108,6 @@ def init_app(app) -> None:
         if started is not None:
             endpoint = request.url_rule.endpoint if request.url_rule else "unmatched"
             LATENCY.labels(request.method, endpoint, f"{resp.status_code // 100}xx").observe(
-                time.perf_counter() - started)
+                time.perf_counter() - started
+            )
         return resp

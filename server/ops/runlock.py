@@ -9,13 +9,15 @@ waiting: it is refused while any holder lives. A restore holds the exclusive loc
 while it writes, so a server started meanwhile refuses to start instead of serving a
 half-written database.
 """
+
 from __future__ import annotations
 
 import contextlib
 import fcntl
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO
 
 from server.services.errors import Conflict
 
@@ -41,8 +43,10 @@ def hold(data_dir: str | os.PathLike) -> IO:
         fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
     except BlockingIOError:
         handle.close()
-        raise Conflict("restore_running",
-                       f"a restore is writing the database in {data_dir}; start again after it")
+        raise Conflict(
+            "restore_running",
+            f"a restore is writing the database in {data_dir}; start again after it",
+        )
     _held.append(handle)
     return handle
 

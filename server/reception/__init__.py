@@ -1,8 +1,12 @@
 """The reception pages."""
+
 from flask import Blueprint
 
 bp = Blueprint("reception", __name__)
 
-from server.reception import routes, signatures  # noqa: E402,F401
-from server.reception import desk_requests  # noqa: E402,F401
-from server.reception import log  # noqa: E402,F401
+from server.reception import (  # noqa: E402,F401
+    desk_requests,  # noqa: E402,F401
+    log,  # noqa: E402,F401
+    routes,
+    signatures,
+)

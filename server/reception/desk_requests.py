@@ -5,6 +5,7 @@ not print. Live: the panel refreshes on every ``desk_request`` event (live.js
 
 "Done 已处理" closes a request (who and when are recorded); "Find host 安排接待人" opens
 the desk's walk-in form filled in with the visitor's name, company and phone."""
+
 from flask import redirect, render_template, url_for
 from flask_login import current_user
 
@@ -49,13 +50,21 @@ def open_rows() -> list[dict]:
     for req in desk.open_requests():
         data = desk.request_dict(req)
         visit = req.visit
-        rows.append({**data, "label": KINDS.get(req.kind, req.kind), "ago": ago(req.created_at, now),
-                     "created": req.created_at,
-                     "host": visit.host.name if visit is not None else None,
-                     "phone": (visit.visitor.phone if visit is not None
-                               else str(req.details.get("phone", ""))),
-                     "purpose": (visit.purpose if visit is not None
-                                 else str(req.details.get("purpose", "")))})
+        rows.append(
+            {
+                **data,
+                "label": KINDS.get(req.kind, req.kind),
+                "ago": ago(req.created_at, now),
+                "created": req.created_at,
+                "host": visit.host.name if visit is not None else None,
+                "phone": (
+                    visit.visitor.phone if visit is not None else str(req.details.get("phone", ""))
+                ),
+                "purpose": (
+                    visit.purpose if visit is not None else str(req.details.get("purpose", ""))
+                ),
+            }
+        )
     return rows
 
 
@@ -68,8 +77,9 @@ def desk_request_helpers():
 def _panel(message: dict | None = None):
     if not htmx:  # a plain form post: back to the page
         return redirect(url_for("reception.index"))
-    return render_template("reception/_desk_requests.html", desk_requests=open_rows(),
-                           desk_message=message)
+    return render_template(
+        "reception/_desk_requests.html", desk_requests=open_rows(), desk_message=message
+    )
 
 
 @bp.get("/desk-requests")
@@ -85,8 +95,11 @@ def desk_request_done(request_id: int):
     try:
         req = desk.handle(request_id, current_user)
     except ServiceError as e:
-        text = ("Already handled by someone else. 已由他人处理。" if e.code == "already_handled"
-                else f"Could not close it: {e.message}.")
+        text = (
+            "Already handled by someone else. 已由他人处理。"
+            if e.code == "already_handled"
+            else f"Could not close it: {e.message}."
+        )
         return _panel({"ok": False, "text": text})
     who = req.details.get("name") or (req.visit.visitor.name if req.visit else "")
     return _panel({"ok": True, "text": f"Done: {who}. 已处理。" if who else "Done. 已处理。"})
@@ -99,8 +112,13 @@ def desk_request_walk_in(request_id: int):
     choose)."""
     req = db.session.get(DeskRequest, request_id)
     details = req.details if req is not None and req.kind == "route_walk_in" else {}
-    form = WalkInForm(formdata=None, data={
-        "name": str(details.get("name", "")), "company": str(details.get("company", "")),
-        "phone": str(details.get("phone", "")), "desk_request_id": str(req.id) if details else ""})
-    return render_template("reception/_walk_in.html", form=form, walk_in_ok=None,
-                           host_results=[])
+    form = WalkInForm(
+        formdata=None,
+        data={
+            "name": str(details.get("name", "")),
+            "company": str(details.get("company", "")),
+            "phone": str(details.get("phone", "")),
+            "desk_request_id": str(req.id) if details else "",
+        },
+    )
+    return render_template("reception/_walk_in.html", form=form, walk_in_ok=None, host_results=[])

@@ -5,21 +5,33 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp, Validatio
 from server.extensions import db
 from server.models import User
 
-NO_HOST = ("Choose who the visitor came to see. 请选择接待人。 There is no customer-service "
-           "account to route walk-ins to, so a host is required — search by name, e-mail or "
-           "department.")
+NO_HOST = (
+    "Choose who the visitor came to see. 请选择接待人。 There is no customer-service "
+    "account to route walk-ins to, so a host is required — search by name, e-mail or "
+    "department."
+)
 
 
 class WalkInForm(FlaskForm):
     """A visitor without a booking (REQUIREMENTS A.8). Fields mirror hosting.walk_in;
     the service re-checks everything."""
 
-    name = StringField("Visitor name 访客姓名", validators=[
-        DataRequired(message="Enter the visitor's name. 请填写访客姓名。"), Length(max=200)])
+    name = StringField(
+        "Visitor name 访客姓名",
+        validators=[
+            DataRequired(message="Enter the visitor's name. 请填写访客姓名。"),
+            Length(max=200),
+        ],
+    )
     company = StringField("Company 公司", validators=[Optional(), Length(max=200)])
-    phone = StringField("Phone 电话", validators=[
-        Optional(), Length(max=50),
-        Regexp(r"^[0-9+\-(). ]*$", message="Digits, spaces and + - ( ) only. 仅限数字。")])
+    phone = StringField(
+        "Phone 电话",
+        validators=[
+            Optional(),
+            Length(max=50),
+            Regexp(r"^[0-9+\-(). ]*$", message="Digits, spaces and + - ( ) only. 仅限数字。"),
+        ],
+    )
     host_q = SearchField("Host 接待人", validators=[Optional(), Length(max=100)])
     # The radio buttons of the search results post ``host_id``; a plain field keeps it.
     host_id = HiddenField()
@@ -27,10 +39,14 @@ class WalkInForm(FlaskForm):
     # registering the visitor closes that request.
     desk_request_id = HiddenField()
     # How a walk-in signs the site rules (asked only when rules are published).
-    rules_step = RadioField("Site rules 来访须知", choices=[
-        ("paper", "Signed on paper, witnessed by me 已纸质签署（本人见证）"),
-        ("kiosk", "Sign at the kiosk: show a QR to scan there 到自助机签署（显示二维码）")],
-        validate_choice=False)
+    rules_step = RadioField(
+        "Site rules 来访须知",
+        choices=[
+            ("paper", "Signed on paper, witnessed by me 已纸质签署（本人见证）"),
+            ("kiosk", "Sign at the kiosk: show a QR to scan there 到自助机签署（显示二维码）"),
+        ],
+        validate_choice=False,
+    )
     # The published rules' version (None: nothing to sign); set by the view.
     rules_version = None
 

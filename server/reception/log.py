@@ -7,6 +7,7 @@ the form and the page links fetch the same URL and swap only the results
 
 ``render_log`` is shared with /admin/log (server/admin/log.py): the same page, its
 form pointing at its own URL."""
+
 import csv
 import io
 from datetime import date
@@ -20,17 +21,31 @@ from server.reception import bp
 from server.services import clock, visit_log
 from server.services.errors import ValidationError
 
-STATUS_CHOICES = (("", "Any status 全部状态"), ("expected", "Expected 待到访"),
-                  ("checked_in", "On site 在访"), ("checked_out", "Left 已离开"),
-                  ("cancelled", "Cancelled 已取消"), ("walk_in", "Walk-in 临时到访"))
-STATUS_TEXT = {"expected": "Expected 待到访", "checked_in": "On site 在访",
-               "checked_out": "Left 已离开", "cancelled": "Cancelled 已取消"}
+STATUS_CHOICES = (
+    ("", "Any status 全部状态"),
+    ("expected", "Expected 待到访"),
+    ("checked_in", "On site 在访"),
+    ("checked_out", "Left 已离开"),
+    ("cancelled", "Cancelled 已取消"),
+    ("walk_in", "Walk-in 临时到访"),
+)
+STATUS_TEXT = {
+    "expected": "Expected 待到访",
+    "checked_in": "On site 在访",
+    "checked_out": "Left 已离开",
+    "cancelled": "Cancelled 已取消",
+}
 
 
 def _args() -> dict:
     a = request.args
-    return {"q": a.get("q", ""), "from_": a.get("from", ""), "to": a.get("to", ""),
-            "status": a.get("status", ""), "host": a.get("host", "")}
+    return {
+        "q": a.get("q", ""),
+        "from_": a.get("from", ""),
+        "to": a.get("to", ""),
+        "status": a.get("status", ""),
+        "host": a.get("host", ""),
+    }
 
 
 def clock_time(ts, day: date | None) -> str:
@@ -52,11 +67,18 @@ def render_log(endpoint: str):
         page = visit_log.search(current_user, page=request.args.get("page", 1), **args)
     except ValidationError as e:
         errors, page = e.fields, None
-    ctx = {"page": page, "errors": errors, "form": request.args, "endpoint": endpoint,
-           "status_choices": STATUS_CHOICES, "status_text": STATUS_TEXT,
-           "selected_status": (args["status"] or "").strip().lower().replace("-", "_"),
-           "day_of": visit_log.day_of, "clock_time": clock_time,
-           "csv_url": url_for("reception.log_csv", **(page.query.args(page=1) if page else {}))}
+    ctx = {
+        "page": page,
+        "errors": errors,
+        "form": request.args,
+        "endpoint": endpoint,
+        "status_choices": STATUS_CHOICES,
+        "status_text": STATUS_TEXT,
+        "selected_status": (args["status"] or "").strip().lower().replace("-", "_"),
+        "day_of": visit_log.day_of,
+        "clock_time": clock_time,
+        "csv_url": url_for("reception.log_csv", **(page.query.args(page=1) if page else {})),
+    }
     # htmx 2 swaps no 4xx answers: to htmx, the errors are a 200 with role=alert.
     status = 422 if errors and not htmx else 200
     if htmx and not htmx.history_restore_request:
@@ -81,10 +103,25 @@ def _safe(value) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-HEADER = ("Date 日期", "Expected 预约时间", "Arrived 到达", "Left 离开", "Valid until 有效至",
-          "Visitor 访客", "Company 公司", "Email 邮箱", "Phone 电话", "Host 接待人",
-          "Status 状态", "Walk-in 临时到访", "Checked in at 签到处", "Group 团组",
-          "Meeting room 会议室", "Purpose 事由", "Cancel reason 取消原因")
+HEADER = (
+    "Date 日期",
+    "Expected 预约时间",
+    "Arrived 到达",
+    "Left 离开",
+    "Valid until 有效至",
+    "Visitor 访客",
+    "Company 公司",
+    "Email 邮箱",
+    "Phone 电话",
+    "Host 接待人",
+    "Status 状态",
+    "Walk-in 临时到访",
+    "Checked in at 签到处",
+    "Group 团组",
+    "Meeting room 会议室",
+    "Purpose 事由",
+    "Cancel reason 取消原因",
+)
 
 
 def _csv_lines(rows, batch: int = 500):
@@ -97,14 +134,30 @@ def _csv_lines(rows, batch: int = 500):
     for n, r in enumerate(rows, 1):
         day = clock.to_local(r.day).date() if r.day else None
         where = r.kiosk or ("Desk 前台" if r.checked_in_by_id else "")
-        writer.writerow([_safe(c) for c in (
-            day.isoformat() if day else "",
-            clock_time(r.expected_at, day) if r.expected_at else "",
-            clock_time(r.checked_in_at, day) if r.checked_in_at else "",
-            clock_time(r.checked_out_at, day) if r.checked_out_at else "",
-            r.valid_until.isoformat() if r.valid_until else "", r.name, r.company, r.email,
-            r.phone, r.host, STATUS_TEXT.get(r.status, r.status), "yes 是" if r.walk_in else "",
-            where, r.group or "", r.meeting_room, r.purpose, r.cancel_reason)])
+        writer.writerow(
+            [
+                _safe(c)
+                for c in (
+                    day.isoformat() if day else "",
+                    clock_time(r.expected_at, day) if r.expected_at else "",
+                    clock_time(r.checked_in_at, day) if r.checked_in_at else "",
+                    clock_time(r.checked_out_at, day) if r.checked_out_at else "",
+                    r.valid_until.isoformat() if r.valid_until else "",
+                    r.name,
+                    r.company,
+                    r.email,
+                    r.phone,
+                    r.host,
+                    STATUS_TEXT.get(r.status, r.status),
+                    "yes 是" if r.walk_in else "",
+                    where,
+                    r.group or "",
+                    r.meeting_room,
+                    r.purpose,
+                    r.cancel_reason,
+                )
+            ]
+        )
         if n % batch == 0:
             yield buf.getvalue()
             buf.seek(0)
@@ -121,6 +174,8 @@ def log_csv():
     except ValidationError as e:
         return Response(f"Bad search: {e.message}\n", 422, mimetype="text/plain")
     today = clock.to_local(clock.utcnow()).date().isoformat()
-    return Response(stream_with_context(_csv_lines(rows)), mimetype="text/csv",
-                    headers={"Content-Disposition":
-                             f'attachment; filename="visitor-log-{today}.csv"'})
+    return Response(
+        stream_with_context(_csv_lines(rows)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="visitor-log-{today}.csv"'},
+    )

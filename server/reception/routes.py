@@ -7,6 +7,7 @@ a poll so waiting minutes move on their own).
 Every action answers htmx with a small notice fragment (shown in a fixed notice area
 outside the refreshed board, so a live refresh does not wipe it) and a plain POST
 without htmx with the whole page and the notice on it."""
+
 from flask import current_app, render_template, request
 from flask_login import current_user
 
@@ -90,13 +91,21 @@ def _hosts_for(form: WalkInForm) -> list:
     return found
 
 
-def _page(notice: dict | None = None, form: WalkInForm | None = None, walk_in_ok=None,
-          status: int = 200):
+def _page(
+    notice: dict | None = None, form: WalkInForm | None = None, walk_in_ok=None, status: int = 200
+):
     form = form or _walk_in_form(blank=True)
     seq = realtime.last_seq()  # before the reads: a replay from here misses nothing
-    return render_template("reception/index.html", notice=notice, form=form, last_seq=seq,
-                           walk_in_ok=walk_in_ok, host_results=_hosts_for(form),
-                           **_board(), **_tea()), status
+    return render_template(
+        "reception/index.html",
+        notice=notice,
+        form=form,
+        last_seq=seq,
+        walk_in_ok=walk_in_ok,
+        host_results=_hosts_for(form),
+        **_board(),
+        **_tea(),
+    ), status
 
 
 def _notice(ok: bool, text: str, status: int = 200):
@@ -104,8 +113,11 @@ def _notice(ok: bool, text: str, status: int = 200):
     notice = {"ok": ok, "text": text}
     if htmx:
         # htmx 2 does not swap 4xx answers: a refusal is a 200 with role=alert.
-        return render_template("reception/_notice.html", notice=notice), 200, \
-            (REFRESH if ok else {})
+        return (
+            render_template("reception/_notice.html", notice=notice),
+            200,
+            (REFRESH if ok else {}),
+        )
     return _page(notice=notice, status=status)
 
 
@@ -132,27 +144,41 @@ def _closing(request_id: str) -> None:
 @bp.post("/visits/<int:visit_id>/checkin")
 @page_roles("receptionist", "admin")
 def check_in(visit_id: int):
-    """"Check in 签到" by hand: badge to the desk printer, host alerted, as a kiosk scan.
+    """ "Check in 签到" by hand: badge to the desk printer, host alerted, as a kiosk scan.
     ``reason`` lets in a visitor the kiosk turned away; ``paper_rules`` records the
     site rules signed on paper at the desk (witnessed by this receptionist)."""
     try:
-        visit = hosting.check_in_at_desk(visit_id, current_user,
-                                         reason=request.form.get("reason", ""),
-                                         rules_on_paper=request.form.get("paper_rules") == "1")
+        visit = hosting.check_in_at_desk(
+            visit_id,
+            current_user,
+            reason=request.form.get("reason", ""),
+            rules_on_paper=request.form.get("paper_rules") == "1",
+        )
     except CheckInError as e:
         why = REFUSALS.get(e.code, e.message)
-        return _notice(False, f"Not checked in: {why}. To let the visitor in, give a reason. "
-                              "如需准许进入，请填写原因。", e.status)
+        return _notice(
+            False,
+            f"Not checked in: {why}. To let the visitor in, give a reason. "
+            "如需准许进入，请填写原因。",
+            e.status,
+        )
     except ServiceError as e:
         if e.code == "rules_unsigned":
-            return _notice(False, f"{e.message}. Tick “Rules signed on paper 已纸质签署须知” once they have "
-                                  "signed the paper copy, or send them to the kiosk to sign. "
-                                  "访客尚未签署来访须知。", e.status)
+            return _notice(
+                False,
+                f"{e.message}. Tick “Rules signed on paper 已纸质签署须知” once they have "
+                "signed the paper copy, or send them to the kiosk to sign. "
+                "访客尚未签署来访须知。",
+                e.status,
+            )
         return _notice(False, f"Could not check in: {e.message}.", e.status)
     _closing(request.form.get("desk_request_id", ""))
     admitted = f" Let in: {visit.admit_reason}. 已准许进入。" if visit.admit_reason else ""
-    return _notice(True, f"{visit.visitor.name} checked in 已签到: the badge is printing at the "
-                         f"desk and {visit.host.name} has been alerted.{admitted}")
+    return _notice(
+        True,
+        f"{visit.visitor.name} checked in 已签到: the badge is printing at the "
+        f"desk and {visit.host.name} has been alerted.{admitted}",
+    )
 
 
 @bp.post("/groups/<int:group_id>/checkin")
@@ -165,14 +191,18 @@ def check_in_group(group_id: int):
         if v.status != "expected":
             continue
         try:
-            hosting.check_in_at_desk(v.id, current_user,
-                                     rules_on_paper=request.form.get("paper_rules") == "1")
+            hosting.check_in_at_desk(
+                v.id, current_user, rules_on_paper=request.form.get("paper_rules") == "1"
+            )
             done.append(v.visitor.name)
         except ServiceError as e:
             problems.append(f"{v.visitor.name}: {REFUSALS.get(e.code, e.message)}")
     if problems:
-        return _notice(False, f"Checked in {len(done)} 已签到; not checked in 未签到: "
-                                 + "; ".join(problems), 409)
+        return _notice(
+            False,
+            f"Checked in {len(done)} 已签到; not checked in 未签到: " + "; ".join(problems),
+            409,
+        )
     return _notice(True, f"Group {group.name} checked in 团组已签到: {', '.join(done) or '—'}.")
 
 
@@ -199,12 +229,19 @@ def renotify(visit_id: int):
         target = hosting.renotify(visit_id, current_user, fallback=fallback)
     except ServiceError as e:
         if e.code == "no_fallback":
-            return _notice(False, f"{e.message}, so nobody else can be alerted. 未设置备用联系人。"
-                                  "Call the host, or ask an admin to set a fallback contact.", 409)
+            return _notice(
+                False,
+                f"{e.message}, so nobody else can be alerted. 未设置备用联系人。"
+                "Call the host, or ask an admin to set a fallback contact.",
+                409,
+            )
         return _notice(False, f"Could not notify: {e.message}.", e.status)
     if fallback:
-        return _notice(True, f"Fallback contact {target.name} alerted: {name} is waiting for "
-                             f"{host}. 已通知备用联系人。")
+        return _notice(
+            True,
+            f"Fallback contact {target.name} alerted: {name} is waiting for "
+            f"{host}. 已通知备用联系人。",
+        )
     return _notice(True, f"{target.name} notified again: {name} is waiting. 已再次通知。")
 
 
@@ -239,8 +276,9 @@ def host_search():
     form = _walk_in_form()
     form.host_q.data = request.args.get("host_q", "")
     form.host_id.data = request.args.get("host_id", "")
-    return render_template("reception/_host_results.html", form=form,
-                           host_results=_hosts_for(form), searched=True)
+    return render_template(
+        "reception/_host_results.html", form=form, host_results=_hosts_for(form), searched=True
+    )
 
 
 @bp.post("/walk-ins")
@@ -252,9 +290,14 @@ def walk_in():
     visit = None
     if form.validate_on_submit():
         try:
-            visit = hosting.walk_in(form.name.data, form.company.data or "",
-                                    form.phone.data or "", form.chosen_host_id(), current_user,
-                                    rules_step=form.rules_step.data or "")
+            visit = hosting.walk_in(
+                form.name.data,
+                form.company.data or "",
+                form.phone.data or "",
+                form.chosen_host_id(),
+                current_user,
+                rules_step=form.rules_step.data or "",
+            )
         except ServiceError as e:
             form.add_service_errors(e)
     if visit is not None:  # the kiosk's "walk-in needs a host" is done now
@@ -262,13 +305,21 @@ def walk_in():
     ok = None
     if visit is not None:
         # "Sign at the kiosk": registered, not checked in; the desk shows the QR to scan.
-        ok = {"name": visit.visitor.name, "host": visit.host.name,
-              "at_kiosk": visit.status == "expected",
-              "qr": qr.data_uri(visit.code) if visit.status == "expected" else None}
+        ok = {
+            "name": visit.visitor.name,
+            "host": visit.host.name,
+            "at_kiosk": visit.status == "expected",
+            "qr": qr.data_uri(visit.code) if visit.status == "expected" else None,
+        }
     if htmx:
         fresh = _walk_in_form(blank=True) if ok else form
-        return render_template("reception/_walk_in.html", form=fresh, walk_in_ok=ok,
-                               host_results=_hosts_for(fresh)), 200, (REFRESH if ok else {})
+        return (
+            render_template(
+                "reception/_walk_in.html", form=fresh, walk_in_ok=ok, host_results=_hosts_for(fresh)
+            ),
+            200,
+            (REFRESH if ok else {}),
+        )
     return _page(form=None if ok else form, walk_in_ok=ok, status=200 if ok else 422)
 
 
@@ -278,8 +329,12 @@ def roster():
     """Who is in the building now, for an evacuation: printable on A4."""
     seq = realtime.last_seq()
     people = hosting.roster()
-    ctx = {"people": people, "last_seq": seq, "where": {v.id: hosting.where(v) for v in people},
-           "printed_at": utcnow()}
+    ctx = {
+        "people": people,
+        "last_seq": seq,
+        "where": {v.id: hosting.where(v) for v in people},
+        "printed_at": utcnow(),
+    }
     if htmx:
         return render_template("reception/_roster_table.html", **ctx)
     return render_template("reception/roster.html", **ctx)

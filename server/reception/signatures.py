@@ -5,6 +5,7 @@ and the host's visit card show (``rules_signature(visit)`` in templates).
 Reception and admins see any visit's signature; a host only their own visitor's (403
 otherwise); 404 when the visit has none.
 """
+
 from flask import Response, abort
 from flask_login import current_user
 

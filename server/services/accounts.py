@@ -6,6 +6,7 @@ host) holds everywhere.
 A disabled user is signed out at their next request (the session's user loader
 only loads active users) and their API tokens stop answering (``user_for_token``
 checks ``active``; this process's token cache is cleared at once)."""
+
 from server.models import User
 from server.services import people
 from server.services.errors import Conflict, NotFound
@@ -14,10 +15,18 @@ from server.services.tx import write
 UNSET = object()  # "leave as is", where None means "clear"
 
 
-def update_user(user_id: int, *, by: User | None = None, name: str | None = None,
-                phone: str | None = None, department=UNSET, roles: list[str] | None = None,
-                fallback=UNSET, active: bool | None = None,
-                password: str | None = None) -> User:
+def update_user(
+    user_id: int,
+    *,
+    by: User | None = None,
+    name: str | None = None,
+    phone: str | None = None,
+    department=UNSET,
+    roles: list[str] | None = None,
+    fallback=UNSET,
+    active: bool | None = None,
+    password: str | None = None,
+) -> User:
     """Change what is given (None or UNSET leaves a field as it is; ``department=None``
     or ``""`` clears it; ``fallback`` is an id or email, None or "" clears it).
     ``by`` is the admin making the change: they cannot disable themselves
@@ -36,11 +45,17 @@ def update_user(user_id: int, *, by: User | None = None, name: str | None = None
         people.check_password_strength(password)
     self_change = by is not None and by.id == user_id
     if self_change and active is False:
-        raise Conflict("cannot_disable_self", "you cannot disable your own account",
-                       fields={"active": "you cannot disable yourself"})
+        raise Conflict(
+            "cannot_disable_self",
+            "you cannot disable your own account",
+            fields={"active": "you cannot disable yourself"},
+        )
     if self_change and roles is not None and "admin" not in roles and by.has_role("admin"):
-        raise Conflict("cannot_remove_own_admin", "you cannot remove your own admin role",
-                       fields={"roles": "you cannot remove your own admin role"})
+        raise Conflict(
+            "cannot_remove_own_admin",
+            "you cannot remove your own admin role",
+            fields={"roles": "you cannot remove your own admin role"},
+        )
     with write() as session:
         user = session.get(User, user_id)
         if user is None:

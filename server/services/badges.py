@@ -1,4 +1,5 @@
 """What a visit's badge looks like: the site's layout (data) and the badge fields."""
+
 import io
 
 from PIL import Image
@@ -44,13 +45,17 @@ def layout_from_form(config: dict) -> Layout:
 def read_logo(data: bytes) -> bytes:
     """An uploaded logo as PNG bytes; ValidationError("invalid_logo") if not an image."""
     if len(data) > MAX_LOGO_BYTES:
-        raise ValidationError("invalid_logo", "the logo must be at most 2 MB",
-                              fields={"logo": "at most 2 MB"})
+        raise ValidationError(
+            "invalid_logo", "the logo must be at most 2 MB", fields={"logo": "at most 2 MB"}
+        )
     try:
         image = images.open_image(data)
     except ValueError as e:
-        raise ValidationError("invalid_logo", "the logo is not an image",
-                              fields={"logo": "not a PNG, JPEG or GIF image"}) from e
+        raise ValidationError(
+            "invalid_logo",
+            "the logo is not an image",
+            fields={"logo": "not a PNG, JPEG or GIF image"},
+        ) from e
     return images.reencode(image, 1024, "PNG")
 
 
@@ -83,20 +88,32 @@ def badge_for(visit: Visit, with_photo: bool | None = None) -> Badge:
     language = visit.language if visit.language in LANGUAGES else "en"
     if with_photo is None:
         with_photo = _layout_shows_photo()
-    return Badge(visitor_name=visit.visitor.name, company=visit.visitor.company,
-                 host_name=visit.host.name, date_text=local.strftime("%Y-%m-%d %H:%M"),
-                 code=visit.code, meeting_room=visit.meeting_room or "",
-                 valid_until=local.strftime("%Y-%m-%d") + " 23:59",
-                 visitor_type=visitor_type_for(visit.kind or "visitor", visit.stars, language),
-                 stars=visit.stars, language=language,
-                 photo=photos.image(visit.id) if with_photo else None)
+    return Badge(
+        visitor_name=visit.visitor.name,
+        company=visit.visitor.company,
+        host_name=visit.host.name,
+        date_text=local.strftime("%Y-%m-%d %H:%M"),
+        code=visit.code,
+        meeting_room=visit.meeting_room or "",
+        valid_until=local.strftime("%Y-%m-%d") + " 23:59",
+        visitor_type=visitor_type_for(visit.kind or "visitor", visit.stars, language),
+        stars=visit.stars,
+        language=language,
+        photo=photos.image(visit.id) if with_photo else None,
+    )
 
 
 def sample_badge() -> Badge:
     """What the layout preview and `lobby printer test` print."""
     now = clock.to_local(utcnow())
-    return Badge(visitor_name="张伟 Zhang Wei", company="Analytical Engines Ltd.",
-                 host_name="Grace Hopper", date_text=now.strftime("%Y-%m-%d %H:%M"),
-                 code="sample-badge-0000000000000000", meeting_room="Room 3 · 三号会议室",
-                 valid_until=now.strftime("%Y-%m-%d") + " 23:59",
-                 visitor_type=visitor_type_for("vip", 5), stars=5)
+    return Badge(
+        visitor_name="张伟 Zhang Wei",
+        company="Analytical Engines Ltd.",
+        host_name="Grace Hopper",
+        date_text=now.strftime("%Y-%m-%d %H:%M"),
+        code="sample-badge-0000000000000000",
+        meeting_room="Room 3 · 三号会议室",
+        valid_until=now.strftime("%Y-%m-%d") + " 23:59",
+        visitor_type=visitor_type_for("vip", 5),
+        stars=5,
+    )

@@ -17,6 +17,7 @@ then: scanned on a later day after leaving, it arrives again (a new badge, a new
 Reception may let in a visitor the kiosk turned away (``cancelled``, ``not_today``,
 ``already_checked_out``) with ``admit_reason``: who and why are kept on the visit.
 """
+
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -57,19 +58,34 @@ def normalise_code(raw) -> str:
 # Built once: the hot path only binds values (no statement building per scan).
 # The visit (with its visitor and host: joined by the model) and whether the kiosk took
 # its photo (the alert says so), in one statement.
-_READ_VISIT = select(Visit, exists().where(VisitPhoto.visit_id == Visit.id).label("photo")) \
-    .where(Visit.code == bindparam("code"))
+_READ_VISIT = select(Visit, exists().where(VisitPhoto.visit_id == Visit.id).label("photo")).where(
+    Visit.code == bindparam("code")
+)
 _visits, _jobs = Visit.__table__, PrintJob.__table__
-_MARK_ARRIVED = update(_visits).where(_visits.c.id == bindparam("visit_id"),
-                                      _visits.c.status == bindparam("was")).values(
-    status="checked_in", checked_in_at=bindparam("now"), kiosk_id=bindparam("kiosk_id"),
-    language=bindparam("language"), checked_out_at=None,
-    checked_in_by_id=bindparam("by_id"), admitted_by_id=bindparam("admitted_by_id"),
-    admit_reason=bindparam("admit_reason"))
+_MARK_ARRIVED = (
+    update(_visits)
+    .where(_visits.c.id == bindparam("visit_id"), _visits.c.status == bindparam("was"))
+    .values(
+        status="checked_in",
+        checked_in_at=bindparam("now"),
+        kiosk_id=bindparam("kiosk_id"),
+        language=bindparam("language"),
+        checked_out_at=None,
+        checked_in_by_id=bindparam("by_id"),
+        admitted_by_id=bindparam("admitted_by_id"),
+        admit_reason=bindparam("admit_reason"),
+    )
+)
 _QUEUE_BADGE = insert(_jobs).values(
-    visit_id=bindparam("visit_id"), printer_id=bindparam("printer_id"),
-    printer_url=bindparam("url"), created_at=bindparam("now"), status="queued", error="",
-    attempts=0, reason="check-in")
+    visit_id=bindparam("visit_id"),
+    printer_id=bindparam("printer_id"),
+    printer_url=bindparam("url"),
+    created_at=bindparam("now"),
+    status="queued",
+    error="",
+    attempts=0,
+    reason="check-in",
+)
 
 
 def _read_visit(session, code: str) -> Visit:
@@ -131,9 +147,14 @@ def refuse_if_not_admissible(visit: Visit) -> None:
         raise error
 
 
-def check_in(code, kiosk: Kiosk | str | None = None, printer: str | None = None,
-             language: str | None = None, by: User | None = None,
-             admit_reason: str | None = None) -> CheckIn:
+def check_in(
+    code,
+    kiosk: Kiosk | str | None = None,
+    printer: str | None = None,
+    language: str | None = None,
+    by: User | None = None,
+    admit_reason: str | None = None,
+) -> CheckIn:
     """Check the visit with ``code`` in; queue its badge; alert its host after commit.
     ``language`` ("zh" or "en") is the visitor's choice at the kiosk: the badge and
     the goodbye follow it (unchanged when None). ``by`` is the member of staff who
@@ -164,19 +185,26 @@ def check_in(code, kiosk: Kiosk | str | None = None, printer: str | None = None,
     printer_id = printer_obj.id if printer_obj else None
     now = utcnow()
     rooms = realtime.visit_rooms(visit) + ([f"kiosk:{kiosk_id}"] if kiosk_id else [])
-    payload = realtime.arrival_payload(visit, arrived_at=now, kiosk=kiosk_name,
-                                       photo=visit.has_photo)
+    payload = realtime.arrival_payload(
+        visit, arrived_at=now, kiosk=kiosk_name, photo=visit.has_photo
+    )
     # Keep what we read: the commit below must not expire it (no reloads after it).
     for obj in {visit, visit.visitor, visit.host, kiosk_obj} - {None}:
         if obj in session:
             session.expunge(obj)
-    params = {"visit_id": visit.id, "now": now, "kiosk_id": kiosk_id,
-              "printer_id": printer_id, "url": url,
-              "language": language if language in LANGUAGES else visit.language,
-              # The UPDATE only wins from the status read: of parallel scans, one arrives.
-              "was": visit.status, "by_id": by.id if by is not None else None,
-              "admitted_by_id": by.id if admitting else visit.admitted_by_id,
-              "admit_reason": admit_reason if admitting else visit.admit_reason}
+    params = {
+        "visit_id": visit.id,
+        "now": now,
+        "kiosk_id": kiosk_id,
+        "printer_id": printer_id,
+        "url": url,
+        "language": language if language in LANGUAGES else visit.language,
+        # The UPDATE only wins from the status read: of parallel scans, one arrives.
+        "was": visit.status,
+        "by_id": by.id if by is not None else None,
+        "admitted_by_id": by.id if admitting else visit.admitted_by_id,
+        "admit_reason": admit_reason if admitting else visit.admit_reason,
+    }
     # Core statements on every database: the ORM adds nothing to three rows.
     with write() as tx:
         conn = tx.connection()
@@ -209,9 +237,11 @@ def check_out(code) -> CheckIn:
             raise CheckInError("not_checked_in", "this visitor has not checked in")
         visit.status = "checked_out"
         visit.checked_out_at = utcnow()
-        event = realtime.record(session, "visitor_left", realtime.departure_payload(visit),
-                                realtime.visit_rooms(visit))
+        event = realtime.record(
+            session, "visitor_left", realtime.departure_payload(visit), realtime.visit_rooms(visit)
+        )
         from server.services import tasks  # tasks -> visits -> checkin: import at use
+
         ended = tasks.end_tours_on_leaving(session, visit)
     realtime.announce([event, *ended])
     return CheckIn(visit, created=True)

@@ -1,6 +1,7 @@
 """Local time for "today". Timestamps are stored as naive UTC; the front desk
 thinks in the site's time zone (LOBBY_TIMEZONE)."""
-from datetime import datetime, time, timedelta, timezone
+
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -16,14 +17,14 @@ def to_local(ts: datetime | None) -> datetime | None:
     """A stored naive-UTC timestamp as an aware local time."""
     if ts is None:
         return None
-    return ts.replace(tzinfo=timezone.utc).astimezone(site_zone())
+    return ts.replace(tzinfo=UTC).astimezone(site_zone())
 
 
 def to_utc_naive(ts: datetime) -> datetime:
     """An aware time, or a naive one meant as local time, as naive UTC."""
     if ts.tzinfo is None:
         ts = ts.replace(tzinfo=site_zone())
-    return ts.astimezone(timezone.utc).replace(tzinfo=None)
+    return ts.astimezone(UTC).replace(tzinfo=None)
 
 
 def today_bounds(now: datetime | None = None) -> tuple[datetime, datetime]:
@@ -35,4 +36,4 @@ def today_bounds(now: datetime | None = None) -> tuple[datetime, datetime]:
 
 def iso(ts: datetime | None) -> str | None:
     """ISO 8601 with offset, in UTC, for the API."""
-    return ts.replace(tzinfo=timezone.utc).isoformat() if ts else None
+    return ts.replace(tzinfo=UTC).isoformat() if ts else None

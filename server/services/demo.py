@@ -1,6 +1,7 @@
 """Demo data for ``lobby run --demo``: staff with known passwords, a kiosk, a printer,
 the kiosk's branding and site rules, and visitors expected today (Latin and Chinese
 names)."""
+
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -71,10 +72,16 @@ def load(printer_url: str) -> dict:
     for name, company, host, hours, purpose in GUESTS:
         # later today, but never tomorrow: the demo must check in whatever the hour
         when = min(utcnow() + timedelta(hours=hours), end - timedelta(minutes=10 - hours))
-        existing = db.session.scalar(select(Visit).where(
-            Visit.status == "expected", Visit.visitor.has(name=name),
-            Visit.expected_at >= start, Visit.expected_at < end))
-        visit = existing or visits.pre_register({"name": name, "company": company}, host,
-                                                when.isoformat() + "+00:00", purpose)
+        existing = db.session.scalar(
+            select(Visit).where(
+                Visit.status == "expected",
+                Visit.visitor.has(name=name),
+                Visit.expected_at >= start,
+                Visit.expected_at < end,
+            )
+        )
+        visit = existing or visits.pre_register(
+            {"name": name, "company": company}, host, when.isoformat() + "+00:00", purpose
+        )
         codes.append((name, visit.code))
     return {"logins": LOGINS, "pair_path": pair_path, "codes": codes}

@@ -6,6 +6,7 @@ whose code the kiosk refused (``turned_away``: reception may let them in).
 Each is recorded with an event ``desk_request`` to the reception room, so the desk sees
 it live; a retried kiosk request (same ``attempt_key``) is one request.
 """
+
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -20,19 +21,29 @@ from server.services.tx import write
 def request_dict(req: DeskRequest) -> dict:
     visit = req.visit
     return {
-        "id": req.id, "kind": req.kind, "status": req.status,
+        "id": req.id,
+        "kind": req.kind,
+        "status": req.status,
         "visit_id": req.visit_id,
-        "visitor": ({"name": visit.visitor.name, "company": visit.visitor.company}
-                    if visit is not None else
-                    {"name": req.details.get("name", ""), "company": req.details.get("company", "")}),
+        "visitor": (
+            {"name": visit.visitor.name, "company": visit.visitor.company}
+            if visit is not None
+            else {"name": req.details.get("name", ""), "company": req.details.get("company", "")}
+        ),
         "kiosk": req.kiosk.name if req.kiosk is not None else None,
-        "details": req.details, "created_at": clock.iso(req.created_at),
+        "details": req.details,
+        "created_at": clock.iso(req.created_at),
         "handled_at": clock.iso(req.handled_at),
     }
 
 
-def open_request(kind: str, visit: Visit | None = None, kiosk: Kiosk | None = None,
-                 details: dict | None = None, attempt_key: str | None = None) -> DeskRequest:
+def open_request(
+    kind: str,
+    visit: Visit | None = None,
+    kiosk: Kiosk | None = None,
+    details: dict | None = None,
+    attempt_key: str | None = None,
+) -> DeskRequest:
     """Record a request for reception and tell the desk live. Idempotent per
     ``attempt_key``: the same key returns the request made the first time."""
     if kind not in DESK_REQUEST_KINDS:
@@ -43,9 +54,13 @@ def open_request(kind: str, visit: Visit | None = None, kiosk: Kiosk | None = No
             return existing
     try:
         with write() as session:
-            req = DeskRequest(kind=kind, visit_id=visit.id if visit else None,
-                              kiosk_id=kiosk.id if kiosk else None, details=details or {},
-                              attempt_key=attempt_key or None)
+            req = DeskRequest(
+                kind=kind,
+                visit_id=visit.id if visit else None,
+                kiosk_id=kiosk.id if kiosk else None,
+                details=details or {},
+                attempt_key=attempt_key or None,
+            )
             session.add(req)
             session.flush()
             event = realtime.record(session, "desk_request", request_dict(req), ["reception"])
@@ -67,17 +82,24 @@ def turned_away(visit: Visit, kiosk: Kiosk | None, reason: str) -> DeskRequest:
     """The kiosk refused ``visit``'s code (``reason``: cancelled, not_today,
     already_checked_out): reception is asked to see the visitor, and may let them in.
     One open request per visit: scanning again does not pile up requests."""
-    existing = db.session.scalar(select(DeskRequest).where(
-        DeskRequest.kind == "turned_away", DeskRequest.visit_id == visit.id,
-        DeskRequest.status == "open"))
+    existing = db.session.scalar(
+        select(DeskRequest).where(
+            DeskRequest.kind == "turned_away",
+            DeskRequest.visit_id == visit.id,
+            DeskRequest.status == "open",
+        )
+    )
     if existing is not None:
         return existing
     return open_request("turned_away", visit=visit, kiosk=kiosk, details={"reason": reason})
 
 
 def open_requests() -> list[DeskRequest]:
-    return list(db.session.scalars(select(DeskRequest).where(DeskRequest.status == "open")
-                                   .order_by(DeskRequest.created_at)))
+    return list(
+        db.session.scalars(
+            select(DeskRequest).where(DeskRequest.status == "open").order_by(DeskRequest.created_at)
+        )
+    )
 
 
 def handle(request_id: int, user: User) -> DeskRequest:

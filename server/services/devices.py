@@ -1,4 +1,5 @@
 """Printers and kiosks: naming printers, pairing and revoking kiosks."""
+
 import hmac
 import secrets
 
@@ -17,8 +18,11 @@ def add_printer(name: str, url: str) -> Printer:
     Refusals carry ``fields`` (``name``, ``url``) for the admin form."""
     name, url = (name or "").strip(), (url or "").strip()
     if not name or len(name) > 120:
-        raise ValidationError("invalid_name", "printer name is required (at most 120 characters)",
-                              fields={"name": "required, at most 120 characters"})
+        raise ValidationError(
+            "invalid_name",
+            "printer name is required (at most 120 characters)",
+            fields={"name": "required, at most 120 characters"},
+        )
     try:
         if len(url) > 500:
             raise PrinterError("bad_url", "a printer URL has at most 500 characters")
@@ -27,8 +31,11 @@ def add_printer(name: str, url: str) -> Printer:
         raise ValidationError("bad_url", str(e), fields={"url": e.message}) from e
     with write() as session:
         if session.scalar(select(Printer).where(Printer.name == name)):
-            raise Conflict("printer_exists", f"a printer named {name} exists",
-                           fields={"name": "a printer with this name exists"})
+            raise Conflict(
+                "printer_exists",
+                f"a printer named {name} exists",
+                fields={"name": "a printer with this name exists"},
+            )
         printer = Printer(name=name, url=url)
         session.add(printer)
     return printer
@@ -37,8 +44,9 @@ def add_printer(name: str, url: str) -> Printer:
 def printer_by_name(name: str, field: str = "printer") -> Printer:
     printer = db.session.scalar(select(Printer).where(Printer.name == name))
     if printer is None:
-        raise NotFound("unknown_printer", f"no printer named {name}",
-                       fields={field: "no such printer"})
+        raise NotFound(
+            "unknown_printer", f"no printer named {name}", fields={field: "no such printer"}
+        )
     return printer
 
 
@@ -50,6 +58,7 @@ def print_sample(name: str) -> str:
     from printers.badge import render_badge
     from printers.connection import paper_width, print_job
     from server.services import badges
+
     target = printer_by_name(name)
     width = paper_width(target.url)
     image = render_badge(badges.sample_badge(), width=width, layout=badges.current_layout(width))
@@ -68,31 +77,49 @@ def _kiosk_printers(printer: str | None, fallback: str | None) -> tuple[int | No
     printer_id = printer_by_name(printer).id if printer else None
     fallback_id = printer_by_name(fallback, "fallback").id if fallback else None
     if fallback_id is not None and fallback_id == printer_id:
-        raise ValidationError("fallback_same", "the fallback printer is the kiosk's own printer",
-                              fields={"fallback": "choose another printer than the kiosk's own"})
+        raise ValidationError(
+            "fallback_same",
+            "the fallback printer is the kiosk's own printer",
+            fields={"fallback": "choose another printer than the kiosk's own"},
+        )
     return printer_id, fallback_id
 
 
-def add_kiosk(name: str, printer: str | None = None,
-              fallback: str | None = None, language: str | None = None) -> tuple[Kiosk, str]:
+def add_kiosk(
+    name: str, printer: str | None = None, fallback: str | None = None, language: str | None = None
+) -> tuple[Kiosk, str]:
     """Create a kiosk; returns it and its one-time pairing path ``/kiosk/pair/<token>``.
     ``fallback`` names the printer used while the kiosk's own printer is down."""
     from server.models import LANGUAGES
+
     name = (name or "").strip()
     if not name or len(name) > 120:
-        raise ValidationError("invalid_name", "kiosk name is required (at most 120 characters)",
-                              fields={"name": "required, at most 120 characters"})
+        raise ValidationError(
+            "invalid_name",
+            "kiosk name is required (at most 120 characters)",
+            fields={"name": "required, at most 120 characters"},
+        )
     if language and language not in LANGUAGES:
-        raise ValidationError("invalid_language", f"language must be one of {', '.join(LANGUAGES)}",
-                              fields={"language": "zh or en"})
+        raise ValidationError(
+            "invalid_language",
+            f"language must be one of {', '.join(LANGUAGES)}",
+            fields={"language": "zh or en"},
+        )
     printer_id, fallback_id = _kiosk_printers(printer, fallback)
     token = secrets.token_urlsafe(32)
     with write() as session:
         if session.scalar(select(Kiosk).where(Kiosk.name == name)):
-            raise Conflict("kiosk_exists", f"a kiosk named {name} exists",
-                           fields={"name": "a kiosk with this name exists"})
-        kiosk = Kiosk(name=name, printer_id=printer_id, fallback_printer_id=fallback_id,
-                      pair_token_hash=hash_token(token))
+            raise Conflict(
+                "kiosk_exists",
+                f"a kiosk named {name} exists",
+                fields={"name": "a kiosk with this name exists"},
+            )
+        kiosk = Kiosk(
+            name=name,
+            printer_id=printer_id,
+            fallback_printer_id=fallback_id,
+            pair_token_hash=hash_token(token),
+        )
         if language:
             kiosk.language = language
         session.add(kiosk)
@@ -115,8 +142,9 @@ def pair_kiosk(token: str) -> tuple[Kiosk, str]:
     """Use a pairing token once. Returns the kiosk and its device credential
     (``<id>.<secret>``, for the cookie). A used or unknown token is refused."""
     with write() as session:
-        kiosk = session.scalar(select(Kiosk).where(Kiosk.pair_token_hash == hash_token(token or ""))
-                               .with_for_update())
+        kiosk = session.scalar(
+            select(Kiosk).where(Kiosk.pair_token_hash == hash_token(token or "")).with_for_update()
+        )
         if kiosk is None:
             raise Forbidden("pairing_refused", "this pairing link is unknown or already used")
         if kiosk.revoked_at:
@@ -180,9 +208,13 @@ def new_pairing(name: str) -> str:
 def set_kiosk_language(kiosk_id: int, language: str) -> Kiosk:
     """The language kiosk ``kiosk_id`` greets visitors in until they switch ("zh", "en")."""
     from server.models import LANGUAGES
+
     if language not in LANGUAGES:
-        raise ValidationError("invalid_language", f"language must be one of {', '.join(LANGUAGES)}",
-                              fields={"language": "zh or en"})
+        raise ValidationError(
+            "invalid_language",
+            f"language must be one of {', '.join(LANGUAGES)}",
+            fields={"language": "zh or en"},
+        )
     with write() as session:
         kiosk = session.get(Kiosk, kiosk_id)
         if kiosk is None:

@@ -6,8 +6,9 @@ class ServiceError(Exception):
 
     status = 400
 
-    def __init__(self, code: str, message: str = "", status: int | None = None,
-                 fields: dict | None = None):
+    def __init__(
+        self, code: str, message: str = "", status: int | None = None, fields: dict | None = None
+    ):
         super().__init__(message or code)
         self.code = code
         self.message = message or code.replace("_", " ")

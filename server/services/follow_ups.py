@@ -10,6 +10,7 @@ pushed after the commit as a ``task_updated`` event with ``"reminder": "before" 
 "overdue"`` to the host's room only. The print worker calls
 ``send_follow_up_reminders()`` where it sends the tour reminders.
 """
+
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -33,20 +34,27 @@ def listing(user: User, status: str = "open", mine: bool = False) -> list[Task]:
     admins see all unless ``mine``; anyone else only those of their own visits."""
     status = (status or "open").strip().lower()
     if status not in STATUSES:
-        raise ValidationError("invalid_query", "status: one of " + ", ".join(STATUSES),
-                              fields={"status": "one of " + ", ".join(STATUSES)})
-    stmt = (select(Task).join(Visit, Task.visit_id == Visit.id)
-            .where(Task.kind == "follow_up", Task.status == status)
-            .options(selectinload(Task.visit))
-            .order_by(Task.starts_at.is_(None), Task.starts_at, Task.id))
+        raise ValidationError(
+            "invalid_query",
+            "status: one of " + ", ".join(STATUSES),
+            fields={"status": "one of " + ", ".join(STATUSES)},
+        )
+    stmt = (
+        select(Task)
+        .join(Visit, Task.visit_id == Visit.id)
+        .where(Task.kind == "follow_up", Task.status == status)
+        .options(selectinload(Task.visit))
+        .order_by(Task.starts_at.is_(None), Task.starts_at, Task.id)
+    )
     if mine or not user.is_staff_desk:
         stmt = stmt.where(Visit.host_id == user.id)
     return list(db.session.scalars(stmt))
 
 
 def is_overdue(task: Task, now: datetime | None = None) -> bool:
-    return task.status == "open" and task.starts_at is not None \
-        and task.starts_at <= (now or utcnow())
+    return (
+        task.status == "open" and task.starts_at is not None and task.starts_at <= (now or utcnow())
+    )
 
 
 def as_dict(task: Task, now: datetime | None = None) -> dict:
@@ -55,11 +63,17 @@ def as_dict(task: Task, now: datetime | None = None) -> dict:
     details = task.details or {}
     return {
         **task_dict(task),
-        "question": details.get("question", ""), "reply_method": details.get("reply_method"),
-        "answer": details.get("answer", ""), "deadline": clock.iso(task.starts_at),
+        "question": details.get("question", ""),
+        "reply_method": details.get("reply_method"),
+        "answer": details.get("answer", ""),
+        "deadline": clock.iso(task.starts_at),
         "overdue": is_overdue(task, now),
-        "visitor": {"name": visit.visitor.name, "company": visit.visitor.company,
-                    "email": visit.visitor.email, "phone": visit.visitor.phone},
+        "visitor": {
+            "name": visit.visitor.name,
+            "company": visit.visitor.company,
+            "email": visit.visitor.email,
+            "phone": visit.visitor.phone,
+        },
         "host": {"id": visit.host.id, "name": visit.host.name, "email": visit.host.email},
     }
 
@@ -82,9 +96,15 @@ def send_follow_up_reminders(now: datetime | None = None) -> int:
     now = now or utcnow()
     window = timedelta(hours=current_app.config["FOLLOW_UP_REMINDER_HOURS"])
     candidates = db.session.scalars(
-        select(Task.id).where(Task.kind == "follow_up", Task.status == "open",
-                              Task.starts_at.is_not(None), Task.starts_at <= now + window)
-        .order_by(Task.starts_at, Task.id)).all()
+        select(Task.id)
+        .where(
+            Task.kind == "follow_up",
+            Task.status == "open",
+            Task.starts_at.is_not(None),
+            Task.starts_at <= now + window,
+        )
+        .order_by(Task.starts_at, Task.id)
+    ).all()
     sent = 0
     for task_id in candidates:
         with write() as session:
@@ -95,11 +115,18 @@ def send_follow_up_reminders(now: datetime | None = None) -> int:
                 continue
             task.details = {**(task.details or {}), f"reminded_{kind}": clock.iso(now)}
             visit = session.get(Visit, task.visit_id)
-            event = realtime.record(session, "task_updated", {
-                "task": task_dict(task), "visit_id": visit.id, "reminder": kind,
-                "visitor": {"name": visit.visitor.name, "company": visit.visitor.company},
-                "host": {"id": visit.host_id, "name": visit.host.name}},
-                [f"host:{visit.host_id}"])
+            event = realtime.record(
+                session,
+                "task_updated",
+                {
+                    "task": task_dict(task),
+                    "visit_id": visit.id,
+                    "reminder": kind,
+                    "visitor": {"name": visit.visitor.name, "company": visit.visitor.company},
+                    "host": {"id": visit.host_id, "name": visit.host.name},
+                },
+                [f"host:{visit.host_id}"],
+            )
         realtime.announce([event])
         sent += 1
     return sent

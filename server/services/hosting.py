@@ -1,5 +1,6 @@
 """The host's and reception's moves on a visit: checking in at the desk, "on my way",
 re-notifying, recording requirements, walk-ins and the farewell."""
+
 import difflib
 from datetime import datetime
 
@@ -16,16 +17,22 @@ from server.services.visits import pre_register, visible_visit
 
 
 def visit_payload(visit: Visit, **extra) -> dict:
-    return {"visit_id": visit.id, "status": visit.status, "state": visit.state,
-            "visitor": {"name": visit.visitor.name, "company": visit.visitor.company},
-            "host": {"id": visit.host_id, "name": visit.host.name},
-            "acknowledged_at": clock.iso(visit.acknowledged_at), **extra}
+    return {
+        "visit_id": visit.id,
+        "status": visit.status,
+        "state": visit.state,
+        "visitor": {"name": visit.visitor.name, "company": visit.visitor.company},
+        "host": {"id": visit.host_id, "name": visit.host.name},
+        "acknowledged_at": clock.iso(visit.acknowledged_at),
+        **extra,
+    }
 
 
 def _updated(session, visit: Visit, change: str, **extra):
     rooms = realtime.visit_rooms(visit) + ([f"kiosk:{visit.kiosk_id}"] if visit.kiosk_id else [])
-    return realtime.record(session, "visit_updated", visit_payload(visit, change=change, **extra),
-                           rooms)
+    return realtime.record(
+        session, "visit_updated", visit_payload(visit, change=change, **extra), rooms
+    )
 
 
 def acknowledge(visit_id: int, user: User) -> Visit:
@@ -67,23 +74,28 @@ def renotify(visit_id: int, user: User, fallback: bool = False) -> User:
             raise Conflict("no_fallback", f"{visit.host.name} has no fallback contact")
         target = db.session.get(User, visit.host.fallback_contact_id)
         if not target.active:  # disabled since it was set: nobody would see the alert
-            raise Conflict("no_fallback", f"{visit.host.name}'s fallback contact "
-                                          f"{target.name} is disabled")
+            raise Conflict(
+                "no_fallback", f"{visit.host.name}'s fallback contact {target.name} is disabled"
+            )
     with write() as session:
         visit = session.get(Visit, visit_id)
         visit.renotified_at = utcnow()
         payload = realtime.arrival_payload(visit)
         payload.update(renotified=True, for_host=visit.host.name, by=user.name)
-        event = realtime.record(session, "visitor_arrived", payload,
-                                [f"host:{target.id}", "reception"])
+        event = realtime.record(
+            session, "visitor_arrived", payload, [f"host:{target.id}", "reception"]
+        )
     realtime.announce([event])
     return target
 
 
 def record_requirements(visit_id: int, text, user: User) -> Visit:
     if not isinstance(text, str) or len(text) > 5000:
-        raise ValidationError("invalid_requirements", "requirements are text up to 5000 characters",
-                              fields={"requirements": "up to 5000 characters"})
+        raise ValidationError(
+            "invalid_requirements",
+            "requirements are text up to 5000 characters",
+            fields={"requirements": "up to 5000 characters"},
+        )
     visible_visit(user, visit_id)
     with write() as session:
         visit = session.get(Visit, visit_id)
@@ -101,9 +113,16 @@ def farewell(visit_id: int, user: User, note: str = "") -> tuple[Visit, list[Tas
         raise Conflict("not_checked_in", "the visitor is not in the building")
     with write() as session:
         now = utcnow()
-        task = Task(visit_id=visit_id, kind="farewell", status="done",
-                    details={"note": (note or "").strip()[:300]}, created_by_id=user.id,
-                    done_by_id=user.id, done_at=now, updated_at=now)
+        task = Task(
+            visit_id=visit_id,
+            kind="farewell",
+            status="done",
+            details={"note": (note or "").strip()[:300]},
+            created_by_id=user.id,
+            done_by_id=user.id,
+            done_at=now,
+            updated_at=now,
+        )
         session.add(task)
         session.flush()
         event = tasks._announce(session, task, session.get(Visit, visit_id))
@@ -119,8 +138,13 @@ def check_out_by_id(visit_id: int, user: User) -> Visit:
     return checkin.check_out(visit.code).visit
 
 
-def check_in_at_desk(visit_id: int, user: User, reason: str = "",
-                     rules_on_paper: bool = False, printer: str | None = None) -> Visit:
+def check_in_at_desk(
+    visit_id: int,
+    user: User,
+    reason: str = "",
+    rules_on_paper: bool = False,
+    printer: str | None = None,
+) -> Visit:
     """Reception checks a booked visitor in by hand, exactly as a kiosk scan does: the
     badge goes to the desk printer and the host is alerted. With a ``reason``, a
     visitor the kiosk turned away (cancelled, another day, already left) is let in;
@@ -129,8 +153,11 @@ def check_in_at_desk(visit_id: int, user: User, reason: str = "",
     they signed ``rules_on_paper`` at the desk (recorded, witnessed by ``user``)."""
     visit = visible_visit(user, visit_id)
     if not isinstance(reason, str) or len(reason) > 300:
-        raise ValidationError("invalid_reason", "the reason is text up to 300 characters",
-                              fields={"reason": "up to 300 characters"})
+        raise ValidationError(
+            "invalid_reason",
+            "the reason is text up to 300 characters",
+            fields={"reason": "up to 300 characters"},
+        )
     reason = reason.strip()
     if visit.status == "checked_in":
         return visit
@@ -139,8 +166,10 @@ def check_in_at_desk(visit_id: int, user: User, reason: str = "",
     needed = rules.needs_signature(visit)
     if needed is not None:
         if not rules_on_paper:
-            raise Conflict("rules_unsigned", f"{visit.visitor.name} has not signed the site "
-                                             f"rules (v{needed.version})")
+            raise Conflict(
+                "rules_unsigned",
+                f"{visit.visitor.name} has not signed the site rules (v{needed.version})",
+            )
         rules.sign_on_paper(visit, needed, witness=user)
     printer = printer or current_app.config.get("DESK_PRINTER") or None
     checkin.check_in(visit.code, printer=printer, by=user, admit_reason=reason or None)
@@ -151,8 +180,9 @@ def check_in_at_desk(visit_id: int, user: User, reason: str = "",
 WALK_IN_RULES = ("paper", "kiosk")
 
 
-def walk_in(name, company, phone, host_id, user: User, printer: str | None = None,
-            rules_step: str = "") -> Visit:
+def walk_in(
+    name, company, phone, host_id, user: User, printer: str | None = None, rules_step: str = ""
+) -> Visit:
     """Register a visitor without a booking at the desk: the host is told and a
     badge prints at the desk printer. Without a host, customer service is asked.
 
@@ -163,14 +193,26 @@ def walk_in(name, company, phone, host_id, user: User, printer: str | None = Non
     is refused with ``rules_step`` before anything is written."""
     host = db.session.get(User, host_id) if isinstance(host_id, int) else None
     if host is None or not host.active:
-        raise ValidationError("invalid_visit", "host: choose who the visitor came to see",
-                              fields={"host": "choose a host"})
+        raise ValidationError(
+            "invalid_visit",
+            "host: choose who the visitor came to see",
+            fields={"host": "choose a host"},
+        )
     needs_rules = rules.current() is not None
     if needs_rules and rules_step not in WALK_IN_RULES:
-        raise ValidationError("invalid_visit", "rules: say how the visitor signs the site rules",
-                              fields={"rules_step": "choose paper or kiosk"})
-    visit = pre_register({"name": name, "company": company, "phone": phone}, host.email,
-                         clock.iso(utcnow()), "Walk-in", created_by=user, walk_in=True)
+        raise ValidationError(
+            "invalid_visit",
+            "rules: say how the visitor signs the site rules",
+            fields={"rules_step": "choose paper or kiosk"},
+        )
+    visit = pre_register(
+        {"name": name, "company": company, "phone": phone},
+        host.email,
+        clock.iso(utcnow()),
+        "Walk-in",
+        created_by=user,
+        walk_in=True,
+    )
     if needs_rules and rules_step == "kiosk":
         return visit
     return check_in_at_desk(visit.id, user, rules_on_paper=True, printer=printer)
@@ -180,14 +222,19 @@ def search_hosts(query: str, limit: int = 8) -> list[User]:
     """Hosts whose name, e-mail or department contains ``query``; when none does, the
     names closest to it (a typo such as "Grcae" still finds Grace)."""
     q = (query or "").strip()
-    stmt = select(User).where(User.active.is_(True), User.roles.contains("host")) \
-        .order_by(User.name)
+    stmt = (
+        select(User).where(User.active.is_(True), User.roles.contains("host")).order_by(User.name)
+    )
     if not q:
         return list(db.session.scalars(stmt.limit(limit)))
     like = f"%{q}%"
-    found = list(db.session.scalars(stmt.where(
-        User.name.ilike(like) | User.email.ilike(like) | User.department.ilike(like))
-        .limit(limit)))
+    found = list(
+        db.session.scalars(
+            stmt.where(
+                User.name.ilike(like) | User.email.ilike(like) | User.department.ilike(like)
+            ).limit(limit)
+        )
+    )
     if found or len(q) < 3:
         return found
     everyone = list(db.session.scalars(stmt.limit(2000)))

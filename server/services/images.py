@@ -5,6 +5,7 @@ read); ``reencode`` scales it down and writes it afresh as PNG (with transparenc
 or JPEG, so nothing of the upload but its pixels is kept (no metadata, no tricks).
 Each caller keeps its own limits and its own words for what is wrong.
 """
+
 import io
 
 from PIL import Image

@@ -4,6 +4,7 @@ whether kiosks take photos, and how many days a rules signature stays valid.
 There is one row; until an admin saves it, ``get()`` returns the defaults (unsaved).
 The logo is kept as PNG (what ``/kiosk/logo`` serves), from a PNG or JPEG upload.
 """
+
 from sqlalchemy import select
 
 from server.extensions import db
@@ -14,8 +15,14 @@ from server.services import images
 def get() -> KioskSettings:
     row = db.session.scalar(select(KioskSettings).order_by(KioskSettings.id).limit(1))
     if row is None:
-        row = KioskSettings(company_name="", welcome_en="", welcome_zh="", logo_png=None,
-                            photo_enabled=True, rules_valid_days=365)
+        row = KioskSettings(
+            company_name="",
+            welcome_en="",
+            welcome_zh="",
+            logo_png=None,
+            photo_enabled=True,
+            rules_valid_days=365,
+        )
     return row
 
 
@@ -46,8 +53,12 @@ def read_logo(data: bytes) -> bytes:
     return images.reencode(image, LOGO_MAX_SIDE, "PNG")
 
 
-def save(logo_png: bytes | None = None, remove_logo: bool = False,
-         logo_upload: bytes | None = None, **fields) -> KioskSettings:
+def save(
+    logo_png: bytes | None = None,
+    remove_logo: bool = False,
+    logo_upload: bytes | None = None,
+    **fields,
+) -> KioskSettings:
     """Update the settings row (created on first save). Text fields are stripped and
     length-checked, ``photo_enabled`` is a bool, ``rules_valid_days`` 0..3650, a
     ``logo_upload`` must be a PNG or JPEG (``logo_png`` is taken as it is); every
@@ -55,6 +66,7 @@ def save(logo_png: bytes | None = None, remove_logo: bool = False,
     and nothing is saved."""
     from server.services.errors import ValidationError
     from server.services.tx import write
+
     errors, clean = {}, {}
     if logo_upload is not None:
         try:
@@ -84,8 +96,9 @@ def save(logo_png: bytes | None = None, remove_logo: bool = False,
         else:
             errors[key] = "unknown setting"
     if errors:
-        raise ValidationError("invalid_settings", "; ".join(f"{k}: {v}" for k, v in errors.items()),
-                              fields=errors)
+        raise ValidationError(
+            "invalid_settings", "; ".join(f"{k}: {v}" for k, v in errors.items()), fields=errors
+        )
     with write() as session:
         row = session.scalar(select(KioskSettings).order_by(KioskSettings.id).limit(1))
         if row is None:

@@ -12,6 +12,7 @@ name: for a Chinese name its first character or two (张 for 张伟, 欧阳 for 
 a Western name its last word or words ("Lovelace", "van Rossum", "Rossum"), or the
 first word of a name written family name first (pinyin "Zhang Wei").
 """
+
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -67,8 +68,9 @@ def parse(surname, company=None, phone_last4=None) -> Query:
     if not values["company"] and not digits and "phone_last4" not in errors:
         errors["company"] = "company_or_phone"
     if errors:
-        raise ValidationError("invalid_lookup", "; ".join(f"{k}: {v}" for k, v in errors.items()),
-                              fields=errors)
+        raise ValidationError(
+            "invalid_lookup", "; ".join(f"{k}: {v}" for k, v in errors.items()), fields=errors
+        )
     return Query(values["surname"], values["company"], digits)
 
 
@@ -120,8 +122,11 @@ def find_booking(surname, company=None, phone_last4=None) -> Visit | None:
     Invalid entries raise ValidationError (see ``parse``)."""
     query = parse(surname, company, phone_last4)
     start, end = clock.today_bounds()
-    candidates = db.session.scalars(select(Visit).where(
-        Visit.status == "expected", Visit.expected_at >= start, Visit.expected_at < end))
+    candidates = db.session.scalars(
+        select(Visit).where(
+            Visit.status == "expected", Visit.expected_at >= start, Visit.expected_at < end
+        )
+    )
     return _only(list(candidates.unique()), query)
 
 
@@ -149,5 +154,8 @@ def mask_name(name: str) -> str:
 
 def masked_identity(visit: Visit) -> dict:
     """What the confirm screen shows: masked visitor and host, the company."""
-    return {"name": mask_name(visit.visitor.name), "company": visit.visitor.company or "",
-            "host": mask_name(visit.host.name)}
+    return {
+        "name": mask_name(visit.visitor.name),
+        "company": visit.visitor.company or "",
+        "host": mask_name(visit.host.name),
+    }

@@ -1,4 +1,5 @@
 """Staff users, passwords and API tokens."""
+
 import re
 import secrets
 import threading
@@ -17,8 +18,11 @@ EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+$")
 def normalise_email(email: str) -> str:
     email = (email or "").strip().lower()
     if not EMAIL_RE.match(email) or len(email) > 254:
-        raise ValidationError("invalid_email", f"not an email address: {email!r}",
-                              fields={"email": "not an email address"})
+        raise ValidationError(
+            "invalid_email",
+            f"not an email address: {email!r}",
+            fields={"email": "not an email address"},
+        )
     return email
 
 
@@ -34,8 +38,11 @@ def normalise_phone(phone: str | None) -> str:
         return ""
     digits = sum(c.isdigit() for c in phone)
     if len(phone) > 50 or digits < 3 or not PHONE_RE.match(phone):
-        raise ValidationError("invalid_phone", f"not a phone number: {phone!r}",
-                              fields={"phone": "not a phone number: digits, spaces, + ( ) - only 电话号码格式不对"})
+        raise ValidationError(
+            "invalid_phone",
+            f"not a phone number: {phone!r}",
+            fields={"phone": "not a phone number: digits, spaces, + ( ) - only 电话号码格式不对"},
+        )
     return phone
 
 
@@ -44,33 +51,44 @@ def normalise_roles(roles: list[str] | str) -> list[str]:
     roles = [roles] if isinstance(roles, str) else list(roles or [])
     bad = [r for r in roles if r not in ROLES]
     if not roles or bad:
-        raise ValidationError("invalid_role", f"role must be one of {', '.join(ROLES)}"
-                              + (f", not {', '.join(map(str, bad))}" if bad else ""),
-                              fields={"roles": "choose at least one known role"})
+        raise ValidationError(
+            "invalid_role",
+            f"role must be one of {', '.join(ROLES)}"
+            + (f", not {', '.join(map(str, bad))}" if bad else ""),
+            fields={"roles": "choose at least one known role"},
+        )
     return [r for r in ROLES if r in roles]
 
 
 def normalise_name(name: str | None) -> str:
     name = " ".join((name or "").split())
     if not name or len(name) > 200:
-        raise ValidationError("invalid_name", "name is required (at most 200 characters)",
-                              fields={"name": "required, at most 200 characters"})
+        raise ValidationError(
+            "invalid_name",
+            "name is required (at most 200 characters)",
+            fields={"name": "required, at most 200 characters"},
+        )
     return name
 
 
 def normalise_department(department: str | None) -> str | None:
     department = " ".join((department or "").split())
     if len(department) > 120:
-        raise ValidationError("invalid_department", "department: at most 120 characters",
-                              fields={"department": "at most 120 characters"})
+        raise ValidationError(
+            "invalid_department",
+            "department: at most 120 characters",
+            fields={"department": "at most 120 characters"},
+        )
     return department or None
 
 
 def check_password_strength(password: str) -> str:
     if len(password or "") < PASSWORD_MIN or len(password) > 200:
-        raise ValidationError("weak_password",
-                              f"a password has {PASSWORD_MIN} to 200 characters",
-                              fields={"password": f"at least {PASSWORD_MIN} characters"})
+        raise ValidationError(
+            "weak_password",
+            f"a password has {PASSWORD_MIN} to 200 characters",
+            fields={"password": f"at least {PASSWORD_MIN} characters"},
+        )
     return password
 
 
@@ -90,24 +108,41 @@ def resolve_fallback(session, fallback: int | str | None, user_id: int | None = 
     else:
         contact = session.scalar(select(User).where(User.email == str(fallback).strip().lower()))
     if contact is None:
-        raise ValidationError("unknown_fallback", f"no user {fallback} to be the fallback contact",
-                              fields={"fallback": "no such user"})
+        raise ValidationError(
+            "unknown_fallback",
+            f"no user {fallback} to be the fallback contact",
+            fields={"fallback": "no such user"},
+        )
     if user_id is not None and contact.id == user_id:
-        raise ValidationError("fallback_is_self", "a user cannot be their own fallback contact",
-                              fields={"fallback": "choose someone else"})
+        raise ValidationError(
+            "fallback_is_self",
+            "a user cannot be their own fallback contact",
+            fields={"fallback": "choose someone else"},
+        )
     if not contact.active:
-        raise ValidationError("fallback_inactive", f"{contact.email} is disabled",
-                              fields={"fallback": "this user is disabled"})
+        raise ValidationError(
+            "fallback_inactive",
+            f"{contact.email} is disabled",
+            fields={"fallback": "this user is disabled"},
+        )
     if not contact.has_role("host"):
-        raise ValidationError("fallback_not_host",
-                              f"{contact.email} is not a host, so alerts would not reach them",
-                              fields={"fallback": "choose a host (alerts arrive on the host page)"})
+        raise ValidationError(
+            "fallback_not_host",
+            f"{contact.email} is not a host, so alerts would not reach them",
+            fields={"fallback": "choose a host (alerts arrive on the host page)"},
+        )
     return contact.id
 
 
-def create_user(email: str, name: str, roles: list[str] | str, password: str | None = None,
-                department: str | None = None, phone: str | None = None,
-                fallback: int | str | None = None) -> User:
+def create_user(
+    email: str,
+    name: str,
+    roles: list[str] | str,
+    password: str | None = None,
+    department: str | None = None,
+    phone: str | None = None,
+    fallback: int | str | None = None,
+) -> User:
     """Add a member of staff. ``fallback`` is the fallback contact's id or email.
     Raises ValidationError (fields by form name) or Conflict("user_exists")."""
     email = normalise_email(email)
@@ -117,10 +152,19 @@ def create_user(email: str, name: str, roles: list[str] | str, password: str | N
     phone = normalise_phone(phone)
     with write() as session:
         if session.scalar(select(User).where(User.email == email)):
-            raise Conflict("user_exists", f"a user with email {email} exists",
-                           fields={"email": "a user with this email exists"})
-        user = User(email=email, name=name, roles=",".join(roles), department=department,
-                    phone=phone, fallback_contact_id=resolve_fallback(session, fallback))
+            raise Conflict(
+                "user_exists",
+                f"a user with email {email} exists",
+                fields={"email": "a user with this email exists"},
+            )
+        user = User(
+            email=email,
+            name=name,
+            roles=",".join(roles),
+            department=department,
+            phone=phone,
+            fallback_contact_id=resolve_fallback(session, fallback),
+        )
         if password:
             user.set_password(password)
         session.add(user)
@@ -165,8 +209,11 @@ def create_token(email: str, name: str = "") -> str:
 
 def tokens_of(email: str) -> list[ApiToken]:
     user = user_by_email(email)
-    return list(db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)
-                                   .order_by(ApiToken.id)))
+    return list(
+        db.session.scalars(
+            select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)
+        )
+    )
 
 
 def revoke_token(token_id: int) -> None:
@@ -197,8 +244,11 @@ def user_for_token(token: str) -> User | None:
         hit = _token_cache.get(digest)
     if hit and hit[1] > now:
         return hit[0]
-    user = db.session.scalar(select(User).join(ApiToken, ApiToken.user_id == User.id).where(
-        ApiToken.token_hash == digest, ApiToken.revoked_at.is_(None), User.active.is_(True)))
+    user = db.session.scalar(
+        select(User)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == digest, ApiToken.revoked_at.is_(None), User.active.is_(True))
+    )
     if user is None:
         return None
     db.session.expunge(user)

@@ -4,6 +4,7 @@ A photo is re-encoded (a JPEG of at most 640 px, no metadata) and stored with it
 visit; deleting the visit deletes the photo (``ON DELETE CASCADE``), so a photo is
 never kept longer than its visit record.
 """
+
 import io
 
 from PIL import Image
@@ -21,13 +22,15 @@ MAX_SIDE = 640
 def normalise(data: bytes) -> bytes:
     """``data`` as a clean JPEG; ValidationError("invalid_photo") if it is not an image."""
     if not data or len(data) > MAX_BYTES:
-        raise ValidationError("invalid_photo", "the photo is empty or too large",
-                              fields={"photo": "at most 3 MB"})
+        raise ValidationError(
+            "invalid_photo", "the photo is empty or too large", fields={"photo": "at most 3 MB"}
+        )
     try:
         image = images.open_image(data)
     except ValueError as e:
-        raise ValidationError("invalid_photo", "the photo is not an image",
-                              fields={"photo": "not an image"}) from e
+        raise ValidationError(
+            "invalid_photo", "the photo is not an image", fields={"photo": "not an image"}
+        ) from e
     return images.reencode(image, MAX_SIDE, "JPEG")
 
 

@@ -1,5 +1,6 @@
 """QR codes for staff pages (a walk-in's code to scan at the kiosk, an invitation, a
 kiosk's pairing link): a PNG, or a data: URI to put straight into an <img>."""
+
 import base64
 import io
 
@@ -9,8 +10,9 @@ import qrcode
 def png(text: str, box_size: int = 8, border: int = 4) -> bytes:
     """``text`` as a black-on-white QR PNG (error correction M: survives a smudge; a
     quiet zone of four modules, as scanners expect)."""
-    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M,
-                         box_size=box_size, border=border)
+    code = qrcode.QRCode(
+        error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=box_size, border=border
+    )
     code.add_data(text)
     code.make(fit=True)
     out = io.BytesIO()

@@ -8,6 +8,7 @@ days for the same visitor (matched by ``visitor_key``: email, else phone digits,
 name + company); a new version asks everyone again. A visitor who declines is sent
 to reception, which is told (``desk_request``).
 """
+
 import io
 from dataclasses import dataclass
 from datetime import timedelta
@@ -31,13 +32,13 @@ from server.services import checkin, desk, kiosk_settings
 from server.services.errors import Conflict, ValidationError
 from server.services.tx import write
 
-MAX_TEXT = 20_000          # characters per language: a long NDA fits, a paste accident does not
+MAX_TEXT = 20_000  # characters per language: a long NDA fits, a paste accident does not
 MAX_PNG_BYTES = 1_000_000  # a signature canvas is tens of KB
-MAX_SIDE = 4096            # pixels, checked before decoding (no decompression bombs)
+MAX_SIDE = 4096  # pixels, checked before decoding (no decompression bombs)
 MIN_SIDE = 40
-MIN_INK_PIXELS = 60        # a tap or a stray dot is not a signature
-MIN_INK_SPAN = 24          # ... and neither is a speck: the ink must span some pixels
-KEEP_WIDTH = 1200          # stored signatures are scaled down to this width at most
+MIN_INK_PIXELS = 60  # a tap or a stray dot is not a signature
+MIN_INK_SPAN = 24  # ... and neither is a speck: the ink must span some pixels
+KEEP_WIDTH = 1200  # stored signatures are scaled down to this width at most
 
 
 def current() -> SiteRules | None:
@@ -57,8 +58,9 @@ def text_in(rules: SiteRules, language: str) -> str:
 def _clean_text(value) -> str | None:
     if not isinstance(value, str):
         return None
-    return "\n".join(line.rstrip() for line in value.replace("\r\n", "\n").replace("\r", "\n")
-                     .split("\n")).strip()
+    return "\n".join(
+        line.rstrip() for line in value.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    ).strip()
 
 
 def publish(text_en, text_zh, user: User | None, base_version: int | None = None) -> SiteRules:
@@ -76,20 +78,29 @@ def publish(text_en, text_zh, user: User | None, base_version: int | None = None
         elif len(text) > MAX_TEXT:
             errors[field] = f"at most {MAX_TEXT} characters"
     if errors:
-        raise ValidationError("invalid_rules", "; ".join(f"{k}: {v}" for k, v in errors.items()),
-                              fields=errors)
+        raise ValidationError(
+            "invalid_rules", "; ".join(f"{k}: {v}" for k, v in errors.items()), fields=errors
+        )
     try:
         with write() as session:
             latest = session.scalar(select(SiteRules).order_by(SiteRules.version.desc()).limit(1))
             latest_version = latest.version if latest is not None else 0
             if base_version is not None and base_version != latest_version:
-                raise Conflict("rules_changed",
-                               f"version {latest_version} was published meanwhile; review it first")
-            if latest is not None and (latest.text_en, latest.text_zh) == \
-                    (texts["text_en"], texts["text_zh"]):
+                raise Conflict(
+                    "rules_changed",
+                    f"version {latest_version} was published meanwhile; review it first",
+                )
+            if latest is not None and (latest.text_en, latest.text_zh) == (
+                texts["text_en"],
+                texts["text_zh"],
+            ):
                 raise ValidationError("unchanged", "the texts are the same as the current version")
-            rules = SiteRules(version=latest_version + 1, published_at=utcnow(),
-                              published_by_id=user.id if user is not None else None, **texts)
+            rules = SiteRules(
+                version=latest_version + 1,
+                published_at=utcnow(),
+                published_by_id=user.id if user is not None else None,
+                **texts,
+            )
             session.add(rules)
     except IntegrityError as e:  # another process took this version number first
         db.session.rollback()
@@ -104,8 +115,12 @@ def visitor_key(visitor: Visitor) -> str:
     digits = "".join(c for c in visitor.phone or "" if c.isdigit())
     if len(digits) >= 6:
         return "phone:" + digits
-    return "name:" + " ".join(visitor.name.lower().split()) + "|" + \
-        " ".join((visitor.company or "").lower().split())
+    return (
+        "name:"
+        + " ".join(visitor.name.lower().split())
+        + "|"
+        + " ".join((visitor.company or "").lower().split())
+    )
 
 
 def valid_signature(visit: Visit, rules: SiteRules) -> Signature | None:
@@ -113,10 +128,15 @@ def valid_signature(visit: Visit, rules: SiteRules) -> Signature | None:
     days = kiosk_settings.get().rules_valid_days
     since = utcnow() - timedelta(days=max(days, 0))
     return db.session.scalar(
-        select(Signature).where(Signature.visitor_key == visitor_key(visit.visitor),
-                                Signature.version == rules.version,
-                                Signature.signed_at >= since)
-        .order_by(Signature.signed_at.desc()).limit(1))
+        select(Signature)
+        .where(
+            Signature.visitor_key == visitor_key(visit.visitor),
+            Signature.version == rules.version,
+            Signature.signed_at >= since,
+        )
+        .order_by(Signature.signed_at.desc())
+        .limit(1)
+    )
 
 
 def needs_signature(visit: Visit) -> SiteRules | None:
@@ -135,18 +155,27 @@ def signature_png(data) -> bytes:
     if not isinstance(data, bytes | bytearray) or not data:
         raise ValidationError("blank_signature", "please sign", fields={"signature": "required"})
     if len(data) > MAX_PNG_BYTES or not data.startswith(b"\x89PNG\r\n\x1a\n"):
-        raise ValidationError("invalid_signature", "the signature is not a PNG image of sane size",
-                              fields={"signature": "not a PNG"})
+        raise ValidationError(
+            "invalid_signature",
+            "the signature is not a PNG image of sane size",
+            fields={"signature": "not a PNG"},
+        )
     try:
         image = Image.open(io.BytesIO(data), formats=["PNG"])
         width, height = image.size
         if not (MIN_SIDE <= width <= MAX_SIDE and MIN_SIDE <= height <= MAX_SIDE):
-            raise ValidationError("invalid_signature", "the signature image has an odd size",
-                                  fields={"signature": "odd size"})
+            raise ValidationError(
+                "invalid_signature",
+                "the signature image has an odd size",
+                fields={"signature": "odd size"},
+            )
         image.load()
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as e:
-        raise ValidationError("invalid_signature", "the signature is not a readable PNG",
-                              fields={"signature": "not a PNG"}) from e
+        raise ValidationError(
+            "invalid_signature",
+            "the signature is not a readable PNG",
+            fields={"signature": "not a PNG"},
+        ) from e
     # Flatten onto white: a canvas export is transparent where nobody drew.
     rgba = image.convert("RGBA")
     flat = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
@@ -155,13 +184,18 @@ def signature_png(data) -> bytes:
     ink = gray.point(lambda p: 255 if p < 160 else 0)
     box = ink.getbbox()
     count = sum(ink.histogram()[255:])
-    if box is None or count < MIN_INK_PIXELS or \
-            max(box[2] - box[0], box[3] - box[1]) < MIN_INK_SPAN:
-        raise ValidationError("blank_signature", "please sign in the box",
-                              fields={"signature": "blank"})
+    if (
+        box is None
+        or count < MIN_INK_PIXELS
+        or max(box[2] - box[0], box[3] - box[1]) < MIN_INK_SPAN
+    ):
+        raise ValidationError(
+            "blank_signature", "please sign in the box", fields={"signature": "blank"}
+        )
     if gray.width > KEEP_WIDTH:
-        gray = gray.resize((KEEP_WIDTH, max(1, round(gray.height * KEEP_WIDTH / gray.width))),
-                           Image.LANCZOS)
+        gray = gray.resize(
+            (KEEP_WIDTH, max(1, round(gray.height * KEEP_WIDTH / gray.width))), Image.LANCZOS
+        )
     out = io.BytesIO()
     gray.save(out, format="PNG", optimize=True)
     return out.getvalue()
@@ -171,8 +205,9 @@ def _by_attempt(key: str) -> Signature | None:
     return db.session.scalar(select(Signature).where(Signature.attempt_key == key))
 
 
-def sign(visit: Visit, rules_id, language: str, png_bytes, kiosk=None,
-         attempt_key: str | None = None) -> Signature:
+def sign(
+    visit: Visit, rules_id, language: str, png_bytes, kiosk=None, attempt_key: str | None = None
+) -> Signature:
     """Record ``visit``'s visitor signing the rules ``rules_id`` in ``language``.
 
     Refused with Conflict ``rules_changed`` unless ``rules_id`` is the current version
@@ -186,8 +221,9 @@ def sign(visit: Visit, rules_id, language: str, png_bytes, kiosk=None,
                 raise Conflict("attempt_reused", "this attempt key belongs to another visit")
             return existing
     if language not in LANGUAGES:
-        raise ValidationError("invalid_language", "language must be zh or en",
-                              fields={"language": "zh or en"})
+        raise ValidationError(
+            "invalid_language", "language must be zh or en", fields={"language": "zh or en"}
+        )
     checkin.refuse_if_not_admissible(visit)
     rules = current()
     if rules is None or not isinstance(rules_id, int) or rules_id != rules.id:
@@ -196,10 +232,17 @@ def sign(visit: Visit, rules_id, language: str, png_bytes, kiosk=None,
     key = visitor_key(visit.visitor)
     try:
         with write() as session:
-            signature = Signature(visit_id=visit.id, rules_id=rules.id, version=rules.version,
-                                  language=language, visitor_key=key, image_png=png,
-                                  signed_at=utcnow(), kiosk_id=kiosk.id if kiosk else None,
-                                  attempt_key=attempt_key or None)
+            signature = Signature(
+                visit_id=visit.id,
+                rules_id=rules.id,
+                version=rules.version,
+                language=language,
+                visitor_key=key,
+                image_png=png,
+                signed_at=utcnow(),
+                kiosk_id=kiosk.id if kiosk else None,
+                attempt_key=attempt_key or None,
+            )
             session.add(signature)
     except IntegrityError:  # the same attempt raced in from a retry: it is one signature
         db.session.rollback()
@@ -215,10 +258,17 @@ def sign_on_paper(visit: Visit, rules: SiteRules, witness: User) -> Signature:
     by ``witness`` (who keeps the paper). It covers later visits as a kiosk signature
     does; there is no image to show, only who witnessed it."""
     with write() as session:
-        signature = Signature(visit_id=visit.id, rules_id=rules.id, version=rules.version,
-                              language=visit.language or "", visitor_key=visitor_key(visit.visitor),
-                              image_png=None, on_paper=True, witnessed_by_id=witness.id,
-                              signed_at=utcnow())
+        signature = Signature(
+            visit_id=visit.id,
+            rules_id=rules.id,
+            version=rules.version,
+            language=visit.language or "",
+            visitor_key=visitor_key(visit.visitor),
+            image_png=None,
+            on_paper=True,
+            witnessed_by_id=witness.id,
+            signed_at=utcnow(),
+        )
         session.add(signature)
     return signature
 
@@ -228,10 +278,13 @@ def decline(visit: Visit, rules_id, language: str, kiosk=None, attempt_key: str 
     ``rules_declined`` desk request per attempt, told live to the desk)."""
     rules = db.session.get(SiteRules, rules_id) if isinstance(rules_id, int) else None
     rules = rules or current()
-    details = {"language": language if language in LANGUAGES else None,
-               "version": rules.version if rules is not None else None}
-    return desk.open_request("rules_declined", visit=visit, kiosk=kiosk, details=details,
-                             attempt_key=attempt_key)
+    details = {
+        "language": language if language in LANGUAGES else None,
+        "version": rules.version if rules is not None else None,
+    }
+    return desk.open_request(
+        "rules_declined", visit=visit, kiosk=kiosk, details=details, attempt_key=attempt_key
+    )
 
 
 @dataclass
@@ -246,24 +299,33 @@ class SignatureInfo:
 def signature_for(visit: Visit) -> SignatureInfo | None:
     """The signature that covers ``visit``: the one made on it, else the visitor's
     newest signature made before it (a still-valid one spared them signing again)."""
-    own = db.session.scalar(select(Signature).where(Signature.visit_id == visit.id)
-                            .order_by(Signature.signed_at.desc()).limit(1))
+    own = db.session.scalar(
+        select(Signature)
+        .where(Signature.visit_id == visit.id)
+        .order_by(Signature.signed_at.desc())
+        .limit(1)
+    )
     if own is not None:
         return SignatureInfo(own, earlier=False)
     until = visit.checked_in_at or utcnow()
     earlier = db.session.scalar(
-        select(Signature).where(Signature.visitor_key == visitor_key(visit.visitor),
-                                Signature.signed_at <= until)
-        .order_by(Signature.signed_at.desc()).limit(1))
+        select(Signature)
+        .where(Signature.visitor_key == visitor_key(visit.visitor), Signature.signed_at <= until)
+        .order_by(Signature.signed_at.desc())
+        .limit(1)
+    )
     return SignatureInfo(earlier, earlier=True) if earlier is not None else None
 
 
 def recent_signatures(limit: int = 20) -> list[tuple[Signature, Visit, str | None]]:
     """The latest signatures, each with its visit and the kiosk's name."""
     rows = db.session.execute(
-        select(Signature, Visit, Kiosk.name).join(Visit, Signature.visit_id == Visit.id)
+        select(Signature, Visit, Kiosk.name)
+        .join(Visit, Signature.visit_id == Visit.id)
         .outerjoin(Kiosk, Signature.kiosk_id == Kiosk.id)
-        .order_by(Signature.signed_at.desc(), Signature.id.desc()).limit(limit))
+        .order_by(Signature.signed_at.desc(), Signature.id.desc())
+        .limit(limit)
+    )
     return [tuple(row) for row in rows]
 
 

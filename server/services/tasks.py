@@ -6,6 +6,7 @@ departments on the route: room ``dept:<name>``), pushed after the commit.
 Errors: ``invalid_task`` (422, with ``fields``), ``invalid_status`` (422),
 ``bad_transition`` (409), ``not_found`` (404), ``forbidden`` (403).
 """
+
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -42,16 +43,23 @@ NEXT = {
 
 def task_dict(task: Task) -> dict:
     return {
-        "id": task.id, "visit_id": task.visit_id, "kind": task.kind, "status": task.status,
+        "id": task.id,
+        "visit_id": task.visit_id,
+        "kind": task.kind,
+        "status": task.status,
         "details": task.details or {},
         "assignee": task.assignee.name if task.assignee_id else None,
         "created_by": task.created_by.name if task.created_by_id else None,
         "done_by": task.done_by.name if task.done_by_id else None,
-        "starts_at": clock.iso(task.starts_at), "created_at": clock.iso(task.created_at),
-        "updated_at": clock.iso(task.updated_at), "started_at": clock.iso(task.started_at),
+        "starts_at": clock.iso(task.starts_at),
+        "created_at": clock.iso(task.created_at),
+        "updated_at": clock.iso(task.updated_at),
+        "started_at": clock.iso(task.started_at),
         "done_at": clock.iso(task.done_at),
-        "stops": [{"place": s.place, "department": s.department,
-                   "planned_at": clock.iso(s.planned_at)} for s in task.stops],
+        "stops": [
+            {"place": s.place, "department": s.department, "planned_at": clock.iso(s.planned_at)}
+            for s in task.stops
+        ],
     }
 
 
@@ -63,9 +71,13 @@ def _rooms(task: Task, visit: Visit) -> list[str]:
 
 
 def _announce(session, task: Task, visit: Visit, extra: dict | None = None):
-    payload = {"task": task_dict(task), "visit_id": visit.id,
-               "visitor": {"name": visit.visitor.name, "company": visit.visitor.company},
-               "host": {"id": visit.host_id, "name": visit.host.name}, **(extra or {})}
+    payload = {
+        "task": task_dict(task),
+        "visit_id": visit.id,
+        "visitor": {"name": visit.visitor.name, "company": visit.visitor.company},
+        "host": {"id": visit.host_id, "name": visit.host.name},
+        **(extra or {}),
+    }
     return realtime.record(session, "task_updated", payload, _rooms(task, visit))
 
 
@@ -79,8 +91,11 @@ def menu(active_only: bool = True) -> list[Drink]:
 def add_drink(name: str, name_zh: str = "") -> Drink:
     name = (name or "").strip()
     if not name or len(name) > 80:
-        raise ValidationError("invalid_drink", "a drink needs a name (up to 80 characters)",
-                              fields={"name": "required"})
+        raise ValidationError(
+            "invalid_drink",
+            "a drink needs a name (up to 80 characters)",
+            fields={"name": "required"},
+        )
     with write() as session:
         if session.scalar(select(Drink).where(Drink.name == name)):
             raise Conflict("drink_exists", f"{name} is on the menu already")
@@ -160,11 +175,17 @@ def create(visit_id: int, data, user: User) -> Task:
     visit = visible_visit(user, visit_id)
     kind = data.get("kind")
     if kind not in TASK_KINDS:
-        raise ValidationError("invalid_task", f"kind must be one of {', '.join(TASK_KINDS)}",
-                              fields={"kind": "unknown kind"})
+        raise ValidationError(
+            "invalid_task",
+            f"kind must be one of {', '.join(TASK_KINDS)}",
+            fields={"kind": "unknown kind"},
+        )
     if kind == "farewell":
-        raise ValidationError("invalid_task", "a farewell is done with POST /visits/<id>/farewell",
-                              fields={"kind": "use farewell"})
+        raise ValidationError(
+            "invalid_task",
+            "a farewell is done with POST /visits/<id>/farewell",
+            fields={"kind": "use farewell"},
+        )
     if visit.status in ("checked_out", "cancelled") and kind != "follow_up":
         raise Conflict("visit_closed", "this visit has ended")
     errors: dict = {}
@@ -176,12 +197,20 @@ def create(visit_id: int, data, user: User) -> Task:
     else:
         (details, starts), status = _follow_up(data, errors), "open"
     if errors:
-        raise ValidationError("invalid_task", "; ".join(f"{k}: {v}" for k, v in errors.items()),
-                              fields=errors)
+        raise ValidationError(
+            "invalid_task", "; ".join(f"{k}: {v}" for k, v in errors.items()), fields=errors
+        )
     with write() as session:
-        task = Task(visit_id=visit.id, kind=kind, status=status, details=details,
-                    created_by_id=user.id, starts_at=starts, stops=stops,
-                    assignee_id=visit.host_id if kind in ("tour", "follow_up") else None)
+        task = Task(
+            visit_id=visit.id,
+            kind=kind,
+            status=status,
+            details=details,
+            created_by_id=user.id,
+            starts_at=starts,
+            stops=stops,
+            assignee_id=visit.host_id if kind in ("tour", "follow_up") else None,
+        )
         session.add(task)
         session.flush()
         visit = session.get(Visit, visit.id)
@@ -206,9 +235,11 @@ def update(task_id: int, data, user: User) -> Task:
     task = get(task_id, user)
     status = data.get("status")
     if status not in TASK_STATUSES.get(task.kind, ()):
-        raise ValidationError("invalid_status",
-                              f"a {task.kind} task can be {', '.join(TASK_STATUSES[task.kind])}",
-                              fields={"status": "not a status of this kind"})
+        raise ValidationError(
+            "invalid_status",
+            f"a {task.kind} task can be {', '.join(TASK_STATUSES[task.kind])}",
+            fields={"status": "not a status of this kind"},
+        )
     errors: dict = {}
     answer = text_field(data, "answer", errors, 2000, required=(status == "answered"))
     if errors:
@@ -218,8 +249,9 @@ def update(task_id: int, data, user: User) -> Task:
         if status == task.status:
             return task  # idempotent: the same change again changes nothing
         if status not in NEXT.get(task.status, set()):
-            raise Conflict("bad_transition", f"a {task.kind} task cannot go from "
-                                             f"{task.status} to {status}")
+            raise Conflict(
+                "bad_transition", f"a {task.kind} task cannot go from {task.status} to {status}"
+            )
         now = utcnow()
         task.status, task.updated_at = status, now
         if status == "in_progress":
@@ -241,8 +273,11 @@ def end_tours_on_leaving(session, visit: Visit) -> list:
     (the visitor has left, so the tour is over) and return their task_updated events,
     for the caller to announce after the commit."""
     now, events = utcnow(), []
-    for task in session.scalars(select(Task).where(
-            Task.visit_id == visit.id, Task.kind == "tour", Task.status == "in_progress")):
+    for task in session.scalars(
+        select(Task).where(
+            Task.visit_id == visit.id, Task.kind == "tour", Task.status == "in_progress"
+        )
+    ):
         task.status, task.updated_at, task.done_at = "done", now, now
         session.flush()
         events.append(_announce(session, task, visit))
@@ -253,10 +288,13 @@ def tours_needing_reminder(now: datetime | None = None) -> list[Task]:
     """Planned tours (not confirmed) starting within the next hour, not yet reminded:
     the policy says the departments must be told at least an hour before."""
     now = now or utcnow()
-    q = select(Task).where(Task.kind == "tour", Task.status == "planned",
-                           Task.starts_at.is_not(None), Task.starts_at > now,
-                           Task.starts_at <= now + timedelta(
-                               minutes=current_app.config["TOUR_REMINDER_MINUTES"]))
+    q = select(Task).where(
+        Task.kind == "tour",
+        Task.status == "planned",
+        Task.starts_at.is_not(None),
+        Task.starts_at > now,
+        Task.starts_at <= now + timedelta(minutes=current_app.config["TOUR_REMINDER_MINUTES"]),
+    )
     return [t for t in db.session.scalars(q) if not (t.details or {}).get("reminded_at")]
 
 
@@ -270,10 +308,17 @@ def send_tour_reminders(now: datetime | None = None) -> int:
                 continue
             task.details = {**task.details, "reminded_at": clock.iso(utcnow())}
             visit = session.get(Visit, task.visit_id)
-            event = realtime.record(session, "tour_reminder", {
-                "task": task_dict(task), "visit_id": visit.id,
-                "visitor": {"name": visit.visitor.name, "company": visit.visitor.company},
-                "host": {"id": visit.host_id, "name": visit.host.name}}, _rooms(task, visit))
+            event = realtime.record(
+                session,
+                "tour_reminder",
+                {
+                    "task": task_dict(task),
+                    "visit_id": visit.id,
+                    "visitor": {"name": visit.visitor.name, "company": visit.visitor.company},
+                    "host": {"id": visit.host_id, "name": visit.host.name},
+                },
+                _rooms(task, visit),
+            )
         realtime.announce([event])
         sent += 1
     return sent
@@ -282,11 +327,18 @@ def send_tour_reminders(now: datetime | None = None) -> int:
 def tea_of_today() -> tuple[list[Task], list[Task]]:
     """Today's tea: open requests (oldest first) and those served (newest first)."""
     start, end = clock.today_bounds()
-    rows = list(db.session.scalars(
-        select(Task).where(Task.kind == "tea", Task.created_at >= start, Task.created_at < end)
-        .order_by(Task.created_at, Task.id)))
-    served = sorted((t for t in rows if t.status == "served"),
-                    key=lambda t: t.done_at or t.updated_at, reverse=True)
+    rows = list(
+        db.session.scalars(
+            select(Task)
+            .where(Task.kind == "tea", Task.created_at >= start, Task.created_at < end)
+            .order_by(Task.created_at, Task.id)
+        )
+    )
+    served = sorted(
+        (t for t in rows if t.status == "served"),
+        key=lambda t: t.done_at or t.updated_at,
+        reverse=True,
+    )
     return [t for t in rows if t.status == "requested"], served
 
 

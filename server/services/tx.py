@@ -11,6 +11,7 @@ SQLite: a waiter is woken the moment the writer before it commits, instead of
 polling in SQLite's busy handler (which sleeps up to 100 ms between tries). Other
 processes on the same file still wait through the busy timeout.
 """
+
 import threading
 from contextlib import contextmanager
 

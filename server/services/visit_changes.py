@@ -5,6 +5,7 @@ one transaction and tell the dashboards after the commit with a ``visit_updated`
 event: ``change: "edited"`` (to the old and new host and reception) or
 ``change: "cancelled"`` with the reason (to the host and reception).
 """
+
 from sqlalchemy import select
 
 from server import realtime
@@ -18,8 +19,16 @@ from server.services.tx import write
 from server.services.visits import LIMITS, parse_day, parse_when, text_field, visible_visit
 
 VISITOR_FIELDS = ("name", "company", "title", "email", "phone")
-VISIT_FIELDS = ("visitor", "host", "expected_at", "purpose", "meeting_room", "kind", "stars",
-                "valid_until")
+VISIT_FIELDS = (
+    "visitor",
+    "host",
+    "expected_at",
+    "purpose",
+    "meeting_room",
+    "kind",
+    "stars",
+    "valid_until",
+)
 LIMITS = {**LIMITS, "title": 200, "meeting_room": 120}
 REASON_LIMIT = 300
 
@@ -55,8 +64,9 @@ def _host(value, visit: Visit, user: User, errors: dict) -> User | None:
     if not isinstance(value, str) or not value.strip():
         errors["host"] = "required"
         return None
-    host = db.session.scalar(select(User).where(User.email == value.strip().lower(),
-                                                User.active.is_(True)))
+    host = db.session.scalar(
+        select(User).where(User.email == value.strip().lower(), User.active.is_(True))
+    )
     if host is None:
         errors["host"] = "no such host"
     elif host.id != visit.host_id and not user.is_staff_desk:
@@ -67,8 +77,9 @@ def _host(value, visit: Visit, user: User, errors: dict) -> User | None:
 def _checked(visit: Visit, data: dict, user: User) -> tuple[dict, dict]:
     """(visitor changes, visit changes) from ``data``; every problem at once."""
     if not isinstance(data, dict):
-        raise ValidationError("invalid_visit", "the changes must be an object",
-                              fields={"visit": "must be an object"})
+        raise ValidationError(
+            "invalid_visit", "the changes must be an object", fields={"visit": "must be an object"}
+        )
     errors: dict[str, str] = {k: "unknown field" for k in data if k not in VISIT_FIELDS}
     person = _visitor_changes(data["visitor"], errors) if "visitor" in data else {}
     changes: dict = {}
@@ -108,8 +119,9 @@ def _checked(visit: Visit, data: dict, user: User) -> tuple[dict, dict]:
         elif until < clock.to_local(when).date():
             errors["valid_until"] = "must not be before the expected day"
     if errors:
-        raise ValidationError("invalid_visit", "; ".join(f"{k}: {v}" for k, v in errors.items()),
-                              fields=errors)
+        raise ValidationError(
+            "invalid_visit", "; ".join(f"{k}: {v}" for k, v in errors.items()), fields=errors
+        )
     return person, changes
 
 
@@ -142,15 +154,19 @@ def update(visit_id: int, data: dict, user: User) -> Visit:
         session.flush()
         session.expire(visit, ["host"])  # host_id may have changed: load the new host
         named = sorted(person) + sorted("host" if k == "host_id" else k for k in changes)
-        extra = {"fields": named, "by": user.name,
-                 "expected_at": clock.iso(visit.expected_at),
-                 "meeting_room": visit.meeting_room}
+        extra = {
+            "fields": named,
+            "by": user.name,
+            "expected_at": clock.iso(visit.expected_at),
+            "meeting_room": visit.meeting_room,
+        }
         rooms = realtime.visit_rooms(visit)
         if old_host != visit.host_id:  # the old host's board drops it, the new one's gains it
             extra["previous_host_id"] = old_host
             rooms.append(f"host:{old_host}")
-        event = realtime.record(session, "visit_updated",
-                                visit_payload(visit, change="edited", **extra), rooms)
+        event = realtime.record(
+            session, "visit_updated", visit_payload(visit, change="edited", **extra), rooms
+        )
     realtime.announce([event])
     return visit
 
@@ -167,9 +183,11 @@ def cancel(visit_id: int, reason, user: User) -> Visit:
         raise Conflict("not_expected", "only a visit not yet arrived can be cancelled")
     text = reason.strip() if isinstance(reason, str) else ""
     if not text or len(text) > REASON_LIMIT:
-        raise ValidationError("invalid_reason", f"give a reason of up to {REASON_LIMIT} characters",
-                              fields={"reason": "required" if not text
-                                      else f"at most {REASON_LIMIT} characters"})
+        raise ValidationError(
+            "invalid_reason",
+            f"give a reason of up to {REASON_LIMIT} characters",
+            fields={"reason": "required" if not text else f"at most {REASON_LIMIT} characters"},
+        )
     with write() as session:
         visit = session.get(Visit, visit_id)
         if visit.status == "cancelled":  # a second cancel raced us: the first one stands
@@ -179,7 +197,11 @@ def cancel(visit_id: int, reason, user: User) -> Visit:
         now = utcnow()
         visit.status, visit.cancelled_at, visit.updated_at = "cancelled", now, now
         visit.cancelled_by_id, visit.cancel_reason = user.id, text
-        event = realtime.record(session, "visit_updated", visit_payload(
-            visit, change="cancelled", reason=text, by=user.name), realtime.visit_rooms(visit))
+        event = realtime.record(
+            session,
+            "visit_updated",
+            visit_payload(visit, change="cancelled", reason=text, by=user.name),
+            realtime.visit_rooms(visit),
+        )
     realtime.announce([event])
     return visit

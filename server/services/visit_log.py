@@ -23,6 +23,7 @@ Speed: a year of visits (20,000) is searched in well under a second on SQLite wi
 the indexes the models have (see ``bench/log.py``): a name search scans the visitors
 table, which is cheap at that size, so no full-text index is kept.
 """
+
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from math import ceil
@@ -54,9 +55,14 @@ class Query:
 
     def args(self, **change) -> dict:
         """Non-empty parameters for a link to this search (``page`` only when > 1)."""
-        values = {"q": self.q, "from": self.from_.isoformat() if self.from_ else "",
-                  "to": self.to.isoformat() if self.to else "", "status": self.status,
-                  "host": self.host, "page": self.page}
+        values = {
+            "q": self.q,
+            "from": self.from_.isoformat() if self.from_ else "",
+            "to": self.to.isoformat() if self.to else "",
+            "status": self.status,
+            "host": self.host,
+            "page": self.page,
+        }
         values.update(change)
         return {k: v for k, v in values.items() if v and not (k == "page" and v == 1)}
 
@@ -102,8 +108,12 @@ def _day(value, key: str, errors: dict) -> date | None:
 def parse(q="", from_=None, to=None, status="", host="", page=1) -> Query:
     """Validate a search; every problem at once in ``ValidationError.fields``."""
     errors: dict[str, str] = {}
-    query = Query(q=_text(q, "q", errors), host=_text(host, "host", errors),
-                  from_=_day(from_, "from", errors), to=_day(to, "to", errors))
+    query = Query(
+        q=_text(q, "q", errors),
+        host=_text(host, "host", errors),
+        from_=_day(from_, "from", errors),
+        to=_day(to, "to", errors),
+    )
     status = _text(status, "status", errors).lower().replace("-", "_")
     if status and status not in STATUSES:
         errors["status"] = "one of " + ", ".join(STATUSES)
@@ -117,8 +127,9 @@ def parse(q="", from_=None, to=None, status="", host="", page=1) -> Query:
     except (TypeError, ValueError):
         errors["page"] = "must be a whole number from 1"
     if errors:
-        raise ValidationError("invalid_query",
-                              "; ".join(f"{k}: {v}" for k, v in errors.items()), fields=errors)
+        raise ValidationError(
+            "invalid_query", "; ".join(f"{k}: {v}" for k, v in errors.items()), fields=errors
+        )
     return query
 
 
@@ -146,16 +157,21 @@ def _where(query: Query, user: User) -> list:
     conds = []
     if query.q:
         pattern = like(query.q)
-        conds.append(or_(Visitor.name.ilike(pattern, escape="\\"),
-                         Visitor.company.ilike(pattern, escape="\\")))
+        conds.append(
+            or_(
+                Visitor.name.ilike(pattern, escape="\\"),
+                Visitor.company.ilike(pattern, escape="\\"),
+            )
+        )
     if not user.is_staff_desk:
         conds.append(Visit.host_id == user.id)
     elif query.host.isdigit():
         conds.append(Visit.host_id == int(query.host))
     elif query.host:
         pattern = like(query.host)
-        conds.append(or_(User.name.ilike(pattern, escape="\\"),
-                         User.email.ilike(pattern, escape="\\")))
+        conds.append(
+            or_(User.name.ilike(pattern, escape="\\"), User.email.ilike(pattern, escape="\\"))
+        )
     if query.status == "walk_in":
         conds.append(Visit.walk_in.is_(True))
     elif query.status:
@@ -163,9 +179,13 @@ def _where(query: Query, user: User) -> list:
     if query.from_ or query.to:
         start = _local_midnight(query.from_) if query.from_ else None
         end = _local_midnight(query.to + timedelta(days=1)) if query.to else None
-        conds.append(or_(_in_range(Visit.expected_at, start, end),
-                         _in_range(Visit.checked_in_at, start, end),
-                         _in_range(Visit.checked_out_at, start, end)))
+        conds.append(
+            or_(
+                _in_range(Visit.expected_at, start, end),
+                _in_range(Visit.checked_in_at, start, end),
+                _in_range(Visit.checked_out_at, start, end),
+            )
+        )
     return conds
 
 
@@ -195,37 +215,69 @@ def search(user: User, q="", from_=None, to=None, status="", host="", page=1) ->
     """One page of the log as ``user`` may see it (hosts: their own visits)."""
     query = parse(q, from_, to, status, host, page)
     conds = _where(query, user)
-    total = db.session.scalar(_joined(select(func.count(Visit.id)).select_from(Visit))
-                              .where(*conds))
+    total = db.session.scalar(
+        _joined(select(func.count(Visit.id)).select_from(Visit)).where(*conds)
+    )
     pages = max(1, ceil(total / PER_PAGE))
-    stmt = (_joined(select(Visit)).where(*conds)
-            .options(contains_eager(Visit.visitor), contains_eager(Visit.host),
-                     selectinload(Visit.kiosk), selectinload(Visit.group),
-                     selectinload(Visit.tasks))
-            .order_by(sort_key().desc(), Visit.id.desc())
-            .limit(PER_PAGE).offset((query.page - 1) * PER_PAGE))
+    stmt = (
+        _joined(select(Visit))
+        .where(*conds)
+        .options(
+            contains_eager(Visit.visitor),
+            contains_eager(Visit.host),
+            selectinload(Visit.kiosk),
+            selectinload(Visit.group),
+            selectinload(Visit.tasks),
+        )
+        .order_by(sort_key().desc(), Visit.id.desc())
+        .limit(PER_PAGE)
+        .offset((query.page - 1) * PER_PAGE)
+    )
     items = list(db.session.scalars(stmt).unique())
-    return Page(items=items, page=query.page, pages=pages, total=total, query=query,
-                numbers=page_numbers(query.page, pages))
+    return Page(
+        items=items,
+        page=query.page,
+        pages=pages,
+        total=total,
+        query=query,
+        numbers=page_numbers(query.page, pages),
+    )
 
 
-EXPORT_COLUMNS = (Visit.id, sort_key().label("day"), Visit.expected_at, Visit.checked_in_at,
-                  Visit.checked_out_at, Visit.valid_until, Visitor.name, Visitor.company,
-                  Visitor.email, Visitor.phone, User.name.label("host"), Visit.status,
-                  Visit.walk_in, Kiosk.name.label("kiosk"), Visit.checked_in_by_id,
-                  VisitGroup.name.label("group"), Visit.meeting_room, Visit.purpose,
-                  Visit.cancel_reason)
+EXPORT_COLUMNS = (
+    Visit.id,
+    sort_key().label("day"),
+    Visit.expected_at,
+    Visit.checked_in_at,
+    Visit.checked_out_at,
+    Visit.valid_until,
+    Visitor.name,
+    Visitor.company,
+    Visitor.email,
+    Visitor.phone,
+    User.name.label("host"),
+    Visit.status,
+    Visit.walk_in,
+    Kiosk.name.label("kiosk"),
+    Visit.checked_in_by_id,
+    VisitGroup.name.label("group"),
+    Visit.meeting_room,
+    Visit.purpose,
+    Visit.cancel_reason,
+)
 
 
 def export(user: User, q="", from_=None, to=None, status="", host=""):
     """Every visit of the search (no paging), newest first, as plain rows with the
     columns of ``EXPORT_COLUMNS`` (no ORM objects: a year is 20,000 rows)."""
     query = parse(q, from_, to, status, host, 1)  # now, not when the rows are read
-    stmt = (_joined(select(*EXPORT_COLUMNS).select_from(Visit))
-            .outerjoin(Kiosk, Visit.kiosk_id == Kiosk.id)
-            .outerjoin(VisitGroup, Visit.group_id == VisitGroup.id)
-            .where(*_where(query, user))
-            .order_by(sort_key().desc(), Visit.id.desc()))
+    stmt = (
+        _joined(select(*EXPORT_COLUMNS).select_from(Visit))
+        .outerjoin(Kiosk, Visit.kiosk_id == Kiosk.id)
+        .outerjoin(VisitGroup, Visit.group_id == VisitGroup.id)
+        .where(*_where(query, user))
+        .order_by(sort_key().desc(), Visit.id.desc())
+    )
     return db.session.execute(stmt.execution_options(yield_per=1000))
 
 

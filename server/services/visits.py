@@ -1,4 +1,5 @@
 """Pre-registration and reading visits with per-user access."""
+
 from datetime import date, datetime
 
 from sqlalchemy import select
@@ -65,8 +66,10 @@ def _visitor_fields(visitor, errors: dict, prefix: str = "") -> dict:
         errors[(prefix or "visitor").rstrip(".")] = "must be an object"
         return {}
     found: dict[str, str] = {}
-    fields = {k: _text(visitor, k, found, required=(k == "name"))
-              for k in ("name", "company", "email", "phone")}
+    fields = {
+        k: _text(visitor, k, found, required=(k == "name"))
+        for k in ("name", "company", "email", "phone")
+    }
     if fields["email"] and not EMAIL_RE.match(fields["email"]):
         found["email"] = "not an email address"
     if fields["phone"] and not all(c.isdigit() or c in "+-() ." for c in fields["phone"]):
@@ -97,34 +100,57 @@ def _booking(host_email, expected_at, valid_until, purpose, created_by, errors: 
     if not isinstance(host_email, str) or not host_email.strip():
         errors["host"] = "required"
     else:
-        host = db.session.scalar(select(User).where(User.email == host_email.strip().lower(),
-                                                    User.active.is_(True)))
+        host = db.session.scalar(
+            select(User).where(User.email == host_email.strip().lower(), User.active.is_(True))
+        )
         if host is None:
             errors["host"] = "no such host"
-    if created_by is not None and host is not None and not created_by.is_staff_desk \
-            and host.id != created_by.id:
+    if (
+        created_by is not None
+        and host is not None
+        and not created_by.is_staff_desk
+        and host.id != created_by.id
+    ):
         raise Forbidden("forbidden", "hosts can only invite their own visitors")
     return host, when, until, purpose
 
 
 def _raise_if(errors: dict) -> None:
     if errors:
-        raise ValidationError("invalid_visit", "; ".join(f"{k}: {v}" for k, v in errors.items()),
-                              fields=errors)
+        raise ValidationError(
+            "invalid_visit", "; ".join(f"{k}: {v}" for k, v in errors.items()), fields=errors
+        )
 
 
 def _created_event(session, visit: Visit, host: User, fields: dict, when):
     """Open dashboards show the new expected visitor without a reload."""
-    return realtime.record(session, "visit_updated", {
-        "visit_id": visit.id, "status": "expected", "state": "expected",
-        "change": "created", "visitor": {"name": fields["name"], "company": fields["company"]},
-        "host": {"id": host.id, "name": host.name},
-        "expected_at": clock.iso(when)}, realtime.visit_rooms(visit))
+    return realtime.record(
+        session,
+        "visit_updated",
+        {
+            "visit_id": visit.id,
+            "status": "expected",
+            "state": "expected",
+            "change": "created",
+            "visitor": {"name": fields["name"], "company": fields["company"]},
+            "host": {"id": host.id, "name": host.name},
+            "expected_at": clock.iso(when),
+        },
+        realtime.visit_rooms(visit),
+    )
 
 
-def pre_register(visitor: dict, host_email: str, expected_at=None, purpose: str = "",
-                 created_by: User | None = None, *, walk_in: bool = False,
-                 attempt_key: str | None = None, valid_until=None) -> Visit:
+def pre_register(
+    visitor: dict,
+    host_email: str,
+    expected_at=None,
+    purpose: str = "",
+    created_by: User | None = None,
+    *,
+    walk_in: bool = False,
+    attempt_key: str | None = None,
+    valid_until=None,
+) -> Visit:
     """Create an expected visit. Raises ValidationError with ``fields`` naming every
     problem at once; nothing is written unless everything is valid.
 
@@ -139,19 +165,28 @@ def pre_register(visitor: dict, host_email: str, expected_at=None, purpose: str 
             return existing
     errors: dict[str, str] = {}
     if not isinstance(visitor, dict):
-        raise ValidationError("invalid_visitor", "visitor must be an object",
-                              fields={"visitor": "must be an object"})
+        raise ValidationError(
+            "invalid_visitor", "visitor must be an object", fields={"visitor": "must be an object"}
+        )
     fields = _visitor_fields(visitor, errors)
-    host, when, until, purpose = _booking(host_email, expected_at, valid_until, purpose,
-                                          created_by, errors)
+    host, when, until, purpose = _booking(
+        host_email, expected_at, valid_until, purpose, created_by, errors
+    )
     _raise_if(errors)
     try:
         with write() as session:
             person = Visitor(**fields)
             session.add(person)
-            visit = Visit(visitor=person, host_id=host.id, expected_at=when, purpose=purpose,
-                          created_by_id=created_by.id if created_by else None,
-                          walk_in=walk_in, attempt_key=attempt_key or None, valid_until=until)
+            visit = Visit(
+                visitor=person,
+                host_id=host.id,
+                expected_at=when,
+                purpose=purpose,
+                created_by_id=created_by.id if created_by else None,
+                walk_in=walk_in,
+                attempt_key=attempt_key or None,
+                valid_until=until,
+            )
             session.add(visit)
             session.flush()
             event = _created_event(session, visit, host, fields, when)
@@ -168,33 +203,58 @@ def pre_register(visitor: dict, host_email: str, expected_at=None, purpose: str 
 MAX_GROUP = 200
 
 
-def pre_register_group(visitors, host_email: str, expected_at=None, purpose: str = "",
-                       created_by: User | None = None, *, name: str = "",
-                       valid_until=None) -> VisitGroup:
+def pre_register_group(
+    visitors,
+    host_email: str,
+    expected_at=None,
+    purpose: str = "",
+    created_by: User | None = None,
+    *,
+    name: str = "",
+    valid_until=None,
+) -> VisitGroup:
     """Book several visitors at once: one host, one time, one group; each member is a
     visit with its own code (and badge). Every member is checked first (problems as
     ``visitors.<i>.<field>``); nothing is written unless all are valid."""
     if not isinstance(visitors, list) or not visitors:
-        raise ValidationError("invalid_visit", "visitors must be a non-empty list",
-                              fields={"visitors": "a non-empty list"})
+        raise ValidationError(
+            "invalid_visit",
+            "visitors must be a non-empty list",
+            fields={"visitors": "a non-empty list"},
+        )
     if len(visitors) > MAX_GROUP:
-        raise ValidationError("invalid_visit", f"at most {MAX_GROUP} visitors in a group",
-                              fields={"visitors": f"at most {MAX_GROUP}"})
+        raise ValidationError(
+            "invalid_visit",
+            f"at most {MAX_GROUP} visitors in a group",
+            fields={"visitors": f"at most {MAX_GROUP}"},
+        )
     errors: dict[str, str] = {}
     members = [_visitor_fields(v, errors, f"visitors.{i}.") for i, v in enumerate(visitors)]
-    host, when, until, purpose = _booking(host_email, expected_at, valid_until, purpose,
-                                          created_by, errors)
+    host, when, until, purpose = _booking(
+        host_email, expected_at, valid_until, purpose, created_by, errors
+    )
     group_name = text_field({"group": name}, "group", errors, 200)
     _raise_if(errors)
     by_id = created_by.id if created_by else None
     with write() as session:
-        group = VisitGroup(name=group_name or members[0]["company"] or members[0]["name"],
-                           host_id=host.id, expected_at=when, created_by_id=by_id)
+        group = VisitGroup(
+            name=group_name or members[0]["company"] or members[0]["name"],
+            host_id=host.id,
+            expected_at=when,
+            created_by_id=by_id,
+        )
         session.add(group)
         events = []
         for fields in members:
-            visit = Visit(visitor=Visitor(**fields), host_id=host.id, expected_at=when,
-                          purpose=purpose, created_by_id=by_id, valid_until=until, group=group)
+            visit = Visit(
+                visitor=Visitor(**fields),
+                host_id=host.id,
+                expected_at=when,
+                purpose=purpose,
+                created_by_id=by_id,
+                valid_until=until,
+                group=group,
+            )
             session.add(visit)
             session.flush()
             events.append(_created_event(session, visit, host, fields, when))
@@ -226,8 +286,12 @@ def today(host: User | None = None) -> list[Visit]:
         ((Visit.expected_at >= start) & (Visit.expected_at < end))
         | ((Visit.checked_in_at >= start) & (Visit.checked_in_at < end))
         | (Visit.status == "checked_in")
-        | ((Visit.valid_until >= local_day) & (Visit.expected_at < end)
-           & Visit.status.in_(("expected", "checked_out"))))
+        | (
+            (Visit.valid_until >= local_day)
+            & (Visit.expected_at < end)
+            & Visit.status.in_(("expected", "checked_out"))
+        )
+    )
     if host is not None:
         q = q.where(Visit.host_id == host.id)
     return list(db.session.scalars(q.order_by(Visit.expected_at, Visit.id)).unique())
@@ -241,8 +305,12 @@ def state_today(visit: Visit) -> str:
 
 def upcoming(limit: int = 200) -> list[Visit]:
     start, _ = clock.today_bounds()
-    q = select(Visit).where((Visit.expected_at >= start) | Visit.expected_at.is_(None)) \
-        .order_by(Visit.expected_at, Visit.id).limit(limit)
+    q = (
+        select(Visit)
+        .where((Visit.expected_at >= start) | Visit.expected_at.is_(None))
+        .order_by(Visit.expected_at, Visit.id)
+        .limit(limit)
+    )
     return list(db.session.scalars(q).unique())
 
 
@@ -254,8 +322,11 @@ def onsite() -> list[Visit]:
 def as_dict(visit: Visit) -> dict:
     """The API shape of a visit (DESIGN.md)."""
     return {
-        "id": visit.id, "code": visit.code, "status": visit.status,
-        "expected_at": clock.iso(visit.expected_at), "purpose": visit.purpose,
+        "id": visit.id,
+        "code": visit.code,
+        "status": visit.status,
+        "expected_at": clock.iso(visit.expected_at),
+        "purpose": visit.purpose,
         "checked_in_at": clock.iso(visit.checked_in_at),
         "checked_out_at": clock.iso(visit.checked_out_at),
         "visitor": {**visit.visitor.as_dict(), "title": visit.visitor.title},
@@ -265,16 +336,24 @@ def as_dict(visit: Visit) -> dict:
         "state": visit.state,
         "acknowledged_at": clock.iso(visit.acknowledged_at),
         "requirements": visit.requirements,
-        "kind": visit.kind, "stars": visit.stars,
+        "kind": visit.kind,
+        "stars": visit.stars,
         "valid_until": visit.valid_until.isoformat() if visit.valid_until else None,
         "group": {"id": visit.group.id, "name": visit.group.name} if visit.group_id else None,
-        "cancelled_at": clock.iso(visit.cancelled_at), "cancel_reason": visit.cancel_reason,
+        "cancelled_at": clock.iso(visit.cancelled_at),
+        "cancel_reason": visit.cancel_reason,
         "admit_reason": visit.admit_reason,
     }
 
 
 def group_dict(group: VisitGroup) -> dict:
     """The API shape of a group booking: the group and each member's visit."""
-    return {"group": {"id": group.id, "name": group.name,
-                      "expected_at": clock.iso(group.expected_at), "size": len(group.visits)},
-            "visits": [as_dict(v) for v in group.visits]}
+    return {
+        "group": {
+            "id": group.id,
+            "name": group.name,
+            "expected_at": clock.iso(group.expected_at),
+            "size": len(group.visits),
+        },
+        "visits": [as_dict(v) for v in group.visits],
+    }

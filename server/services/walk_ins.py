@@ -10,6 +10,7 @@ A kiosk retrying the same attempt gets the same visit or request back, never a s
 The host search shows the kiosk only names and departments, never e-mail addresses,
 and does not match on them either: a visitor cannot probe the staff directory.
 """
+
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -30,11 +31,11 @@ def N_(text: str) -> str:
 # The purposes of a visit in the reception policy (客户来访的一般目的), plus "other".
 # Keys are stable; the English label is what staff pages and the visit record show.
 PURPOSES = (
-    ("operations", N_("Learn how our company operates")),   # 了解我公司基本运作情况
-    ("production", N_("Learn about our production")),       # 了解我公司生产体系
-    ("quality", N_("Learn about our quality control")),     # 了解我公司质量控制体系
-    ("rnd", N_("Learn about our R&D")),                       # 了解我公司研发体系
-    ("negotiation", N_("Business negotiation")),            # 进行有关的商务洽谈
+    ("operations", N_("Learn how our company operates")),  # 了解我公司基本运作情况
+    ("production", N_("Learn about our production")),  # 了解我公司生产体系
+    ("quality", N_("Learn about our quality control")),  # 了解我公司质量控制体系
+    ("rnd", N_("Learn about our R&D")),  # 了解我公司研发体系
+    ("negotiation", N_("Business negotiation")),  # 进行有关的商务洽谈
     ("other", N_("Other")),
 )
 PURPOSE_LABELS = dict(PURPOSES)
@@ -48,7 +49,7 @@ class WalkIn:
     name: str
     company: str
     phone: str
-    purpose: str       # a key of PURPOSES, or ""
+    purpose: str  # a key of PURPOSES, or ""
     purpose_text: str  # what the visit records: the English label, "Other: ..."
     host: User | None
 
@@ -94,8 +95,9 @@ def parse(data: dict) -> WalkIn:
         if host is None:
             errors["host_id"] = "invalid"
     if errors:
-        raise ValidationError("invalid_walk_in",
-                              "; ".join(f"{k}: {v}" for k, v in errors.items()), fields=errors)
+        raise ValidationError(
+            "invalid_walk_in", "; ".join(f"{k}: {v}" for k, v in errors.items()), fields=errors
+        )
     if purpose == "other":
         text = f"Other: {values['purpose_other']}"
     else:
@@ -103,19 +105,33 @@ def parse(data: dict) -> WalkIn:
     return WalkIn(values["name"], values["company"], values["phone"], purpose, text, host)
 
 
-def register(data: dict, kiosk: Kiosk | None = None, language: str = "",
-             attempt_key: str | None = None) -> Visit | DeskRequest:
+def register(
+    data: dict, kiosk: Kiosk | None = None, language: str = "", attempt_key: str | None = None
+) -> Visit | DeskRequest:
     """A walk-in from the kiosk form: the new visit (with a host) or the request for
     reception to route them (no host). Nothing is written when the form is invalid."""
     walk_in = parse(data)
     if walk_in.host is None:
-        return desk.open_request("route_walk_in", kiosk=kiosk, attempt_key=attempt_key, details={
-            "name": walk_in.name, "company": walk_in.company, "phone": walk_in.phone,
-            "purpose": walk_in.purpose_text, "language": language or ""})
+        return desk.open_request(
+            "route_walk_in",
+            kiosk=kiosk,
+            attempt_key=attempt_key,
+            details={
+                "name": walk_in.name,
+                "company": walk_in.company,
+                "phone": walk_in.phone,
+                "purpose": walk_in.purpose_text,
+                "language": language or "",
+            },
+        )
     return visits.pre_register(
         {"name": walk_in.name, "company": walk_in.company, "phone": walk_in.phone},
-        walk_in.host.email, clock.iso(utcnow()), walk_in.purpose_text,
-        walk_in=True, attempt_key=attempt_key)
+        walk_in.host.email,
+        clock.iso(utcnow()),
+        walk_in.purpose_text,
+        walk_in=True,
+        attempt_key=attempt_key,
+    )
 
 
 def search_hosts(query, limit: int = HOST_RESULTS) -> list[User]:
@@ -126,8 +142,14 @@ def search_hosts(query, limit: int = HOST_RESULTS) -> list[User]:
     if len(q) < 2 and not (q and ord(q[0]) > 0x2E7F):
         return []
     like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    stmt = select(User).where(
-        User.active.is_(True), User.roles.contains("host"),
-        User.name.ilike(like, escape="\\") | User.department.ilike(like, escape="\\"),
-    ).order_by(User.name).limit(limit)
+    stmt = (
+        select(User)
+        .where(
+            User.active.is_(True),
+            User.roles.contains("host"),
+            User.name.ilike(like, escape="\\") | User.department.ilike(like, escape="\\"),
+        )
+        .order_by(User.name)
+        .limit(limit)
+    )
     return list(db.session.scalars(stmt))
