@@ -99,7 +99,7 @@ def run(host, port, demo, threads, no_worker, certfile, keyfile, dev):
         click.echo(f"Printer emulator: {printer_url} -> PNG badges in {emulator.out_dir}")
         click.echo(f"Kiosk (open once on the kiosk screen): {base}{info['pair_path']}")
         click.echo(f"Staff sign-in: {base}/login")
-        for email, name, roles, password, _ in info["logins"]:
+        for email, _name, roles, password, _ in info["logins"]:
             click.echo(f"  {roles[0]:<13} {email:<24} password: {password}")
         click.echo("Today's demo visitors (type or scan the code at the kiosk):")
         for line in aligned(info["codes"]):
@@ -151,7 +151,7 @@ def _check_port_free(host: str, port: int) -> None:
         try:
             s.bind((host, port))
         except OSError as e:
-            raise click.ClickException(f"cannot listen on {host}:{port}: {e.strerror}")
+            raise click.ClickException(f"cannot listen on {host}:{port}: {e.strerror}") from e
 
 
 def display_width(text: str) -> int:
@@ -392,7 +392,7 @@ def printer_emulate(host, port, out, paper_out, cover_open):
     try:
         emulate(host, port, out, log=click.echo, paper_out=paper_out, cover_open=cover_open)
     except OSError as e:
-        raise click.ClickException(f"cannot listen on {host}:{port}: {e.strerror or e}")
+        raise click.ClickException(f"cannot listen on {host}:{port}: {e.strerror or e}") from e
 
 
 @cli.group()

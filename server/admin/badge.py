@@ -31,7 +31,7 @@ def _config_from(values) -> dict:
             "invalid_layout",
             "width must be 576 (80 mm) or 384 (58 mm)",
             fields={"width": "576 or 384"},
-        )
+        ) from None
     return {
         "width": width,
         "fields": [f for f in FIELDS if values.get(f"field_{f}")],

@@ -47,7 +47,9 @@ class PreRegisterForm(FlaskForm):
             parts = [p.strip() for p in line.replace("，", ",").split(",")]
             if any(parts):
                 keys = ("name", "company", "email")
-                people.append({k: v for k, v in zip(keys, parts + ["", ""])})
+                # Missing trailing fields are blank; anything after the email is ignored.
+                values = (parts + ["", ""])[: len(keys)]
+                people.append(dict(zip(keys, values, strict=True)))
         return people
 
 

@@ -46,7 +46,7 @@ def hold(data_dir: str | os.PathLike) -> IO:
         raise Conflict(
             "restore_running",
             f"a restore is writing the database in {data_dir}; start again after it",
-        )
+        ) from None
     _held.append(handle)
     return handle
 

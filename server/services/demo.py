@@ -30,7 +30,8 @@ RULES_EN = """Site rules for visitors
 1. Wear your visitor badge where it can be seen, and return it when you leave.
 2. Stay with your host; do not enter production areas alone.
 3. No photos or video in the plant without written permission.
-4. What you see and hear here about our products, processes and plans is confidential: do not share it.
+4. What you see and hear here about our products, processes and plans is confidential: \
+do not share it.
 5. In an alarm, follow your host to the assembly point."""
 RULES_ZH = """访客须知
 
