@@ -97,17 +97,17 @@ class Servers:
         self.procs: list[tuple[str, subprocess.Popen]] = []
 
     def start(self, name: str, argv: list[str], env: dict, log: Path) -> subprocess.Popen:
-        out = open(log, "wb")
-        # Own session: a Ctrl-C in the terminal reaches only us; we end them ourselves.
-        proc = subprocess.Popen(
-            argv,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        out.close()
+        # The child holds its own copy of the log's descriptor; ours closes after the spawn.
+        with open(log, "wb") as out:
+            # Own session: a Ctrl-C in the terminal reaches only us; we end them ourselves.
+            proc = subprocess.Popen(
+                argv,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         self.procs.append((name, proc))
         return proc
 

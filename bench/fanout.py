@@ -43,12 +43,13 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from checkin import (
+# After the path insert: bench/ is not a package, so checkin resolves only from here.
+from checkin import (  # noqa: E402
     REQUEST_TIMEOUT,
     Servers,
     free_port,
     lobby_exe,
-    pct,  # noqa: E402
+    pct,
     run_cli,
     tail,
     wait_healthy,
@@ -233,7 +234,7 @@ class Workers:
             except Exception:
                 pass
         deadline = time.monotonic() + 15
-        for p, conn in self.procs:
+        for p, _conn in self.procs:
             p.join(timeout=max(0.1, deadline - time.monotonic()))
             if p.is_alive():
                 p.terminate()
@@ -544,7 +545,7 @@ def run(args, tmp: Path, servers: Servers, workers: Workers) -> dict:
         if want_rooms and r.get("rooms") != want_rooms:
             wrong_room += 1
         seen: set = set()
-        for vid, when, host_id, _seq in r["arrivals"]:
+        for vid, when, _host_id, _seq in r["arrivals"]:
             if vid not in sent_at:  # not one of ours (nothing else checks in)
                 misdelivered += 1
                 continue

@@ -55,7 +55,9 @@ import requests
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
-from checkin import (
+# After the path insert: bench/ is not a package, and checkin must resolve when this file is
+# loaded by path (importlib) rather than run as a script.
+from checkin import (  # noqa: E402
     REQUEST_TIMEOUT,
     Servers,
     free_port,
@@ -466,6 +468,7 @@ def page_weight(base: str, pairs: list[str], tmp: Path) -> list[tuple[str, list]
                     ("zh, camera (QR worker)", camera, "zh"),
                 ],
                 pairs,
+                strict=True,  # setup() makes one pairing link per weighed page
             ):
                 context = chromium.new_context(base_url=base, viewport=PORTRAIT)
                 if chromium is camera:
