@@ -7,6 +7,7 @@ may override any key with a mapping, which is how tests configure an app.
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 
 def _secret_key(data_dir: Path) -> str:
@@ -27,7 +28,7 @@ def load(overrides: dict | None = None) -> dict:
     env = os.environ
     data_dir = Path(overrides.get("DATA_DIR") or env.get("LOBBY_DATA_DIR", "instance")).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    config = {
+    config: dict[str, Any] = {
         "DATA_DIR": data_dir,
         "SQLALCHEMY_DATABASE_URI": env.get("LOBBY_DATABASE_URL")
         or f"sqlite:///{data_dir / 'lobby.db'}",

@@ -2,6 +2,7 @@
 resort that never shows a traceback."""
 
 import logging
+from typing import Any
 
 from flask import jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
@@ -13,7 +14,7 @@ log = logging.getLogger("lobby.errors")
 
 
 def envelope(code: str, message: str, status: int, fields: dict | None = None):
-    body = {"error": {"code": code, "message": message}}
+    body: dict[str, dict[str, Any]] = {"error": {"code": code, "message": message}}
     if fields:
         body["error"]["fields"] = fields
     return jsonify(body), status
@@ -55,6 +56,9 @@ def register(app):
 
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException):
+        # Flask hands code-less HTTPExceptions (proxy/routing ones) back unhandled:
+        # they never reach an error handler.
+        assert e.code is not None
         if _wants_json():
             return envelope(HTTP_CODES.get(e.code, "http_error"), e.description or e.name, e.code)
         return render_template("errors/error.html", status=e.code, message=e.description), e.code

@@ -10,11 +10,12 @@ admins), ``kiosk:<id>`` (one paired kiosk).
 """
 
 from dataclasses import dataclass
+from typing import cast
 
 from flask import request, session
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, emit, join_room
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import Table, bindparam, insert, select
 
 from server.extensions import db, socketio
 from server.models import Event, Visit, VisitPhoto, utcnow
@@ -53,7 +54,8 @@ class EventRow:
     rooms: list[str]
 
 
-_APPEND = insert(Event.__table__).values(
+# cast: declarative types ``__table__`` as FromClause; on a mapped class it is its Table.
+_APPEND = insert(cast(Table, Event.__table__)).values(
     kind=bindparam("kind"),
     payload=bindparam("payload"),
     audience=bindparam("audience"),

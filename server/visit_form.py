@@ -4,6 +4,7 @@ the views' common body. Only shape is handled here; every rule is the service's,
 whose ``ValidationError.fields`` the template shows next to each field.
 """
 
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, url_for
@@ -62,7 +63,7 @@ def values_of(visit) -> dict:
 
 def changes_from(form, staff: bool) -> dict:
     """The posted form as the service's partial update (the host only for the desk)."""
-    data = {"visitor": {k: form.get(k, "") for k in VISITOR_FIELDS}}
+    data: dict[str, Any] = {"visitor": {k: form.get(k, "") for k in VISITOR_FIELDS}}
     for key in ("expected_at", "purpose", "meeting_room", "kind", "valid_until"):
         data[key] = form.get(key, "")
     stars = form.get("stars", "").strip()

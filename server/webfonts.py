@@ -193,7 +193,7 @@ def _catalog_strings() -> list[tuple[str, list[str]]]:
 @lru_cache(maxsize=4)
 def _ui_groups(signature: tuple) -> tuple[tuple[str, frozenset[str]], ...]:
     del signature  # the cache key: recomputed when a source file changes
-    texts = {name: [] for name, _ in GROUPS}
+    texts: dict[str, list[str]] = {name: [] for name, _ in GROUPS}
     group_files = {
         name: {p.relative_to(ROOT).as_posix() for p in _files(pats)} for name, pats in GROUPS
     }

@@ -32,14 +32,13 @@ def promised_answers() -> list[dict]:
     rows = []
     for task in follow_ups.listing(current_user, "open", mine=True):
         details = task.details or {}
+        method = details.get("reply_method") or ""  # a method we have no label for shows as is
         rows.append(
             {
                 "task": task,
                 "visit": task.visit,
                 "question": details.get("question", ""),
-                "reply": REPLY_METHODS.get(
-                    details.get("reply_method"), details.get("reply_method") or ""
-                ),
+                "reply": REPLY_METHODS.get(method, method),
                 "overdue": follow_ups.is_overdue(task, now),
                 "due_soon": task.starts_at is not None and now < task.starts_at <= soon,
             }

@@ -47,7 +47,7 @@ TOUR_NEXT = {
 def _context(focus: dict | None = None) -> dict:
     seq = realtime.last_seq()  # before the read: replay from here misses nothing
     today = visits.today(host=current_user)
-    groups = {key: [] for key, _, _ in GROUPS}
+    groups: dict[str, list[Visit]] = {key: [] for key, _, _ in GROUPS}
     for v in today:
         groups.setdefault(visits.state_today(v), []).append(v)
     return {

@@ -88,11 +88,11 @@ def _may_scrape() -> bool:
     if request.remote_addr in LOOPBACK:
         return True
     expected = current_app.config.get("METRICS_TOKEN")
+    if not expected:  # no token configured: loopback only
+        return False
     sent = request.headers.get("Authorization", "")
-    return (
-        bool(expected)
-        and sent.startswith("Bearer ")
-        and hmac.compare_digest(sent[len("Bearer ") :].encode(), expected.encode())
+    return sent.startswith("Bearer ") and hmac.compare_digest(
+        sent[len("Bearer ") :].encode(), expected.encode()
     )
 
 

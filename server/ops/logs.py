@@ -85,9 +85,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         entry = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(
-                timespec="milliseconds"
-            ),
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
             "message": _ANSI.sub("", redact(record.getMessage())),
@@ -124,8 +122,8 @@ def configure(app) -> None:
             # a log file (LOBBY_ACCESS_LOG=path) stays theirs, written as JSON too.
             named = logging.getLogger(name)
             files = [h for h in named.handlers if isinstance(h, logging.FileHandler)]
-            for handler in files:
-                handler.setFormatter(JsonFormatter())
+            for file_handler in files:
+                file_handler.setFormatter(JsonFormatter())
             named.handlers[:] = files
             named.propagate = not files
         from flask.logging import default_handler

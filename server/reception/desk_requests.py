@@ -118,7 +118,7 @@ def desk_request_walk_in(request_id: int):
             "name": str(details.get("name", "")),
             "company": str(details.get("company", "")),
             "phone": str(details.get("phone", "")),
-            "desk_request_id": str(req.id) if details else "",
+            "desk_request_id": str(req.id) if req is not None and details else "",
         },
     )
     return render_template("reception/_walk_in.html", form=form, walk_in_ok=None, host_results=[])

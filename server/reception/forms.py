@@ -74,7 +74,7 @@ class WalkInForm(FlaskForm):
             target = {"host": "host_id", "email": "name", "expected_at": "name"}.get(key, key)
             if target not in self:
                 target = "name"
-            field = getattr(self, target, None) if target in self else self.name
+            field = self[target]
             if target == "host_id":
                 message = NO_HOST
             field.errors = list(field.errors or []) + [message]

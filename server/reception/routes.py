@@ -8,6 +8,8 @@ Every action answers htmx with a small notice fragment (shown in a fixed notice 
 outside the refreshed board, so a live refresh does not wipe it) and a plain POST
 without htmx with the whole page and the notice on it."""
 
+from datetime import datetime
+
 from flask import current_app, render_template, request
 from flask_login import current_user
 
@@ -49,7 +51,8 @@ def _board() -> dict:
         if state in by_state:
             by_state[state].append(v)
     # The longest wait first: who has been in the lobby longest is helped first.
-    waiting = sorted(by_state["waiting"], key=lambda v: v.checked_in_at)
+    # (A waiting visit is checked in, so it has checked_in_at; min only keeps the key total.)
+    waiting = sorted(by_state["waiting"], key=lambda v: v.checked_in_at or datetime.min)
     by_state["waiting"] = waiting
     return {
         **by_state,

@@ -43,19 +43,19 @@ def update_user(
         changes["roles"] = ",".join(people.normalise_roles(roles))
     if password is not None:
         people.check_password_strength(password)
-    self_change = by is not None and by.id == user_id
-    if self_change and active is False:
-        raise Conflict(
-            "cannot_disable_self",
-            "you cannot disable your own account",
-            fields={"active": "you cannot disable yourself"},
-        )
-    if self_change and roles is not None and "admin" not in roles and by.has_role("admin"):
-        raise Conflict(
-            "cannot_remove_own_admin",
-            "you cannot remove your own admin role",
-            fields={"roles": "you cannot remove your own admin role"},
-        )
+    if by is not None and by.id == user_id:  # changing one's own account
+        if active is False:
+            raise Conflict(
+                "cannot_disable_self",
+                "you cannot disable your own account",
+                fields={"active": "you cannot disable yourself"},
+            )
+        if roles is not None and "admin" not in roles and by.has_role("admin"):
+            raise Conflict(
+                "cannot_remove_own_admin",
+                "you cannot remove your own admin role",
+                fields={"roles": "you cannot remove your own admin role"},
+            )
     with write() as session:
         user = session.get(User, user_id)
         if user is None:

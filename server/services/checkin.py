@@ -21,10 +21,11 @@ Reception may let in a visitor the kiosk turned away (``cancelled``, ``not_today
 import re
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import cast
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import bindparam, exists, insert, select, update
+from sqlalchemy import Table, bindparam, exists, insert, select, update
 
 from server import realtime
 from server.extensions import db
@@ -61,7 +62,8 @@ def normalise_code(raw) -> str:
 _READ_VISIT = select(Visit, exists().where(VisitPhoto.visit_id == Visit.id).label("photo")).where(
     Visit.code == bindparam("code")
 )
-_visits, _jobs = Visit.__table__, PrintJob.__table__
+# Declarative types ``__table__`` as FromClause; on a mapped class it is its Table.
+_visits, _jobs = cast(Table, Visit.__table__), cast(Table, PrintJob.__table__)
 _MARK_ARRIVED = (
     update(_visits)
     .where(_visits.c.id == bindparam("visit_id"), _visits.c.status == bindparam("was"))
@@ -135,7 +137,7 @@ def returns_today(visit: Visit) -> bool:
 def refuse_if_not_admissible(visit: Visit) -> None:
     """Raise the stable refusal for a visit that cannot check in now (cancelled, left,
     expected on another day); return quietly for one that can (or already did)."""
-    error = None
+    error: CheckInError | None = None
     if visit.status == "cancelled":
         error = CheckInError("cancelled", "this visit was cancelled")
     elif visit.status == "checked_out" and not returns_today(visit):
@@ -173,9 +175,13 @@ def check_in(
     session = db.session()
     visit = _read_visit(session, code)
     if visit.status == "checked_in":  # the same check-in again: the visit as the ORM has it
-        return CheckIn(session.get(Visit, visit.id, populate_existing=True), created=False)
-    admitting = bool(admit_reason) and by is not None
-    if admitting:
+        current = session.get(Visit, visit.id, populate_existing=True)
+        if current is None:  # deleted since the read above
+            raise CheckInError("unknown_code", "no visit has this code", status=404)
+        return CheckIn(current, created=False)
+    # Reception admitting a visitor the kiosk would refuse: who, with the reason kept.
+    admitted_by = by if admit_reason and by is not None else None
+    if admitted_by is not None and admit_reason:
         admit_reason = admit_reason.strip()[:300]
     else:
         refuse_if_not_admissible(visit)
@@ -202,8 +208,8 @@ def check_in(
         # The UPDATE only wins from the status read: of parallel scans, one arrives.
         "was": visit.status,
         "by_id": by.id if by is not None else None,
-        "admitted_by_id": by.id if admitting else visit.admitted_by_id,
-        "admit_reason": admit_reason if admitting else visit.admit_reason,
+        "admitted_by_id": admitted_by.id if admitted_by is not None else visit.admitted_by_id,
+        "admit_reason": admit_reason if admitted_by is not None else visit.admit_reason,
     }
     # Core statements on every database: the ORM adds nothing to three rows.
     with write() as tx:
@@ -256,6 +262,8 @@ def identify(code) -> tuple[str, Visit]:
     visit = _read_visit(db.session(), code)
     if visit.status == "checked_in":
         grace = timedelta(seconds=current_app.config["CHECKOUT_GRACE_SECONDS"])
+        # Every write of status "checked_in" also writes checked_in_at (check_in, _arrive).
+        assert visit.checked_in_at is not None
         if utcnow() - visit.checked_in_at >= grace:
             return "leave", visit
         return "welcome", visit

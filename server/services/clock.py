@@ -2,6 +2,7 @@
 thinks in the site's time zone (LOBBY_TIMEZONE)."""
 
 from datetime import UTC, datetime, time, timedelta
+from typing import overload
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -13,6 +14,12 @@ def site_zone() -> ZoneInfo:
     return ZoneInfo(current_app.config["TIMEZONE"])
 
 
+@overload
+def to_local(ts: datetime) -> datetime: ...
+@overload
+def to_local(ts: None) -> None: ...
+@overload
+def to_local(ts: datetime | None) -> datetime | None: ...
 def to_local(ts: datetime | None) -> datetime | None:
     """A stored naive-UTC timestamp as an aware local time."""
     if ts is None:

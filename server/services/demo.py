@@ -58,7 +58,7 @@ def load(printer_url: str) -> dict:
         devices.add_printer(PRINTER, printer_url)
     else:
         with write():
-            db.session.get(Printer, printer.id).url = printer_url
+            db.session.get_one(Printer, printer.id).url = printer_url
     if db.session.scalar(select(Kiosk).where(Kiosk.name == KIOSK)) is None:
         _, pair_path = devices.add_kiosk(KIOSK, printer=PRINTER)
     else:

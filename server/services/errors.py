@@ -1,5 +1,10 @@
 """Errors with stable codes. Tests and clients match on ``code``, never on text."""
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from server.models import Visit
+
 
 class ServiceError(Exception):
     """A refusal a client can act on. ``status`` is the HTTP status the API uses."""
@@ -41,4 +46,4 @@ class CheckInError(ServiceError):
     (the kiosk tells reception who was turned away)."""
 
     status = 409
-    visit = None
+    visit: "Visit | None" = None

@@ -11,9 +11,18 @@ from server import realtime
 from server.extensions import db
 from server.models import Task, User, Visit, utcnow
 from server.services import checkin, clock, rules, tasks
-from server.services.errors import Conflict, ValidationError
+from server.services.errors import Conflict, NotFound, ValidationError
 from server.services.tx import write
 from server.services.visits import pre_register, visible_visit
+
+
+def _reloaded(visit_id: int) -> Visit:
+    """The visit as the database has it now (after a service wrote it elsewhere)."""
+    db.session.expire_all()
+    visit = db.session.get(Visit, visit_id)
+    if visit is None:  # deleted meanwhile
+        raise NotFound("not_found", f"no visit {visit_id}")
+    return visit
 
 
 def visit_payload(visit: Visit, **extra) -> dict:
@@ -72,7 +81,10 @@ def renotify(visit_id: int, user: User, fallback: bool = False) -> User:
     if fallback:
         if not visit.host.fallback_contact_id:
             raise Conflict("no_fallback", f"{visit.host.name} has no fallback contact")
-        target = db.session.get(User, visit.host.fallback_contact_id)
+        fallback_user = db.session.get(User, visit.host.fallback_contact_id)
+        if fallback_user is None:  # the id points at no account
+            raise Conflict("no_fallback", f"{visit.host.name} has no fallback contact")
+        target = fallback_user
         if not target.active:  # disabled since it was set: nobody would see the alert
             raise Conflict(
                 "no_fallback", f"{visit.host.name}'s fallback contact {target.name} is disabled"
@@ -128,9 +140,7 @@ def farewell(visit_id: int, user: User, note: str = "") -> tuple[Visit, list[Tas
         event = tasks._announce(session, task, session.get(Visit, visit_id))
     realtime.announce([event])
     result = checkin.check_out(visit.code)
-    db.session.expire_all()
-    visit = db.session.get(Visit, visit_id)
-    return result.visit, tasks.open_follow_ups(visit)
+    return result.visit, tasks.open_follow_ups(_reloaded(visit_id))
 
 
 def check_out_by_id(visit_id: int, user: User) -> Visit:
@@ -173,8 +183,7 @@ def check_in_at_desk(
         rules.sign_on_paper(visit, needed, witness=user)
     printer = printer or current_app.config.get("DESK_PRINTER") or None
     checkin.check_in(visit.code, printer=printer, by=user, admit_reason=reason or None)
-    db.session.expire_all()
-    return db.session.get(Visit, visit_id)
+    return _reloaded(visit_id)
 
 
 WALK_IN_RULES = ("paper", "kiosk")
@@ -238,7 +247,7 @@ def search_hosts(query: str, limit: int = 8) -> list[User]:
     if found or len(q) < 3:
         return found
     everyone = list(db.session.scalars(stmt.limit(2000)))
-    words = {}
+    words: dict[str, list[User]] = {}
     for u in everyone:
         for word in [u.name, *u.name.split(), u.email.split("@")[0]]:
             words.setdefault(word.lower(), []).append(u)

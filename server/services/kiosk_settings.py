@@ -67,7 +67,8 @@ def save(
     from server.services.errors import ValidationError
     from server.services.tx import write
 
-    errors, clean = {}, {}
+    errors: dict[str, str] = {}
+    clean: dict[str, str | bool | int] = {}
     if logo_upload is not None:
         try:
             logo_png = read_logo(logo_upload)

@@ -194,7 +194,8 @@ def signature_png(data) -> bytes:
         )
     if gray.width > KEEP_WIDTH:
         gray = gray.resize(
-            (KEEP_WIDTH, max(1, round(gray.height * KEEP_WIDTH / gray.width))), Image.LANCZOS
+            (KEEP_WIDTH, max(1, round(gray.height * KEEP_WIDTH / gray.width))),
+            Image.Resampling.LANCZOS,
         )
     out = io.BytesIO()
     gray.save(out, format="PNG", optimize=True)
@@ -326,7 +327,7 @@ def recent_signatures(limit: int = 20) -> list[tuple[Signature, Visit, str | Non
         .order_by(Signature.signed_at.desc(), Signature.id.desc())
         .limit(limit)
     )
-    return [tuple(row) for row in rows]
+    return [(signature, visit, kiosk) for signature, visit, kiosk in rows]
 
 
 def signature_counts() -> dict[int, int]:

@@ -189,7 +189,8 @@ def create(visit_id: int, data, user: User) -> Task:
     if visit.status in ("checked_out", "cancelled") and kind != "follow_up":
         raise Conflict("visit_closed", "this visit has ended")
     errors: dict = {}
-    stops, starts = [], None
+    stops: list[TourStop] = []
+    starts: datetime | None = None
     if kind == "tea":
         details, status = _tea(data, errors), "requested"
     elif kind == "tour":

@@ -56,7 +56,10 @@ def parse_day(value) -> date | None:
     text = value.strip()
     if len(text) == 10:
         return date.fromisoformat(text)
-    return clock.to_local(parse_when(text)).date()
+    when = parse_when(text)
+    if when is None:  # only blanks: no day, like ""
+        return None
+    return clock.to_local(when).date()
 
 
 def _visitor_fields(visitor, errors: dict, prefix: str = "") -> dict:
