@@ -35,7 +35,9 @@ class TicketError(ServiceError):
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.secret_key, salt=SALT)
+    key = current_app.secret_key
+    assert key is not None  # create_app always sets SECRET_KEY (server/config.py)
+    return URLSafeTimedSerializer(key, salt=SALT)
 
 
 def ticket_for(visit: Visit, **steps) -> str:

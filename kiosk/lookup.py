@@ -11,6 +11,9 @@ the visitor to reception.
 or "leave"), so a booking found to check in cannot be used to check someone out.
 """
 
+from collections.abc import Callable
+from typing import TypedDict
+
 from flask import g, request
 
 from kiosk import bp
@@ -24,12 +27,23 @@ from kiosk.flow import (
     ticket_for,
 )
 from kiosk.limits import LOOKUPS
+from server.models import Visit
 from server.services import checkin
 from server.services import lookup as finder
 from server.services.errors import ValidationError
 
 FIELDS = ("surname", "company", "phone_last4")
-WAYS = {
+
+
+class Way(TypedDict):
+    """One way to find a visitor: its form, its confirm screen, and its finder."""
+
+    form: str
+    confirm: str
+    find: Callable[..., Visit | None]
+
+
+WAYS: dict[str, Way] = {
     "lookup": {
         "form": "kiosk/_lookup.html",
         "confirm": "kiosk/_lookup_confirm.html",

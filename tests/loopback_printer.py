@@ -97,6 +97,7 @@ class LoopbackPrinter:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+            assert self._thread is not None  # started together with the server
             self._thread.join(timeout=5)
             self._server = self._thread = None
 
@@ -131,9 +132,10 @@ class LoopbackPrinter:
                 self._reset(sock)
                 self._record("dropped", bytes(buf + chunk))
                 return
-            drop = self.drop_after is not None and len(buf) + len(chunk) >= self.drop_after
+            room = None if self.drop_after is None else self.drop_after - len(buf)
+            drop = room is not None and len(chunk) >= room
             if drop:
-                chunk = chunk[: self.drop_after - len(buf)]
+                chunk = chunk[:room]
             buf += chunk
             for i, j in iter_commands(buf, pos):
                 if self.answer_status and buf[i : i + 2] == b"\x10\x04" and 1 <= buf[i + 2] <= 4:

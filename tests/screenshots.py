@@ -295,7 +295,7 @@ def dashboards(out: Path) -> None:
         )
         tasks.update(tour.id, {"status": "in_progress"}, grace)
         hosting.farewell(cs.id, grace, "walked to the lift")
-        db.session.get(Visit, at.id).checked_in_at = utcnow() - timedelta(minutes=9)  # overdue
+        db.session.get_one(Visit, at.id).checked_in_at = utcnow() - timedelta(minutes=9)  # overdue
         db.session.commit()
         late = invite("Ada Lovelace", "Analytical Engines", grace, 0, "Engine review").code
         # A delegation booked together, and a visitor the kiosk turned away.
@@ -313,7 +313,7 @@ def dashboards(out: Path) -> None:
         invitation_id = group.visits[0].id
         off = invite("Grete Sommer", "Nordlicht GmbH", linus, 30, "Demo")
         visit_changes.cancel(off.id, "Trip postponed", linus)
-        desk_requests.turned_away(db.session.get(Visit, off.id), None, "cancelled")
+        desk_requests.turned_away(db.session.get_one(Visit, off.id), None, "cancelled")
     port = free_port()
     server = make_server("127.0.0.1", port, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -159,6 +159,7 @@ class Proc:
 
 
 def wait_http(url: str, proc: Proc, timeout: float = 30, **kw) -> None:
+    assert proc.popen is not None, f"{proc.name} was never started"
     deadline = time.time() + timeout
     while time.time() < deadline:
         if proc.popen.poll() is not None:

@@ -47,15 +47,19 @@ def notice(html: str) -> tuple[str, str]:
 
 def pairing_of(html: str) -> tuple[str, str]:
     """The pairing link as text and as the QR image's content."""
-    link = re.search(r'id="pairing-link">([^<]+)<', html).group(1)
-    data = re.search(r'src="data:image/png;base64,([^"]+)" alt="Pairing QR', html).group(1)
+    link_m = re.search(r'id="pairing-link">([^<]+)<', html)
+    data_m = re.search(r'src="data:image/png;base64,([^"]+)" alt="Pairing QR', html)
+    assert link_m and data_m, "no pairing link or QR on the page"
+    link, data = link_m.group(1), data_m.group(1)
     image = Image.open(io.BytesIO(base64.b64decode(data))).convert("L")
     [code] = zxingcpp.read_barcodes(image)
     return link, code.text
 
 
 def kiosk_row(html: str, name: str) -> str:
-    return re.search(rf'<tr class="kiosk-row" data-kiosk="{name}".*?</tr>', html, re.S).group(0)
+    m = re.search(rf'<tr class="kiosk-row" data-kiosk="{name}".*?</tr>', html, re.S)
+    assert m, f"no kiosk row for {name}"
+    return m.group(0)
 
 
 def test_device_pages_are_for_admins_only(app, staff):

@@ -39,7 +39,9 @@ def ink_lines(img: Image.Image) -> list[Image.Image]:
             top = y
         elif not on and top is not None:
             strip = grey.crop((0, top, w, y))
-            left, _, right, _ = ImageChops.invert(strip).getbbox()
+            box = ImageChops.invert(strip).getbbox()
+            assert box is not None  # the strip's rows are inked
+            left, _, right, _ = box
             lines.append(strip.crop((left, 0, right, y - top)).convert("1"))
             top = None
     return lines

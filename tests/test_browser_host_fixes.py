@@ -99,7 +99,8 @@ def test_the_tour_form_fits_a_narrow_card(device, staff, make_visit):
     # Every field shows its whole placeholder and stays inside the form.
     host.evaluate("document.fonts.ready.then(() => true)")
     cut = form.evaluate("""form => {
-        const box = form.getBoundingClientRect(), ctx = document.createElement('canvas').getContext('2d');
+        const box = form.getBoundingClientRect();
+        const ctx = document.createElement('canvas').getContext('2d');
         return Array.from(form.querySelectorAll('input:not([type=hidden])')).filter(el => {
           const r = el.getBoundingClientRect(), css = getComputedStyle(el);
           ctx.font = css.font;

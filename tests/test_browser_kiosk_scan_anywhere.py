@@ -48,7 +48,8 @@ def test_a_scan_on_another_screen_starts_that_visitors_check_in(app, device, mak
         scan_like_a_wedge(kiosk, "no-such-code-at-all")
         expect(kiosk.locator("[data-outcome=refused]")).to_be_visible()
     else:
-        kiosk.click(".way[hx-get$='/%s']" % screen.replace("_", "-"))
+        path = screen.replace("_", "-")
+        kiosk.click(f".way[hx-get$='/{path}']")
         expect(
             kiosk.locator("#kiosk-result input[type=text], #kiosk-result input[type=search]").first
         ).to_be_focused()

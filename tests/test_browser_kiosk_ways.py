@@ -81,7 +81,8 @@ def test_no_qr_lookup_in_english(app, touch_kiosk, make_visit):
     type_into(kiosk, "#lookup-company", "Analytical")
     form.locator("[data-action=find]").tap()
     expect(form.locator(".not-found")).to_have_text(
-        "We could not find your booking. Check the spelling, or try the last four digits of your phone."
+        "We could not find your booking. Check the spelling,"
+        " or try the last four digits of your phone."
     )
     expect(kiosk.locator("#lookup-surname")).to_have_value("Mueller")
     snap(kiosk, "kiosk-lookup-not-found-en")

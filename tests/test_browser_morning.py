@@ -24,7 +24,7 @@ ARRIVED = re.compile(r"is here|已到达")
 
 def reload_visit(visit_id: int) -> Visit:
     db.session.rollback()  # end the test's read snapshot: see what the server wrote
-    return db.session.get(Visit, visit_id)
+    return db.session.get_one(Visit, visit_id)
 
 
 @pytest.mark.browser

@@ -85,7 +85,7 @@ def switch_to_chinese(page):
 
 
 def close(colour, expected, tolerance=45):
-    return all(abs(a - b) <= tolerance for a, b in zip(colour, expected))
+    return all(abs(a - b) <= tolerance for a, b in zip(colour, expected, strict=True))
 
 
 def image_loaded(locator) -> bool:

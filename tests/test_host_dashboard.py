@@ -36,7 +36,7 @@ def arrived(make_visit):
 
 def fresh(visit_id) -> Visit:
     db.session.expire_all()
-    return db.session.get(Visit, visit_id)
+    return db.session.get_one(Visit, visit_id)
 
 
 def events() -> int:
@@ -105,7 +105,7 @@ def test_tea_without_a_drink_shows_the_error_by_the_drinks(app, staff, arrived, 
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200
     assert 'class="field-error" data-field="items"' in html and "choose at least one drink" in html
-    assert 'id="tea-%d-d" open' % arrived.id in html  # the form stays open with the error
+    assert f'id="tea-{arrived.id}-d" open' in html  # the form stays open with the error
     assert db.session.scalar(db.select(db.func.count(Task.id))) == 0
 
 

@@ -26,15 +26,12 @@ SCANNER = "vendor/qr-scanner-1.4.2.umd.min.js"
 WORKER = "vendor/qr-scanner-worker-1.4.2.min.js"
 CODE = "V7q-2Xk_9mPzR4tLwB8nYc3JdHs6FgQa"  # shaped like a visit code (token_urlsafe(24))
 
-PAGE = (
-    """<!doctype html>
+PAGE = f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>camera</title></head>
 <body><video id="v" width="320" height="240"></video>
-<script src="/static/%s"></script>
+<script src="/static/{SCANNER}"></script>
 <script src="/static/js/kiosk-camera.js"></script>
 </body></html>"""
-    % SCANNER
-)
 
 
 class Quiet(http.server.SimpleHTTPRequestHandler):
@@ -191,7 +188,7 @@ def test_denied_camera_rejects_startScanning(qr_page):
 
 
 def close_to(pixel, colour, tolerance=45):
-    return all(abs(a - b) <= tolerance for a, b in zip(pixel, colour))
+    return all(abs(a - b) <= tolerance for a, b in zip(pixel, colour, strict=True))
 
 
 def test_photo_is_a_small_jpeg_of_the_camera_picture(face_page):

@@ -1,6 +1,9 @@
 """Badge layouts as data, checked on what the printer would actually print
 (render -> ESC/POS bytes -> decoded raster)."""
 
+from itertools import pairwise
+from typing import Any
+
 import pytest
 import zxingcpp
 from PIL import Image, ImageChops, ImageDraw
@@ -65,8 +68,8 @@ def portrait() -> Image.Image:
     return img
 
 
-def full_badge(name="Ada Lovelace", **kw) -> Badge:
-    fields = dict(
+def full_badge(name: str = "Ada Lovelace", **kw: Any) -> Badge:
+    fields: dict[str, Any] = dict(
         company="Acme Robotics 有限公司",
         host_name="Grace Hopper",
         date_text="2024-06-01 09:30",
@@ -101,6 +104,7 @@ def test_default_layout_is_the_classic_badge():
 def edge_ink(img: Image.Image, margin: int) -> int:
     """Black dots in the outer ``margin`` columns, outside the full-width band."""
     px = img.convert("L").load()
+    assert px is not None  # a fresh in-memory image always loads
     w, h = img.size
     band_rows = {y for y in range(h) if px[0, y] == 0 and px[w - 1, y] == 0}
     return sum(
@@ -189,7 +193,7 @@ def test_logo_prints_dithered_at_the_top():
     # A grey ramp on 1-bit paper: both black and white dots, mixed, not solid.
     assert ink(with_logo, area) > 2000 and whites(with_logo, area) > 2000
     row = [with_logo.getpixel((x, 60)) for x in range(100, 480)]
-    assert sum(a != b for a, b in zip(row, row[1:])) > 40  # dither pattern, many flips
+    assert sum(a != b for a, b in pairwise(row)) > 40  # dither pattern, many flips
     assert ink(without, (0, 0, 576, 76)) > 0.8 * 576 * 76  # no logo: band at the top
 
 

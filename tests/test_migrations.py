@@ -92,19 +92,24 @@ def test_upgrading_an_old_database_keeps_its_rows(tmp_path, printer):
                 "VALUES (1, 'grace@example.com', 'Grace', 'host', 1, '2026-01-01')"
             )
             conn.exec_driver_sql(
-                "INSERT INTO visitors (id, name, company, title, email, phone, language, created_at) "
+                "INSERT INTO visitors "
+                "(id, name, company, title, email, phone, language, created_at) "
                 "VALUES (1, '张伟', '华为', '', '', '', '', '2026-01-01')"
             )
             conn.exec_driver_sql(
-                "INSERT INTO visits (id, code, visitor_id, host_id, purpose, status, meeting_room, "
-                "created_at) VALUES (1, 'old-code-0000000000', 1, 1, '', 'checked_in', '', '2026-01-01')"
+                "INSERT INTO visits "
+                "(id, code, visitor_id, host_id, purpose, status, meeting_room, created_at) "
+                "VALUES (1, 'old-code-0000000000', 1, 1, '', 'checked_in', '', '2026-01-01')"
             )
             conn.exec_driver_sql(
-                "INSERT INTO printers (id, name, url, created_at) VALUES (1, 'desk', 'tcp://x:9100', '2026-01-01')"
+                "INSERT INTO printers (id, name, url, created_at) "
+                "VALUES (1, 'desk', 'tcp://x:9100', '2026-01-01')"
             )
             conn.exec_driver_sql(
-                "INSERT INTO print_jobs (id, visit_id, printer_id, printer_url, status, error, attempts, "
-                "reason, created_at) VALUES (1, 1, 1, 'tcp://x:9100', 'sent', '', 1, 'check-in', '2026-01-01')"
+                "INSERT INTO print_jobs "
+                "(id, visit_id, printer_id, printer_url, status, error, attempts, reason, "
+                "created_at) "
+                "VALUES (1, 1, 1, 'tcp://x:9100', 'sent', '', 1, 'check-in', '2026-01-01')"
             )
         upgrade(directory=str(MIGRATIONS))
         from server.models import Printer, Visit

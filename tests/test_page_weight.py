@@ -46,12 +46,13 @@ def weigh(page, url: str) -> list[tuple[str, str, int]]:
         if _counted(req.url):
             finished.append(req)
 
+    def failed(req):
+        pending.discard(req)
+        last_change[0] = time.monotonic()
+
     page.on("request", started)
     page.on("requestfinished", ended)
-    page.on(
-        "requestfailed",
-        lambda req: (pending.discard(req), last_change.__setitem__(0, time.monotonic())),
-    )
+    page.on("requestfailed", failed)
     page.goto(url)
     page.wait_for_function("document.fonts.status === 'loaded'")
     page.evaluate("document.fonts.ready.then(() => true)")

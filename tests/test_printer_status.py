@@ -219,9 +219,11 @@ def test_printer_losing_power_mid_job_raises_dropped(job_bytes, answer_status):
 
 def test_printer_closing_before_the_status_reply_raises_dropped(job_bytes):
     # Takes the whole job, then hangs up without answering (EOF, not a reset).
-    with LoopbackPrinter(answer_status=False, idle_timeout=0.3) as p:
-        with pytest.raises(PrinterError) as err:
-            send_job(p.url, job_bytes, timeout=3.0)
+    with (
+        LoopbackPrinter(answer_status=False, idle_timeout=0.3) as p,
+        pytest.raises(PrinterError) as err,
+    ):
+        send_job(p.url, job_bytes, timeout=3.0)
     assert err.value.code == "dropped"
 
 

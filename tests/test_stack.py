@@ -18,7 +18,8 @@ pytestmark = [pytest.mark.stack, pytest.mark.postgres]
 
 class Dashboard:
     """A host's live dashboard as live.js keeps it: on every (re)connect it replays
-    what came after the last seq it knows; each seq is applied once. ``upstreams``: the process that answered each handshake."""
+    what came after the last seq it knows; each seq is applied once. ``upstreams``: the
+    process that answered each handshake."""
 
     def __init__(self, stack: Stack, token: str) -> None:
         self.stack, self.token = stack, token

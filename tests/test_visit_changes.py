@@ -21,7 +21,7 @@ def local_day(visit) -> date:
 
 def fresh(visit_id) -> Visit:
     db.session.rollback()  # end the test's snapshot: see what the request wrote
-    return db.session.get(Visit, visit_id)
+    return db.session.get_one(Visit, visit_id)
 
 
 def received(sock, event="visit_updated"):

@@ -14,6 +14,7 @@ from pathlib import Path
 import psycopg
 import pytest
 import zxingcpp
+from flask.ctx import AppContext
 
 from printers.raster import decode_raster
 from server import create_app
@@ -162,20 +163,19 @@ def site_for(tmp_path, migrated):
     """``site_for(printer, **env)``: a Site on a fresh copy of the migrated database."""
     name = "lobby_worker_" + secrets.token_hex(4)
     _admin(f'CREATE DATABASE "{name}" TEMPLATE "{migrated}"')
-    sites = []
+    sites: list[tuple[Site, AppContext]] = []
 
     def make(printer: LoopbackPrinter, **env) -> Site:
         site = Site(tmp_path, _url(name), printer.url, **env)
-        sites.append(site)
         ctx = site.app.app_context()
+        sites.append((site, ctx))
         ctx.push()
-        site.ctx = ctx
         return site
 
     yield make
-    for site in sites:
+    for site, ctx in sites:
         site.close()
-        site.ctx.pop()
+        ctx.pop()
     _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 

@@ -5,7 +5,7 @@ step may take. Import it into the module: ``from tests.warm_fonts import fonts_b
 
 import pytest
 
-_warm = []
+_warm: list[bool] = []
 
 
 @pytest.fixture(autouse=True)
