@@ -12,6 +12,8 @@ from server.models import Event, Visit
 from server.services import checkin, tasks
 from tests.test_browser import (
     XSS,
+    browser,  # noqa: F401 - pytest fixture (device needs it)
+    device,  # noqa: F401 - pytest fixture
     kiosk_page,
     not_reloaded,  # noqa: F401
     now_today,

@@ -9,6 +9,8 @@ from server.models import utcnow
 from server.services import checkin, tasks
 from server.services.clock import iso
 from tests.test_browser import (
+    browser,  # noqa: F401 - pytest fixture (device needs it)
+    device,  # noqa: F401 - pytest fixture
     now_today,  # noqa: F401
     staff_page,
 )

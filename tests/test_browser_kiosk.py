@@ -12,6 +12,8 @@ from server.models import PrintJob, Visit
 from server.services import printing
 from tests.kiosk_helpers import snap
 from tests.test_browser import (
+    browser,  # noqa: F401 - pytest fixture (device needs it)
+    device,  # noqa: F401 - pytest fixture
     kiosk_page,
     now_today,  # noqa: F401
     scan_like_a_wedge,

@@ -7,6 +7,8 @@ from playwright.sync_api import expect
 from server.extensions import db
 from server.models import Visit
 from tests.test_browser import (
+    browser,  # noqa: F401 - pytest fixture (device needs it)
+    device,  # noqa: F401 - pytest fixture
     kiosk_page,
     now_today,  # noqa: F401
     scan_like_a_wedge,

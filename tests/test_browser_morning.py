@@ -13,6 +13,8 @@ from server.extensions import db
 from server.models import PrintJob, Visit
 from server.services import visit_changes
 from tests.test_browser import (
+    browser,  # noqa: F401 - pytest fixture (device needs it)
+    device,  # noqa: F401 - pytest fixture
     kiosk_page,
     now_today,  # noqa: F401
     scan_like_a_wedge,

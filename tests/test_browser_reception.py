@@ -14,6 +14,8 @@ from server.extensions import db
 from server.models import Task, Visit
 from server.services import checkin, tasks
 from tests.test_browser import (
+    browser,  # noqa: F401 - pytest fixture (device needs it)
+    device,  # noqa: F401 - pytest fixture
     kiosk_page,
     not_reloaded,  # noqa: F401
     now_today,
