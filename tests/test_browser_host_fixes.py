@@ -82,11 +82,18 @@ def test_the_farewell_card_names_the_reply_method_and_keeps_not_yet_on_one_line(
     expect(confirm).not_to_contain_text("wechat")
     not_yet = confirm.get_by_text("Not yet 暂不")
     expect(not_yet).to_be_visible()
-    # The lines its text takes: the distinct tops of the text's boxes.
-    lines = not_yet.evaluate("""el => {
-        const r = document.createRange(); r.selectNodeContents(el);
-        return new Set(Array.from(r.getClientRects()).filter(b => b.width > 0)
-                       .map(b => Math.round(b.top))).size; }""")
+    # The lines its text takes: the distinct tops of the text's boxes. Right after a
+    # live refresh swapped the card in, the text may not be laid out yet (no boxes, as
+    # CI once saw): measure again until it is.
+    lines = 0
+    for _ in range(20):
+        lines = not_yet.evaluate("""el => {
+            const r = document.createRange(); r.selectNodeContents(el);
+            return new Set(Array.from(r.getClientRects()).filter(b => b.width > 0)
+                           .map(b => Math.round(b.top))).size; }""")
+        if lines:
+            break
+        host.wait_for_timeout(100)
     assert lines == 1
 
 
