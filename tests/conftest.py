@@ -65,6 +65,42 @@ def app(tmp_path, printer):
         db.engine.dispose()
 
 
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+@pytest.fixture
+def pg_app(tmp_path, printer):
+    """The app on a throw-away PostgreSQL database (created here, dropped after)."""
+    import secrets
+
+    import psycopg
+
+    name = "lobby_test_" + secrets.token_hex(4)
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATA_DIR": tmp_path,
+            "PRINT_WORKER": False,
+            "SQLALCHEMY_DATABASE_URI": f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}",
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 20, "max_overflow": 40},
+            "DEFAULT_PRINTER": printer.url,
+            "SECRET_KEY": "test",
+            "MESSAGE_QUEUE": None,
+        }
+    )
+    upgrade_database(app)
+    try:
+        with app.app_context():
+            yield app
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture
 def client(app):
     return app.test_client()

@@ -27,10 +27,9 @@ import requests
 from requests.adapters import HTTPAdapter
 
 import server
-from tests.conftest import free_port
+from tests.conftest import PG_ADMIN, free_port
 
 LOBBY = str(Path(sys.executable).with_name("lobby"))
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
 UPSTREAM_HEADER = "X-Lobby-Upstream"  # set by deploy/nginx/lobby.conf
 
@@ -80,6 +79,7 @@ def render_nginx(
 
 
 def self_signed(out: Path) -> tuple[Path, Path]:
+    """A one-day certificate for 127.0.0.1 and its key (openssl), written into ``out``."""
     cert, key = out / "lobby.crt", out / "lobby.key"
     subprocess.run(
         [

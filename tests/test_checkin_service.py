@@ -146,42 +146,6 @@ def test_a_check_in_alerts_only_after_its_transaction_committed(
     assert seen == [("checked_in", 1)]
 
 
-@pytest.fixture
-def pg_app(tmp_path, printer):
-    """The app on a throw-away PostgreSQL database (dropped after)."""
-    import secrets
-
-    import psycopg
-
-    from server import create_app, upgrade_database
-
-    admin = "postgresql://postgres@127.0.0.1:5432/postgres"
-    name = "lobby_checkin_" + secrets.token_hex(4)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    app = create_app(
-        {
-            "TESTING": True,
-            "DATA_DIR": tmp_path,
-            "PRINT_WORKER": False,
-            "SQLALCHEMY_DATABASE_URI": f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}",
-            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 20, "max_overflow": 40},
-            "DEFAULT_PRINTER": printer.url,
-            "SECRET_KEY": "test",
-            "MESSAGE_QUEUE": None,
-        }
-    )
-    upgrade_database(app)
-    try:
-        with app.app_context():
-            yield app
-            db.session.remove()
-            db.engine.dispose()
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 @pytest.mark.postgres
 def test_fifty_parallel_checkins_on_postgres_give_one_checkin_alert_and_badge(pg_app):
     from server.services import people, visits

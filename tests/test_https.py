@@ -15,35 +15,9 @@ import requests
 from server import create_app
 from server.services import devices
 from tests.conftest import free_port
+from tests.stack import self_signed
 
 LOBBY = str(Path(sys.executable).with_name("lobby"))
-
-
-def self_signed(tmp_path: Path) -> tuple[Path, Path]:
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return cert, key
 
 
 def test_run_with_a_certificate_serves_https_with_secure_cookies(tmp_path):

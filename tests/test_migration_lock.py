@@ -10,7 +10,8 @@ import sys
 import psycopg
 import pytest
 
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+from tests.conftest import PG_ADMIN
+
 UPGRADE = (
     "from server import create_app, upgrade_database; "
     "upgrade_database(create_app({'PRINT_WORKER': False}))"

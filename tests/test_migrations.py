@@ -1,9 +1,6 @@
 """Migrations: the schema comes from Alembic, matches the models, and runs on
 PostgreSQL too, where parallel check-ins of one code still give one check-in."""
 
-import secrets
-
-import psycopg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -13,8 +10,6 @@ from server.extensions import db
 from server.models import Base, Event, PrintJob
 from server.services import people, visits
 from tests.conftest import parallel_checkins
-
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 def test_migrations_match_the_models(app):
@@ -27,33 +22,6 @@ def test_upgrading_twice_keeps_every_row(app, staff):
     before = people.hosts()
     upgrade_database(app)
     assert [u.email for u in people.hosts()] == [u.email for u in before]
-
-
-@pytest.fixture
-def pg_app(tmp_path, printer):
-    name = "lobby_test_" + secrets.token_hex(4)
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    app = create_app(
-        {
-            "TESTING": True,
-            "DATA_DIR": tmp_path,
-            "PRINT_WORKER": False,
-            "SQLALCHEMY_DATABASE_URI": f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}",
-            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 20, "max_overflow": 40},
-            "DEFAULT_PRINTER": printer.url,
-            "SECRET_KEY": "test",
-        }
-    )
-    upgrade_database(app)
-    try:
-        with app.app_context():
-            yield app
-            db.session.remove()
-            db.engine.dispose()
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.mark.postgres
