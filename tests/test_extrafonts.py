@@ -173,6 +173,8 @@ def test_a_name_arriving_live_gets_its_glyphs_from_a_subset(device, staff, make_
         re.search(r"/fonts/extra/sc\.[0-9a-f]{8}\.9c7b-9f98\.woff2$", u) for u in requested
     ), requested
     assert not [u for u in requested if u.endswith((".otf", ".ttf"))], requested
-    loaded = host.evaluate("""Array.from(document.fonts).filter(f => f.unicodeRange
-        .replace(/\\s/g, "").toUpperCase() === "U+9C7B,U+9F98").map(f => f.status)""")
-    assert "loaded" in loaded, loaded
+    # A live refresh of the page may have just replaced the rules with new, not yet
+    # used FontFaces (status "unloaded"): wait until the one drawing the name is loaded.
+    faces = """Array.from(document.fonts).filter(f => f.unicodeRange
+        .replace(/\\s/g, "").toUpperCase() === "U+9C7B,U+9F98").map(f => f.status)"""
+    host.wait_for_function(f"({faces}).includes('loaded')", timeout=10_000)
