@@ -506,7 +506,7 @@ def bench_lobby(
         "LOBBY_DATA_DIR": str(tmp / "lobby"),
         "LOBBY_DEFAULT_PRINTER": printer.url,
         "LOBBY_PRINT_PACING_SECONDS": "0",
-        "LOBBY_PRINT_WORKER": "1",
+        "LOBBY_PRINT_WORKER": os.environ.get("BENCH_PRINT_WORKER", "1"),
     }
     for var in ("LOBBY_DATABASE_URL", "LOBBY_MESSAGE_QUEUE"):
         env.pop(var, None)  # the embedded default: SQLite file, in-process Socket.IO
@@ -601,6 +601,7 @@ def run_phases(
             sent = {r.code: r.sent for r in out["paced"].requests if r.status == 201}
             out["paper"] = time_to_paper(printer, sent, PAPER_WAIT)
     burst = rest[count:]
+    spy = profile_burst(pid) if name == "lobby" else None
     out["burst"] = run_load(
         name,
         url,
@@ -612,7 +613,23 @@ def run_phases(
         verify=verify,
         session_for=session_for,
     )
+    if spy is not None:
+        spy.send_signal(signal.SIGINT)
+        spy.wait(timeout=30)
     return out
+
+
+PROFILE: list[str] = []  # --profile FILE: py-spy Lobby's server during the burst
+
+
+def profile_burst(pid: int | None) -> subprocess.Popen | None:
+    """py-spy (raw stacks, the web process and its children) on Lobby's burst."""
+    if not PROFILE or pid is None:
+        return None
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    argv = [spy, "record", "--pid", str(pid), "--subprocesses", "--rate", "250"]
+    argv += ["--format", "raw", "--nonblocking", "-o", PROFILE[0]]
+    return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=open(PROFILE[0] + ".log", "w"))
 
 
 # ---------------------------------------------------------------- the production shape
@@ -879,7 +896,12 @@ def main() -> int:
     )
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs, DBs)")
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    parser.add_argument(
+        "--profile", metavar="FILE", help="py-spy Lobby's server during the burst (raw stacks)"
+    )
     args = parser.parse_args()
+    if args.profile:
+        PROFILE.append(args.profile)
     if args.visits < 1 or args.kiosks < 1 or args.rounds < 1:
         parser.error("--visits, --kiosks and --rounds must be at least 1")
     if args.paced_visits < 1 or args.paced_rate <= 0:

@@ -31,7 +31,7 @@ def visit_rooms(visit: Visit) -> list[str]:
 
 def record(session_, kind: str, payload: dict, rooms: list[str]) -> Event:
     """Append an event to the log in the caller's transaction; ``seq`` is set on flush."""
-    event = Event(kind=kind, payload=payload, audience=" ".join(rooms))
+    event = Event(kind=kind, payload=payload, rooms=list(rooms))
     session_.add(event)
     session_.flush()
     return event
@@ -58,7 +58,7 @@ class EventRow:
 _APPEND = insert(cast(Table, Event.__table__)).values(
     kind=bindparam("kind"),
     payload=bindparam("payload"),
-    audience=bindparam("audience"),
+    rooms=bindparam("rooms"),
     created_at=bindparam("created_at"),
 )
 
@@ -67,7 +67,7 @@ def record_row(conn, kind: str, payload: dict, rooms: list[str]) -> EventRow:
     """Like ``record`` but one plain INSERT; the message is kept in memory for announce."""
     seq = conn.execute(
         _APPEND,
-        {"kind": kind, "payload": payload, "audience": " ".join(rooms), "created_at": utcnow()},
+        {"kind": kind, "payload": payload, "rooms": list(rooms), "created_at": utcnow()},
     ).inserted_primary_key[0]
     return EventRow(seq, kind, payload, rooms)
 

@@ -343,5 +343,5 @@ class Stack:
         """Seqs of every logged event addressed to ``room``, from the database."""
         url = self.env["LOBBY_DATABASE_URL"].replace("postgresql+psycopg", "postgresql")
         with psycopg.connect(url) as conn:
-            rows = conn.execute("SELECT seq, audience FROM events ORDER BY seq").fetchall()
-        return [seq for seq, audience in rows if room in audience.split()]
+            rows = conn.execute("SELECT seq, rooms FROM events ORDER BY seq").fetchall()
+        return [seq for seq, rooms in rows if room in rooms]

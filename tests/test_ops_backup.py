@@ -56,8 +56,8 @@ def test_backup_is_consistent_while_writers_write(data_dir, tmp_path, capsys):
             with conn:
                 for _ in range(2):
                     conn.execute(
-                        "INSERT INTO events (kind, payload, audience, created_at) "
-                        "VALUES ('test', '{}', 'reception', '2025-01-01 00:00:00')"
+                        "INSERT INTO events (kind, payload, rooms, created_at) "
+                        "VALUES ('test', '{}', '[\"reception\"]', '2025-01-01 00:00:00')"
                     )
         conn.close()
 

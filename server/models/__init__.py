@@ -21,6 +21,7 @@ from server.models.kiosk_flow import (
     VisitPhoto,
 )
 from server.models.person import ROLES, ApiToken, User, Visitor, hash_token
+from server.models.security import AuditEntry, LoginSession, RetentionSettings, WatchlistEntry
 from server.models.task import FINAL as TASK_FINAL
 from server.models.task import KINDS as TASK_KINDS
 from server.models.task import STATUSES as TASK_STATUSES
@@ -29,6 +30,10 @@ from server.models.visit import KINDS, STATUSES, Visit, VisitGroup, new_code
 
 __all__ = [
     "ApiToken",
+    "AuditEntry",
+    "LoginSession",
+    "RetentionSettings",
+    "WatchlistEntry",
     "BadgeLayout",
     "Base",
     "DESK_REQUEST_KINDS",

@@ -1,8 +1,9 @@
 """The durable event log behind every live push.
 
-``seq`` is the primary key and grows with every event; ``audience`` lists the
-Socket.IO rooms the event goes to (space-separated), so a reconnecting client can
-replay exactly what it would have received.
+``seq`` is the primary key and grows with every event; ``rooms`` lists the
+Socket.IO rooms the event goes to (a JSON list of room names, never parsed out of a
+joined string: a department named "R and D" is one room), so a reconnecting client
+can replay exactly what it would have received.
 """
 
 from datetime import datetime
@@ -19,12 +20,8 @@ class Event(Base):
     seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(50))
     payload: Mapped[dict] = mapped_column(JSON)
-    audience: Mapped[str] = mapped_column(String(500))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    @property
-    def rooms(self) -> list[str]:
-        return self.audience.split()
+    rooms: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
     def message(self) -> dict:
         """The payload as clients see it: always with ``seq``."""

@@ -12,7 +12,15 @@ from server.models.base import Base, utcnow
 LANGUAGES = ("zh", "en")
 # ``turned_away``: the kiosk refused a known code (cancelled, another day, already left);
 # reception may let the visitor in with a reason.
-DESK_REQUEST_KINDS = ("route_walk_in", "rules_declined", "badge_failed", "help", "turned_away")
+# ``watchlist_match``: a check-in or walk-in matched the watchlist; no badge was printed.
+DESK_REQUEST_KINDS = (
+    "route_walk_in",
+    "rules_declined",
+    "badge_failed",
+    "help",
+    "turned_away",
+    "watchlist_match",
+)
 
 
 class KioskSettings(Base):
@@ -41,6 +49,9 @@ class SiteRules(Base):
     version: Mapped[int] = mapped_column(unique=True)
     text_en: Mapped[str] = mapped_column(Text, default="")
     text_zh: Mapped[str] = mapped_column(Text, default="")
+    # The privacy notice the kiosk shows with this version (what is kept, how long, why).
+    privacy_en: Mapped[str] = mapped_column(Text, default="")
+    privacy_zh: Mapped[str] = mapped_column(Text, default="")
     published_at: Mapped[datetime] = mapped_column(default=utcnow)
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 

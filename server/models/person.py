@@ -88,6 +88,8 @@ class Visitor(Base):
     phone: Mapped[str] = mapped_column(String(50), default="")
     language: Mapped[str] = mapped_column(String(10), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When retention (or a "forget") blanked this person's name and contact details.
+    anonymised_at: Mapped[datetime | None]
 
     def as_dict(self) -> dict:
         return {

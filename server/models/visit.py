@@ -49,6 +49,8 @@ class Visit(Base):
     attempt_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When retention (or a "forget") blanked this visit's personal fields.
+    anonymised_at: Mapped[datetime | None]
     # A visit over several days: the last local day its code checks in (None: one day).
     valid_until: Mapped[date | None]
     # Visitors booked together (one host, one time): each has their own code and badge.
