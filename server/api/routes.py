@@ -143,3 +143,12 @@ def farewell(visit_id: int):
         "visit": visits.as_dict(visit),
         "open_follow_ups": [tasks.task_dict(t) for t in open_answers],
     }
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    """The OpenAPI 3.1 document of this API (server/api/openapi.py). Public: it names
+    the routes and shapes, no data; every route it lists still needs its token."""
+    from server.api import openapi
+
+    return openapi.document()

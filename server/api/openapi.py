@@ -1,0 +1,642 @@
+"""The OpenAPI 3.1 document of the JSON API, served at ``GET /api/v1/openapi.json``.
+
+Written by hand, next to the views it describes; ``tests/test_openapi.py`` compares
+its paths and methods with the app's registered ``/api/v1`` rules (a route missing
+here, or described here but gone, fails), and ``tests/test_fuzz_api.py`` runs
+schemathesis against it (no 5xx, every answer in the shape and status documented).
+"""
+
+from typing import Any
+
+API_PREFIX = "/api/v1"
+
+NULLABLE_TEXT: dict[str, Any] = {"type": ["string", "null"]}
+WHEN: dict[str, Any] = {
+    "type": ["string", "null"],
+    "description": "ISO 8601 date-time with offset, or null",
+}
+ID: dict[str, Any] = {"type": "integer"}
+
+
+def _obj(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = required
+    return schema
+
+
+def _ref(name: str) -> dict[str, Any]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+SCHEMAS: dict[str, Any] = {
+    "Error": _obj(
+        {
+            "error": _obj(
+                {
+                    "code": {"type": "string", "description": "stable; clients match on it"},
+                    "message": {"type": "string"},
+                    "fields": {
+                        "type": "object",
+                        "additionalProperties": {"type": "string"},
+                        "description": "field name -> what is wrong with it",
+                    },
+                },
+                ["code", "message"],
+            )
+        },
+        ["error"],
+    ),
+    "Visitor": _obj(
+        {
+            "name": {"type": "string"},
+            "company": NULLABLE_TEXT,
+            "email": NULLABLE_TEXT,
+            "phone": NULLABLE_TEXT,
+            "title": NULLABLE_TEXT,
+        },
+        ["name"],
+    ),
+    "Person": _obj(
+        {"id": ID, "name": {"type": "string"}, "email": {"type": "string"}},
+        ["id", "name", "email"],
+    ),
+    "Visit": _obj(
+        {
+            "id": ID,
+            "code": {"type": "string"},
+            "status": {"enum": ["expected", "checked_in", "checked_out", "cancelled"]},
+            "state": {"type": "string"},
+            "expected_at": WHEN,
+            "purpose": NULLABLE_TEXT,
+            "checked_in_at": WHEN,
+            "checked_out_at": WHEN,
+            "visitor": _ref("Visitor"),
+            "host": _ref("Person"),
+            "kiosk": NULLABLE_TEXT,
+            "meeting_room": NULLABLE_TEXT,
+            "acknowledged_at": WHEN,
+            "requirements": NULLABLE_TEXT,
+            "kind": NULLABLE_TEXT,
+            "stars": {"type": ["integer", "null"]},
+            "valid_until": {"type": ["string", "null"], "description": "ISO date"},
+            "group": {
+                "oneOf": [
+                    {"type": "null"},
+                    _obj({"id": ID, "name": {"type": "string"}}, ["id", "name"]),
+                ]
+            },
+            "cancelled_at": WHEN,
+            "cancel_reason": NULLABLE_TEXT,
+            "admit_reason": NULLABLE_TEXT,
+        },
+        ["id", "code", "status", "checked_in_at", "checked_out_at", "visitor", "host"],
+    ),
+    "Group": _obj(
+        {
+            "group": _obj(
+                {
+                    "id": ID,
+                    "name": {"type": "string"},
+                    "expected_at": WHEN,
+                    "size": {"type": "integer"},
+                },
+                ["id", "name", "size"],
+            ),
+            "visits": {"type": "array", "items": _ref("Visit")},
+        },
+        ["group", "visits"],
+    ),
+    "Task": _obj(
+        {
+            "id": ID,
+            "visit_id": ID,
+            "kind": {"enum": ["tea", "tour", "farewell", "follow_up"]},
+            "status": {"type": "string"},
+            "details": {"type": "object"},
+            "assignee": NULLABLE_TEXT,
+            "created_by": NULLABLE_TEXT,
+            "done_by": NULLABLE_TEXT,
+            "starts_at": WHEN,
+            "created_at": WHEN,
+            "updated_at": WHEN,
+            "started_at": WHEN,
+            "done_at": WHEN,
+            "stops": {
+                "type": "array",
+                "items": _obj(
+                    {
+                        "place": {"type": "string"},
+                        "department": NULLABLE_TEXT,
+                        "planned_at": WHEN,
+                    },
+                    ["place"],
+                ),
+            },
+        },
+        ["id", "visit_id", "kind", "status"],
+    ),
+    "PrintJob": _obj(
+        {
+            "id": ID,
+            "visit_id": {"type": ["integer", "null"]},
+            "status": {"type": "string"},
+            "error": NULLABLE_TEXT,
+            "reason": NULLABLE_TEXT,
+            "reprint": {"type": "boolean"},
+            "attempts": {"type": "integer"},
+            "printer": NULLABLE_TEXT,
+            "requested_by": NULLABLE_TEXT,
+            "created_at": WHEN,
+            "finished_at": WHEN,
+        },
+        ["id", "status"],
+    ),
+    "Printer": _obj(
+        {
+            "name": {"type": "string"},
+            "url": {"type": "string"},
+            "status": NULLABLE_TEXT,
+            "detail": NULLABLE_TEXT,
+            "checked_at": WHEN,
+            "queued": {"type": "integer"},
+            "last_job": {"oneOf": [{"type": "null"}, _ref("PrintJob")]},
+        },
+        ["name", "url", "status", "last_job"],
+    ),
+    "DeskRequest": _obj(
+        {
+            "id": ID,
+            "kind": {"type": "string"},
+            "status": {"type": "string"},
+            "visit_id": {"type": ["integer", "null"]},
+            "visitor": _obj({"name": NULLABLE_TEXT, "company": NULLABLE_TEXT}),
+            "kiosk": NULLABLE_TEXT,
+            "details": {"type": ["object", "null"]},
+            "created_at": WHEN,
+            "handled_at": WHEN,
+        },
+        ["id", "kind", "status"],
+    ),
+    "FollowUp": {
+        "allOf": [
+            _ref("Task"),
+            _obj(
+                {
+                    "question": {"type": "string"},
+                    "reply_method": NULLABLE_TEXT,
+                    "answer": {"type": "string"},
+                    "deadline": WHEN,
+                    "overdue": {"type": "boolean"},
+                    "visitor": _obj(
+                        {
+                            "name": NULLABLE_TEXT,
+                            "company": NULLABLE_TEXT,
+                            "email": NULLABLE_TEXT,
+                            "phone": NULLABLE_TEXT,
+                        }
+                    ),
+                    "host": _ref("Person"),
+                },
+                ["question", "deadline", "overdue", "visitor", "host"],
+            ),
+        ]
+    },
+    "VisitorInput": _obj(
+        {
+            "name": {"type": "string", "maxLength": 200},
+            "company": {"type": "string", "maxLength": 200},
+            "title": {"type": "string", "maxLength": 200},
+            "email": {"type": "string", "maxLength": 254},
+            "phone": {"type": "string", "maxLength": 50},
+        },
+        ["name"],
+    ),
+}
+
+ERROR_TEXT = {
+    400: "Bad request",
+    401: "No valid bearer token (`unauthorized`)",
+    403: "The token's role may not do this, or not your visit (`forbidden`)",
+    404: "No such object (`not_found`, `unknown_code`)",
+    409: "Refused in the object's present state (a stable `code` says why)",
+    422: "Malformed input (`invalid_json`, `invalid_visit`, ...; `fields` names each problem)",
+}
+
+
+def _error(status: int) -> dict[str, Any]:
+    return {
+        "description": ERROR_TEXT[status],
+        "content": {"application/json": {"schema": _ref("Error")}},
+    }
+
+
+def _ok(description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _body(schema: dict[str, Any], required: bool = True) -> dict[str, Any]:
+    return {"required": required, "content": {"application/json": {"schema": schema}}}
+
+
+def _path_id(name: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
+    }
+
+
+def _query(name: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": schema or {"type": "string"},
+    }
+
+
+def _op(
+    summary: str,
+    roles: tuple[str, ...],
+    ok: dict[int, dict[str, Any]],
+    errors: tuple[int, ...] = (),
+    parameters: list[dict[str, Any]] | None = None,
+    body: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One operation: its roles (``x-roles``), answers, and the errors it may give.
+    Every operation may answer 401 and 403 (the token, the role); one with a body
+    may answer 422."""
+    responses: dict[str, Any] = {str(status): answer for status, answer in ok.items()}
+    codes = {401, 403, *errors}
+    if body is not None:
+        codes.add(422)
+    if parameters and any(p["in"] == "path" for p in parameters):
+        codes.add(404)
+    for status in sorted(codes):
+        responses[str(status)] = _error(status)
+    op: dict[str, Any] = {
+        "summary": summary,
+        "x-roles": list(roles),
+        "security": [{"bearer": []}],
+        "responses": responses,
+    }
+    if parameters:
+        op["parameters"] = parameters
+    if body is not None:
+        op["requestBody"] = body
+    return op
+
+
+STAFF = ("admin", "receptionist")
+ALL_STAFF = ("admin", "receptionist", "host")
+VISIT_ID = [_path_id("visit_id")]
+
+VISIT_BOOKING = {
+    "host": {"type": "string", "description": "the host's email"},
+    "expected_at": {"type": ["string", "null"], "description": "ISO 8601 date-time"},
+    "purpose": {"type": "string", "maxLength": 500},
+    "valid_until": {
+        "type": ["string", "null"],
+        "description": "ISO date: the code works each day until then",
+    },
+}
+
+PATHS: dict[str, dict[str, Any]] = {
+    "/visits": {
+        "post": _op(
+            "Pre-register one visitor (`visitor`) or a group (`visitors`, `group`)",
+            ALL_STAFF,
+            {
+                201: _ok(
+                    "The visit, or the group and its visits",
+                    {"oneOf": [_ref("Visit"), _ref("Group")]},
+                )
+            },
+            body=_body(
+                {
+                    "oneOf": [
+                        _obj(
+                            {"visitor": _ref("VisitorInput"), **VISIT_BOOKING}, ["visitor", "host"]
+                        ),
+                        _obj(
+                            {
+                                "visitors": {"type": "array", "items": _ref("VisitorInput")},
+                                "group": {"type": "string"},
+                                **VISIT_BOOKING,
+                            },
+                            ["visitors", "host"],
+                        ),
+                    ]
+                }
+            ),
+        ),
+        "get": _op(
+            "The visitor log of any day, newest first, 50 a page (hosts: their own)",
+            ALL_STAFF,
+            {
+                200: _ok(
+                    "One page",
+                    _obj(
+                        {
+                            "visits": {"type": "array", "items": _ref("Visit")},
+                            "page": {"type": "integer"},
+                            "pages": {"type": "integer"},
+                            "total": {"type": "integer"},
+                            "per_page": {"type": "integer"},
+                        },
+                        ["visits", "page", "pages", "total", "per_page"],
+                    ),
+                )
+            },
+            errors=(422,),
+            parameters=[
+                _query("q", "part of the visitor's name or company"),
+                _query("from", "first local day, YYYY-MM-DD"),
+                _query("to", "last local day, YYYY-MM-DD"),
+                _query(
+                    "status",
+                    "expected, checked_in, checked_out, cancelled or walk_in",
+                ),
+                _query("host", "part of the host's name or email, or their id"),
+                _query("page", "page number, from 1"),
+            ],
+        ),
+    },
+    "/visits/{visit_id}": {
+        "get": _op(
+            "One visit", ALL_STAFF, {200: _ok("The visit", _ref("Visit"))}, parameters=VISIT_ID
+        ),
+        "patch": _op(
+            "Change a booked visit (any of the fields)",
+            ALL_STAFF,
+            {200: _ok("The visit", _ref("Visit"))},
+            errors=(409,),
+            parameters=VISIT_ID,
+            body=_body(
+                {
+                    "type": "object",
+                    "properties": {
+                        "visitor": _ref("VisitorInput"),
+                        "meeting_room": {"type": "string", "maxLength": 120},
+                        "kind": {"type": "string"},
+                        "stars": {"type": ["integer", "null"]},
+                        **VISIT_BOOKING,
+                    },
+                    "additionalProperties": False,
+                }
+            ),
+        ),
+    },
+    "/visits/{visit_id}/cancel": {
+        "post": _op(
+            "Cancel a visit not yet arrived (again: unchanged)",
+            ALL_STAFF,
+            {200: _ok("The cancelled visit", _ref("Visit"))},
+            errors=(409,),
+            parameters=VISIT_ID,
+            body=_body(_obj({"reason": {"type": "string", "maxLength": 300}}, ["reason"])),
+        ),
+    },
+    "/visits/{visit_id}/badge": {
+        "post": _op(
+            "Reprint the visit's badge (queued)",
+            STAFF,
+            {202: _ok("The queued job", _obj({"job": _ref("PrintJob")}, ["job"]))},
+            errors=(409,),
+            parameters=VISIT_ID,
+            body=_body(_obj({"reason": {"type": "string"}}, ["reason"])),
+        ),
+    },
+    "/visits/{visit_id}/tasks": {
+        "get": _op(
+            "The visit's tasks",
+            ALL_STAFF,
+            {200: _ok("Tasks", {"type": "array", "items": _ref("Task")})},
+            parameters=VISIT_ID,
+        ),
+        "post": _op(
+            "Add a task: tea (`items`), tour (`title`, `starts_at`, `stops`), follow_up"
+            " (`question`, `deadline`, `reply_method`)",
+            ALL_STAFF,
+            {201: _ok("The task", _ref("Task"))},
+            errors=(409,),
+            parameters=VISIT_ID,
+            body=_body(
+                _obj(
+                    {
+                        "kind": {"enum": ["tea", "tour", "farewell", "follow_up"]},
+                        "items": {
+                            "type": "array",
+                            "items": _obj(
+                                {"drink": {"type": "string"}, "count": {"type": "integer"}}
+                            ),
+                        },
+                        "note": {"type": "string"},
+                        "title": {"type": "string"},
+                        "starts_at": {"type": "string"},
+                        "stops": {
+                            "type": "array",
+                            "items": _obj(
+                                {
+                                    "place": {"type": "string"},
+                                    "department": {"type": "string"},
+                                    "planned_at": {"type": "string"},
+                                }
+                            ),
+                        },
+                        "question": {"type": "string"},
+                        "deadline": {"type": "string"},
+                        "reply_method": {"enum": ["phone", "email", "meeting", "wechat", "letter"]},
+                    },
+                    ["kind"],
+                )
+            ),
+        ),
+    },
+    "/visits/{visit_id}/acknowledge": {
+        "post": _op(
+            "The host has seen the arrival",
+            ALL_STAFF,
+            {200: _ok("The visit", _ref("Visit"))},
+            errors=(409,),
+            parameters=VISIT_ID,
+        ),
+    },
+    "/visits/{visit_id}/farewell": {
+        "post": _op(
+            "See the visitor off; answers the promised replies still open",
+            ALL_STAFF,
+            {
+                200: _ok(
+                    "The visit and its open follow-ups",
+                    _obj(
+                        {
+                            "visit": _ref("Visit"),
+                            "open_follow_ups": {"type": "array", "items": _ref("Task")},
+                        },
+                        ["visit", "open_follow_ups"],
+                    ),
+                )
+            },
+            errors=(409, 422),
+            parameters=VISIT_ID,
+            body=_body(_obj({"note": {"type": "string"}}), required=False),
+        ),
+    },
+    "/tasks/{task_id}": {
+        "post": _op(
+            "Move a task on (`status`; a follow-up's `answer`)",
+            ALL_STAFF,
+            {200: _ok("The task", _ref("Task"))},
+            errors=(409,),
+            parameters=[_path_id("task_id")],
+            body=_body(
+                _obj({"status": {"type": "string"}, "answer": {"type": "string"}}, ["status"])
+            ),
+        ),
+    },
+    "/checkins": {
+        "post": _op(
+            "Check a visitor in by code: 201 the first time, 200 again (no second alert)",
+            STAFF,
+            {
+                200: _ok("Already checked in", _ref("Visit")),
+                201: _ok("Checked in", _ref("Visit")),
+            },
+            errors=(404, 409),
+            body=_body(
+                _obj(
+                    {
+                        "code": {
+                            "type": "string",
+                            "description": "the code, or a URL ending in it",
+                        },
+                        "kiosk": {"type": "string"},
+                        "printer": {"type": "string"},
+                        "language": {"enum": ["zh", "en"]},
+                    },
+                    ["code"],
+                )
+            ),
+        ),
+    },
+    "/checkouts": {
+        "post": _op(
+            "Check a visitor out by code",
+            STAFF,
+            {200: _ok("The visit", _ref("Visit"))},
+            errors=(404, 409),
+            body=_body(_obj({"code": {"type": "string"}}, ["code"])),
+        ),
+    },
+    "/onsite": {
+        "get": _op(
+            "Who is in the building now",
+            STAFF,
+            {
+                200: _ok(
+                    "Visits checked in",
+                    _obj(
+                        {
+                            "count": {"type": "integer"},
+                            "visits": {"type": "array", "items": _ref("Visit")},
+                        },
+                        ["count", "visits"],
+                    ),
+                )
+            },
+        ),
+    },
+    "/printers": {
+        "get": _op(
+            "Printers, their status and last job",
+            STAFF,
+            {200: _ok("Printers", {"type": "array", "items": _ref("Printer")})},
+        ),
+    },
+    "/desk-requests": {
+        "get": _op(
+            "Open kiosk requests for the desk, oldest first",
+            STAFF,
+            {
+                200: _ok(
+                    "Requests",
+                    _obj(
+                        {
+                            "count": {"type": "integer"},
+                            "requests": {"type": "array", "items": _ref("DeskRequest")},
+                        },
+                        ["count", "requests"],
+                    ),
+                )
+            },
+        ),
+    },
+    "/desk-requests/{request_id}/done": {
+        "post": _op(
+            "Close a kiosk request",
+            STAFF,
+            {200: _ok("The request", _ref("DeskRequest"))},
+            errors=(409,),
+            parameters=[_path_id("request_id")],
+        ),
+    },
+    "/follow-ups": {
+        "get": _op(
+            "Promised answers, earliest deadline first (hosts: their own)",
+            ALL_STAFF,
+            {
+                200: _ok(
+                    "Follow-ups",
+                    _obj(
+                        {
+                            "count": {"type": "integer"},
+                            "follow_ups": {"type": "array", "items": _ref("FollowUp")},
+                        },
+                        ["count", "follow_ups"],
+                    ),
+                )
+            },
+            errors=(422,),
+            parameters=[_query("status", "open (default), answered or cancelled")],
+        ),
+    },
+    "/openapi.json": {
+        "get": {
+            "summary": "This document",
+            "x-roles": ["anonymous"],
+            "security": [],
+            "responses": {"200": _ok("OpenAPI 3.1", {"type": "object"})},
+        },
+    },
+}
+
+
+def document() -> dict[str, Any]:
+    """The whole OpenAPI document (a fresh dict: callers may change their copy)."""
+    import copy
+
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Lobby JSON API",
+            "version": "1",
+            "description": (
+                "Visitor check-in and reception. Every call but this document needs "
+                "`Authorization: Bearer <token>` (`lobby token create EMAIL`); `x-roles` "
+                "names the roles that may call it. Errors are "
+                '`{"error": {"code", "message", "fields"?}}` with a stable `code`; bad '
+                "input is a 4xx, never a 500."
+            ),
+        },
+        "servers": [{"url": API_PREFIX}],
+        "components": {
+            "schemas": copy.deepcopy(SCHEMAS),
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+        "security": [{"bearer": []}],
+        "paths": copy.deepcopy(PATHS),
+    }
