@@ -504,6 +504,9 @@ def restore(path):
     click.echo(f"restored {done.path} from {path} (schema {done.revision}, now up to date)")
 
 
+from server.policy import cli as _policy_cli  # noqa: E402,F401  (registers its commands)
+
+
 def main(argv=None) -> int:
     """Entry point: click's errors and service refusals become one line on stderr."""
     try:

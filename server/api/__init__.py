@@ -7,6 +7,7 @@ bp = Blueprint("api", __name__)
 from server.api import (
     desk_requests,  # noqa: E402,F401
     log,  # noqa: E402,F401
+    policy,  # noqa: E402,F401
     routes,  # noqa: E402,F401
     visit_changes,  # noqa: E402,F401
 )

@@ -21,6 +21,15 @@ from server.models.kiosk_flow import (
     VisitPhoto,
 )
 from server.models.person import ROLES, ApiToken, User, Visitor, hash_token
+from server.models.policy import (
+    DECIDERS,
+    DUTIES,
+    ApprovalStep,
+    Department,
+    PolicySettings,
+    Standard,
+    UserDuty,
+)
 from server.models.security import AuditEntry, LoginSession, RetentionSettings, WatchlistEntry
 from server.models.task import FINAL as TASK_FINAL
 from server.models.task import KINDS as TASK_KINDS
@@ -30,6 +39,13 @@ from server.models.visit import KINDS, STATUSES, Visit, VisitGroup, new_code
 
 __all__ = [
     "ApiToken",
+    "ApprovalStep",
+    "DECIDERS",
+    "DUTIES",
+    "Department",
+    "PolicySettings",
+    "Standard",
+    "UserDuty",
     "AuditEntry",
     "LoginSession",
     "RetentionSettings",
