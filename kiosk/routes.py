@@ -26,7 +26,7 @@ from kiosk.limits import SCANS
 from server import i18n
 from server.models import DESK_REQUEST_KINDS
 from server.realtime import KIOSK_COOKIE
-from server.services import checkin, desk, devices, kiosk_settings, photos
+from server.services import checkin, desk, devices, kiosk_settings, photos, watchlist
 from server.services.errors import ServiceError
 
 COOKIE_MAX_AGE = 400 * 24 * 3600
@@ -120,6 +120,8 @@ def scan():
         return refused(e.code)
     if outcome == "leave":
         return goodbye(checkin.check_out(visit.code).visit)
+    # On the watchlist: "please see reception" now, not after the rules and the photo.
+    watchlist.screen(visit, g.kiosk)
     return proceed(visit)
 
 

@@ -14,4 +14,5 @@ from server.admin import (  # noqa: E402,F401  # noqa: E402,F401
     rules,
     users,
     visit_edit,  # noqa: E402,F401
+    watchlist,  # noqa: E402,F401
 )

@@ -10,4 +10,5 @@ from server.api import (
     policy,  # noqa: E402,F401
     routes,  # noqa: E402,F401
     visit_changes,  # noqa: E402,F401
+    watchlist,  # noqa: E402,F401
 )

@@ -23,12 +23,17 @@ KINDS = {
     "badge_failed": "Badge did not print 访客证未打印",
     "help": "Asks for help 需要帮助",
     "turned_away": "Turned away at the kiosk 自助机拒绝签到",
+    "watchlist_match": "On the watchlist 命中观察名单",
 }
 # Why the kiosk turned a visitor away, as the desk reads it.
 REFUSALS = {
     "cancelled": "the visit was cancelled 来访已取消",
     "not_today": "the visit is for another day 非今日来访",
     "already_checked_out": "the visitor has already left 访客已离开",
+    # The visitor matched the watchlist: the card in "At the kiosk" says who and why.
+    "see_reception": (
+        "the visitor is on the watchlist, see “At the kiosk” 命中观察名单，请查看自助机请求"
+    ),
 }
 
 

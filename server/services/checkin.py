@@ -11,6 +11,8 @@ Refusals raise CheckInError with a stable code:
 - ``not_today`` (409): the visit is expected on another day
 - ``already_checked_out`` (409): the visitor has left
 - ``not_checked_in`` (409): a check-out for a visitor who never arrived
+- ``see_reception`` (409): the visitor matched the watchlist (services/watchlist.py);
+  reception is told who and why, the visitor only to see reception
 
 A visit with ``valid_until`` checks in and out each day from its expected day until
 then: scanned on a later day after leaving, it arrives again (a new badge, a new alert).
@@ -30,7 +32,7 @@ from sqlalchemy import Table, bindparam, exists, insert, select, update
 from server import realtime
 from server.extensions import db
 from server.models import LANGUAGES, Kiosk, PrintJob, User, Visit, VisitPhoto, utcnow
-from server.services import clock, printing
+from server.services import clock, printing, watchlist
 from server.services.devices import resolve_printer
 from server.services.errors import CheckInError, NotFound, ValidationError
 from server.services.tx import write
@@ -186,6 +188,8 @@ def check_in(
     else:
         refuse_if_not_admissible(visit)
     kiosk_obj = _kiosk(session, kiosk)
+    if admitted_by is None:  # the watchlist: no query at all while it is empty
+        watchlist.screen(visit, kiosk_obj)
     printer_obj, url = resolve_printer(session, kiosk_obj, printer)
     kiosk_id, kiosk_name = (kiosk_obj.id, kiosk_obj.name) if kiosk_obj else (None, None)
     printer_id = printer_obj.id if printer_obj else None

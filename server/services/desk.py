@@ -1,7 +1,8 @@
 """Requests the kiosk leaves for the reception desk: a walk-in with no host to route
 (``route_walk_in``), a visitor who declined the site rules (``rules_declined``), a badge
 that did not print (``badge_failed``), a visitor asking for help (``help``), a visitor
-whose code the kiosk refused (``turned_away``: reception may let them in).
+whose code the kiosk refused (``turned_away``: reception may let them in), a check-in
+or walk-in that matched the watchlist (``watchlist_match``: the same, with who and why).
 
 Each is recorded with an event ``desk_request`` to the reception room, so the desk sees
 it live; a retried kiosk request (same ``attempt_key``) is one request.
@@ -92,6 +93,78 @@ def turned_away(visit: Visit, kiosk: Kiosk | None, reason: str) -> DeskRequest:
     if existing is not None:
         return existing
     return open_request("turned_away", visit=visit, kiosk=kiosk, details={"reason": reason})
+
+
+def watchlist_match(
+    details: dict,
+    visit: Visit | None = None,
+    kiosk: Kiosk | None = None,
+    attempt_key: str | None = None,
+) -> DeskRequest:
+    """A check-in or walk-in matched the watchlist (services/watchlist.py): reception
+    is asked to see the visitor, with who and why in ``details``; the event
+    ``watchlist_match`` goes to the reception room only (never the host or a kiosk).
+    One open request per visit (and per kiosk attempt): trying again does not pile up
+    requests or alerts."""
+    if attempt_key:
+        existing = _by_attempt(attempt_key)
+        if existing is not None:
+            return existing
+    try:
+        with write() as session:
+            if visit is not None:  # inside the write lock: parallel scans make one request
+                existing = session.scalar(
+                    select(DeskRequest).where(
+                        DeskRequest.kind == "watchlist_match",
+                        DeskRequest.visit_id == visit.id,
+                        DeskRequest.status == "open",
+                    )
+                )
+                if existing is not None:
+                    return existing
+            req = DeskRequest(
+                kind="watchlist_match",
+                visit_id=visit.id if visit else None,
+                kiosk_id=kiosk.id if kiosk else None,
+                details=details,
+                attempt_key=attempt_key or None,
+            )
+            session.add(req)
+            session.flush()
+            data = request_dict(req)
+            events = [
+                realtime.record(session, "desk_request", data, ["reception"]),
+                realtime.record(
+                    session, "watchlist_match", {**data, "request_id": req.id}, ["reception"]
+                ),
+            ]
+    except IntegrityError:  # the same kiosk attempt raced in from a retry
+        db.session.rollback()
+        existing = _by_attempt(attempt_key) if attempt_key else None
+        if existing is None:
+            raise
+        return existing
+    realtime.announce(events)
+    return req
+
+
+def close_watchlist_matches(visit_id: int, user: User) -> None:
+    """Reception let the visitor in: their open ``watchlist_match`` requests are done."""
+    with write() as session:
+        reqs = session.scalars(
+            select(DeskRequest).where(
+                DeskRequest.kind == "watchlist_match",
+                DeskRequest.visit_id == visit_id,
+                DeskRequest.status == "open",
+            )
+        ).all()
+        events = []
+        for req in reqs:
+            req.status, req.handled_at, req.handled_by_id = "done", utcnow(), user.id
+            events.append(
+                realtime.record(session, "desk_request", request_dict(req), ["reception"])
+            )
+    realtime.announce(events)
 
 
 def open_requests() -> list[DeskRequest]:

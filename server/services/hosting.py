@@ -10,7 +10,7 @@ from sqlalchemy import select
 from server import realtime
 from server.extensions import db
 from server.models import Task, User, Visit, utcnow
-from server.services import checkin, clock, rules, tasks
+from server.services import checkin, clock, rules, tasks, watchlist
 from server.services.errors import Conflict, NotFound, ValidationError
 from server.services.tx import write
 from server.services.visits import pre_register, visible_visit
@@ -158,7 +158,9 @@ def check_in_at_desk(
     """Reception checks a booked visitor in by hand, exactly as a kiosk scan does: the
     badge goes to the desk printer and the host is alerted. With a ``reason``, a
     visitor the kiosk turned away (cancelled, another day, already left) is let in;
-    the reason and who gave it are kept on the visit. Refused with Conflict
+    the reason and who gave it are kept on the visit. A visitor on the watchlist is
+    refused with ``see_reception`` (and reception told who and why) until reception,
+    so told, lets them in with a reason (audited ``watchlist.admit``). Refused with Conflict
     ``rules_unsigned`` while the visitor has not signed the current site rules, unless
     they signed ``rules_on_paper`` at the desk (recorded, witnessed by ``user``)."""
     visit = visible_visit(user, visit_id)
@@ -173,6 +175,10 @@ def check_in_at_desk(
         return visit
     if not reason:
         checkin.refuse_if_not_admissible(visit)
+    # On the watchlist: reception lets them in only with a reason, once told who and why.
+    match = watchlist.match_visit(visit)
+    if match is not None and (not reason or not watchlist.reception_told(visit)):
+        watchlist.refuse(visit, match)
     needed = rules.needs_signature(visit)
     if needed is not None:
         if not rules_on_paper:
@@ -182,7 +188,9 @@ def check_in_at_desk(
             )
         rules.sign_on_paper(visit, needed, witness=user)
     printer = printer or current_app.config.get("DESK_PRINTER") or None
-    checkin.check_in(visit.code, printer=printer, by=user, admit_reason=reason or None)
+    done = checkin.check_in(visit.code, printer=printer, by=user, admit_reason=reason or None)
+    if match is not None and done.created:
+        watchlist.admitted(visit_id, match, user, reason)
     return _reloaded(visit_id)
 
 

@@ -6,6 +6,7 @@ With a host, a visit is created at once (expected now, ``walk_in``) and goes on 
 any booking: rules, photo, check-in (the host is alerted and the badge prints). With
 no host, reception is asked to route the visitor (a ``route_walk_in`` desk request).
 A kiosk retrying the same attempt gets the same visit or request back, never a second.
+A walk-in on the watchlist is refused with ``see_reception`` (services/watchlist.py).
 
 The host search shows the kiosk only names and departments, never e-mail addresses,
 and does not match on them either: a visitor cannot probe the staff directory.
@@ -19,7 +20,7 @@ from sqlalchemy import select
 
 from server.extensions import db
 from server.models import DeskRequest, Kiosk, User, Visit, utcnow
-from server.services import clock, desk, visits
+from server.services import clock, desk, visits, watchlist
 from server.services.errors import ValidationError
 
 
@@ -64,7 +65,7 @@ def _text(data: dict, key: str) -> str:
 def active_host(host_id) -> User | None:
     """The active host with this id (an int or digits), else None."""
     raw = str(host_id or "").strip()
-    if not raw.isdigit() or len(raw) > 18:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:  # "²".isdigit() is True
         return None
     user = db.session.get(User, int(raw))
     return user if user is not None and user.active and user.has_role("host") else None
@@ -112,19 +113,19 @@ def register(
     reception to route them (no host). Nothing is written when the form is invalid."""
     walk_in = parse(data)
     if walk_in.host is None:
+        details = {
+            "name": walk_in.name,
+            "company": walk_in.company,
+            "phone": walk_in.phone,
+            "purpose": walk_in.purpose_text,
+            "language": language or "",
+        }
+        # On the watchlist: reception is told who and why instead (see_reception).
+        watchlist.screen_walk_in(details, kiosk=kiosk, attempt_key=attempt_key)
         return desk.open_request(
-            "route_walk_in",
-            kiosk=kiosk,
-            attempt_key=attempt_key,
-            details={
-                "name": walk_in.name,
-                "company": walk_in.company,
-                "phone": walk_in.phone,
-                "purpose": walk_in.purpose_text,
-                "language": language or "",
-            },
+            "route_walk_in", kiosk=kiosk, attempt_key=attempt_key, details=details
         )
-    return visits.pre_register(
+    visit = visits.pre_register(
         {"name": walk_in.name, "company": walk_in.company, "phone": walk_in.phone},
         walk_in.host.email,
         clock.iso(utcnow()),
@@ -132,6 +133,10 @@ def register(
         walk_in=True,
         attempt_key=attempt_key,
     )
+    # On the watchlist: refused before the rules and the photo (the visit stays
+    # expected, so reception can let them in with a reason).
+    watchlist.screen(visit, kiosk)
+    return visit
 
 
 def search_hosts(query, limit: int = HOST_RESULTS) -> list[User]:

@@ -215,6 +215,14 @@
     },
     printer_status: function () {},
     desk_request: function () {},  // a kiosk asks the desk: the panel refreshes
+    watchlist_match: function (ev) {  // reception and admins only: who, and why
+      var v = ev.visitor || {}, d = ev.details || {};
+      var text = "On the watchlist 命中观察名单: " + (v.company ? v.name + " (" + v.company + ")" : v.name) +
+                 " — " + (d.why || "") + " · please see them at the desk 请前台接待";
+      showBanner(text, "reminder", sticky);
+      beep();
+      notify("On the watchlist 命中观察名单", text, "watchlist-" + ev.request_id);
+    },
     tour_reminder: function (ev) {
       var task = ev.task || {};
       var title = (task.details && task.details.title) || "Tour";
