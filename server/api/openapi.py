@@ -219,6 +219,10 @@ ERROR_TEXT = {
     401: "No valid bearer token (`unauthorized`)",
     403: "The token's role may not do this, or not your visit (`forbidden`)",
     404: "No such object (`not_found`, `unknown_code`)",
+    405: (
+        "`method_not_allowed`: an id past 64 bits where the path has another method too"
+        " (the router checks the method before the id's range)"
+    ),
     409: "Refused in the object's present state (a stable `code` says why)",
     422: "Malformed input (`invalid_json`, `invalid_visit`, ...; `fields` names each problem)",
 }
@@ -274,7 +278,7 @@ def _op(
     if body is not None:
         codes.add(422)
     if parameters and any(p["in"] == "path" for p in parameters):
-        codes.add(404)
+        codes.update((404, 405))
     for status in sorted(codes):
         responses[str(status)] = _error(status)
     op: dict[str, Any] = {
@@ -296,10 +300,15 @@ VISIT_ID = [_path_id("visit_id")]
 
 VISIT_BOOKING = {
     "host": {"type": "string", "description": "the host's email"},
-    "expected_at": {"type": ["string", "null"], "description": "ISO 8601 date-time"},
+    "expected_at": {
+        "type": ["string", "null"],
+        "format": "date-time",
+        "description": "ISO 8601 date-time (naive: site-local)",
+    },
     "purpose": {"type": "string", "maxLength": 500},
     "valid_until": {
         "type": ["string", "null"],
+        "format": "date",
         "description": "ISO date: the code works each day until then",
     },
 }
@@ -354,8 +363,8 @@ PATHS: dict[str, dict[str, Any]] = {
             errors=(422,),
             parameters=[
                 _query("q", "part of the visitor's name or company"),
-                _query("from", "first local day, YYYY-MM-DD"),
-                _query("to", "last local day, YYYY-MM-DD"),
+                _query("from", "first local day", {"type": "string", "format": "date"}),
+                _query("to", "last local day", {"type": "string", "format": "date"}),
                 _query(
                     "status",
                     "expected, checked_in, checked_out, cancelled or walk_in",
@@ -436,19 +445,19 @@ PATHS: dict[str, dict[str, Any]] = {
                         },
                         "note": {"type": "string"},
                         "title": {"type": "string"},
-                        "starts_at": {"type": "string"},
+                        "starts_at": {"type": "string", "format": "date-time"},
                         "stops": {
                             "type": "array",
                             "items": _obj(
                                 {
                                     "place": {"type": "string"},
                                     "department": {"type": "string"},
-                                    "planned_at": {"type": "string"},
+                                    "planned_at": {"type": "string", "format": "date-time"},
                                 }
                             ),
                         },
                         "question": {"type": "string"},
-                        "deadline": {"type": "string"},
+                        "deadline": {"type": "string", "format": "date-time"},
                         "reply_method": {"enum": ["phone", "email", "meeting", "wechat", "letter"]},
                     },
                     ["kind"],
