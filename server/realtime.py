@@ -120,7 +120,8 @@ def _rooms_for_connection(auth) -> list[str]:
     elif current_user.is_authenticated:
         user = current_user
     if user is not None:
-        rooms = []
+        # Their own room: approvals waiting on them, their requests' progress.
+        rooms = [f"user:{user.id}"]
         if user.has_role("host"):
             rooms.append(f"host:{user.id}")
         if user.is_staff_desk:

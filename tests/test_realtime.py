@@ -3,7 +3,7 @@
 import pytest
 
 from server.extensions import socketio
-from server.services import checkin
+from server.services import checkin, people
 from tests.conftest import staff_socket
 
 
@@ -21,7 +21,8 @@ def test_bad_token_is_refused_and_good_token_connects(app, tokens):
     sock = staff_socket(app, auth={"token": tokens["reception"]})
     assert sock.is_connected()
     hello = [m for m in sock.get_received() if m["name"] == "hello"][0]["args"][0]
-    assert hello["rooms"] == ["reception"]
+    # Reception's room, and the user's own (approvals, their requests' progress).
+    assert hello["rooms"] == [f"user:{people.user_by_email('desk@example.com').id}", "reception"]
 
 
 def test_arrival_reaches_own_host_and_reception_but_not_other_hosts(app, staff, make_visit):

@@ -19,7 +19,7 @@ standards.
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.models.base import Base, utcnow
@@ -99,3 +99,95 @@ class PolicySettings(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     standard_scheme: Mapped[str] = mapped_column(String(20), default="policy")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+REQUEST_STATUSES = ("pending", "returned", "rejected", "approved")
+ITEM_KINDS = ("meal", "lodging", "vehicle", "pickup", "leisure", "gift")
+MATERIALS = (
+    "flags",
+    "name_plates",
+    "company_intro",
+    "catalogue",
+    "projector",
+    "welcome_banner",
+    "room_supplies",
+)
+DECISIONS = ("approve", "return", "reject")
+
+
+class HospitalityRequest(Base):
+    """A client hospitality request (客户招待申请表): who comes, why, when, what the
+    company offers them (items with their estimate from the star level's standard), on
+    its way through the approval chain (``status``, ``step``), its history append-only
+    in ``RequestDecision``. Approved, its visitors become visits (``Visit.request_id``)."""
+
+    __tablename__ = "hospitality_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    requester_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    step: Mapped[str | None] = mapped_column(String(40))  # the step now due while pending
+    client_company: Mapped[str] = mapped_column(String(200))
+    star_level: Mapped[int]
+    client_background: Mapped[str] = mapped_column(Text, default="")
+    visitors: Mapped[list] = mapped_column(JSON, default=list)
+    purpose: Mapped[str] = mapped_column(Text, default="")
+    arrives_at: Mapped[datetime]
+    departs_at: Mapped[datetime]
+    attendees: Mapped[int] = mapped_column(default=1)
+    president_attends: Mapped[bool] = mapped_column(default=False)
+    president_override_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    president_override_reason: Mapped[str] = mapped_column(String(500), default="")
+    materials: Mapped[list] = mapped_column(JSON, default=list)
+    plan: Mapped[dict] = mapped_column(JSON, default=dict)  # marketing's schedule, venue, dining
+    standard_id: Mapped[int] = mapped_column(ForeignKey("standards.id"))
+    estimate_total: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    approved_at: Mapped[datetime | None]
+
+    requester = relationship("User", foreign_keys=[requester_id])
+    standard = relationship("Standard")
+    items = relationship(
+        "RequestItem",
+        order_by="RequestItem.position",
+        cascade="all, delete-orphan",
+        lazy="selectin",
+    )
+    history = relationship(
+        "RequestDecision", order_by="RequestDecision.id", lazy="selectin", viewonly=True
+    )
+
+
+class RequestItem(Base):
+    __tablename__ = "request_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("hospitality_requests.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(default=0)
+    kind: Mapped[str] = mapped_column(String(20))
+    quantity: Mapped[int] = mapped_column(default=1)
+    unit: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))  # the standard's cap, if any
+    amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+
+
+class RequestDecision(Base):
+    """One line of a request's history (append-only): ``decision`` is ``submit``,
+    ``approve``, ``return``, ``reject``, ``skip`` (a step passed because its only
+    decider filed the request) or ``override`` (the GM's president-notice override)."""
+
+    __tablename__ = "request_decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("hospitality_requests.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    step: Mapped[str] = mapped_column(String(40), default="")
+    decision: Mapped[str] = mapped_column(String(20))
+    comment: Mapped[str] = mapped_column(Text, default="")
+
+    by = relationship("User")

@@ -51,6 +51,10 @@ class Visit(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # When retention (or a "forget") blanked this visit's personal fields.
     anonymised_at: Mapped[datetime | None]
+    # The hospitality request this visit came from (server/policy/requests.py).
+    request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("hospitality_requests.id"), index=True
+    )
     # A visit over several days: the last local day its code checks in (None: one day).
     valid_until: Mapped[date | None]
     # Visitors booked together (one host, one time): each has their own code and badge.
