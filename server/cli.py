@@ -557,6 +557,135 @@ def watchlist_remove(entry_id):
         click.echo(f"removed {entry.id} ({entry.name}) from the watchlist")
 
 
+@cli.command()
+@click.option("--dry-run", is_flag=True, help="Show what would be purged; change nothing.")
+def purge(dry_run):
+    """Apply the retention settings now: anonymise, delete images and old events."""
+    from server.services import retention
+
+    with _app().app_context():
+        row = retention.settings()
+        click.echo(
+            f"retention: personal data {row.personal_days} days, photos and signatures "
+            f"{row.images_days} days, event log {row.events_days} days"
+        )
+        done = retention.purge(dry_run=dry_run, actor_label="cli", progress=click.echo)
+    assert done is not None  # not only_if_due: always runs
+    total = ", ".join(f"{k} {v:,}" for k, v in done.counts.items())
+    if dry_run:
+        click.echo(f"dry run, nothing changed; would purge: {total} ({done.seconds:.2f} s)")
+    else:
+        click.echo(f"purged: {total} ({done.seconds:.2f} s; audit entry {done.audit_id})")
+
+
+@cli.group()
+def visitor():
+    """A visitor's data: a copy of it, or forgetting them."""
+
+
+@visitor.command("export")
+@click.argument("email")
+@click.option(
+    "--out",
+    default=".",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Folder for the zip (visitor.json, photos, signatures).",
+)
+def visitor_export(email, out):
+    """Write everything held on the visitor(s) with EMAIL into a zip."""
+    from server.services import visitor_data
+
+    with _app().app_context():
+        path = visitor_data.export(email, out, actor_label="cli")
+    click.echo(str(path))
+
+
+@visitor.command("forget")
+@click.argument("email")
+def visitor_forget(email):
+    """Anonymise the visitor(s) with EMAIL and all their visits now."""
+    from server.services import visitor_data
+
+    with _app().app_context():
+        counts = visitor_data.forget(email, actor_label="cli")
+    click.echo("forgotten: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+
+
+@cli.group()
+def audit():
+    """The audit trail."""
+
+
+@audit.command("verify")
+def audit_verify():
+    """Check the audit trail's hash chain (exit 1 naming the first broken entry)."""
+    from sqlalchemy import func, select
+
+    from server.extensions import db
+    from server.models import AuditEntry
+    from server.services import audit as trail
+
+    with _app().app_context():
+        broken = trail.verify(db.session)
+        total = db.session.scalar(select(func.count(AuditEntry.id)))
+    if broken is not None:
+        raise click.ClickException(
+            f"audit entry {broken} does not match the chain: changed or removed behind Lobby's back"
+        )
+    click.echo(f"audit trail whole: {total:,} entries")
+
+
+@cli.group("watchlist")
+def watchlist_group():
+    """People who may not enter without reception's word."""
+
+
+@watchlist_group.command("add")
+@click.argument("name")
+@click.option("--company", default="", help="The name matches only with this company.")
+@click.option("--phone", default="", help="At least 8 digits; the last 8 are compared.")
+@click.option("--email", default="", help="Matched whatever the name.")
+@click.option("--reason", required=True, help="Why (reception sees it, the visitor never).")
+def watchlist_add(name, company, phone, email, reason):
+    """Put NAME on the watchlist; prints the entry's id as the last line."""
+    from server.services import watchlist
+
+    data = {"name": name, "company": company, "phone": phone, "email": email, "reason": reason}
+    with _app().app_context():
+        entry = watchlist.add(data, actor_label="cli")
+        click.echo(f"added {entry.name} to the watchlist")
+        click.echo(str(entry.id))
+
+
+@watchlist_group.command("list")
+@click.option("--all", "include_removed", is_flag=True, help="With the removed entries.")
+def watchlist_list(include_removed):
+    """The watchlist: id, name, company, phone, email, reason (tab-separated)."""
+    from server.services import watchlist
+
+    with _app().app_context():
+        rows = watchlist.entries(include_removed)
+        if not rows:
+            click.echo("nobody on the watchlist: lobby watchlist add NAME --reason R")
+        for e in rows:
+            state = "" if e.active else f"\tremoved {e.removed_at:%Y-%m-%d}"
+            reason = " ".join(e.reason.split())
+            fields = (e.name, e.company or "-", e.phone or "-", e.email or "-", reason)
+            click.echo(f"{e.id}\t" + "\t".join(fields) + state)
+
+
+@watchlist_group.command("remove")
+@click.argument("entry_id", type=int)
+def watchlist_remove(entry_id):
+    """Take entry ENTRY_ID off the watchlist (kept as removed, audited)."""
+    from server.services import watchlist
+
+    with _app().app_context():
+        entry = watchlist.remove(entry_id, actor_label="cli")
+        click.echo(f"removed {entry.id} ({entry.name}) from the watchlist")
+
+
 def main(argv=None) -> int:
     """Entry point: click's errors and service refusals become one line on stderr."""
     try:

@@ -2,9 +2,11 @@
 
 The process runs one ``PrintWorker`` (server/services/printing.py): it sends the
 queued badges, marks failed the jobs of workers that died mid-job, polls the
-printers' health and sends tour and follow-up reminders, logging what it does on
-stderr. Several may run at once on PostgreSQL (each job is sent by one, under a
-lease); on SQLite one is the norm (``lobby run``'s own, or one ``lobby worker``).
+printers' health, sends tour and follow-up reminders and, once a day, runs the
+retention purge (services/retention.py; of several workers only one purges a given
+day), logging what it does on stderr. Several may run at once on PostgreSQL (each
+job is sent by one, under a lease); on SQLite one is the norm (``lobby run``'s own,
+or one ``lobby worker``).
 
 A web process without a worker of its own wakes it on PostgreSQL with a NOTIFY
 after queuing a badge (``print_notify.py``): measured on loopback, a check-in's

@@ -20,6 +20,10 @@ from server.services.print_leases import LEASE_SECONDS, Heartbeat, worker_name
 
 log = logging.getLogger("server.services.printing")  # one logger for badges, wherever sent
 REMINDER_SECONDS = 60.0  # how often the worker looks for tours and promised answers to remind
+# How often the worker asks whether the daily retention purge is due (one SELECT when
+# not; services/retention.py claims the day so one worker of several purges).
+PURGE_CHECK_SECONDS = 600.0
+PURGE_FIRST_DELAY = 60.0  # not in the worker's first seconds: badges first
 
 
 class PrintWorker:
@@ -89,10 +93,11 @@ class PrintWorker:
         return not self._stop.is_set()
 
     def _run(self) -> None:
-        from server.services import follow_ups, tasks  # housekeeping on this thread
+        from server.services import follow_ups, retention, tasks  # housekeeping here
 
         printing.spooler.warm_up()  # the badge process starts now, not with the first visitor
         last_poll = last_reminders = 0.0
+        last_purge_check = time.monotonic() - PURGE_CHECK_SECONDS + PURGE_FIRST_DELAY
         while not self._stop.is_set():
             self._wake.wait(self.interval)
             self._wake.clear()
@@ -114,6 +119,10 @@ class PrintWorker:
                             + follow_ups.send_follow_up_reminders()
                         ):
                             log.info("%d reminders sent", sent)
+                    if time.monotonic() - last_purge_check >= PURGE_CHECK_SECONDS:
+                        last_purge_check = time.monotonic()
+                        if purged := retention.purge_if_due(actor_label=f"worker:{self.name}"):
+                            log.info("retention purge: %s", purged.counts)
                     printing.drain(
                         pace=self.app.config["PRINT_PACING_SECONDS"],
                         worker=self.name,

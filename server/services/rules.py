@@ -63,18 +63,35 @@ def _clean_text(value) -> str | None:
     ).strip()
 
 
-def publish(text_en, text_zh, user: User | None, base_version: int | None = None) -> SiteRules:
+def publish(
+    text_en,
+    text_zh,
+    user: User | None,
+    base_version: int | None = None,
+    privacy_en="",
+    privacy_zh="",
+) -> SiteRules:
     """Publish both texts as the next version. ``base_version`` is the version the
     editor started from: if someone published since, nothing is saved
     (Conflict ``rules_changed``), so nobody overwrites a version they never saw.
     Both texts are required (ValidationError ``invalid_rules`` with ``fields``);
     texts identical to the current version are refused (``unchanged``): a new version
-    would make every visitor sign again for nothing."""
+    would make every visitor sign again for nothing. The privacy notice the kiosk
+    shows with the rules (``privacy_en``/``privacy_zh``) is optional, but given in
+    one language it is required in the other; it is versioned with the rules."""
     texts = {"text_en": _clean_text(text_en), "text_zh": _clean_text(text_zh)}
+    privacy = {"privacy_en": _clean_text(privacy_en), "privacy_zh": _clean_text(privacy_zh)}
     errors = {}
     for field, text in texts.items():
         if not text:
             errors[field] = "required"
+        elif len(text) > MAX_TEXT:
+            errors[field] = f"at most {MAX_TEXT} characters"
+    for field, text in privacy.items():
+        if text is None:
+            errors[field] = "text expected"
+        elif not text and any(privacy.values()):
+            errors[field] = "required in both languages"
         elif len(text) > MAX_TEXT:
             errors[field] = f"at most {MAX_TEXT} characters"
     if errors:
@@ -90,16 +107,19 @@ def publish(text_en, text_zh, user: User | None, base_version: int | None = None
                     "rules_changed",
                     f"version {latest_version} was published meanwhile; review it first",
                 )
-            if latest is not None and (latest.text_en, latest.text_zh) == (
-                texts["text_en"],
-                texts["text_zh"],
-            ):
+            if latest is not None and (
+                latest.text_en,
+                latest.text_zh,
+                latest.privacy_en,
+                latest.privacy_zh,
+            ) == (texts["text_en"], texts["text_zh"], privacy["privacy_en"], privacy["privacy_zh"]):
                 raise ValidationError("unchanged", "the texts are the same as the current version")
             rules = SiteRules(
                 version=latest_version + 1,
                 published_at=utcnow(),
                 published_by_id=user.id if user is not None else None,
                 **texts,
+                **privacy,
             )
             session.add(rules)
     except IntegrityError as e:  # another process took this version number first

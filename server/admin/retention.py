@@ -1,0 +1,56 @@
+"""/admin/retention: how long visitors' personal data is kept (days, 1..3650 each: a
+visit's personal fields, photos and signatures, the event log), a dry run of the purge
+with its counts, a purge now, and the latest purges from the audit trail. The daily
+purge itself runs in the worker (services/retention.py); ``lobby purge`` does the
+same from the command line."""
+
+from flask import redirect, render_template, request, url_for
+from flask_login import current_user
+
+from server.admin import bp
+from server.auth import page_roles
+from server.services import retention
+from server.services.errors import ValidationError
+
+FIELDS = tuple(retention.DEFAULTS)
+
+
+def _page(values=None, errors=None, preview=None, purged=None, status: int = 200):
+    row = retention.settings()
+    return render_template(
+        "admin/retention.html",
+        settings=row,
+        values=values or {k: str(getattr(row, k)) for k in FIELDS},
+        errors=errors or {},
+        limits=retention.DAY_LIMITS,
+        preview=preview,
+        purged=purged,
+        saved=request.args.get("saved") == "1",
+        history=retention.last_purges(),
+    ), status
+
+
+@bp.get("/retention")
+@page_roles("admin")
+def retention_page():
+    return _page()
+
+
+@bp.post("/retention")
+@page_roles("admin")
+def save_retention():
+    values = {k: request.form.get(k, "").strip()[:20] for k in FIELDS}
+    try:
+        retention.save_settings(values, current_user)
+    except ValidationError as e:
+        return _page(values, e.fields or {"form": e.message}, status=422)
+    return redirect(url_for("admin.retention_page", saved="1"), 303)
+
+
+@bp.post("/retention/purge")
+@page_roles("admin")
+def run_purge():
+    """``dry_run=1``: the counts a purge would have now, nothing changed."""
+    dry_run = request.form.get("dry_run") == "1"
+    done = retention.purge(dry_run=dry_run, actor=current_user)
+    return _page(preview=done if dry_run else None, purged=None if dry_run else done)
