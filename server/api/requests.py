@@ -69,3 +69,62 @@ def decide_request(request_id: int):
 def approvals():
     waiting = hospitality.waiting_for(g.user)
     return {"count": len(waiting), "requests": [hospitality.as_dict(r) for r in waiting]}
+
+
+@bp.put("/requests/<int:request_id>/arrangement")
+@api_roles(*STAFF)
+def file_arrangement(request_id: int):
+    from server.policy import arrangements
+
+    hospitality.visible(g.user, request_id)
+    arrangements.file(request_id, _body(), g.user)
+    return hospitality.as_dict(hospitality.get(request_id))
+
+
+@bp.get("/requests/<int:request_id>/arrangement.pdf")
+@api_roles(*STAFF)
+def arrangement_pdf(request_id: int):
+    from flask import Response
+
+    from server.policy import arrangements
+
+    req = hospitality.visible(g.user, request_id)
+    resp = Response(arrangements.pdf(req), mimetype="application/pdf")
+    resp.headers["Content-Disposition"] = f'inline; filename="arrangement-{request_id}.pdf"'
+    return resp
+
+
+@bp.get("/rooms")
+@api_roles(*STAFF)
+def list_rooms():
+    """Every room; with ``from`` and ``to`` (and ``people``), the rooms free then that
+    hold that many."""
+    from server.policy import rooms
+
+    start, end = request.args.get("from"), request.args.get("to")
+    if start is None and end is None:
+        return {"rooms": [rooms.room_dict(r) for r in rooms.rooms(active_only=True)]}
+    starts, ends = rooms.parse_span(start, end)
+    people = request.args.get("people", "1")
+    if not (people.isascii() and people.isdigit()) or not 1 <= int(people) <= 10_000:
+        raise ValidationError(
+            "invalid_people", "people is a whole number", fields={"people": "1 to 10000"}
+        )
+    return {"rooms": [rooms.room_dict(r) for r in rooms.free_rooms(starts, ends, int(people))]}
+
+
+@bp.post("/rooms/<int:room_id>/bookings")
+@api_roles(*STAFF)
+def book_room(room_id: int):
+    from server.policy import rooms
+
+    data = _body()
+    request_id = data.get("request")
+    if request_id is not None:
+        if isinstance(request_id, bool) or not isinstance(request_id, int):
+            raise ValidationError(
+                "invalid_booking", "request is a request id", fields={"request": "an id"}
+            )
+        hospitality.visible(g.user, request_id)
+    booking = rooms.book(room_id, data.get("starts_at"), data.get("ends_at"), request_id, g.user)
+    return rooms.booking_dict(booking), 201

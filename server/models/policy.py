@@ -145,6 +145,8 @@ class HospitalityRequest(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     approved_at: Mapped[datetime | None]
+    # When the requester and the office were told the arrangement sheet is overdue.
+    overdue_notified_at: Mapped[datetime | None]
 
     requester = relationship("User", foreign_keys=[requester_id])
     standard = relationship("Standard")
@@ -191,3 +193,66 @@ class RequestDecision(Base):
     comment: Mapped[str] = mapped_column(Text, default="")
 
     by = relationship("User")
+
+
+class Room(Base):
+    """A meeting room: the office assigns one by head count (REQUIREMENTS.md B.2)."""
+
+    __tablename__ = "rooms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    capacity: Mapped[int]
+    projector: Mapped[bool] = mapped_column(default=False)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Booking(Base):
+    """A room held from ``starts_at`` to ``ends_at`` (naive UTC, half-open); bookings of
+    one room never overlap (server/policy/rooms.py serialises them on the room row)."""
+
+    __tablename__ = "bookings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(index=True)
+    ends_at: Mapped[datetime] = mapped_column(index=True)
+    request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("hospitality_requests.id", ondelete="SET NULL"), index=True
+    )
+    note: Mapped[str] = mapped_column(String(200), default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    cancelled_at: Mapped[datetime | None]
+
+    room = relationship("Room")
+
+
+class ArrangementSheet(Base):
+    """The reception arrangement sheet (客户接待安排表) of a request, due a day before
+    arrival (REQUIREMENTS.md B.2). ``room`` is a ``Booking``; ``tour`` becomes the
+    visits' tour task."""
+
+    __tablename__ = "arrangement_sheets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("hospitality_requests.id", ondelete="CASCADE"), unique=True
+    )
+    receiving_staff: Mapped[str] = mapped_column(Text, default="")
+    attendees: Mapped[int] = mapped_column(default=0)
+    visitors: Mapped[int] = mapped_column(default=0)
+    background: Mapped[str] = mapped_column(Text, default="")
+    arrives_at: Mapped[datetime]
+    departs_at: Mapped[datetime]
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id"))
+    projector: Mapped[dict] = mapped_column(JSON, default=dict)
+    tour: Mapped[list] = mapped_column(JSON, default=list)
+    welcome_banner: Mapped[str] = mapped_column(String(300), default="")
+    materials: Mapped[list] = mapped_column(JSON, default=list)
+    filed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    filed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    booking = relationship("Booking")

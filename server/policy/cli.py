@@ -79,3 +79,38 @@ def user_duty(email, duty, remove):
         else:
             changed = organisation.add_duty(email, duty)
             click.echo(f"{email}: {duty}" if changed else f"{email} already has {duty}")
+
+
+@cli.group()
+def room():
+    """Meeting rooms (assigned by head count; bookings never overlap)."""
+
+
+@room.command("add")
+@click.argument("name")
+@click.option("--capacity", type=int, required=True, help="How many people it seats.")
+@click.option("--projector", is_flag=True, help="It has a projector.")
+def room_add(name, capacity, projector):
+    """Add a meeting room."""
+    from server.policy import rooms
+
+    with _app().app_context():
+        added = rooms.add_room(name, capacity, projector)
+        extra = ", projector" if added.projector else ""
+        click.echo(f"added room {added.name} ({added.capacity} people{extra})")
+
+
+@room.command("list")
+def room_list():
+    """Meeting rooms by size."""
+    from server.policy import rooms
+
+    with _app().app_context():
+        found = rooms.rooms()
+        if not found:
+            click.echo("no rooms yet: lobby room add NAME --capacity N [--projector]")
+            return
+        for line in aligned(
+            (r.name, f"{r.capacity} people{', projector' if r.projector else ''}") for r in found
+        ):
+            click.echo(line)

@@ -335,6 +335,9 @@ def _advance(session, req: HospitalityRequest, after: int | None) -> list:
         return events
     req.status, req.step, req.approved_at = "approved", None, utcnow()
     events += _make_visits(session, req)
+    from server.policy import arrangements  # arrangements -> rooms -> ...: import at use
+
+    arrangements.sync_tours(session, req, arrangements.sheet_of_in(session, req.id))
     return events
 
 
@@ -603,8 +606,13 @@ def mine(user: User) -> list[HospitalityRequest]:
 
 
 def as_dict(req: HospitalityRequest) -> dict:
+    from server.policy import arrangements
+
     visits = db.session.scalars(select(Visit).where(Visit.request_id == req.id).order_by(Visit.id))
+    sheet = arrangements.sheet_of(req.id)
     return {
+        "arrangement": arrangements.as_dict(sheet),
+        "overdue": arrangements.overdue(req, sheet=sheet),
         "id": req.id,
         "status": req.status,
         "step": req.step,

@@ -93,7 +93,8 @@ class PrintWorker:
         return not self._stop.is_set()
 
     def _run(self) -> None:
-        from server.services import follow_ups, retention, tasks  # housekeeping here
+        from server.policy import arrangements  # housekeeping here
+        from server.services import follow_ups, retention, tasks
 
         printing.spooler.warm_up()  # the badge process starts now, not with the first visitor
         last_poll = last_reminders = 0.0
@@ -117,6 +118,7 @@ class PrintWorker:
                         if (
                             sent := tasks.send_tour_reminders()
                             + follow_ups.send_follow_up_reminders()
+                            + arrangements.send_overdue_notices()
                         ):
                             log.info("%d reminders sent", sent)
                     if time.monotonic() - last_purge_check >= PURGE_CHECK_SECONDS:
