@@ -1,11 +1,13 @@
 """Finding a booking without the QR code, and leaving by name.
 
-The visitor types their surname plus their company (or the last four digits of their
-phone). One match shows a confirm screen with a masked identity ("Ada L. ·
-Analytical Engines · meeting Grace H."); nobody, or several, is one neutral message,
-so the kiosk never tells whether a name exists. Wrong tries count against the kiosk
-(``KIOSK_LOOKUP_LIMIT`` per 10 minutes, shared by both ways); past it the kiosk sends
-the visitor to reception.
+To find a booking the visitor types their surname plus their company (or the last
+four digits of their phone); to leave, their surname plus the phone's last four digits
+(a name alone is not enough to check someone out: the kiosk sends them to reception,
+who can). One match shows a confirm screen with a masked identity ("Ada L. ·
+A••••••••• E•••••• · meeting Grace H."); nobody, or several, is one neutral message,
+so the kiosk never tells whether a name exists. Every search, found or not, takes a
+token from the kiosk's lookup bucket (``KIOSK_LOOKUP_LIMIT`` per 10 minutes, shared by
+both ways, kiosk/limits.py); while it is empty the kiosk sends the visitor to reception.
 
 "Yes, that's me" carries a step ticket that says what was found (``found``: "lookup"
 or "leave"), so a booking found to check in cannot be used to check someone out.
@@ -40,6 +42,7 @@ class Way(TypedDict):
 
     form: str
     confirm: str
+    check: Callable[..., object]  # raises ValidationError before anything is searched
     find: Callable[..., Visit | None]
 
 
@@ -47,11 +50,13 @@ WAYS: dict[str, Way] = {
     "lookup": {
         "form": "kiosk/_lookup.html",
         "confirm": "kiosk/_lookup_confirm.html",
+        "check": finder.parse,
         "find": finder.find_booking,
     },
     "leave": {
         "form": "kiosk/_leave.html",
         "confirm": "kiosk/_leave_confirm.html",
+        "check": lambda surname, phone_last4, **_: finder.parse_leaving(surname, phone_last4),
         "find": finder.find_onsite,
     },
 }
@@ -68,24 +73,27 @@ def _too_many():
 
 def _form(way: str):
     """GET: the form, filled in from the query (the language switch sends what was typed)."""
-    if LOOKUPS.exceeded(g.kiosk.id):
+    if not LOOKUPS.available(g.kiosk.id).ok:
         return _too_many()
     return screen(WAYS[way]["form"], values=_entries(request.args), errors={})
 
 
 def _find(way: str):
-    """POST: find the visitor; one match -> confirm, else the neutral message."""
-    if LOOKUPS.exceeded(g.kiosk.id):
-        return _too_many()
+    """POST: find the visitor; one match -> confirm, else the neutral message. Every
+    search takes a token (a found booking tells something too); a form sent back for
+    a missing field searched nothing and takes none."""
     values = _entries(request.form)
     try:
-        visit = WAYS[way]["find"](**values)
-    except ValidationError as e:  # nothing was searched: not a wrong try
+        WAYS[way]["check"](**values)
+    except ValidationError as e:
+        if way == "leave" and e.fields == {"phone_last4": "phone_required"}:
+            # A name alone checks nobody out: reception can (they see who it is).
+            return screen("kiosk/_see_reception.html", reason="leave_at_desk")
         return screen(WAYS[way]["form"], values=values, errors=e.fields)
+    if not LOOKUPS.take(g.kiosk.id).ok:
+        return _too_many()
+    visit = WAYS[way]["find"](**values)
     if visit is None:
-        LOOKUPS.count(g.kiosk.id)
-        if LOOKUPS.exceeded(g.kiosk.id):
-            return _too_many()
         return screen(WAYS[way]["form"], values=values, errors={}, not_found=True)
     return _confirm(way, visit, values)
 

@@ -14,7 +14,7 @@ retried submit the same visit (or request).
 from flask import g, render_template, request
 
 from kiosk import bp
-from kiosk.flow import attempt_key, proceed, screen
+from kiosk.flow import attempt_key, new_attempt, proceed, screen
 from server.models import Visit
 from server.services import walk_ins
 from server.services.errors import ValidationError
@@ -48,7 +48,11 @@ def walk_in():
     values = _values(request.form)
     try:
         result = walk_ins.register(
-            request.form, kiosk=g.kiosk, language=g.language, attempt_key=attempt_key(request.form)
+            request.form,
+            kiosk=g.kiosk,
+            language=g.language,
+            # Always a key of this kiosk: the walk-in limit counts visits by it.
+            attempt_key=attempt_key(request.form) or f"k{g.kiosk.id}:{new_attempt()}",
         )
     except ValidationError as e:
         return _form(values, e.fields)

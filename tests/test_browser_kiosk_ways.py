@@ -92,7 +92,9 @@ def test_no_qr_lookup_in_english(app, touch_kiosk, make_visit):
     confirm = kiosk.locator("[data-screen=lookup-confirm]")
     expect(confirm.locator(".masked-name")).to_have_text("José M.")
     expect(confirm.locator(".masked-host")).to_have_text("Meeting Grace H.")
+    expect(confirm.locator(".masked-company")).to_have_text("A••••••••• E••••••")
     expect(confirm).not_to_contain_text("Müller")
+    expect(confirm).not_to_contain_text("Engines")
     snap(kiosk, "kiosk-lookup-confirm-en")
     confirm.locator("[data-action=not-me]").tap()  # No: back to the form, as typed
     expect(kiosk.locator("#lookup-surname")).to_have_value("muller")
@@ -239,7 +241,7 @@ def test_walk_in_without_a_host_reaches_reception_live(app, device, touch_kiosk,
 
 def test_leaving_by_name_in_english_and_chinese(app, device, touch_kiosk, staff, make_visit):
     app.config["KIOSK_RESULT_SECONDS"] = 60
-    ada = make_visit(when=now_today())
+    ada = make_visit(when=now_today(), phone="+44 20 7946 0042")
     zhang = make_visit("张伟", "华为技术", when=now_today(), phone="13800001234")
     checkin.check_in(ada.code, language="en")
     checkin.check_in(zhang.code, language="zh")
@@ -250,10 +252,19 @@ def test_leaving_by_name_in_english_and_chinese(app, device, touch_kiosk, staff,
     expect(kiosk.locator("[data-screen=leave] h2")).to_have_text("Leaving?")
     snap(kiosk, "kiosk-leave-en")
     kiosk.keyboard.type("Lovelace")
-    type_into(kiosk, "#leave-company", "analytical engines")
+    kiosk.locator("[data-action=find]").tap()  # a name alone checks nobody out
+    expect(kiosk.locator("[data-outcome=see_reception]")).to_contain_text(
+        "we need the last four digits of your phone"
+    )
+    snap(kiosk, "kiosk-leave-name-alone-en")
+    kiosk.evaluate("window.lobbyKiosk.reset()")
+    way(kiosk, "/kiosk/leave")
+    type_into(kiosk, "#leave-surname", "Lovelace")
+    type_into(kiosk, "#leave-phone_last4", "0042")
     kiosk.locator("[data-action=find]").tap()
     confirm = kiosk.locator("[data-screen=leave-confirm]")
     expect(confirm.locator(".masked-name")).to_have_text("Ada L.")
+    expect(confirm.locator(".masked-company")).to_have_text("A••••••••• E••••••")
     snap(kiosk, "kiosk-leave-confirm-en")
     confirm.locator("[data-action=confirm]").tap()
     expect(kiosk.locator("[data-outcome=goodbye] h2")).to_have_text("Goodbye, Ada Lovelace")
@@ -280,7 +291,8 @@ def test_leave_form_in_chinese_portrait(app, touch_kiosk, staff):
     form = kiosk.locator("[data-screen=leave]")
     expect(form.locator("h2")).to_have_text("要离开了吗？")
     type_into(kiosk, "#leave-surname", "钱")
-    type_into(kiosk, "#leave-company", "某公司")
+    type_into(kiosk, "#leave-phone_last4", "0000")
+    expect(form.locator("#leave-company")).to_have_count(0)  # leaving asks for the phone
     form.locator("[data-action=find]").tap()
     expect(form.locator(".not-found")).to_contain_text("未找到您的来访记录")
     snap(kiosk, "kiosk-leave-zh")

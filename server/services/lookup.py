@@ -2,7 +2,10 @@
 company, or their surname plus the last four digits of their phone.
 
 Used for "I have an appointment but no QR code" (today's expected visits) and "I'm
-leaving" (visitors in the building). The answer is one visit or nothing: several
+leaving" (visitors in the building). Leaving checks a visitor out (and off the
+evacuation roster), so it asks for what only the visitor has: their surname plus the
+last four digits of their phone (a company is public; the badge scan is the other
+way). The answer is one visit or nothing: several
 matches are nothing too, so the kiosk never shows a list of names to browse, and a
 visitor cannot tell "no such name" from "too many such names".
 
@@ -130,9 +133,31 @@ def find_booking(surname, company=None, phone_last4=None) -> Visit | None:
     return _only(list(candidates.unique()), query)
 
 
-def find_onsite(surname, company=None, phone_last4=None) -> Visit | None:
-    """The one visitor in the building now matching, or None."""
-    query = parse(surname, company, phone_last4)
+def parse_leaving(surname, phone_last4=None) -> Query:
+    """ "I'm leaving": the surname and the phone's last four digits, both required
+    (``fields`` codes: ``required``, ``too_long``, ``four_digits``, ``phone_required``)."""
+    phone = phone_last4 if isinstance(phone_last4, str) else ""
+    if not phone.strip():
+        try:  # the surname's own problems too, all at once
+            parse(surname, "-")
+        except ValidationError as e:
+            raise ValidationError(
+                "invalid_lookup", e.message, fields={**e.fields, "phone_last4": "phone_required"}
+            ) from None
+        raise ValidationError(
+            "invalid_lookup",
+            "phone_last4: phone_required",
+            fields={"phone_last4": "phone_required"},
+        )
+    query = parse(surname, None, phone)
+    return Query(query.surname, "", query.phone_last4)
+
+
+def find_onsite(surname, phone_last4=None, **_ignored) -> Visit | None:
+    """The one visitor in the building now with this surname and phone, or None (a
+    company is not enough: anyone can read it off a badge). Invalid or missing
+    entries raise ValidationError (see ``parse_leaving``)."""
+    query = parse_leaving(surname, phone_last4)
     candidates = db.session.scalars(select(Visit).where(Visit.status == "checked_in"))
     return _only(list(candidates.unique()), query)
 
@@ -152,10 +177,18 @@ def mask_name(name: str) -> str:
     return f"{words[0]} {words[-1][0]}."
 
 
+def mask_company(company: str) -> str:
+    """The first letter of each word, the rest dots: "Analytical Engines" ->
+    "A••••••••• E••••••", "华为技术" -> "华•••" (a visitor recognises their company;
+    someone trying names learns nothing from it)."""
+    words = (company or "").split()
+    return " ".join(w[0] + "•" * (len(w) - 1) for w in words)
+
+
 def masked_identity(visit: Visit) -> dict:
-    """What the confirm screen shows: masked visitor and host, the company."""
+    """What the confirm screen shows: visitor, company and host, each masked."""
     return {
         "name": mask_name(visit.visitor.name),
-        "company": visit.visitor.company or "",
+        "company": mask_company(visit.visitor.company or ""),
         "host": mask_name(visit.host.name),
     }
