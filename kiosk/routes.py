@@ -3,8 +3,9 @@
 Every view but pairing needs a paired, unrevoked kiosk (device cookie). Each request
 carries the visitor's language as ``lang`` (the kiosk's default when absent). A scan
 posts ``code`` (what a keyboard-wedge scanner or the camera read, or a URL ending in
-it). Unknown codes count against the kiosk: past KIOSK_FAILED_SCAN_LIMIT an hour it
-refuses to look codes up (guessing).
+it). A code that exists is always processed at once; unknown codes take a token from
+the kiosk's bucket (kiosk/limits.py), and while it is empty an unknown code is refused
+(``too_many_attempts``) for the few seconds until a token comes back.
 """
 
 import base64
@@ -47,8 +48,9 @@ def require_paired_kiosk():
 
 @bp.errorhandler(ServiceError)
 def service_error(e: ServiceError):
-    """A refusal on the kiosk is a screen the visitor can read, never an error page."""
-    return refused(e.code)
+    """A refusal on the kiosk is a screen the visitor can read, never an error page
+    (a limit reached is a 429 to a browser without JavaScript)."""
+    return refused(e.code, status=429 if e.status == 429 else 200)
 
 
 def page_context() -> dict:
@@ -108,13 +110,11 @@ def logo():
 def scan():
     """A scanned code: an invitation goes on to the next step (rules, photo, welcome);
     the badge of a visitor on site checks them out with a goodbye."""
-    if SCANS.exceeded(g.kiosk.id):
-        return refused("too_many_attempts", status=429)
-    try:
+    try:  # the code is looked up first (one indexed read): a real one never waits
         outcome, visit = checkin.identify(request.form.get("code", ""))
     except ServiceError as e:
-        if e.code in ("unknown_code", "invalid_code"):
-            SCANS.count(g.kiosk.id)
+        if e.code in ("unknown_code", "invalid_code") and not SCANS.take(g.kiosk.id).ok:
+            return refused("too_many_attempts", status=429)
         if getattr(e, "visit", None) is not None:  # a known visitor turned away: tell the desk
             desk.turned_away(e.visit, g.kiosk, e.code)
         return refused(e.code)
@@ -176,5 +176,7 @@ def refused_again():
 def see_reception():
     reason = request.args.get("reason", "")
     return screen(
-        "kiosk/_see_reception.html", reason=reason if reason in DESK_REQUEST_KINDS else "help"
+        "kiosk/_see_reception.html",
+        # leave_at_desk: "I'm leaving" by name alone (kiosk/lookup.py); reception checks out.
+        reason=reason if reason in DESK_REQUEST_KINDS or reason == "leave_at_desk" else "help",
     )

@@ -53,11 +53,17 @@ def load(overrides: dict | None = None) -> dict:
         # clears the visitor's data; a result (welcome, goodbye) stays this long.
         "KIOSK_IDLE_SECONDS": int(env.get("LOBBY_KIOSK_IDLE_SECONDS", "30")),
         "KIOSK_RESULT_SECONDS": int(env.get("LOBBY_KIOSK_RESULT_SECONDS", "12")),
-        # Wrong "find my booking" / "I'm leaving" tries a kiosk may make in 10 minutes.
-        "KIOSK_LOOKUP_LIMIT": int(env.get("LOBBY_KIOSK_LOOKUP_LIMIT", "5")),
-        # Unknown codes a kiosk may try per hour before it stops looking codes up
-        # (OWASP ASVS anti-automation bar: at most 100 failed attempts an hour).
+        # "Find my booking" / "I'm leaving" searches (found or not) a kiosk may make in
+        # 10 minutes (a token bucket: as many at once, then one back every 600/N s).
+        "KIOSK_LOOKUP_LIMIT": int(env.get("LOBBY_KIOSK_LOOKUP_LIMIT", "10")),
+        # Unknown codes a kiosk gets an answer for per hour, BURST of them at once; past
+        # that an unknown code is refused for a few seconds (too_many_attempts) while
+        # codes that exist still check in at once (OWASP ASVS: at most 100 failed an hour).
         "KIOSK_FAILED_SCAN_LIMIT": int(env.get("LOBBY_KIOSK_FAILED_SCAN_LIMIT", "100")),
+        "KIOSK_FAILED_SCAN_BURST": int(env.get("LOBBY_KIOSK_FAILED_SCAN_BURST", "10")),
+        # Walk-ins one kiosk may register within the window (reception: no limit).
+        "KIOSK_WALK_IN_LIMIT": int(env.get("LOBBY_KIOSK_WALK_IN_LIMIT", "20")),
+        "KIOSK_WALK_IN_WINDOW_MINUTES": int(env.get("LOBBY_KIOSK_WALK_IN_WINDOW_MINUTES", "10")),
         "PRINT_WORKER": env.get("LOBBY_PRINT_WORKER", "1") != "0",
         "PRINTER_TIMEOUT": float(env.get("LOBBY_PRINTER_TIMEOUT", "3")),
         "PRINTER_POLL_SECONDS": float(env.get("LOBBY_PRINTER_POLL_SECONDS", "30")),

@@ -15,13 +15,15 @@ and does not match on them either: a visitor cannot probe the staff directory.
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import timedelta
 
-from sqlalchemy import select
+from flask import current_app
+from sqlalchemy import func, select
 
 from server.extensions import db
 from server.models import DeskRequest, Kiosk, User, Visit, utcnow
 from server.services import clock, desk, visits, watchlist
-from server.services.errors import ValidationError
+from server.services.errors import ServiceError, ValidationError
 
 
 def N_(text: str) -> str:
@@ -110,8 +112,11 @@ def register(
     data: dict, kiosk: Kiosk | None = None, language: str = "", attempt_key: str | None = None
 ) -> Visit | DeskRequest:
     """A walk-in from the kiosk form: the new visit (with a host) or the request for
-    reception to route them (no host). Nothing is written when the form is invalid."""
+    reception to route them (no host). Nothing is written when the form is invalid,
+    nor past the kiosk's walk-in limit (``too_many_walk_ins``, 429)."""
     walk_in = parse(data)
+    if kiosk is not None:
+        refuse_if_kiosk_busy(kiosk, attempt_key)
     if walk_in.host is None:
         details = {
             "name": walk_in.name,
@@ -137,6 +142,43 @@ def register(
     # expected, so reception can let them in with a reason).
     watchlist.screen(visit, kiosk)
     return visit
+
+
+def refuse_if_kiosk_busy(kiosk: Kiosk, attempt_key: str | None) -> None:
+    """At most ``KIOSK_WALK_IN_LIMIT`` walk-ins (visits and requests to route one) from
+    one kiosk within ``KIOSK_WALK_IN_WINDOW_MINUTES``; reception's walk-ins are not
+    counted. Counted in the database, so every server process sees the same number
+    (two submits at the same instant may both pass at the limit: one kiosk, one over).
+    A retry of an attempt already registered is let through: it creates nothing."""
+    config = current_app.config
+    since = utcnow() - timedelta(minutes=config["KIOSK_WALK_IN_WINDOW_MINUTES"])
+    if attempt_key and (
+        db.session.scalar(select(Visit.id).where(Visit.attempt_key == attempt_key))
+        or db.session.scalar(select(DeskRequest.id).where(DeskRequest.attempt_key == attempt_key))
+    ):
+        return
+    # Kiosk walk-in visits carry the kiosk's attempt key "k<id>:..." (kiosk.flow): a
+    # range on its unique index.
+    prefix = f"k{kiosk.id}:"
+    visits_made = db.session.scalar(
+        select(func.count(Visit.id)).where(
+            Visit.attempt_key >= prefix,
+            Visit.attempt_key < prefix[:-1] + ";",
+            Visit.walk_in.is_(True),
+            Visit.created_at >= since,
+        )
+    )
+    requests_made = db.session.scalar(
+        select(func.count(DeskRequest.id)).where(
+            DeskRequest.kiosk_id == kiosk.id,
+            DeskRequest.kind == "route_walk_in",
+            DeskRequest.created_at >= since,
+        )
+    )
+    if (visits_made or 0) + (requests_made or 0) >= config["KIOSK_WALK_IN_LIMIT"]:
+        raise ServiceError(
+            "too_many_walk_ins", "this kiosk has registered many walk-ins just now", status=429
+        )
 
 
 def search_hosts(query, limit: int = HOST_RESULTS) -> list[User]:
