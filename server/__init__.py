@@ -79,6 +79,9 @@ def create_app(config: dict | None = None, start_worker: bool = True) -> Flask:
     from server.policy.pages import bp as policy_bp
 
     app.register_blueprint(policy_bp, url_prefix="/admin")
+    from server.policy.request_pages import bp as requests_bp
+
+    app.register_blueprint(requests_bp)
     app.register_blueprint(host_bp, url_prefix="/host")
     app.register_blueprint(reception_bp, url_prefix="/reception")
     app.register_blueprint(kiosk_bp, url_prefix="/kiosk")
