@@ -55,7 +55,7 @@ def png() -> bytes:
 def backdate(visit, days: float, checked_out=True):
     """Move a visit (and its photo) ``days`` into the past, as if it happened then."""
     when = utcnow() - timedelta(days=days)
-    values = {"expected_at": when, "created_at": when}
+    values: dict = {"expected_at": when, "created_at": when}
     if checked_out:
         values.update(
             status="checked_out", checked_in_at=when, checked_out_at=when + timedelta(hours=1)
@@ -196,7 +196,9 @@ def test_a_visitor_with_a_recent_visit_keeps_their_name_until_it_is_old_too(
     again = make_visit(name="Cleo Return", email="cleo@example.com")
     # One visitor row with two visits (today each booking makes its own row; an import
     # or a later "returning visitor" may share one).
-    db.session.execute(update(Visit).where(Visit.id == again.id).values(visitor_id=first.visitor_id))
+    db.session.execute(
+        update(Visit).where(Visit.id == again.id).values(visitor_id=first.visitor_id)
+    )
     db.session.commit()
 
     retention.purge()
@@ -426,7 +428,9 @@ def test_admin_previews_then_purges_from_the_page(app, client, staff, make_visit
     preview = client.post("/admin/retention/purge", data={"dry_run": "1", "csrf_token": token})
     html = preview.get_data(as_text=True)
     assert preview.status_code == 200 and 'data-dry-run="1"' in html
-    assert '<tr data-kind="visits"><td>Visits anonymised 匿名化的到访</td><td class="num">1<' in html
+    assert (
+        '<tr data-kind="visits"><td>Visits anonymised 匿名化的到访</td><td class="num">1<' in html
+    )
     db.session.expire_all()
     assert db.session.get(Visit, old.id).visitor.name == "Eve Old"
     purged = client.post("/admin/retention/purge", data={"dry_run": "0", "csrf_token": token})

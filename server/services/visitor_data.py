@@ -161,7 +161,7 @@ def export(email, out_dir, actor: User | None = None, actor_label: str = "cli") 
         db.session.scalars(select(Visit).where(Visit.visitor_id.in_(ids)).order_by(Visit.id))
     )
     visit_ids = {v.id for v in visits}
-    kiosks = dict(db.session.execute(select(Kiosk.id, Kiosk.name)).tuples().all())
+    kiosks = {k: n for k, n in db.session.execute(select(Kiosk.id, Kiosk.name))}
     photos = list(db.session.scalars(select(VisitPhoto).where(VisitPhoto.visit_id.in_(visit_ids))))
     signatures = list(
         db.session.scalars(
