@@ -202,6 +202,91 @@ SCHEMAS: dict[str, Any] = {
             ),
         ]
     },
+    "WatchlistEntry": _obj(
+        {
+            "id": ID,
+            "name": {"type": "string"},
+            "company": NULLABLE_TEXT,
+            "phone": NULLABLE_TEXT,
+            "email": NULLABLE_TEXT,
+            "reason": NULLABLE_TEXT,
+            "active": {"type": "boolean"},
+            "created_at": WHEN,
+            "created_by": {"type": ["integer", "null"]},
+            "removed_at": WHEN,
+        },
+        ["id", "name", "active"],
+    ),
+    "Standard": _obj(
+        {
+            "id": ID,
+            "scheme": {"type": "string"},
+            "level": {"type": ["integer", "string"]},
+            "version": {"type": "integer"},
+            "meal_cap": {"type": ["number", "null"]},
+            "lodging_cap": {"type": ["number", "null"]},
+            "transport_cap": {"type": ["number", "null"]},
+        },
+        ["id", "scheme", "level", "version"],
+    ),
+    "Standards": _obj(
+        {
+            "scheme": {"type": "string", "description": "the scheme in force"},
+            "schemes": {
+                "type": "object",
+                "additionalProperties": {"type": "array", "items": _ref("Standard")},
+            },
+        },
+        ["scheme", "schemes"],
+    ),
+    "HospitalityRequest": _obj(
+        {
+            "id": ID,
+            "status": {"type": "string"},
+            "step": NULLABLE_TEXT,
+            "requester": _ref("Person"),
+            "client": _obj(
+                {
+                    "company": {"type": "string"},
+                    "star_level": {"type": ["integer", "string", "null"]},
+                    "background": NULLABLE_TEXT,
+                }
+            ),
+            "visitors": {"type": ["array", "null"]},
+            "purpose": NULLABLE_TEXT,
+            "arrives_at": WHEN,
+            "departs_at": WHEN,
+            "estimate": _obj(
+                {"total": {"type": ["number", "null"]}, "items": {"type": "array"}}, ["total"]
+            ),
+            "history": {"type": "array"},
+            "visits": {"type": "array"},
+            "created_at": WHEN,
+        },
+        ["id", "status", "requester", "client", "estimate", "history", "visits"],
+    ),
+    "HospitalityRequestInput": _obj(
+        {
+            "client": _obj(
+                {
+                    "company": {"type": "string"},
+                    "star_level": {"type": "integer"},
+                    "background": {"type": "string"},
+                },
+                ["company", "star_level"],
+            ),
+            "purpose": {"type": "string"},
+            "arrives_at": {"type": "string", "format": "date-time"},
+            "departs_at": {"type": "string", "format": "date-time"},
+            "attendees": {"type": "integer", "minimum": 1, "maximum": 500},
+            "president_attends": {"type": "boolean"},
+            "materials": {"type": "array", "items": {"type": "string"}},
+            "visitors": {"type": "array", "items": {"type": "object"}},
+            "items": {"type": "array", "items": {"type": "object"}},
+            "president_override": _obj({"reason": {"type": "string"}}, ["reason"]),
+        },
+        ["client", "purpose"],
+    ),
     "VisitorInput": _obj(
         {
             "name": {"type": "string", "maxLength": 200},
@@ -224,6 +309,7 @@ ERROR_TEXT = {
         " (the router checks the method before the id's range)"
     ),
     409: "Refused in the object's present state (a stable `code` says why)",
+    413: "The body is larger than the server takes (`too_large`)",
     422: "Malformed input (`invalid_json`, `invalid_visit`, ...; `fields` names each problem)",
 }
 
@@ -276,7 +362,7 @@ def _op(
     responses: dict[str, Any] = {str(status): answer for status, answer in ok.items()}
     codes = {401, 403, *errors}
     if body is not None:
-        codes.add(422)
+        codes.update((413, 422))
     if parameters and any(p["in"] == "path" for p in parameters):
         codes.update((404, 405))
     for status in sorted(codes):
@@ -611,6 +697,162 @@ PATHS: dict[str, dict[str, Any]] = {
             },
             errors=(422,),
             parameters=[_query("status", "open (default), answered or cancelled")],
+        ),
+    },
+    "/watchlist": {
+        "get": _op(
+            "Watchlist entries, newest first (`?all=1`: removed ones too)",
+            ("admin",),
+            {
+                200: _ok(
+                    "Entries",
+                    _obj(
+                        {
+                            "count": {"type": "integer"},
+                            "entries": {"type": "array", "items": _ref("WatchlistEntry")},
+                        },
+                        ["count", "entries"],
+                    ),
+                )
+            },
+            parameters=[_query("all", "1, true or yes: removed entries too")],
+        ),
+        "post": _op(
+            "Add an entry (audited)",
+            ("admin",),
+            {201: _ok("The entry", _ref("WatchlistEntry"))},
+            body=_body(
+                _obj(
+                    {
+                        "name": {"type": "string"},
+                        "company": {"type": "string"},
+                        "phone": {"type": "string"},
+                        "email": {"type": "string"},
+                        "reason": {"type": "string"},
+                    },
+                    ["name", "reason"],
+                )
+            ),
+        ),
+    },
+    "/watchlist/{entry_id}": {
+        "delete": _op(
+            "Remove an entry (kept, marked removed; audited)",
+            ("admin",),
+            {200: _ok("The entry", _ref("WatchlistEntry"))},
+            errors=(409,),
+            parameters=[_path_id("entry_id")],
+        ),
+    },
+    "/standards": {
+        "get": _op(
+            "The star-level standards: the scheme in force and each scheme's levels",
+            ALL_STAFF,
+            {200: _ok("Standards", _ref("Standards"))},
+        ),
+        "put": _op(
+            "Change the scheme in force and/or levels (a new version of each level changed)",
+            ("admin",),
+            {200: _ok("Standards, as GET answers", _ref("Standards"))},
+            errors=(409,),
+            body=_body(
+                _obj(
+                    {
+                        "scheme": {"type": "string"},
+                        "levels": {"type": "array", "items": {"type": "object"}},
+                    }
+                )
+            ),
+        ),
+    },
+    "/requests": {
+        "post": _op(
+            "File a hospitality request (priced from the star level's standard)",
+            ALL_STAFF,
+            {201: _ok("The request", _ref("HospitalityRequest"))},
+            errors=(409,),
+            body=_body(_ref("HospitalityRequestInput")),
+        ),
+        "get": _op(
+            "My hospitality requests",
+            ALL_STAFF,
+            {
+                200: _ok(
+                    "Requests",
+                    _obj(
+                        {"requests": {"type": "array", "items": _ref("HospitalityRequest")}},
+                        ["requests"],
+                    ),
+                )
+            },
+        ),
+    },
+    "/requests/{request_id}": {
+        "get": _op(
+            "One hospitality request (404 to whoever may not see it)",
+            ALL_STAFF,
+            {200: _ok("The request", _ref("HospitalityRequest"))},
+            parameters=[_path_id("request_id")],
+        ),
+        "put": _op(
+            "Change a returned request",
+            ALL_STAFF,
+            {200: _ok("The request", _ref("HospitalityRequest"))},
+            errors=(409,),
+            parameters=[_path_id("request_id")],
+            body=_body(_ref("HospitalityRequestInput")),
+        ),
+    },
+    "/requests/{request_id}/submit": {
+        "post": _op(
+            "Submit a returned request again",
+            ALL_STAFF,
+            {200: _ok("The request", _ref("HospitalityRequest"))},
+            errors=(409,),
+            parameters=[_path_id("request_id")],
+        ),
+    },
+    "/requests/{request_id}/decision": {
+        "post": _op(
+            "Decide the step waiting on you: approve, return or reject (with a comment)",
+            ALL_STAFF,
+            {200: _ok("The request", _ref("HospitalityRequest"))},
+            errors=(409,),
+            parameters=[_path_id("request_id")],
+            body=_body(
+                _obj(
+                    {
+                        "decision": {"enum": ["approve", "return", "reject"]},
+                        "comment": {"type": "string"},
+                        "plan": _obj(
+                            {
+                                "schedule": {"type": "string"},
+                                "venue": {"type": "string"},
+                                "dining": {"type": "string"},
+                            }
+                        ),
+                    },
+                    ["decision"],
+                )
+            ),
+        ),
+    },
+    "/approvals": {
+        "get": _op(
+            "Hospitality requests waiting on my decision",
+            ALL_STAFF,
+            {
+                200: _ok(
+                    "Requests",
+                    _obj(
+                        {
+                            "count": {"type": "integer"},
+                            "requests": {"type": "array", "items": _ref("HospitalityRequest")},
+                        },
+                        ["count", "requests"],
+                    ),
+                )
+            },
         ),
     },
     "/openapi.json": {
