@@ -93,6 +93,8 @@ def arrival_payload(
         "host": {"id": visit.host_id, "name": visit.host.name},
         "arrived_at": iso(arrived_at or visit.checked_in_at),
         "kiosk": kiosk if kiosk is not None else (visit.kiosk.name if visit.kiosk_id else None),
+        # Where to meet them (the request's arrangement sheet books it): "→ Room 3".
+        "room": visit.meeting_room or None,
         # Whether the kiosk took a photo: the host's alert shows it (one key lookup).
         "photo": photo
         if photo is not None
@@ -111,14 +113,19 @@ def departure_payload(visit: Visit) -> dict:
     }
 
 
-def _rooms_for_connection(auth) -> list[str]:
-    from server.services import devices, people
+def _rooms_for_connection(auth) -> tuple[list[str], tuple | None]:
+    """The rooms a connecting client joins and the credential it connected with (what
+    the socket guard checks every two seconds: when it ends, the socket is cut)."""
+    from server.services import devices, people, sessions
 
     user = None
+    credential: tuple | None = None
     if isinstance(auth, dict) and auth.get("token"):
         user = people.user_for_token(str(auth["token"]))
-    elif current_user.is_authenticated:
-        user = current_user
+        token_id = sessions.token_id(str(auth["token"])) if user is not None else None
+        user, credential = (user, ("token", token_id)) if token_id else (None, None)
+    elif current_user.is_authenticated:  # the user loader checked the login session
+        user, credential = current_user, ("session", sessions.current_id())
     if user is not None:
         # Their own room: approvals waiting on them, their requests' progress.
         rooms = [f"user:{user.id}"]
@@ -128,25 +135,33 @@ def _rooms_for_connection(auth) -> list[str]:
             rooms.append("reception")
         if user.department:  # tours on this department's floor
             rooms.append(f"dept:{user.department}")
-        return rooms
+        return rooms, credential
     kiosk = devices.kiosk_for_credential(request.cookies.get(KIOSK_COOKIE))
-    return [f"kiosk:{kiosk.id}"] if kiosk else []
+    if kiosk is None or not kiosk.secret_hash:
+        return [], None
+    return [f"kiosk:{kiosk.id}"], ("kiosk", kiosk.id, kiosk.secret_hash)
 
 
 @socketio.on("connect")
 def on_connect(auth=None):
-    rooms = _rooms_for_connection(auth)
-    if not rooms:
+    from server.auth import sockets
+
+    rooms, credential = _rooms_for_connection(auth)
+    if not rooms or credential is None or credential[1] is None:
         raise ConnectionRefusedError("unauthorized")
     for room in rooms:
         join_room(room)
     session["lobby_rooms"] = rooms
+    sockets.track(request.sid, credential)
     emit("hello", {"rooms": rooms, "last_seq": last_seq()})
     metrics.socket_connected()
 
 
 @socketio.on("disconnect")
 def on_disconnect(*_reason):
+    from server.auth import sockets
+
+    sockets.forget(request.sid)
     metrics.socket_disconnected()  # only accepted connections get here
 
 

@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from server.extensions import db, login
 from server.models import User
-from server.services import people
+from server.services import people, sessions
 from server.services.errors import Forbidden, ServiceError
 
 log = logging.getLogger("lobby.access")
@@ -17,7 +17,13 @@ log = logging.getLogger("lobby.access")
 
 @login.user_loader
 def _load_user(user_id: str):
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    """The signed-in user, only while their login session is open: a cookie replayed
+    after logout (or after the user was disabled or their password changed) loads
+    nobody. Flask-Login's remember cookie, were one ever set, carries no login
+    session, so it cannot bring an ended session back either."""
+    if not user_id.isdigit() or not sessions.is_live(sessions.current_id(), int(user_id)):
+        return None
+    user = db.session.get(User, int(user_id))
     return user if user and user.active else None
 
 

@@ -3,12 +3,13 @@ disabling and re-enabling, passwords. The admin pages and ``lobby user update`` 
 come here, so a rule (no admin disables themselves, a fallback is another active
 host) holds everywhere.
 
-A disabled user is signed out at their next request (the session's user loader
-only loads active users) and their API tokens stop answering (``user_for_token``
-checks ``active``; this process's token cache is cleared at once)."""
+A disabled user's login sessions end (signed out at their next request, live
+sockets cut within seconds) and their API tokens stop answering (``user_for_token``
+checks ``active``; this process's token cache is cleared at once). A new password
+ends every other login session of that user."""
 
 from server.models import User
-from server.services import people
+from server.services import people, sessions
 from server.services.errors import Conflict, NotFound
 from server.services.tx import write
 
@@ -68,8 +69,16 @@ def update_user(
             setattr(user, field, value)
         if password is not None:
             user.set_password(password)
+            # Every other browser signed in as them is signed out (ASVS 3.3.3); an
+            # admin changing their own password keeps the session they did it from.
+            own = sessions.current_id() if by is not None and by.id == user_id else None
+            sessions.end_all(session, user.id, "password", keep=own)
+        if active is False:
+            sessions.end_all(session, user.id, "disabled")
     if active is False:
         people.forget_tokens()  # a cached token's user must be looked up again
+    if active is False or password is not None:
+        sessions.credentials_changed()  # their live sockets are cut now
     return user
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from printers.connection import PrinterError, parse_printer_url
 from server.extensions import db
 from server.models import Kiosk, Printer, hash_token, utcnow
+from server.services import sessions
 from server.services.errors import Conflict, Forbidden, NotFound, ServiceError, ValidationError
 from server.services.tx import write
 
@@ -173,6 +174,7 @@ def revoke_kiosk(name: str) -> Kiosk:
         if kiosk is None:
             raise NotFound("unknown_kiosk", f"no kiosk named {name}")
         kiosk.revoked_at = kiosk.revoked_at or utcnow()
+    sessions.credentials_changed()  # its live socket is cut now
     return kiosk
 
 
@@ -202,6 +204,7 @@ def new_pairing(name: str) -> str:
         kiosk.secret_hash = None
         kiosk.paired_at = None
         kiosk.revoked_at = None
+    sessions.credentials_changed()  # the old device's live socket is cut now
     return f"/kiosk/pair/{token}"
 
 

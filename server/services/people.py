@@ -6,9 +6,11 @@ import threading
 import time
 
 from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from server.extensions import db
 from server.models import ROLES, ApiToken, User, hash_token, utcnow
+from server.services import sessions
 from server.services.errors import Conflict, NotFound, ValidationError
 from server.services.tx import write
 
@@ -183,10 +185,26 @@ def user_by_id(user_id: int) -> User:
     return user
 
 
+_dummy_hash: str | None = None
+
+
+def _dummy_password_hash() -> str:
+    """A hash made the way real ones are (same method and cost), checked when there is
+    no real one to check, so every wrong answer costs the same time."""
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = generate_password_hash(secrets.token_urlsafe(16))
+    return _dummy_hash
+
+
 def authenticate(email: str, password: str) -> User | None:
-    """The active user with this email and password, else None (same answer for both)."""
+    """The active user with this email and password, else None (same answer for both).
+    An unknown email, a disabled user or one without a password still pays for one
+    password hash check, so the answer's timing does not tell them apart."""
     user = db.session.scalar(select(User).where(User.email == (email or "").strip().lower()))
-    if user and user.active and user.check_password(password or ""):
+    stored = user.password_hash if user is not None and user.password_hash else None
+    matches = check_password_hash(stored or _dummy_password_hash(), password or "")
+    if user is not None and stored is not None and user.active and matches:
         return user
     return None
 
@@ -223,6 +241,7 @@ def revoke_token(token_id: int) -> None:
             raise NotFound("unknown_token", f"no token {token_id}")
         tok.revoked_at = tok.revoked_at or utcnow()
     forget_tokens()
+    sessions.credentials_changed()  # a socket connected with it is cut now
 
 
 # token hash -> (user, expiry). Integrations call the API many times a second; a
