@@ -170,7 +170,8 @@ def on_replay(data=None):
     """Re-send, to this client only and in order, the events after ``since`` that were
     addressed to its rooms. Returns (as the ack) the last seq sent or known."""
     since = data.get("since") if isinstance(data, dict) else None
-    if isinstance(since, bool) or not isinstance(since, int) or since < 0:
+    # A seq is a database integer: 2**63 and beyond would overflow the query.
+    if isinstance(since, bool) or not isinstance(since, int) or not 0 <= since < 2**63:
         return {"error": {"code": "invalid_since", "message": "since must be a seq >= 0"}}
     rooms = set(session.get("lobby_rooms", []))
     last = since

@@ -282,3 +282,30 @@ def test_the_arrangement_pdf_has_the_sheet_in_chinese_and_english(client, office
         ).status_code
         == 404
     )
+
+
+def test_the_hosts_alert_names_the_room_of_the_sheet(client, office, app):
+    from server.services import checkin
+
+    rooms.add_room("Room 3", 8)
+    rid = client.post(
+        "/api/v1/requests",
+        json=body(arrives_at=when(0), departs_at=when(0.2)),
+        headers=auth(office["rita"]),
+    ).get_json()["id"]
+    client.put(
+        f"/api/v1/requests/{rid}/arrangement",
+        json=sheet(arrives_at=when(0), departs_at=when(0.2), tour=[]),
+        headers=auth(office["rita"]),
+    )
+    for who in ("grace", "mark", "fay", "gus"):
+        r = client.post(
+            f"/api/v1/requests/{rid}/decision",
+            json={"decision": "approve"},
+            headers=auth(office[who]),
+        )
+    visits = r.get_json()["visits"]
+    rita = staff_socket(app, "rita@example.com")
+    checkin.check_in(visits[0]["code"])
+    arrived = [m["args"][0] for m in rita.get_received() if m["name"] == "visitor_arrived"]
+    assert [(a["visitor"]["name"], a["room"]) for a in arrived] == [("张伟", "Room 3")]

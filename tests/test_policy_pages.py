@@ -150,3 +150,37 @@ def test_request_list_marks_overdue_sheets_red(app, office):  # noqa: F811
         == 0
     )
     assert app.test_client().get("/requests").status_code == 302
+
+
+def test_the_visit_knows_its_request_on_the_host_card_and_the_reception_board(app, office, client):  # noqa: F811
+    from tests.conftest import auth
+    from tests.test_policy_arrangements import sheet
+    from tests.test_policy_requests import body, when
+
+    rooms.add_room("Room 3", 8)
+    h = auth(office["rita"])
+    rid = client.post(
+        "/api/v1/requests", json=body(arrives_at=when(0.01), departs_at=when(0.2)), headers=h
+    ).get_json()["id"]
+    tour = [{"place": "Assembly line 2", "department": "Production", "at": when(0.05)}]
+    client.put(
+        f"/api/v1/requests/{rid}/arrangement",
+        json=sheet(arrives_at=when(0.01), departs_at=when(0.2), tour=tour),
+        headers=h,
+    )
+    plan = {"schedule": "10:00 talks, 12:00 lunch", "venue": "Room 3", "dining": "VIP room"}
+    for who in ("grace", "mark", "fay", "gus"):
+        client.post(
+            f"/api/v1/requests/{rid}/decision",
+            json={"decision": "approve", "plan": plan if who == "mark" else None},
+            headers=auth(office[who]),
+        )
+    host = browser(app, "rita@example.com").get("/host/").get_data(as_text=True)
+    card = host[host.index('class="request-facts"') :][:1200]
+    assert (
+        "★★★★" in card and "Room 3" in card and "10:00 talks" in card and "Assembly line 2" in card
+    )
+    mine = host[host.index('id="my-requests"') :][:1500]
+    assert "华为技术" in mine and "Approved 已批准" in mine
+    desk = browser(app, "desk@example.com").get("/reception/").get_data(as_text=True)
+    assert desk.count('class="request-facts"') == 2 and "Room 3" in desk

@@ -159,6 +159,7 @@ class HospitalityRequest(Base):
     history = relationship(
         "RequestDecision", order_by="RequestDecision.id", lazy="selectin", viewonly=True
     )
+    arrangement = relationship("ArrangementSheet", uselist=False, viewonly=True)
 
 
 class RequestItem(Base):

@@ -78,6 +78,8 @@ class Visit(Base):
     kiosk = relationship("Kiosk")
     group = relationship("VisitGroup", back_populates="visits")
     tasks = relationship("Task", back_populates="visit", order_by="Task.id")
+    # The hospitality request it came from: star level, room, schedule, tour.
+    request = relationship("HospitalityRequest", viewonly=True)
 
     @property
     def state(self) -> str:

@@ -190,13 +190,17 @@ def _tell_on_filing(session, req: HospitalityRequest) -> list:
     ]
 
 
-def sync_tours(session, req: HospitalityRequest, sheet: ArrangementSheet | None) -> None:
-    """The sheet's tour plan as each visit's planned tour task (replacing the one the
-    sheet made before; a tour the host made by hand is left alone)."""
+def sync_visits(session, req: HospitalityRequest, sheet: ArrangementSheet | None) -> None:
+    """The sheet on the request's visits: its room as their meeting room (the host's
+    alert says "→ Room 3") and its tour plan as their planned tour task (replacing the
+    one the sheet made before; a tour the host made by hand is left alone)."""
     if sheet is None:
         return
     visits = session.scalars(select(Visit).where(Visit.request_id == req.id)).all()
+    booking = sheet.booking
+    room = booking.room.name if booking is not None and booking.cancelled_at is None else ""
     for visit in visits:
+        visit.meeting_room = room[:120]
         task = session.scalar(
             select(Task).where(
                 Task.visit_id == visit.id, Task.kind == "tour", Task.status == "planned"
@@ -296,7 +300,7 @@ def file(request_id: int, data, by: User) -> ArrangementSheet:
         sheet.filed_at = utcnow()
         session.flush()
         session.refresh(sheet)
-        sync_tours(session, req, sheet)
+        sync_visits(session, req, sheet)
         events = _tell_on_filing(session, req)
         audit.record(
             session,

@@ -68,9 +68,19 @@ def isolocal(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return local.strftime(fmt) if local else ""
 
 
+def my_requests(limit: int = 10) -> list[HospitalityRequest]:
+    if not current_user.is_authenticated:
+        return []
+    return hospitality.mine(current_user)[:limit]
+
+
 @bp.app_context_processor
 def _nav():
-    return {"approvals_count": approvals_count}
+    return {
+        "approvals_count": approvals_count,
+        "my_requests": my_requests,
+        "request_status": STATUS_LABELS.get,
+    }
 
 
 def _rows(prefix: str, fields: tuple[str, ...]) -> list[dict]:

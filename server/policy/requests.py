@@ -337,7 +337,7 @@ def _advance(session, req: HospitalityRequest, after: int | None) -> list:
     events += _make_visits(session, req)
     from server.policy import arrangements  # arrangements -> rooms -> ...: import at use
 
-    arrangements.sync_tours(session, req, arrangements.sheet_of_in(session, req.id))
+    arrangements.sync_visits(session, req, arrangements.sheet_of_in(session, req.id))
     return events
 
 

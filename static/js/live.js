@@ -163,7 +163,8 @@
       var forHost = ev.for_host && ev.host && ev.for_host !== ev.host.name ? " (for " + ev.for_host + ")" : "";
       return "Still waiting: " + who(ev) + forHost + " is here · 仍在等候";
     }
-    return who(ev) + " is here · 已到达";
+    // The room from the request's arrangement sheet: "Ada Lovelace → Room 3".
+    return who(ev) + " is here" + (ev.room ? " → " + ev.room : "") + " · 已到达";
   }
   function alertArrivals(list) {
     if (!list.length) return;
@@ -222,6 +223,36 @@
       showBanner(text, "reminder", sticky);
       beep();
       notify("On the watchlist 命中观察名单", text, "watchlist-" + ev.request_id);
+    },
+    approval_needed: function (ev) {  // a request waits on this user's decision
+      var c = ev.client || {};
+      var text = "Approval needed 待您审批: " + c.company + " " + "★".repeat(c.star_level || 0) +
+                 " — " + ((ev.requester || {}).name || "");
+      showBanner(text, "reminder", sticky);
+      notify("Approval needed 待您审批", text, "request-" + ev.request_id);
+    },
+    request_updated: function (ev) {  // the requester's request moved
+      var c = ev.client || {};
+      showBanner("Request 申请 " + c.company + ": " + ev.decision + " → " + ev.status +
+                 (ev.step ? " (" + ev.step + ")" : ""), "reminder", false);
+    },
+    arrangement_filed: function (ev) {
+      var c = ev.client || {};
+      showBanner("Arrangement sheet filed 接待安排表已提交: " + c.company, "reminder", false);
+    },
+    arrangement_overdue: function (ev) {
+      var c = ev.client || {};
+      var text = "Arrangement sheet overdue 接待安排表逾期未提交: " + c.company;
+      showBanner(text, "reminder", sticky);
+      beep();
+      notify("Arrangement sheet overdue 安排表逾期", text, "overdue-" + ev.request_id);
+    },
+    president_notice: function (ev) {
+      var c = ev.client || {};
+      var text = "The president attends 总裁出席: " + c.company + " · " + hhmm(ev.arrives_at);
+      showBanner(text, "reminder", sticky);
+      beep();
+      notify("President attends 总裁出席", text, "president-" + ev.request_id);
     },
     tour_reminder: function (ev) {
       var task = ev.task || {};
