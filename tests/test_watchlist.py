@@ -358,6 +358,8 @@ def test_api_lists_adds_and_removes_for_admins_only(app, client, staff, tokens):
     assert gone.status_code == 200 and gone.get_json()["active"] is False
     assert client.delete(f"/api/v1/watchlist/{entry['id']}", headers=admin).status_code == 409
     assert client.delete("/api/v1/watchlist/999", headers=admin).status_code == 404
+    huge = client.delete(f"/api/v1/watchlist/{2**70}", headers=admin)  # past SQLite's integers
+    assert huge.status_code == 404 and huge.get_json()["error"]["code"] == "not_found"
     assert client.get("/api/v1/watchlist", headers=admin).get_json()["count"] == 0
     assert client.get("/api/v1/watchlist?all=1", headers=admin).get_json()["count"] == 1
 

@@ -340,8 +340,8 @@ def add(data, by: User | None = None, actor_label: str = "") -> WatchlistEntry:
 
 def remove(entry_id, by: User | None = None, actor_label: str = "") -> WatchlistEntry:
     """Take an entry off the list (kept, inactive; audited ``watchlist.remove``)."""
-    if isinstance(entry_id, bool) or not isinstance(entry_id, int):
-        raise NotFound("not_found", f"no watchlist entry {entry_id}")
+    if isinstance(entry_id, bool) or not isinstance(entry_id, int) or not 0 < entry_id < 2**63:
+        raise NotFound("not_found", f"no watchlist entry {entry_id}")  # (no 64-bit row id)
     with write() as session:
         entry = session.get(WatchlistEntry, entry_id)
         if entry is None:
