@@ -310,3 +310,44 @@ def test_a_redis_that_does_not_answer_refuses_no_one(tmp_path, printer):
     app = site_app(tmp_path, printer, "redis://127.0.0.1:1/0")  # nothing listens there
     with app.app_context():
         assert SCANS.take(1).ok and LOOKUPS.available(1).ok
+
+
+@pytest.mark.postgres
+def test_walk_in_limit_holds_across_processes_on_postgresql(pg_app, tmp_path, printer):
+    """One kiosk, its requests spread over two server processes (two apps) sharing
+    PostgreSQL: the walk-ins made through one count at the other."""
+    from server.services import people
+    from tests.conftest import IsolatedClient, csrf_from
+
+    pg_app.test_client_class = IsolatedClient
+    pg_app.config["KIOSK_WALK_IN_LIMIT"] = 2
+    host = people.create_user("grace@example.com", "Grace Hopper", ["host"], "pw-" + "x" * 12)
+    other = create_app(
+        {
+            "TESTING": True,
+            "DATA_DIR": tmp_path / "other",
+            "PRINT_WORKER": False,
+            "SQLALCHEMY_DATABASE_URI": pg_app.config["SQLALCHEMY_DATABASE_URI"],
+            "DEFAULT_PRINTER": printer.url,
+            "SECRET_KEY": "test",
+            "MESSAGE_QUEUE": None,
+            "KIOSK_WALK_IN_LIMIT": 2,
+        }
+    )
+    front = KioskClient(pg_app)
+    for n in range(2):
+        assert "too_many" not in html(walk_in(front, n, host))
+    cookie = front.client.get_cookie("lobby_kiosk")
+    assert cookie is not None
+    browser = other.test_client()
+    browser.set_cookie("lobby_kiosk", cookie.value)
+    token = csrf_from(browser.get("/kiosk/").get_data(as_text=True))
+    resp = browser.post(
+        "/kiosk/walk-in",
+        data={"name": "Third", "host_id": str(host.id), "csrf_token": token},
+        headers={"HX-Request": "true"},
+    )
+    assert 'data-reason="too_many_walk_ins"' in html(resp)
+    with other.app_context():
+        db.session.remove()
+        db.engine.dispose()

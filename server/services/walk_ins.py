@@ -157,15 +157,14 @@ def refuse_if_kiosk_busy(kiosk: Kiosk, attempt_key: str | None) -> None:
         or db.session.scalar(select(DeskRequest.id).where(DeskRequest.attempt_key == attempt_key))
     ):
         return
-    # Kiosk walk-in visits carry the kiosk's attempt key "k<id>:..." (kiosk.flow): a
-    # range on its unique index.
-    prefix = f"k{kiosk.id}:"
+    # Kiosk walk-in visits carry the kiosk's attempt key "k<id>:..." (kiosk.flow) and
+    # are expected from the moment they are made (the indexed column narrows the scan).
     visits_made = db.session.scalar(
         select(func.count(Visit.id)).where(
-            Visit.attempt_key >= prefix,
-            Visit.attempt_key < prefix[:-1] + ";",
-            Visit.walk_in.is_(True),
+            Visit.expected_at >= since,
             Visit.created_at >= since,
+            Visit.walk_in.is_(True),
+            Visit.attempt_key.startswith(f"k{kiosk.id}:", autoescape=True),
         )
     )
     requests_made = db.session.scalar(
