@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import func, select, update
 
 from server import create_app, upgrade_database
@@ -504,3 +505,37 @@ def test_a_removed_signature_image_is_a_404_not_an_empty_image(
     assert client.get(f"/admin/rules/signatures/{sig.id}.png").status_code == 404
     page = client.get("/admin/rules").get_data(as_text=True)
     assert "Removed (retention)" in page
+
+
+@pytest.fixture
+def sqlite_without_secure_delete(app):
+    """SQLite as most builds ship it (Debian's turns secure_delete on by default)."""
+
+    def off(dbapi_connection, _record):
+        dbapi_connection.execute("PRAGMA secure_delete = OFF")
+
+    db.session.remove()
+    db.engine.dispose()
+    sqlalchemy_event.listen(db.engine, "connect", off)
+    yield
+    sqlalchemy_event.remove(db.engine, "connect", off)
+
+
+def test_a_purged_photo_is_not_left_readable_in_the_database_file(
+    app, sqlite_without_secure_delete, make_visit, published
+):
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA secure_delete").scalar() == 0
+    visit = make_visit(name="Fay File", email="fay@example.com")
+    with_everything(visit, published, days=40)
+    stored = db.session.get(VisitPhoto, visit.id).jpeg
+    signature = db.session.scalars(select(Signature)).one().image_png
+    needles = [stored[-80:-16], signature[-200:-100]]  # image data, not standard tables
+    db.session.commit()
+
+    retention.purge()
+    with db.engine.connect() as conn:  # the WAL's pages written back into the file
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    files = Path(app.config["DATA_DIR"]).glob("lobby.db*")
+    raw = b"".join(p.read_bytes() for p in files if p.is_file())
+    assert not [n for n in needles if n in raw]

@@ -40,12 +40,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, text, update
 
 from server.extensions import db
 from server.models import (
@@ -200,7 +201,8 @@ def purge(
                 )
             if session.execute(claim.values(last_purge_at=now)).rowcount != 1:
                 return None
-            badge_files = _purge_in(session, row, now, result, say)
+            with secure_delete(session):
+                badge_files = _purge_in(session, row, now, result, say)
             if dry_run:
                 raise _DryRun
             entry = audit.record(
@@ -222,6 +224,22 @@ def purge(
         _delete_badge_files(badge_files)
     result.seconds = time.perf_counter() - started
     return result
+
+
+@contextmanager
+def secure_delete(session):
+    """On SQLite, deleted rows' bytes are overwritten with zeros (``PRAGMA
+    secure_delete``) while the block runs: otherwise a purged photo stays readable in
+    the file's free pages until they happen to be reused. PostgreSQL frees dead rows
+    at its next (auto)vacuum."""
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    if sqlite:
+        session.execute(text("PRAGMA secure_delete = ON"))
+    try:
+        yield
+    finally:
+        if sqlite:
+            session.execute(text("PRAGMA secure_delete = OFF"))
 
 
 def purge_if_due(actor_label: str = "worker", now: datetime | None = None) -> PurgeResult | None:

@@ -296,7 +296,7 @@ def forget(email, actor: User | None = None, actor_label: str = "cli") -> dict[s
         counts[name] = n
 
     now = utcnow()
-    with write() as session:
+    with write() as session, retention.secure_delete(session):
         id_list = sorted(visit_ids)
         counts["visitors"] = session.execute(
             update(Visitor)
