@@ -88,7 +88,7 @@ def zhang_on_site(app, make_visit):
 
 def still_on_site(visit) -> bool:
     db.session.expire_all()
-    return db.session.get(Visit, visit.id).status == "checked_in"
+    return db.session.get_one(Visit, visit.id).status == "checked_in"
 
 
 @pytest.mark.parametrize(
