@@ -238,3 +238,19 @@ def test_policy_pages_are_for_admins_only(app, staff):
     for url in ("/admin/organisation", "/admin/standards"):
         assert host.get(url).status_code == 403
     assert app.test_client().get("/admin/standards").status_code in (302, 401)
+
+
+def test_admins_add_rooms_on_their_page(app, staff):
+    admin = Admin(app)
+    assert "No rooms yet" in admin.page("/admin/rooms").get_data(as_text=True)
+    r = admin.post("/admin/rooms", "/admin/rooms", name="会议室 A", capacity="12", projector="1")
+    assert r.status_code == 303
+    page = admin.page("/admin/rooms").get_data(as_text=True)
+    assert 'data-room="会议室 A"' in page and "Yes 有" in page
+    bad = admin.post("/admin/rooms", "/admin/rooms", name="会议室 a", capacity="²")
+    assert bad.status_code == 422
+    html = bad.get_data(as_text=True)
+    assert 'data-field="capacity"' in html or 'data-field="name"' in html
+    host = app.test_client()
+    login(host, "grace@example.com")
+    assert host.get("/admin/rooms").status_code == 403

@@ -9,7 +9,7 @@ from flask_login import current_user
 from server.auth import page_roles
 from server.models import DECIDERS, DUTIES
 from server.models.policy import EXTRAS, LEVELS, LODGING, SCHEMES, VEHICLES
-from server.policy import organisation, standards
+from server.policy import organisation, rooms, standards
 from server.services import people
 from server.services.errors import ServiceError
 
@@ -192,3 +192,53 @@ def save_standards():
     except ServiceError as e:
         return _standards_page(errors=e.fields or {"levels": e.message}, status=422)
     return redirect(url_for("policy.standards_page", saved=1, scheme_view=scheme), code=303)
+
+
+def _rooms_page(errors: dict | None = None, status: int = 200):
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from server.extensions import db
+    from server.models import Booking, utcnow
+
+    now = utcnow()
+    upcoming = db.session.scalars(
+        select(Booking)
+        .where(
+            Booking.cancelled_at.is_(None),
+            Booking.ends_at > now,
+            Booking.starts_at < now + timedelta(days=14),
+        )
+        .order_by(Booking.starts_at)
+    ).all()
+    return render_template(
+        "policy/rooms.html",
+        rooms=rooms.rooms(),
+        bookings=upcoming,
+        errors=errors or {},
+        form=request.form if errors else {},
+        saved=request.args.get("saved", ""),
+    ), status
+
+
+@bp.get("/rooms")
+@page_roles("admin")
+def rooms_page():
+    return _rooms_page()
+
+
+@bp.post("/rooms")
+@page_roles("admin")
+def add_room():
+    capacity = request.form.get("capacity", "").strip()
+    try:
+        room = rooms.add_room(
+            request.form.get("name", ""),
+            int(capacity) if capacity.isascii() and capacity.isdigit() else capacity,
+            projector=request.form.get("projector") == "1",
+            by=current_user,
+        )
+    except ServiceError as e:
+        return _rooms_page(errors=e.fields or {"name": e.message}, status=422)
+    return redirect(url_for("policy.rooms_page", saved=room.name), code=303)

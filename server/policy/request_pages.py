@@ -436,6 +436,13 @@ def arrangement_pdf(request_id: int):
     return resp
 
 
+@bp.get("/approvals/count")
+@page_roles(*STAFF)
+def approvals_count_json():
+    """What the navigation's count shows (live.js asks again on approval events)."""
+    return {"count": approvals_count()}
+
+
 @bp.get("/approvals")
 @page_roles(*STAFF)
 def approvals():

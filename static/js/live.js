@@ -184,6 +184,30 @@
     });
   }
 
+  // The navigation's "Approvals 审批 (n)": asked again when a request moves.
+  function approvalsCount() {
+    var link = document.getElementById("nav-approvals");
+    if (!link) return;
+    fetch(link.getAttribute("href") + "/count", { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (body) {
+        if (!body) return;
+        var badge = document.getElementById("approvals-count");
+        if (!badge && body.count) {
+          badge = document.createElement("span");
+          badge.className = "count";
+          badge.id = "approvals-count";
+          link.appendChild(document.createTextNode(" "));
+          link.appendChild(badge);
+        }
+        if (badge) {
+          badge.textContent = String(body.count);
+          badge.hidden = !body.count;
+        }
+      })
+      .catch(function () {});
+  }
+
   // --- events ------------------------------------------------------------------
   var handlers = {
     visitor_arrived: function (ev) {
@@ -225,6 +249,7 @@
       notify("On the watchlist 命中观察名单", text, "watchlist-" + ev.request_id);
     },
     approval_needed: function (ev) {  // a request waits on this user's decision
+      approvalsCount();
       var c = ev.client || {};
       var text = "Approval needed 待您审批: " + c.company + " " + "★".repeat(c.star_level || 0) +
                  " — " + ((ev.requester || {}).name || "");
@@ -232,6 +257,7 @@
       notify("Approval needed 待您审批", text, "request-" + ev.request_id);
     },
     request_updated: function (ev) {  // the requester's request moved
+      approvalsCount();
       var c = ev.client || {};
       showBanner("Request 申请 " + c.company + ": " + ev.decision + " → " + ev.status +
                  (ev.step ? " (" + ev.step + ")" : ""), "reminder", false);
