@@ -44,7 +44,12 @@ def isolated(app):
     def wsgi(environ, start_response):
         db.session.commit()
         with app.app_context():
-            return list(app.wsgi_app(environ, start_response))
+            answer = app.wsgi_app(environ, start_response)
+            try:
+                return list(answer)
+            finally:
+                if hasattr(answer, "close"):
+                    answer.close()
 
     return wsgi
 

@@ -287,6 +287,16 @@ SCHEMAS: dict[str, Any] = {
         },
         ["client", "purpose"],
     ),
+    "Room": _obj(
+        {
+            "id": ID,
+            "name": {"type": "string"},
+            "capacity": {"type": "integer"},
+            "projector": {"type": "boolean"},
+            "active": {"type": "boolean"},
+        },
+        ["id", "name", "capacity"],
+    ),
     "VisitorInput": _obj(
         {
             "name": {"type": "string", "maxLength": 200},
@@ -833,6 +843,81 @@ PATHS: dict[str, dict[str, Any]] = {
                         ),
                     },
                     ["decision"],
+                )
+            ),
+        ),
+    },
+    "/requests/{request_id}/arrangement": {
+        "put": _op(
+            "File the reception arrangement sheet (requester, marketing or an admin)",
+            ALL_STAFF,
+            {200: _ok("The request", _ref("HospitalityRequest"))},
+            errors=(409,),
+            parameters=[_path_id("request_id")],
+            body=_body({"type": "object", "description": "the sheet's fields"}),
+        ),
+    },
+    "/requests/{request_id}/arrangement.pdf": {
+        "get": _op(
+            "The arrangement sheet as PDF",
+            ALL_STAFF,
+            {
+                200: {
+                    "description": "The sheet",
+                    "content": {"application/pdf": {"schema": {"type": "string"}}},
+                }
+            },
+            parameters=[_path_id("request_id")],
+        ),
+    },
+    "/rooms": {
+        "get": _op(
+            "Every active room; with `from` and `to` (and `people`): those free then",
+            ALL_STAFF,
+            {
+                200: _ok(
+                    "Rooms",
+                    _obj({"rooms": {"type": "array", "items": _ref("Room")}}, ["rooms"]),
+                )
+            },
+            errors=(422,),
+            parameters=[
+                _query("from", "start, ISO 8601", {"type": "string", "format": "date-time"}),
+                _query("to", "end, ISO 8601", {"type": "string", "format": "date-time"}),
+                _query("people", "how many the room must hold (1 to 10000)"),
+            ],
+        ),
+    },
+    "/rooms/{room_id}/bookings": {
+        "post": _op(
+            "Book a room (bookings never overlap: 409)",
+            ALL_STAFF,
+            {
+                201: _ok(
+                    "The booking",
+                    _obj(
+                        {
+                            "id": ID,
+                            "room": _ref("Room"),
+                            "starts_at": WHEN,
+                            "ends_at": WHEN,
+                            "request": {"type": ["integer", "null"]},
+                            "cancelled": {"type": "boolean"},
+                        },
+                        ["id", "room", "starts_at", "ends_at"],
+                    ),
+                )
+            },
+            errors=(409,),
+            parameters=[_path_id("room_id")],
+            body=_body(
+                _obj(
+                    {
+                        "starts_at": {"type": "string", "format": "date-time"},
+                        "ends_at": {"type": "string", "format": "date-time"},
+                        "request": {"type": "integer"},
+                    },
+                    ["starts_at", "ends_at"],
                 )
             ),
         ),
