@@ -16,6 +16,7 @@ from server.extensions import db, socketio
 from server.models import ApiToken, utcnow
 from server.services import accounts, devices, people
 from tests.conftest import PASSWORD, csrf_from
+from tests.test_scale_out import grown_env, run, start_server  # noqa: F401
 
 CUT_WITHIN = 5.0
 
@@ -26,14 +27,19 @@ class Probe:
     def __init__(self, url, auth=None, http=None):
         self.heard: list[tuple[str, tuple]] = []
         self.gone = threading.Event()
+        self.gone_at = 0.0
         self.client = sio.Client(reconnection=False, http_session=http)
         self.client.on("*", lambda event, *args: self.heard.append((event, args)))
-        self.client.on("disconnect", lambda *_: self.gone.set())
+        self.client.on("disconnect", self._dropped)
         self.client.connect(url, auth=auth, wait_timeout=5)
         deadline = time.time() + 5
         while not any(e == "hello" for e, _ in self.heard) and time.time() < deadline:
             time.sleep(0.02)
         self.rooms = [a[0]["rooms"] for e, a in self.heard if e == "hello"][0]
+
+    def _dropped(self, *_):
+        self.gone_at = time.monotonic()
+        self.gone.set()
 
     def probes(self) -> list:
         return [a[0] for e, a in self.heard if e == "probe"]
@@ -202,3 +208,58 @@ def test_logging_out_cuts_that_sessions_socket_and_its_cookie_cannot_reconnect(
     finally:
         desk.close()
         elsewhere.close()
+
+
+# --- two processes on PostgreSQL + Redis -----------------------------------------------
+
+
+@pytest.mark.postgres
+def test_revoked_on_one_process_a_socket_on_another_is_cut(grown_env):
+    """Logout on process A cuts that session's socket on process B; a token revoked by
+    the CLI (a third process) cuts its socket on B; a socket whose credential holds
+    stays up."""
+    run(grown_env, "user", "add", "grace@example.com", "--name", "Grace", "--role", "host")
+    run(
+        grown_env,
+        "user",
+        "add",
+        "desk@example.com",
+        "--name",
+        "Desk",
+        "--role",
+        "receptionist",
+        "--password",
+        PASSWORD,
+    )
+    grace_token = run(grown_env, "token", "create", "grace@example.com")
+    desk_token = run(grown_env, "token", "create", "desk@example.com")
+    token_id = run(grown_env, "token", "list", "grace@example.com").split("\t")[0]
+    a, url_a = start_server(grown_env)
+    b, url_b = start_server(grown_env)
+    probes = []
+    try:
+        web = signed_in_http(url_a, "desk@example.com")  # the cookie holds on B too
+        desk = Probe(url_b, http=web)
+        grace = Probe(url_b, auth={"token": grace_token})
+        steady = Probe(url_b, auth={"token": desk_token})
+        probes = [desk, grace, steady]
+        page = web.get(url_a + "/reception").text
+        started = time.monotonic()
+        resp = web.post(
+            url_a + "/logout", data={"csrf_token": csrf_from(page)}, allow_redirects=False
+        )
+        assert resp.status_code == 302
+        assert desk.gone.wait(CUT_WITHIN), "logout on A did not cut the socket on B"
+        logout_cut = time.monotonic() - started
+        run(grown_env, "token", "revoke", token_id)  # the CLI's start-up takes seconds
+        revoked = time.monotonic()
+        assert grace.gone.wait(CUT_WITHIN), "a revoked token's socket on B was not cut"
+        assert steady.client.connected and not steady.gone.is_set()
+        print(f"cut on B: {logout_cut:.2f}s after logout on A; token socket cut ")
+        print(f"{grace.gone_at - revoked:+.2f}s from the revoking CLI's exit")
+    finally:
+        for p in probes:
+            p.close()
+        for proc in (a, b):
+            proc.terminate()
+            proc.wait(10)
