@@ -293,6 +293,21 @@ def test_a_reason_given_before_reception_saw_the_match_is_not_enough(app, staff,
     assert actions().count("watchlist.admit") == 1
 
 
+def test_desk_walk_in_of_a_listed_visitor_is_not_checked_in_and_the_desk_is_told_why(app, staff):
+    listed("Zhang Wei", phone="138 0000 1234")
+    desk = Desk(app)
+    resp = desk.post(
+        "/reception/walk-ins",
+        {"name": "Someone", "phone": "+86 13800001234", "host_id": str(staff["host"].id)},
+    )
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "is on the watchlist 命中观察名单" in html
+    visit = db.session.query(Visit).one()
+    assert visit.status == "expected" and badges(visit.id) == 0
+    (request,) = matches_of(visit.id)
+    assert request.details["matched_on"] == ["phone"]
+
+
 # --- the admin page and the API ------------------------------------------------------------
 
 

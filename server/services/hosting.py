@@ -178,7 +178,7 @@ def check_in_at_desk(
     # On the watchlist: reception lets them in only with a reason, once told who and why.
     match = watchlist.match_visit(visit)
     if match is not None and (not reason or not watchlist.reception_told(visit)):
-        watchlist.refuse(visit, match)
+        watchlist.refuse(visit, match, staff=True)
     needed = rules.needs_signature(visit)
     if needed is not None:
         if not rules_on_paper:

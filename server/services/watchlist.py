@@ -192,8 +192,9 @@ def refusal() -> CheckInError:
     return CheckInError("see_reception", "please see reception", status=409)
 
 
-def refuse(visit: Visit, match: Match, kiosk: Kiosk | None = None) -> None:
-    """Tell reception (one open request per visit) and raise ``see_reception``."""
+def refuse(visit: Visit, match: Match, kiosk: Kiosk | None = None, staff: bool = False) -> None:
+    """Tell reception (one open request per visit) and raise ``see_reception``; with
+    ``staff`` (the desk's own pages) its message says why."""
     person = visit.visitor
     details = _details(
         {
@@ -205,6 +206,13 @@ def refuse(visit: Visit, match: Match, kiosk: Kiosk | None = None) -> None:
         match,
     )
     desk.watchlist_match(details, visit=visit, kiosk=kiosk)
+    if staff:
+        raise CheckInError(
+            "see_reception",
+            f"{details['name']} is on the watchlist 命中观察名单: see “At the kiosk” to let them in "
+            "with a reason 请在自助机请求中填写原因后准许进入",
+            status=409,
+        )
     raise refusal()
 
 
