@@ -401,5 +401,171 @@ def vip_badge(path: Path) -> None:
     print("wrote", path)
 
 
+def policy_pages(out: Path, only: bool = False) -> None:
+    """request-form.png (a 华为技术 request being filled, its estimate), approvals.png
+    (what waits on the general manager), arrangement.png (the sheet's print view, in
+    Chinese with English), standards.png: issue 14's pages with real data."""
+    from datetime import timedelta
+
+    from server.policy import arrangements, organisation, rooms
+    from server.policy import requests as hospitality
+    from server.services import clock, people
+
+    data = Path(tempfile.mkdtemp(prefix="lobby-policy-"))
+    app = create_app(
+        {
+            "DATA_DIR": data,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{data / 'lobby.db'}",
+            "DEFAULT_PRINTER": f"emulator://{data / 'badges'}",
+            "PRINT_WORKER": False,
+            "MESSAGE_QUEUE": None,
+            "SECRET_KEY": "screenshots",
+        }
+    )
+    upgrade_database(app)
+    pw = "screenshots-only"
+
+    def local(days: float) -> str:
+        return (clock.to_local(clock.utcnow()) + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M")
+
+    with app.app_context():
+        people.create_user("li.na@example.com", "李娜", ["host"], pw, department="销售部 Sales")
+        people.create_user("wang@example.com", "王强 Wang Qiang", ["host"], pw)
+        people.create_user("zhou@example.com", "周敏 Zhou Min", ["host"], pw)
+        people.create_user("gm@example.com", "陈总 Chen (GM)", ["host", "admin"], pw)
+        organisation.add_department("销售部 Sales", "wang@example.com")
+        organisation.add_duty("zhou@example.com", "marketing")
+        organisation.add_duty("zhou@example.com", "finance")
+        organisation.add_duty("gm@example.com", "gm")
+        rooms.add_room("三号会议室 Room 3", 10, projector=True)
+        rooms.add_room("董事会议室 Board room", 20, projector=True)
+        li = people.user_by_email("li.na@example.com")
+        body = {
+            "client": {
+                "company": "华为技术有限公司",
+                "star_level": 5,
+                "background": "战略客户，续签年度框架合同 Strategic account",
+            },
+            "visitors": [
+                {"name": "张伟", "title": "副总裁 VP"},
+                {"name": "刘洋", "title": "采购总监"},
+                {"name": "Ada Lovelace", "title": "CTO"},
+            ],
+            "purpose": "合同谈判与工厂参观 Contract talks and a plant tour",
+            "arrives_at": local(3),
+            "departs_at": local(3.3),
+            "attendees": 4,
+            "items": [
+                {"kind": "meal", "quantity": 14, "amount": 4200},
+                {"kind": "lodging", "quantity": 3, "amount": 2700},
+                {"kind": "vehicle", "quantity": 2, "amount": 1600},
+                {"kind": "gift", "quantity": 3, "amount": 900},
+            ],
+            "materials": ["flags", "name_plates", "welcome_banner"],
+        }
+        req = hospitality.create(body, li)
+        rid = req.id
+        wang = people.user_by_email("wang@example.com")
+        zhou = people.user_by_email("zhou@example.com")
+        hospitality.decide(rid, wang, "approve", "同意 Agreed")
+        plan = {
+            "schedule": "09:30 欢迎 · 10:00 会谈 · 14:00 参观",
+            "venue": "三号会议室",
+            "dining": "公司贵宾餐厅",
+        }
+        hospitality.decide(rid, zhou, "approve", "方案见附 Plan attached", plan)
+        hospitality.decide(rid, zhou, "approve", "预算内 Within budget")
+        arrangements.file(
+            rid,
+            {
+                "receiving_staff": "李娜、王强",
+                "attendees": 4,
+                "visitors": 3,
+                "background": "战略客户，续签年度框架合同",
+                "arrives_at": local(3),
+                "departs_at": local(3.3),
+                "room": "三号会议室 Room 3",
+                "projector": {"borrowed": True, "from": local(3), "to": local(3.1)},
+                "tour": [
+                    {"place": "总装车间 Assembly hall", "department": "生产部", "at": local(3.15)},
+                    {"place": "研发中心 R&D centre", "department": "研发部", "at": local(3.2)},
+                ],
+                "welcome_banner": "热烈欢迎华为技术有限公司领导莅临指导",
+                "materials": ["flags", "name_plates", "welcome_banner", "room_supplies"],
+            },
+            li,
+        )
+        hospitality.create(
+            {
+                **body,
+                "client": {"company": "小米科技", "star_level": 4},
+                "items": [{"kind": "meal", "quantity": 8}],
+                "visitors": [{"name": "雷军"}],
+                "arrives_at": local(0.6),
+                "departs_at": local(0.7),
+            },
+            li,
+        )
+
+    port = free_port()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{port}"
+    with sync_playwright() as p, app.app_context():  # local() needs the site's zone
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+
+        def signed_in(email, path):
+            page = browser.new_context(base_url=base, viewport=VIEWPORT).new_page()
+            page.set_default_timeout(60_000)
+            page.goto("/login")
+            page.fill("input[name=email]", email)
+            page.fill("input[name=password]", pw)
+            page.click("button[type=submit]")
+            page.wait_for_url(lambda url: "/login" not in url)
+            page.goto(path)
+            page.evaluate("document.fonts.ready")
+            return page
+
+        def save(page, name, full=False):
+            page.wait_for_timeout(400)
+            page.screenshot(path=str(out / name), full_page=full)
+            print("wrote", out / name)
+
+        li_page = signed_in("li.na@example.com", "/requests/new")
+        li_page.fill("input[name=company]", "中国石化 Sinopec")
+        li_page.check("input[name=star_level][value='4']")
+        li_page.fill("textarea[name=background]", "新客户，首次来访 First visit")
+        li_page.fill("textarea[name=purpose]", "技术交流 Technical exchange")
+        li_page.fill("input[name=arrives_at]", local(5))
+        li_page.fill("input[name=departs_at]", local(5.2))
+        li_page.fill("input[name=visitor-0-name]", "赵敏")
+        li_page.fill("input[name=visitor-0-title]", "总工程师")
+        li_page.fill("input[name=visitor-1-name]", "孙浩")
+        li_page.select_option("select[name=item-0-kind]", "meal")
+        li_page.fill("input[name=item-0-quantity]", "6")
+        li_page.select_option("select[name=item-1-kind]", "lodging")
+        li_page.fill("input[name=item-1-quantity]", "2")
+        li_page.fill("input[name=item-1-amount]", "1100")
+        li_page.locator("input[name=item-1-amount]").dispatch_event("change")
+        expect(li_page.locator("#estimate-total")).to_be_visible()
+        save(li_page, "request-form.png", full=True)
+        gm = signed_in("gm@example.com", "/approvals")
+        save(gm, "approvals.png")
+        gm.goto(f"/requests/{rid}")
+        save(gm, "request.png", full=True)
+        gm.goto(f"/requests/{rid}/arrangement")
+        save(gm, "arrangement.png", full=True)
+        gm.goto("/admin/standards")
+        save(gm, "standards.png")
+        browser.close()
+    server.shutdown()
+    shutil.rmtree(data, ignore_errors=True)
+
+
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "screenshots")
+    target = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "screenshots"
+    if "--policy" in sys.argv[2:]:
+        policy_pages(target)
+    else:
+        main(target)
+        policy_pages(target)
