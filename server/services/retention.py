@@ -32,8 +32,9 @@ Everything happens in one write transaction, with the conditional claim of
 ``retention.purge`` audit entry carrying the counts: all of it commits, or none.
 ``dry_run`` runs the very same statements and rolls back, so its counts are exactly
 what a real run would do (it holds the write lock as long as a real run would).
-Measured on a year of data (``bench/year_of_visits.py``: 20,000 visits): see the
-README's retention section.
+Measured on a year of data (``bench/year_of_visits.py``: 20,000 visits; figures in
+bench/README.md): the first purge of that backlog takes ~3 s, holding SQLite's write
+lock meanwhile; a daily purge afterwards ~0.3 s.
 """
 
 from __future__ import annotations
@@ -332,8 +333,9 @@ def _purge_in(
             DeskRequest.visit_id.is_(None), DeskRequest.created_at < personal_cut
         )
     ).all()
-    counts["desk_requests"] += _blank_desk_details(session, loose)
-    say(f"desk_requests without a visit ({time.perf_counter() - t0:.2f} s)")
+    n = _blank_desk_details(session, loose)
+    counts["desk_requests"] += n
+    say(f"desk_requests without a visit: {n:,} ({time.perf_counter() - t0:.2f} s)")
 
     t0 = time.perf_counter()
     n = session.execute(
@@ -391,21 +393,16 @@ def anonymise_related(session, visit_ids, counts: dict, step) -> None:
     task notes, desk request details, reprint reasons, signature keys. Shared with
     ``visitor_data.forget``."""
     t0 = time.perf_counter()
-    n = 0
     rows = session.execute(select(Task.id, Task.details).where(Task.visit_id.in_(visit_ids))).all()
+    changed = []
     for task_id, details in rows:
-        kept = (
-            {"items": details["items"]} if isinstance(details, dict) and "items" in details else {}
-        )
+        has_items = isinstance(details, dict) and "items" in details
+        kept = {"items": details["items"]} if has_items else {}  # drink counts, no notes
         if kept != details:
-            session.execute(
-                update(Task)
-                .where(Task.id == task_id)
-                .values(details=kept)
-                .execution_options(synchronize_session=False)
-            )
-            n += 1
-    step("tasks", n, t0)
+            changed.append({"id": task_id, "details": kept})
+    if changed:  # one executemany (ORM bulk UPDATE by primary key)
+        session.execute(update(Task), changed)
+    step("tasks", len(changed), t0)
 
     t0 = time.perf_counter()
     rows = session.execute(
@@ -435,20 +432,16 @@ def anonymise_related(session, visit_ids, counts: dict, step) -> None:
 
 
 def _blank_desk_details(session, rows) -> int:
-    n = 0
+    changed = []
     for req_id, kind, details in rows:
-        details = details if isinstance(details, dict) else {}
         keep = _DESK_KEEP + (("reason",) if kind == "turned_away" else ())
-        kept = {k: v for k, v in details.items() if k in keep}
+        given = details if isinstance(details, dict) else {}
+        kept = {k: v for k, v in given.items() if k in keep}
         if kept != details:
-            session.execute(
-                update(DeskRequest)
-                .where(DeskRequest.id == req_id)
-                .values(details=kept)
-                .execution_options(synchronize_session=False)
-            )
-            n += 1
-    return n
+            changed.append({"id": req_id, "details": kept})
+    if changed:
+        session.execute(update(DeskRequest), changed)
+    return len(changed)
 
 
 # ---- badge images the emulator printer saved ----------------------------------------
