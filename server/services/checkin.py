@@ -52,7 +52,10 @@ def normalise_code(raw) -> str:
         raise ValidationError("invalid_code", "code must be text", fields={"code": "must be text"})
     text = raw.strip()
     if "/" in text:
-        text = urlsplit(text).path.rstrip("/").rsplit("/", 1)[-1]
+        try:
+            text = urlsplit(text).path.rstrip("/").rsplit("/", 1)[-1]
+        except ValueError:  # no URL at all ("http://[x/...": a broken IPv6 host)
+            text = ""
     if not CODE_RE.match(text):
         raise CheckInError("unknown_code", "this code is not a Lobby visit", status=404)
     return text
