@@ -263,3 +263,18 @@ def test_revoked_on_one_process_a_socket_on_another_is_cut(grown_env):
         for proc in (a, b):
             proc.terminate()
             proc.wait(10)
+
+
+def test_the_guard_thread_runs_only_while_its_process_holds_sockets(app, tokens):
+    from server.auth.sockets import EXTENSION_KEY
+    from tests.conftest import staff_socket
+
+    sock = staff_socket(app, auth={"token": tokens["host"]})
+    assert sock.is_connected()
+    guard = app.extensions[EXTENSION_KEY]
+    assert guard.running and len(guard.sids) == 1
+    sock.disconnect()
+    deadline = time.time() + CUT_WITHIN
+    while guard.running and time.time() < deadline:
+        time.sleep(0.1)
+    assert not guard.running and guard.sids == {}

@@ -53,6 +53,8 @@ class SocketGuard:
             with sessions.changed:
                 sessions.changed.wait(self.interval)
             with self.lock:
+                for sid in [sid for sid in self.sids if not _known(sid)]:
+                    del self.sids[sid]  # gone without a goodbye, or its server replaced
                 if not self.sids:
                     self.running = False  # the next connection starts a new thread
                     return
@@ -91,6 +93,13 @@ class SocketGuard:
             if key not in live[cred[0]]:
                 dead.append(sid)
         return dead
+
+
+def _known(sid: str) -> bool:
+    """Whether this process's Socket.IO server still holds ``sid`` (connected, or
+    still in its connect handler)."""
+    manager = socketio.server.manager
+    return bool(manager.is_connected(sid, "/") or manager.is_pre_connected(sid, "/"))
 
 
 def guard() -> SocketGuard:
