@@ -137,3 +137,13 @@ def test_fuzzed_api_answers_no_5xx_and_keeps_to_its_schema(app, tokens, real_ids
     print(f"schemathesis: {sent} requests in {took:.1f} s")
     assert sent >= 1000
     assert not failures, "\n\n".join(failures)
+
+
+def test_a_scanned_broken_url_is_an_unknown_code_not_a_server_error(client, tokens):  # noqa: F811
+    """Found by tests/test_properties.py: urlsplit raises on 'http://[x/...'."""
+    for path in ("/api/v1/checkins", "/api/v1/checkouts"):
+        resp = client.post(
+            path, json={"code": "http://[x/abcdefghij"}, headers=auth(tokens["admin"])
+        )
+        assert resp.status_code == 404, path
+        assert resp.get_json()["error"]["code"] == "unknown_code"
