@@ -7,6 +7,7 @@ from flask import g, request
 
 from server.api import bp
 from server.auth import api_roles
+from server.limits import upload_limit
 from server.policy import requests as hospitality
 from server.services.errors import ValidationError
 
@@ -67,8 +68,15 @@ def decide_request(request_id: int):
 @bp.get("/approvals")
 @api_roles(*STAFF)
 def approvals():
+    from server.policy import expenses
+
     waiting = hospitality.waiting_for(g.user)
-    return {"count": len(waiting), "requests": [hospitality.as_dict(r) for r in waiting]}
+    increases = expenses.waiting_increases(g.user)
+    return {
+        "count": len(waiting) + len(increases),
+        "requests": [hospitality.as_dict(r) for r in waiting],
+        "budget_increases": [expenses.increase_dict(i) for i in increases],
+    }
 
 
 @bp.put("/requests/<int:request_id>/arrangement")
@@ -128,3 +136,99 @@ def book_room(room_id: int):
         hospitality.visible(g.user, request_id)
     booking = rooms.book(room_id, data.get("starts_at"), data.get("ends_at"), request_id, g.user)
     return rooms.booking_dict(booking), 201
+
+
+# ---------------------------------------------------- budgets, expenses, increases
+RECEIPT_BODY = 11 * 1024 * 1024  # a 10 MB receipt and the other fields
+
+
+@bp.post("/requests/<int:request_id>/expenses")
+@upload_limit(RECEIPT_BODY)
+@api_roles(*STAFF)
+def add_expense(request_id: int):
+    """Multipart: ``kind``, ``amount``, ``spent_at``, ``note``, ``receipt`` (a file)."""
+    from server.policy import expenses
+
+    hospitality.visible(g.user, request_id)
+    upload = request.files.get("receipt")
+    expense = expenses.add(
+        request_id,
+        g.user,
+        request.form.get("kind"),
+        request.form.get("amount"),
+        request.form.get("spent_at"),
+        request.form.get("note", ""),
+        upload.read(expenses.MAX_RECEIPT + 1) if upload else None,
+        upload.filename or "" if upload else "",
+    )
+    return expenses.as_dict(expense), 201
+
+
+@bp.get("/expenses")
+@api_roles(*STAFF)
+def list_expenses():
+    """Finance, auditors and admins: every expense (``?status=`` to filter)."""
+    from server.policy import expenses
+
+    _finance_or_audit()
+    status = request.args.get("status") or None
+    if status is not None and status not in ("submitted", "approved", "paid", "rejected"):
+        raise ValidationError("invalid_status", "status filter", fields={"status": "a state"})
+    return {"expenses": [expenses.as_dict(e) for e in expenses.listing(status)]}
+
+
+def _finance_or_audit() -> None:
+    from server.policy import organisation
+    from server.services.errors import Forbidden
+
+    if not (g.user.has_role("admin") or organisation.duties_of(g.user) & {"finance", "auditor"}):
+        raise Forbidden("forbidden", "finance, auditors and admins only")
+
+
+@bp.post("/expenses/<int:expense_id>/status")
+@api_roles(*STAFF)
+def expense_status(expense_id: int):
+    from server.policy import expenses
+
+    data = _body()
+    expense = expenses.set_status(expense_id, g.user, data.get("status"), data.get("reason"))
+    return expenses.as_dict(expense)
+
+
+@bp.get("/expenses/<int:expense_id>/receipt")
+@api_roles(*STAFF)
+def expense_receipt(expense_id: int):
+    from flask import Response
+
+    from server.policy import expenses
+
+    expense = expenses.get(expense_id)
+    try:
+        _finance_or_audit()
+    except Exception:
+        hospitality.visible(g.user, expense.request_id)
+    resp = Response(expense.receipt, mimetype=expense.receipt_type)
+    resp.headers["Content-Disposition"] = f'attachment; filename="receipt-{expense.id}"'
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    return resp
+
+
+@bp.post("/requests/<int:request_id>/budget-increase")
+@api_roles(*STAFF)
+def ask_budget_increase(request_id: int):
+    from server.policy import expenses
+
+    hospitality.visible(g.user, request_id)
+    data = _body()
+    inc = expenses.ask_increase(request_id, g.user, data.get("amount"), data.get("reason"))
+    return expenses.increase_dict(inc), 201
+
+
+@bp.post("/budget-increases/<int:increase_id>/decision")
+@api_roles(*STAFF)
+def decide_budget_increase(increase_id: int):
+    from server.policy import expenses
+
+    data = _body()
+    inc = expenses.decide_increase(increase_id, g.user, data.get("decision"), data.get("comment"))
+    return expenses.increase_dict(inc)

@@ -27,7 +27,11 @@ from server.models.policy import (
     ApprovalStep,
     ArrangementSheet,
     Booking,
+    BudgetIncrease,
     Department,
+    Expense,
+    Feedback,
+    FineRule,
     HospitalityRequest,
     PolicySettings,
     RequestDecision,
@@ -35,6 +39,7 @@ from server.models.policy import (
     Room,
     Standard,
     UserDuty,
+    Violation,
 )
 from server.models.security import AuditEntry, LoginSession, RetentionSettings, WatchlistEntry
 from server.models.task import FINAL as TASK_FINAL
@@ -48,6 +53,10 @@ __all__ = [
     "ApprovalStep",
     "ArrangementSheet",
     "Booking",
+    "BudgetIncrease",
+    "Expense",
+    "Feedback",
+    "FineRule",
     "DECIDERS",
     "DUTIES",
     "Department",
@@ -58,6 +67,7 @@ __all__ = [
     "Room",
     "Standard",
     "UserDuty",
+    "Violation",
     "AuditEntry",
     "LoginSession",
     "RetentionSettings",

@@ -16,10 +16,10 @@ standards.
   force is ``PolicySettings.standard_scheme``.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, LargeBinary, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.models.base import Base, utcnow
@@ -92,12 +92,17 @@ class Standard(Base):
 
 
 class PolicySettings(Base):
-    """One row: which standard scheme is in force."""
+    """One row: which standard scheme is in force, and the violations' multipliers."""
 
     __tablename__ = "policy_settings"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     standard_scheme: Mapped[str] = mapped_column(String(20), default="policy")
+    # A serious violation's fine is the rule's amount times 2 to 5; the direct manager
+    # is jointly liable for a share (20%).
+    serious_min: Mapped[int] = mapped_column(default=2)
+    serious_max: Mapped[int] = mapped_column(default=5)
+    manager_share_percent: Mapped[int] = mapped_column(default=20)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
@@ -147,6 +152,12 @@ class HospitalityRequest(Base):
     approved_at: Mapped[datetime | None]
     # When the requester and the office were told the arrangement sheet is overdue.
     overdue_notified_at: Mapped[datetime | None]
+    # After the visit: the host's reception summary (接待总结) and the materials used;
+    # closed once summary, expenses and promised answers are all done.
+    summary: Mapped[str] = mapped_column(Text, default="")
+    summary_materials: Mapped[list] = mapped_column(JSON, default=list)
+    summary_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
 
     requester = relationship("User", foreign_keys=[requester_id])
     standard = relationship("Standard")
@@ -157,7 +168,12 @@ class HospitalityRequest(Base):
         lazy="selectin",
     )
     history = relationship(
-        "RequestDecision", order_by="RequestDecision.id", lazy="selectin", viewonly=True
+        "RequestDecision",
+        order_by="RequestDecision.id",
+        lazy="selectin",
+        viewonly=True,
+        primaryjoin="and_(RequestDecision.request_id == HospitalityRequest.id, "
+        "RequestDecision.budget_increase_id.is_(None))",
     )
     arrangement = relationship("ArrangementSheet", uselist=False, viewonly=True)
 
@@ -190,6 +206,10 @@ class RequestDecision(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
     by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     step: Mapped[str] = mapped_column(String(40), default="")
+    # A decision on an over-budget pre-approval of the request, not on the request.
+    budget_increase_id: Mapped[int | None] = mapped_column(
+        ForeignKey("budget_increases.id"), index=True
+    )
     decision: Mapped[str] = mapped_column(String(20))
     comment: Mapped[str] = mapped_column(Text, default="")
 
@@ -257,3 +277,108 @@ class ArrangementSheet(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     booking = relationship("Booking")
+
+
+EXPENSE_STATES = ("submitted", "approved", "paid", "rejected")
+RECEIPT_TYPES = ("image/png", "image/jpeg", "image/webp", "application/pdf")
+
+
+class Expense(Base):
+    """What was actually spent on a request, with its receipt (REQUIREMENTS.md C.4):
+    ``submitted`` → ``approved`` → ``paid``, or ``rejected`` with a reason, by finance.
+    Money records: retention never purges or anonymises them."""
+
+    __tablename__ = "expenses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("hospitality_requests.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    spent_at: Mapped[datetime]
+    note: Mapped[str] = mapped_column(String(500), default="")
+    receipt: Mapped[bytes] = mapped_column(LargeBinary)
+    receipt_type: Mapped[str] = mapped_column(String(40))
+    receipt_name: Mapped[str] = mapped_column(String(200), default="")
+    receipt_sha256: Mapped[str] = mapped_column(String(64), default="")
+    status: Mapped[str] = mapped_column(String(20), default="submitted", index=True)
+    status_reason: Mapped[str] = mapped_column(String(500), default="")
+    status_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    status_at: Mapped[datetime | None]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    created_by = relationship("User", foreign_keys=[created_by_id])
+
+
+class BudgetIncrease(Base):
+    """An over-budget pre-approval: asked before the money is spent, decided by the
+    chain's finance and gm steps (history in ``RequestDecision`` rows that name it);
+    approved, it raises the request's budget."""
+
+    __tablename__ = "budget_increases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("hospitality_requests.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    step: Mapped[str | None] = mapped_column(String(40))
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None]
+
+    requested_by = relationship("User", foreign_keys=[requested_by_id])
+
+
+class Feedback(Base):
+    """The client's rating of a reception (REQUIREMENTS.md C.5): one per visit, asked by
+    an unguessable single-use link valid 30 days (``token``), no login."""
+
+    __tablename__ = "feedback"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id"), unique=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    submitted_at: Mapped[datetime | None]
+    welcome: Mapped[int | None]
+    hospitality: Mapped[int | None]
+    meeting: Mapped[int | None]
+    comment: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str] = mapped_column(String(10), default="")
+
+
+class FineRule(Base):
+    """A violation's base fine, seeded from the policy (10 or 20 CNY)."""
+
+    __tablename__ = "fine_rules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    label_en: Mapped[str] = mapped_column(String(200), default="")
+    label_zh: Mapped[str] = mapped_column(String(200), default="")
+    amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+
+
+class Violation(Base):
+    """A breach of the policy recorded by an auditor: who, which rule, when, the fine
+    (the rule's amount, ×2 to ×5 when serious) and the direct manager's joint share."""
+
+    __tablename__ = "violations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    rule: Mapped[str] = mapped_column(String(40))
+    occurred_on: Mapped[date]
+    note: Mapped[str] = mapped_column(Text, default="")
+    multiplier: Mapped[int] = mapped_column(default=1)
+    fine: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    manager_share: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("hospitality_requests.id"))
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    person = relationship("User", foreign_keys=[person_id])
+    manager = relationship("User", foreign_keys=[manager_id])

@@ -52,7 +52,11 @@ STATUS_LABELS = {
 def approvals_count() -> int:
     if not current_user.is_authenticated:
         return 0
-    return len(hospitality.waiting_for(current_user))
+    from server.policy import expenses
+
+    return len(hospitality.waiting_for(current_user)) + len(
+        expenses.waiting_increases(current_user)
+    )
 
 
 @bp.app_template_filter("isolocal")

@@ -610,7 +610,17 @@ def as_dict(req: HospitalityRequest) -> dict:
 
     visits = db.session.scalars(select(Visit).where(Visit.request_id == req.id).order_by(Visit.id))
     sheet = arrangements.sheet_of(req.id)
+    money = {}
+    if req.status == "approved":
+        from server.policy import expenses
+
+        money = {
+            "budget": expenses.budget(req),
+            "expenses": [expenses.as_dict(e) for e in expenses.of_request(req.id)],
+            "budget_increases": [expenses.increase_dict(i) for i in expenses.increases_of(req.id)],
+        }
     return {
+        **money,
         "arrangement": arrangements.as_dict(sheet),
         "overdue": arrangements.overdue(req, sheet=sheet),
         "id": req.id,
