@@ -13,6 +13,7 @@ from werkzeug.routing import IntegerConverter
 from server import config as settings
 from server import i18n
 from server.extensions import babel, csrf, db, htmx, login, migrate, socketio
+from server.secure_cookies import SecureCookies
 
 ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -56,6 +57,9 @@ def create_app(config: dict | None = None, start_worker: bool = True) -> Flask:
         channel=app.config["MESSAGE_QUEUE_CHANNEL"],
         manage_session=True,
     )
+    # Cookies of HTTPS requests are Secure (server/secure_cookies.py): inside ProxyFix,
+    # so behind a proxy it is the proxy's scheme that counts.
+    app.wsgi_app = SecureCookies(app.wsgi_app)  # type: ignore[method-assign]
     if hops := app.config["PROXY_HOPS"]:
         # Outermost, around Socket.IO's middleware too: every request, page or socket,
         # sees the client's scheme, host and address as the proxy received them.

@@ -4,6 +4,7 @@ Every command works on the database named by LOBBY_* settings (upgrading it firs
 and every failure is one line on stderr with a non-zero exit.
 """
 
+import os
 import socket
 import sys
 import unicodedata
@@ -15,6 +16,7 @@ from server.services.errors import ServiceError
 
 EXIT_USAGE = 2
 EXIT_FAIL = 1
+PRIVATE_UMASK = 0o077
 
 
 def _app(**overrides):
@@ -687,7 +689,19 @@ def watchlist_remove(entry_id):
 
 
 def main(argv=None) -> int:
-    """Entry point: click's errors and service refusals become one line on stderr."""
+    """Entry point: click's errors and service refusals become one line on stderr.
+
+    Whatever a command creates (the database and its -wal/-shm, badges, backups, web
+    font caches, logs) is for Lobby's user alone: umask 0o077 (files 0600, folders
+    0700), restored on return for a caller in the same process."""
+    umask = os.umask(PRIVATE_UMASK)
+    try:
+        return _main(argv)
+    finally:
+        os.umask(umask)
+
+
+def _main(argv) -> int:
     try:
         cli.main(args=argv, prog_name="lobby", standalone_mode=False)
     except click.exceptions.Exit as e:

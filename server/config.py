@@ -4,22 +4,84 @@ Every setting is a ``LOBBY_*`` environment variable (see DESIGN.md); ``create_ap
 may override any key with a mapping, which is how tests configure an app.
 """
 
+import logging
 import os
 import secrets
+import stat
 from pathlib import Path
 from typing import Any
 
+log = logging.getLogger(__name__)
+
+# Only the user Lobby runs as reads its data: the directory 0700, its files 0600
+# (`lobby` sets the process umask to 0o077, so what it creates later is 0600 too).
+DIR_MODE = 0o700
+FILE_MODE = 0o600
+
+
+def _tighten(path: Path, mode: int) -> None:
+    """Give an existing ``path`` that others may read ``mode`` (or say why not)."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return
+    old = stat.S_IMODE(st.st_mode)
+    if old & 0o077 == 0:
+        return
+    try:
+        path.chmod(mode)
+    except OSError as e:
+        log.warning("%s is readable by others (mode %o) and stays so: %s", path, old, e)
+    else:
+        log.warning("%s was readable by others (mode %o): now %o", path, old, mode)
+
+
+def private_dir(path: Path) -> Path:
+    """Create ``path`` with mode 0700 (its missing parents as the umask says), or
+    tighten an existing one that group or others may enter."""
+    path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    _tighten(path, DIR_MODE)
+    return path
+
 
 def _secret_key(data_dir: Path) -> str:
-    """Return LOBBY_SECRET_KEY, else a key generated once and kept in the data dir."""
+    """Return LOBBY_SECRET_KEY, else a key generated once and kept in the data dir.
+
+    The file is 0600 from its first byte (made by ``os.open`` with that mode, never
+    written and then chmod-ed) and appears whole: written under a private temporary
+    name, then linked to its name, which fails if a process starting at the same time
+    got there first (then both use that one)."""
     if os.environ.get("LOBBY_SECRET_KEY"):
         return os.environ["LOBBY_SECRET_KEY"]
     path = data_dir / "secret_key"
     if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
+        private_dir(data_dir)
+        tmp = data_dir / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, FILE_MODE)
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_urlsafe(48))
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass
+        finally:
+            tmp.unlink(missing_ok=True)
+    _tighten(path, FILE_MODE)
     return path.read_text().strip()
+
+
+def _tighten_sqlite(url: str) -> None:
+    """An existing SQLite database (and its -wal, -shm) made before files were kept
+    private: 0600. A new one is made so by the umask; SQLite gives its -wal and -shm
+    the database file's mode."""
+    from sqlalchemy.engine import make_url
+
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    for suffix in ("", "-wal", "-shm"):
+        _tighten(Path(database + suffix), FILE_MODE)
 
 
 def load(overrides: dict | None = None) -> dict:
@@ -27,7 +89,7 @@ def load(overrides: dict | None = None) -> dict:
     overrides = dict(overrides or {})
     env = os.environ
     data_dir = Path(overrides.get("DATA_DIR") or env.get("LOBBY_DATA_DIR", "instance")).resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(data_dir)
     config: dict[str, Any] = {
         "DATA_DIR": data_dir,
         "SQLALCHEMY_DATABASE_URI": env.get("LOBBY_DATABASE_URL")
@@ -84,7 +146,13 @@ def load(overrides: dict | None = None) -> dict:
         "PROXY_HOPS": int(env.get("LOBBY_PROXY_HOPS", "0")),
         # Cookies only over HTTPS: on when `lobby run` has a certificate, or set it
         # when TLS ends at a proxy.
+        # (Without it, cookies set over HTTPS are Secure anyway: the request's scheme,
+        # which PROXY_HOPS makes the proxy's, decides; a LAN kiosk over HTTP still works.)
         "SECURE_COOKIES": env.get("LOBBY_SECURE_COOKIES", "0") == "1",
+        # Strict-Transport-Security on every response, even ones that reach Lobby over
+        # plain HTTP (TLS ended at a proxy that PROXY_HOPS does not trust). Responses to
+        # HTTPS requests carry it without this.
+        "HSTS": env.get("LOBBY_HSTS", "0") == "1",
         # "json": one JSON object per log line (server/ops/logs.py); "text" otherwise.
         "LOG_FORMAT": env.get("LOBBY_LOG_FORMAT", "text"),
         # Bearer token that may read /metrics from elsewhere than loopback (none: loopback only).
@@ -102,6 +170,7 @@ def load(overrides: dict | None = None) -> dict:
         config.setdefault("SESSION_COOKIE_SECURE", True)
         config.setdefault("REMEMBER_COOKIE_SECURE", True)
     if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        _tighten_sqlite(config["SQLALCHEMY_DATABASE_URI"])
         # Threads share the file; SQLite serialises writers, the busy timeout waits.
         # Connections are cheap: enough for every request thread, so none queues for one.
         opts = config["SQLALCHEMY_ENGINE_OPTIONS"]

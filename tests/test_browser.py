@@ -68,7 +68,7 @@ def kiosk_page(device, name="Front door"):
     _, path = devices.add_kiosk(name)
     page = device(path)
     page.wait_for_url("**/kiosk/")
-    page.wait_for_function("document.activeElement && document.activeElement.name === 'code'")
+    page.wait_for_function("() => document.activeElement && document.activeElement.name === 'code'")
     return page
 
 

@@ -69,7 +69,7 @@ def test_qr_check_in_in_chinese_with_the_badge_told_live_then_idle_reset(
     expect(kiosk.locator("#kiosk-start h1")).to_have_text("Welcome")
     expect(kiosk.locator("html")).to_have_attribute("lang", "en")
     assert "张伟" not in kiosk.content()
-    kiosk.wait_for_function("document.activeElement && document.activeElement.id === 'code'")
+    kiosk.wait_for_function("() => document.activeElement && document.activeElement.id === 'code'")
 
 
 @pytest.mark.browser

@@ -50,7 +50,9 @@ def test_the_camera_reads_the_invitation_and_checks_in_once(app, live_server, ma
 
             # Back at the start the wedge field still takes a typed code.
             page.evaluate("window.lobbyKiosk.reset()")
-            page.wait_for_function("document.activeElement && document.activeElement.id === 'code'")
+            page.wait_for_function(
+                "() => document.activeElement && document.activeElement.id === 'code'"
+            )
             expect(page.locator("#kiosk-camera")).to_be_visible()
             page.keyboard.type(other.code)
             page.keyboard.press("Enter")

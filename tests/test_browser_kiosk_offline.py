@@ -79,7 +79,7 @@ def open_kiosk(browser, base, pair_path):
     page.set_default_timeout(8000)
     page.goto(base + pair_path)
     page.wait_for_url(f"{base}/kiosk/")
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'code'")
+    page.wait_for_function("() => document.activeElement && document.activeElement.id === 'code'")
     page.evaluate("window.__marker = 1")
     return page
 

@@ -76,4 +76,4 @@ def test_done_on_the_welcome_screen_goes_back_to_the_start(app, device, make_vis
     done.click()
     expect(kiosk.locator("#kiosk-start")).to_be_visible()
     expect(kiosk.locator("#kiosk-result")).to_be_empty()
-    kiosk.wait_for_function("document.activeElement && document.activeElement.id === 'code'")
+    kiosk.wait_for_function("() => document.activeElement && document.activeElement.id === 'code'")

@@ -41,7 +41,9 @@ def touch_kiosk(browser, live_server):
         page = context.new_page()
         page.goto(path)
         page.wait_for_url("**/kiosk/")
-        page.wait_for_function("document.activeElement && document.activeElement.name === 'code'")
+        page.wait_for_function(
+            "() => document.activeElement && document.activeElement.name === 'code'"
+        )
         return page
 
     yield open_kiosk

@@ -61,7 +61,9 @@ def test_no_request_of_the_main_pages_fails_and_the_console_stays_clean(device, 
     kiosk = kiosk_page(device)
     kiosk_seen = watch(kiosk)
     kiosk.reload()
-    kiosk.wait_for_function("document.activeElement && document.activeElement.name === 'code'")
+    kiosk.wait_for_function(
+        "() => document.activeElement && document.activeElement.name === 'code'"
+    )
     assert icon_of(kiosk) == 200
     failed = {email: seen for email, (_, seen) in pages.items()}
     failed["kiosk"] = kiosk_seen

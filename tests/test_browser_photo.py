@@ -62,13 +62,14 @@ def kiosk(device, viewport):
     _, path = devices.add_kiosk(f"Door {viewport['width']}")
     page = device(path, viewport)
     page.wait_for_url("**/kiosk/")
-    page.wait_for_function("document.activeElement && document.activeElement.name === 'code'")
+    page.wait_for_function("() => document.activeElement && document.activeElement.name === 'code'")
     return page
 
 
 def camera_live(page):
     """Wait until the photo step's camera shows frames."""
     page.wait_for_function(
+        "() => "
         "(() => { const v = document.getElementById('photo-camera');"
         " return v && v.readyState >= 2 && v.videoWidth > 0; })()"
     )
@@ -126,12 +127,14 @@ def test_visitor_takes_a_photo_and_the_host_sees_it(app, device, staff, make_vis
     expect(banner_photo).to_be_visible()
     expect(host.locator("#banner")).to_contain_text("Ada Lovelace from Analytical Engines is here")
     host.wait_for_function(
+        "() => "
         "(() => { const i = document.querySelector('#banner img.banner-photo');"
         " return i && i.complete && i.naturalWidth > 0; })()"
     )
     card_photo = host.locator(".visit-card", has_text="Ada Lovelace").locator("img.visit-photo")
     expect(card_photo).to_be_visible()
     host.wait_for_function(
+        "() => "
         "(() => { const i = document.querySelector('.visit-card img.visit-photo');"
         " return i && i.complete && i.naturalWidth > 0; })()"
     )

@@ -163,6 +163,7 @@ def test_a_name_arriving_live_gets_its_glyphs_from_a_subset(device, staff, make_
     banner = host.locator("#banner .banner-text")
     expect(banner).to_contain_text(f"{RARE} Lee", timeout=3000)
     host.wait_for_function(
+        "() => "
         "document.fonts.check('16px \"Lobby Sans SC\"', '\u9f98') && "
         "document.fonts.status === 'loaded'",
         timeout=30_000,
@@ -177,4 +178,4 @@ def test_a_name_arriving_live_gets_its_glyphs_from_a_subset(device, staff, make_
     # used FontFaces (status "unloaded"): wait until the one drawing the name is loaded.
     faces = """Array.from(document.fonts).filter(f => f.unicodeRange
         .replace(/\\s/g, "").toUpperCase() === "U+9C7B,U+9F98").map(f => f.status)"""
-    host.wait_for_function(f"({faces}).includes('loaded')", timeout=10_000)
+    host.wait_for_function(f"() => ({faces}).includes('loaded')", timeout=10_000)

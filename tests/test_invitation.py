@@ -150,7 +150,7 @@ def test_the_printed_invitation_is_one_a4_page_without_navigation_and_its_qr_sca
     page.goto(invitation_url(visit))
     expect(page.locator(".visitor-name")).to_have_text("张伟")
     expect(page.locator(".topbar")).to_be_visible()
-    page.wait_for_function("document.fonts.status === 'loaded'", timeout=30_000)
+    page.wait_for_function("() => document.fonts.status === 'loaded'", timeout=30_000)
     snap(page, "invitation-screen")
     page.set_viewport_size({"width": 794, "height": 1123})  # A4 at 96 dpi
     page.emulate_media(media="print")

@@ -91,7 +91,7 @@ def open_page(browser, site):
     page.requests = []
     page.on("request", lambda request: page.requests.append(request.url))
     page.goto(site + "/camera.html")
-    page.wait_for_function("!!(window.lobbyCamera && window.QrScanner)")
+    page.wait_for_function("() => !!(window.lobbyCamera && window.QrScanner)")
     return page
 
 
@@ -130,7 +130,7 @@ def test_scanning_reads_the_code_once_and_fetches_the_worker_only_then(qr_page, 
     assert qr_page.evaluate("lobbyCamera.available()") is True
     assert not any(WORKER in url for url in qr_page.requests)  # lazy: not on page load
     start_scanning(qr_page)
-    qr_page.wait_for_function("window.codes.length > 0", timeout=10000)
+    qr_page.wait_for_function("() => window.codes.length > 0", timeout=10000)
     time.sleep(3)  # the code stays in front of the camera, frame after frame
     codes, raw = qr_page.evaluate("[window.codes, window.raw]")
     assert codes == [CODE]
@@ -142,12 +142,12 @@ def test_scanning_reads_the_code_once_and_fetches_the_worker_only_then(qr_page, 
 
 def test_same_code_counts_again_once_five_seconds_have_passed(qr_page):
     start_scanning(qr_page)
-    qr_page.wait_for_function("window.codes.length === 1", timeout=10000)
+    qr_page.wait_for_function("() => window.codes.length === 1", timeout=10000)
     time.sleep(0.5)
     assert qr_page.evaluate("window.codes.length") == 1
     # Jump the clock past the 5 s window instead of waiting for it.
     qr_page.evaluate("() => { const now = Date.now; Date.now = () => now() + 6000; }")
-    qr_page.wait_for_function("window.codes.length === 2", timeout=5000)
+    qr_page.wait_for_function("() => window.codes.length === 2", timeout=5000)
     assert qr_page.evaluate("window.codes") == [CODE, CODE]
 
 

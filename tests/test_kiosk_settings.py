@@ -296,6 +296,7 @@ def test_admin_page_brands_the_kiosks_in_both_languages_and_orientations(
             expect(header.locator(".company-name")).to_have_text("Analytical Engines Ltd.")
             expect(page.locator("#kiosk-start .welcome-message")).to_have_text(welcome[lang])
             page.wait_for_function(
+                "() => "
                 "(() => { const i = document.querySelector('.kiosk-header img.logo');"
                 " return i && i.complete && i.naturalWidth > 0; })()"
             )

@@ -54,7 +54,7 @@ def weigh(page, url: str) -> list[tuple[str, str, int]]:
     page.on("requestfinished", ended)
     page.on("requestfailed", failed)
     page.goto(url)
-    page.wait_for_function("document.fonts.status === 'loaded'")
+    page.wait_for_function("() => document.fonts.status === 'loaded'")
     page.evaluate("document.fonts.ready.then(() => true)")
     deadline = time.monotonic() + SETTLE_TIMEOUT
     while time.monotonic() < deadline:

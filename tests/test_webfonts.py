@@ -235,7 +235,7 @@ def open_kiosk(chromium, live_server, requested):
     page.on("request", lambda req: requested.append(req.url))
     page.goto(path)
     page.goto("/kiosk/?lang=zh")
-    page.wait_for_function("document.activeElement && document.activeElement.name === 'code'")
+    page.wait_for_function("() => document.activeElement && document.activeElement.name === 'code'")
     page.evaluate("document.fonts.ready.then(() => true)")
     return context, page
 
@@ -269,7 +269,7 @@ def test_without_cjk_system_fonts_the_ui_draws_from_subsets_and_a_rare_name_stil
         scan_like_a_wedge(page, visit.code)
         name = page.locator("[data-outcome=welcome] .visitor-name")
         name.wait_for()
-        page.wait_for_function("document.fonts.status === 'loaded'", timeout=FONT_BUILD_MS)
+        page.wait_for_function("() => document.fonts.status === 'loaded'", timeout=FONT_BUILD_MS)
         page.evaluate("document.fonts.ready.then(() => true)")
         used = {
             f["familyName"]: f for f in platform_fonts(page, "[data-outcome=welcome] .visitor-name")
@@ -302,7 +302,7 @@ def test_a_rare_name_draws_from_its_own_subset_and_the_whole_font_is_not_fetched
         visit = make_visit("龘", when=now_today())
         scan_like_a_wedge(page, visit.code)
         page.locator("[data-outcome=welcome] .visitor-name").wait_for()
-        page.wait_for_function("document.fonts.status === 'loaded'", timeout=FONT_BUILD_MS)
+        page.wait_for_function("() => document.fonts.status === 'loaded'", timeout=FONT_BUILD_MS)
         page.evaluate("document.fonts.ready.then(() => true)")
         faces = rare_name_faces(page, 0x9F98)
         assert faces == [{"family": "Lobby Sans SC", "status": "loaded", "range": "U+9F98"}], faces

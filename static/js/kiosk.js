@@ -188,6 +188,13 @@
     codeInput().value = code;
     htmx.trigger(scanForm(), "submit");
   }
+  // Enter in the walk-in's host search picks nothing and must not send the form (the
+  // visitor chooses from the suggestions).
+  document.addEventListener("keydown", function (e) {
+    if (e.key === "Enter" && e.target instanceof Element && e.target.id === "walk-in-host_q") {
+      e.preventDefault();
+    }
+  });
   var startStale = false;
   document.addEventListener("keydown", function (e) {
     if (onStart() || e.ctrlKey || e.altKey || e.metaKey) return;
