@@ -37,6 +37,7 @@ from server.services import audit, kiosk_settings, photos, print_worker, retenti
 from server.services.tx import write
 from tests.conftest import csrf_from, login, pg_app  # noqa: F401
 from tests.kiosk_helpers import KioskClient
+from tests.test_browser import browser, device  # noqa: F401
 
 LOBBY = str(Path(sys.executable).with_name("lobby"))
 
@@ -539,3 +540,39 @@ def test_a_purged_photo_is_not_left_readable_in_the_database_file(
     files = Path(app.config["DATA_DIR"]).glob("lobby.db*")
     raw = b"".join(p.read_bytes() for p in files if p.is_file())
     assert not [n for n in needles if n in raw]
+
+
+@pytest.mark.browser
+def test_kiosk_shows_the_privacy_notice_under_the_rules_in_chromium(app, device, staff, make_visit):
+    from playwright.sync_api import expect
+
+    from tests.kiosk_helpers import snap
+    from tests.test_browser import kiosk_page, now_today, scan_like_a_wedge
+
+    kiosk_settings.save(photo_enabled=False)
+    rules.publish(
+        "1. No photos on the shop floor.\n" * 12 + "2. Stay with your host.",
+        "一、车间内禁止拍照。\n" * 12 + "二、请与接待人同行。",
+        staff["admin"],
+        privacy_en="We keep your name and visit for 365 days, your photo for 30.\n"
+        "Ask reception for a copy.",
+        privacy_zh="您的姓名与到访记录保存365天，照片保存30天。\n可向前台索取副本。",
+    )
+    kiosk = kiosk_page(device)
+    kiosk.set_viewport_size({"width": 1280, "height": 800})
+    scan_like_a_wedge(kiosk, make_visit(when=now_today()).code)
+    notice = kiosk.locator("#kiosk-result .rules-text .privacy-notice")
+    expect(notice.locator("h3")).to_have_text("Privacy notice")
+    notice.scroll_into_view_if_needed()
+    expect(notice).to_be_visible()
+    expect(notice).to_contain_text("your photo for 30.")
+    # The notice scrolls inside the rules box; the pad and the buttons stay where they were.
+    expect(kiosk.get_by_role("button", name="I accept and sign")).to_be_in_viewport()
+    snap(kiosk, "kiosk-rules-privacy-en")
+
+    kiosk.click(".lang-switch .lang[data-lang=zh]")
+    notice = kiosk.locator("#kiosk-result .rules-text .privacy-notice")
+    expect(notice.locator("h3")).to_have_text("隐私声明")
+    notice.scroll_into_view_if_needed()
+    expect(notice).to_contain_text("照片保存30天")
+    snap(kiosk, "kiosk-rules-privacy-zh")
