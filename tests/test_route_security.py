@@ -9,11 +9,12 @@
   neither fails the test: add it to ``ACCESS`` (or document it in server/api/openapi.py).
 """
 
+import re
 from datetime import timedelta
 
 import pytest
 from flask import Flask
-from werkzeug.routing import Rule
+from werkzeug.routing import AnyConverter, IntegerConverter, Rule
 
 from server.api import openapi
 from server.models import utcnow
@@ -68,6 +69,10 @@ ACCESS: dict[str, str] = {
     "requests.new": "ARH",
     "requests.show": "ARH",
     "requests.update": "ARH",
+    # Reports: reception and admins (and users with the auditor duty).
+    "reports.index": "AR",
+    "reports.export_csv": "AR",
+    "reports.export_xlsx": "AR",
     # Reception's desk and changing any visit: reception and admins.
     "admin.visit_edit": "AR",
     "admin.visit_cancel": "AR",
@@ -192,7 +197,7 @@ def documented_api_roles(app: Flask) -> dict[str, list[str]]:
     for rule in app.url_map.iter_rules():
         if not rule.endpoint.startswith("api."):
             continue
-        path = rule.rule[len(openapi.API_PREFIX) :].replace("<int:", "{").replace(">", "}")
+        path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule[len(openapi.API_PREFIX) :])
         for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}:
             op = doc.get(path, {}).get(method.lower())
             if op is not None:
@@ -234,6 +239,7 @@ def world(app, staff, make_visit):  # noqa: F811
         "user_id": victim.id,
         "signature_id": 1,
         "action": "disable",
+        "report": "daily",
         "name": "NotoSans.ttf",
         "filename": "x.woff2",
         # A fresh pairing token each time it is asked for (pairing uses it up).
@@ -248,8 +254,12 @@ def url_for_rule(app: Flask, rule: Rule, method: str, world: dict) -> str:
     values = {}
     for name in rule.arguments:
         value = PER_ENDPOINT.get(rule.endpoint, {}).get(name, world.get(name))
-        if value is None and name.endswith("_id"):
-            value = 1  # some object's id: the role is checked before the lookup
+        if value is None:  # some object: the role is checked before the lookup
+            converter = rule._converters[name]
+            if isinstance(converter, AnyConverter):
+                value = sorted(converter.items)[0]
+            else:
+                value = 1 if isinstance(converter, IntegerConverter) else "x"
         assert value is not None, f"no value for <{name}> of {rule.rule}: add one to world"
         values[name] = value() if callable(value) else value
     adapter = app.url_map.bind("localhost")
