@@ -135,6 +135,15 @@ def goodbye(visit: Visit):
     if visit.language in LANGUAGES and not request.values.get("lang_chosen"):
         g.language = visit.language
         flask_babel.refresh()
+    from server.policy import feedback
+    from server.services import qr
+
+    link = feedback.url_for_visit(visit)
     return screen(
-        "kiosk/_goodbye.html", visit=visit, ticket=ticket_for(visit, done=True), language=g.language
+        "kiosk/_goodbye.html",
+        visit=visit,
+        ticket=ticket_for(visit, done=True),
+        language=g.language,
+        # How was the reception? The visitor scans it with their phone (no login).
+        feedback_qr=qr.data_uri(link, box_size=5) if link else None,
     )

@@ -3,6 +3,8 @@ the rules): ``POST /api/v1/requests``, ``GET/PUT /api/v1/requests/<id>``,
 ``POST /api/v1/requests/<id>/submit``, ``POST /api/v1/requests/<id>/decision``,
 ``GET /api/v1/requests`` (mine) and ``GET /api/v1/approvals`` (what waits on me)."""
 
+from datetime import datetime, time
+
 from flask import g, request
 
 from server.api import bp
@@ -232,3 +234,51 @@ def decide_budget_increase(increase_id: int):
     data = _body()
     inc = expenses.decide_increase(increase_id, g.user, data.get("decision"), data.get("comment"))
     return expenses.increase_dict(inc)
+
+
+@bp.get("/feedback")
+@api_roles(*STAFF)
+def feedback_rollup():
+    """Reception, admins and auditors: scores per host and department, ``from``/``to``
+    (dates, site-local; the last 30 days by default)."""
+    from datetime import timedelta
+
+    from server.policy import feedback, organisation
+    from server.services import clock
+    from server.services.errors import Forbidden
+    from server.services.visits import parse_day
+
+    allowed = g.user.has_role("admin", "receptionist") or "auditor" in organisation.duties_of(
+        g.user
+    )
+    if not allowed:
+        raise Forbidden("forbidden", "reception, admins and auditors only")
+    errors = {}
+    days = {}
+    for key in ("from", "to"):
+        try:
+            days[key] = parse_day(request.args.get(key))
+        except ValueError:
+            errors[key] = "a date, YYYY-MM-DD"
+    if errors:
+        raise ValidationError("invalid_range", "the dates are not valid", fields=errors)
+    today = clock.to_local(clock.utcnow()).date()
+    last = days["to"] or today
+    first = days["from"] or last - timedelta(days=30)
+    if first > last:
+        raise ValidationError("invalid_range", "from is after to", fields={"from": "not after to"})
+    start = clock.to_utc_naive(datetime.combine(first, time()))
+    end = clock.to_utc_naive(datetime.combine(last + timedelta(days=1), time()))
+    return {"from": first.isoformat(), "to": last.isoformat(), **feedback.rollup(start, end)}
+
+
+@bp.post("/requests/<int:request_id>/summary")
+@api_roles(*STAFF)
+def request_summary(request_id: int):
+    """The host's reception summary: ``{"summary", "materials": [names]}``."""
+    from server.policy import closure
+
+    hospitality.visible(g.user, request_id)
+    data = _body()
+    closure.write_summary(request_id, g.user, data.get("summary"), data.get("materials"))
+    return hospitality.as_dict(hospitality.get(request_id))

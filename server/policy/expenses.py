@@ -262,6 +262,12 @@ def set_status(expense_id: int, by: User, status, reason=None) -> Expense:
         before = expense.status
         expense.status, expense.status_reason = status, reason[:500]
         expense.status_by_id, expense.status_at = by.id, utcnow()
+        session.flush()
+        from server.policy import closure
+
+        req = session.get(HospitalityRequest, expense.request_id)
+        if req is not None:
+            closure.close_if_done(session, req)
         audit.record(
             session,
             "expense.status",

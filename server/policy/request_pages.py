@@ -12,6 +12,7 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 from flask_login import current_user
 
 from server.auth import page_roles
+from server.limits import upload_limit
 from server.models import HospitalityRequest
 from server.models.policy import ITEM_KINDS, MATERIALS
 from server.policy import arrangements, organisation, rooms, standards
@@ -84,7 +85,24 @@ def _nav():
         "approvals_count": approvals_count,
         "my_requests": my_requests,
         "request_status": STATUS_LABELS.get,
+        "my_feedback": my_feedback,
+        "still_open": still_open,
     }
+
+
+def my_feedback() -> dict | None:
+    from server.policy import feedback
+
+    return feedback.host_score(current_user) if current_user.is_authenticated else None
+
+
+def still_open(req) -> dict | None:
+    """What an approved request still waits for (summary, expenses, answers)."""
+    if req.status != "approved":
+        return None
+    from server.policy import closure
+
+    return closure.closure(req)
 
 
 def _rows(prefix: str, fields: tuple[str, ...]) -> list[dict]:
@@ -256,7 +274,7 @@ def show(request_id: int):
     return _show(_visible(request_id))
 
 
-def _show(req, errors=None, sheet_errors=None, sheet_form=None, status=200):
+def _show(req, errors=None, sheet_errors=None, sheet_form=None, status=200, money_errors=None):
     steps = organisation.steps()
     current = next((s for s in steps if s.name == req.step), None)
     can_decide = (
@@ -291,7 +309,19 @@ def _show(req, errors=None, sheet_errors=None, sheet_form=None, status=200):
         material_labels=MATERIAL_LABELS,
         overdue=arrangements.overdue(req, sheet=sheet),
         local_input=_local_input,
+        money_errors=money_errors or {},
+        is_finance="finance" in organisation.duties_of(current_user),
+        increase_deciders=_increase_deciders(req),
+        kinds=ITEM_KINDS,
     ), status
+
+
+def _increase_deciders(req) -> dict:
+    """For each pending budget increase of ``req``: may the current user decide it?"""
+    from server.policy import expenses
+
+    mine = {i.id for i in expenses.waiting_increases(current_user)}
+    return {i.id: i.id in mine for i in expenses.increases_of(req.id)}
 
 
 def _sheet_form_defaults(req, sheet: dict | None) -> dict:
@@ -455,3 +485,114 @@ def approvals():
         waiting=hospitality.waiting_for(current_user),
         overdue=arrangements.overdue,
     )
+
+
+# ------------------------------------------------------ money and the summary
+def _back_to(req_id: int, anchor: str = "money"):
+    return redirect(url_for("requests.show", request_id=req_id, _anchor=anchor), code=303)
+
+
+def _money_refused(req_id: int, e: ServiceError):
+    req = hospitality.get(req_id)
+    return _show(
+        req,
+        money_errors=e.fields or {"money": e.message},
+        status=e.status if e.status < 500 else 400,
+    )
+
+
+@bp.post("/requests/<int:request_id>/expenses")
+@upload_limit(11 * 1024 * 1024)
+@page_roles(*STAFF)
+def add_expense(request_id: int):
+    from server.policy import expenses
+
+    req = _visible(request_id)
+    upload = request.files.get("receipt")
+    try:
+        expenses.add(
+            req.id,
+            current_user,
+            request.form.get("kind"),
+            request.form.get("amount"),
+            request.form.get("spent_at"),
+            request.form.get("note", ""),
+            upload.read(expenses.MAX_RECEIPT + 1) if upload else None,
+            (upload.filename or "") if upload else "",
+        )
+    except ServiceError as e:
+        return _money_refused(req.id, e)
+    return _back_to(req.id)
+
+
+@bp.post("/requests/<int:request_id>/budget-increase")
+@page_roles(*STAFF)
+def ask_increase(request_id: int):
+    from server.policy import expenses
+
+    req = _visible(request_id)
+    try:
+        expenses.ask_increase(
+            req.id, current_user, request.form.get("amount"), request.form.get("reason")
+        )
+    except ServiceError as e:
+        return _money_refused(req.id, e)
+    return _back_to(req.id)
+
+
+@bp.post("/budget-increases/<int:increase_id>/decision")
+@page_roles(*STAFF)
+def decide_increase(increase_id: int):
+    from server.policy import expenses
+
+    inc = expenses.get_increase(increase_id)
+    _visible(inc.request_id)
+    try:
+        expenses.decide_increase(
+            inc.id, current_user, request.form.get("decision"), request.form.get("comment")
+        )
+    except ServiceError as e:
+        return _money_refused(inc.request_id, e)
+    return _back_to(inc.request_id)
+
+
+@bp.post("/expenses/<int:expense_id>/status")
+@page_roles(*STAFF)
+def expense_status(expense_id: int):
+    from server.policy import expenses
+
+    expense = expenses.get(expense_id)
+    _visible(expense.request_id)
+    try:
+        expenses.set_status(
+            expense.id, current_user, request.form.get("status"), request.form.get("reason")
+        )
+    except ServiceError as e:
+        return _money_refused(expense.request_id, e)
+    return _back_to(expense.request_id)
+
+
+@bp.get("/expenses/<int:expense_id>/receipt")
+@page_roles(*STAFF)
+def expense_receipt(expense_id: int):
+    from server.policy import expenses
+
+    expense = expenses.get(expense_id)
+    _visible(expense.request_id)
+    resp = Response(expense.receipt, mimetype=expense.receipt_type)
+    resp.headers["Content-Disposition"] = f'attachment; filename="receipt-{expense.id}"'
+    return resp
+
+
+@bp.post("/requests/<int:request_id>/summary")
+@page_roles(*STAFF)
+def write_summary(request_id: int):
+    from server.policy import closure
+
+    req = _visible(request_id)
+    materials = [m for m in request.form.get("materials", "").splitlines() if m.strip()]
+    try:
+        closure.write_summary(req.id, current_user, request.form.get("summary"), materials)
+    except ServiceError as e:
+        return _money_refused(req.id, e)
+    return _back_to(req.id, "summary")

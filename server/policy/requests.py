@@ -612,9 +612,15 @@ def as_dict(req: HospitalityRequest) -> dict:
     sheet = arrangements.sheet_of(req.id)
     money = {}
     if req.status == "approved":
-        from server.policy import expenses
+        from server.policy import closure, expenses
 
         money = {
+            "summary": {
+                "text": req.summary,
+                "materials": req.summary_materials,
+                "at": clock.iso(req.summary_at),
+            },
+            "open": closure.closure(req),
             "budget": expenses.budget(req),
             "expenses": [expenses.as_dict(e) for e in expenses.of_request(req.id)],
             "budget_increases": [expenses.increase_dict(i) for i in expenses.increases_of(req.id)],

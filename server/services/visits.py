@@ -346,7 +346,17 @@ def as_dict(visit: Visit) -> dict:
         "cancelled_at": clock.iso(visit.cancelled_at),
         "cancel_reason": visit.cancel_reason,
         "admit_reason": visit.admit_reason,
+        # The visitor's rating page, once the visit has ended (server/policy/feedback.py).
+        "feedback_url": _feedback_url(visit),
     }
+
+
+def _feedback_url(visit: Visit) -> str | None:
+    from flask import has_request_context
+
+    from server.policy import feedback  # policy -> services: import at use
+
+    return feedback.url_for_visit(visit) if has_request_context() else None
 
 
 def group_dict(group: VisitGroup) -> dict:
