@@ -5,15 +5,17 @@ live who and why and may let the visitor in with a reason (audited); the admin p
 the API and ``lobby watchlist``."""
 
 import re
+import threading
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import event
 
 from server.extensions import db
-from server.models import AuditEntry, DeskRequest, PrintJob, Visit, WatchlistEntry
-from server.services import audit, checkin, watchlist
+from server.models import AuditEntry, DeskRequest, PrintJob, Visit, WatchlistEntry, utcnow
+from server.services import audit, checkin, clock, people, visits, watchlist
 from server.services.errors import CheckInError, ValidationError
-from tests.conftest import auth, csrf_from, login, staff_socket
+from tests.conftest import auth, csrf_from, login, pg_app, staff_socket  # noqa: F401
 from tests.kiosk_helpers import KioskClient
 from tests.test_cli import env, lobby  # noqa: F401
 from tests.test_kiosk import paired_kiosk, scan
@@ -238,6 +240,38 @@ def test_walk_in_without_a_host_asks_reception_about_the_match_not_to_route_them
     (alert,) = received(desk_sock, "watchlist_match")
     assert alert["visitor"]["name"] == "张 伟" and alert["details"]["why"] == "前员工，禁止入内"
     assert db.session.query(Visit).count() == 0
+
+
+def test_on_postgresql_parallel_scans_of_a_listed_visitor_make_one_request(pg_app):  # noqa: F811
+    people.create_user("grace@example.com", "Grace Hopper", ["host"], "password123")
+    _, end = clock.today_bounds()
+    when = min(utcnow() + timedelta(minutes=5), end - timedelta(seconds=1))
+    visit = visits.pre_register(
+        {"name": "Zhang Wei"}, "grace@example.com", when.isoformat() + "+00:00", "x"
+    )
+    listed("zhang WEI")  # the visitor has no phone or e-mail: blank keys are bound too
+    errors: list[str] = []
+    barrier = threading.Barrier(30)
+
+    def scan():
+        with pg_app.app_context():
+            try:
+                barrier.wait()
+                checkin.check_in(visit.code)
+                errors.append("checked in")
+            except CheckInError as e:
+                errors.append(e.code)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=scan) for _ in range(30)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == ["see_reception"] * 30
+    assert len(matches_of(visit.id)) == 1
+    assert db.session.get(Visit, visit.id).status == "expected" and badges(visit.id) == 0
 
 
 # --- reception lets them in ---------------------------------------------------------------

@@ -112,7 +112,9 @@ def watchlist_match(
             return existing
     try:
         with write() as session:
-            if visit is not None:  # inside the write lock: parallel scans make one request
+            if visit is not None:  # parallel scans make one request: they queue on the
+                # write lock (SQLite) or on the visit's row (PostgreSQL: FOR UPDATE)
+                session.execute(select(Visit.id).where(Visit.id == visit.id).with_for_update())
                 existing = session.scalar(
                     select(DeskRequest).where(
                         DeskRequest.kind == "watchlist_match",

@@ -43,7 +43,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 
 from server.extensions import db
 from server.models import DeskRequest, Kiosk, User, Visit, WatchlistEntry, utcnow
@@ -130,6 +130,23 @@ def any_active() -> bool:
 # --- matching --------------------------------------------------------------------------
 
 
+_NEVER = " "  # no key is a lone space (keys are stripped); not NUL: PostgreSQL refuses it
+# Built once (SQLAlchemy caches its compiled form): SQLite answers it with one index
+# search per key (MULTI-INDEX OR), PostgreSQL with a bitmap OR of the three indexes.
+_FIND = (
+    select(WatchlistEntry)
+    .where(
+        WatchlistEntry.active.is_(True),
+        or_(
+            WatchlistEntry.name_key == bindparam("name"),
+            WatchlistEntry.phone_key == bindparam("phone"),
+            WatchlistEntry.email == bindparam("email"),
+        ),
+    )
+    .order_by(WatchlistEntry.id)
+)
+
+
 @dataclass
 class Match:
     entry: WatchlistEntry
@@ -141,21 +158,11 @@ def find(name="", company="", phone="", email="") -> Match | None:
     if not any_active():
         return None
     keys = {"name": name_key(name), "phone": phone_key(phone), "email": email_key(email)}
-    conditions = []
-    if keys["name"]:
-        conditions.append(WatchlistEntry.name_key == keys["name"])
-    if keys["phone"]:
-        conditions.append(WatchlistEntry.phone_key == keys["phone"])
-    if keys["email"]:
-        conditions.append(WatchlistEntry.email == keys["email"])
-    if not conditions:
+    if not any(keys.values()):
         return None
-    entries = db.session.scalars(
-        select(WatchlistEntry)
-        .where(WatchlistEntry.active.is_(True), or_(*conditions))
-        .order_by(WatchlistEntry.id)
-    )
-    for entry in entries:
+    # A blank key is bound as _NEVER (no stored key is), so one statement serves all.
+    params = {k: v or _NEVER for k, v in keys.items()}
+    for entry in db.session.scalars(_FIND, params):
         on = []
         same_name = bool(keys["name"]) and entry.name_key == keys["name"]
         if same_name and (not entry.company or company_matches(entry.company, company)):
@@ -209,8 +216,8 @@ def refuse(visit: Visit, match: Match, kiosk: Kiosk | None = None, staff: bool =
     if staff:
         raise CheckInError(
             "see_reception",
-            f"{details['name']} is on the watchlist 命中观察名单: see “At the kiosk” to let them in "
-            "with a reason 请在自助机请求中填写原因后准许进入",
+            f"{details['name']} is on the watchlist 命中观察名单: see “At the kiosk” to let "
+            "them in with a reason 请在自助机请求中填写原因后准许进入",
             status=409,
         )
     raise refusal()
