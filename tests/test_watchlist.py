@@ -234,6 +234,7 @@ def test_walk_in_without_a_host_asks_reception_about_the_match_not_to_route_them
     for _ in range(2):  # a retried submit is one request
         html = kiosk.post("/kiosk/walk-in", form).get_data(as_text=True)
         assert 'data-reason="see_reception"' in html and "watchlist" not in html.lower()
+        assert "请到前台咨询。" in html  # the usual refusal, in the visitor's language
     db.session.rollback()
     kinds = [r.kind for r in db.session.query(DeskRequest)]
     assert kinds == ["watchlist_match"]
