@@ -292,17 +292,20 @@ def _race(app, n=8) -> list:
 
 
 def test_concurrent_workers_purge_once_on_sqlite(app):
-    retention.save_settings(retention.DEFAULTS, None)  # the row exists, as in production
-    results = _race(app)
+    results = _race(app)  # no settings row yet either
+    assert db.session.scalar(select(func.count(RetentionSettings.id))) == 1
     assert sum(r is not None for r in results) == 1
     count = select(func.count()).where(AuditEntry.action == "retention.purge")
     assert db.session.scalar(count) == 1
 
 
 @pytest.mark.postgres
-def test_concurrent_workers_purge_once_on_postgresql(pg_app):  # noqa: F811
-    retention.save_settings(retention.DEFAULTS, None)
+@pytest.mark.parametrize("first_ever", [True, False])
+def test_concurrent_workers_purge_once_on_postgresql(pg_app, first_ever):  # noqa: F811
+    if not first_ever:  # else no settings row yet: each worker would make one
+        retention.save_settings(retention.DEFAULTS, None)
     results = _race(pg_app)
+    assert db.session.scalar(select(func.count(RetentionSettings.id))) == 1
     assert sum(r is not None for r in results) == 1
     count = select(func.count()).where(AuditEntry.action == "retention.purge")
     assert db.session.scalar(count) == 1

@@ -103,7 +103,15 @@ def settings() -> RetentionSettings:
     return row if row is not None else RetentionSettings(last_purge_at=None, **DEFAULTS)
 
 
+_ROW_LOCK = 7_405_113  # pg_advisory_xact_lock key: the one row is created once
+
+
 def _row(session) -> RetentionSettings:
+    """The settings row in ``session``'s write transaction, created when missing. On
+    PostgreSQL an advisory lock keeps two first purges from creating a row each (on
+    SQLite the write lock does)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ROW_LOCK})
     row = session.scalar(select(RetentionSettings).order_by(RetentionSettings.id).limit(1))
     if row is None:
         row = RetentionSettings(last_purge_at=None, **DEFAULTS)
