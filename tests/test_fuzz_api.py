@@ -24,6 +24,7 @@ from schemathesis.specs.openapi.checks import (
 from server.api import openapi
 from server.extensions import db
 from server.models import utcnow
+from server.policy import requests, rooms
 from server.services import checkin, desk, tasks, watchlist
 from tests.conftest import auth, make_visit, staff, tokens  # noqa: F401
 
@@ -57,7 +58,7 @@ def isolated(app):
 @pytest.fixture
 def real_ids(app, staff, make_visit):  # noqa: F811
     """Objects for the path ids: visits expected and arrived, a task, a desk request, a
-    watchlist entry (other ids: the strategy's own, or 1)."""
+    watchlist entry, a room, a hospitality request (other ids: the strategy's, or 1)."""
     arrived = make_visit(name="Grace Arrived")
     checkin.check_in(arrived.code)
     expected = make_visit(name="Ada Expected")
@@ -69,11 +70,24 @@ def real_ids(app, staff, make_visit):  # noqa: F811
     )
     request = desk.open_request("help", visit=expected)
     entry = watchlist.add({"name": "Mallory Black", "reason": "Banned"}, by=staff["admin"])
+    room = rooms.add_room("Board room", 10)
+    when = utcnow() + timedelta(days=5)
+    hospitality = requests.create(
+        {
+            "client": {"company": "Acme", "star_level": 3},
+            "purpose": "Plant tour",
+            "visitors": [{"name": "Ann Client"}],
+            "arrives_at": when.isoformat() + "+00:00",
+            "departs_at": (when + timedelta(hours=3)).isoformat() + "+00:00",
+        },
+        staff["host"],
+    )
     return {
         "visit_id": [arrived.id, expected.id],
         "task_id": [task.id],
-        "request_id": [request.id],
+        "request_id": [request.id, hospitality.id],  # a desk request, a hospitality one
         "entry_id": [entry.id],
+        "room_id": [room.id],
     }
 
 

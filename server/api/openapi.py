@@ -287,6 +287,35 @@ SCHEMAS: dict[str, Any] = {
         },
         ["client", "purpose"],
     ),
+    "Expense": _obj(
+        {
+            "id": ID,
+            "request": ID,
+            "kind": {"type": "string"},
+            "amount": {"type": ["number", "null"]},
+            "spent_at": WHEN,
+            "note": NULLABLE_TEXT,
+            "status": {"type": "string"},
+            "status_reason": NULLABLE_TEXT,
+            "receipt": _obj(
+                {"type": NULLABLE_TEXT, "name": NULLABLE_TEXT, "sha256": NULLABLE_TEXT}
+            ),
+            "created_at": WHEN,
+        },
+        ["id", "request", "kind", "amount", "status"],
+    ),
+    "BudgetIncrease": _obj(
+        {
+            "id": ID,
+            "request": ID,
+            "amount": {"type": ["number", "null"]},
+            "reason": NULLABLE_TEXT,
+            "status": {"type": "string"},
+            "step": NULLABLE_TEXT,
+            "history": {"type": "array"},
+        },
+        ["id", "request", "amount", "status"],
+    ),
     "Room": _obj(
         {
             "id": ID,
@@ -365,10 +394,12 @@ def _op(
     errors: tuple[int, ...] = (),
     parameters: list[dict[str, Any]] | None = None,
     body: dict[str, Any] | None = None,
+    duties: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """One operation: its roles (``x-roles``), answers, and the errors it may give.
-    Every operation may answer 401 and 403 (the token, the role); one with a body
-    may answer 422."""
+    """One operation: its roles (``x-roles``; ``x-duties``: a user of another role with
+    one of these duties may call it too), answers, and the errors it may give. Every
+    operation may answer 401 and 403 (the token, the role); one with a body may
+    answer 413 and 422."""
     responses: dict[str, Any] = {str(status): answer for status, answer in ok.items()}
     codes = {401, 403, *errors}
     if body is not None:
@@ -383,6 +414,8 @@ def _op(
         "security": [{"bearer": []}],
         "responses": responses,
     }
+    if duties:
+        op["x-duties"] = list(duties)
     if parameters:
         op["parameters"] = parameters
     if body is not None:
@@ -920,6 +953,151 @@ PATHS: dict[str, dict[str, Any]] = {
                     ["starts_at", "ends_at"],
                 )
             ),
+        ),
+    },
+    "/requests/{request_id}/expenses": {
+        "post": _op(
+            "Record an expense of the request, with its receipt (multipart)",
+            ALL_STAFF,
+            {201: _ok("The expense", _ref("Expense"))},
+            errors=(409,),
+            parameters=[_path_id("request_id")],
+            body={
+                "required": True,
+                "content": {
+                    "multipart/form-data": {
+                        "schema": _obj(
+                            {
+                                "kind": {"type": "string"},
+                                "amount": {"type": "string"},
+                                "spent_at": {"type": "string", "format": "date-time"},
+                                "note": {"type": "string"},
+                                "receipt": {"type": "string", "format": "binary"},
+                            },
+                            ["kind", "amount"],
+                        )
+                    }
+                },
+            },
+        ),
+    },
+    "/expenses": {
+        "get": _op(
+            "Every expense (`?status=`): admins, and staff with the finance or auditor duty",
+            ("admin",),
+            {
+                200: _ok(
+                    "Expenses",
+                    _obj({"expenses": {"type": "array", "items": _ref("Expense")}}, ["expenses"]),
+                )
+            },
+            errors=(422,),
+            parameters=[_query("status", "submitted, approved, paid or rejected")],
+            duties=("finance", "auditor"),
+        ),
+    },
+    "/expenses/{expense_id}/status": {
+        "post": _op(
+            "Finance approves, pays or rejects an expense",
+            ALL_STAFF,
+            {200: _ok("The expense", _ref("Expense"))},
+            errors=(409,),
+            parameters=[_path_id("expense_id")],
+            body=_body(
+                _obj({"status": {"type": "string"}, "reason": {"type": "string"}}, ["status"])
+            ),
+        ),
+    },
+    "/expenses/{expense_id}/receipt": {
+        "get": _op(
+            "The expense's receipt (finance, auditors, admins, or who may see the request)",
+            ALL_STAFF,
+            {
+                200: {
+                    "description": "The receipt file, as uploaded",
+                    "content": {"*/*": {"schema": {"type": "string"}}},
+                }
+            },
+            parameters=[_path_id("expense_id")],
+        ),
+    },
+    "/requests/{request_id}/budget-increase": {
+        "post": _op(
+            "Ask for a larger budget (it passes its own approval steps)",
+            ALL_STAFF,
+            {201: _ok("The increase", _ref("BudgetIncrease"))},
+            errors=(409,),
+            parameters=[_path_id("request_id")],
+            body=_body(
+                _obj(
+                    {"amount": {"type": ["number", "string"]}, "reason": {"type": "string"}},
+                    ["amount", "reason"],
+                )
+            ),
+        ),
+    },
+    "/budget-increases/{increase_id}/decision": {
+        "post": _op(
+            "Decide the budget increase's step waiting on you",
+            ALL_STAFF,
+            {200: _ok("The increase", _ref("BudgetIncrease"))},
+            errors=(409,),
+            parameters=[_path_id("increase_id")],
+            body=_body(
+                _obj(
+                    {
+                        "decision": {"enum": ["approve", "return", "reject"]},
+                        "comment": {"type": "string"},
+                    },
+                    ["decision"],
+                )
+            ),
+        ),
+    },
+    "/requests/{request_id}/summary": {
+        "post": _op(
+            "The host's reception summary and the materials used",
+            ALL_STAFF,
+            {200: _ok("The request", _ref("HospitalityRequest"))},
+            errors=(409,),
+            parameters=[_path_id("request_id")],
+            body=_body(
+                _obj(
+                    {
+                        "summary": {"type": "string"},
+                        "materials": {"type": "array", "items": {"type": "string"}},
+                    },
+                    ["summary"],
+                )
+            ),
+        ),
+    },
+    "/feedback": {
+        "get": _op(
+            "Client feedback per host and department (reception, admins, the auditor duty)",
+            STAFF,
+            {
+                200: _ok(
+                    "Averages over the days",
+                    _obj(
+                        {
+                            "from": {"type": "string"},
+                            "to": {"type": "string"},
+                            "hosts": {"type": "array"},
+                            "departments": {"type": "array"},
+                        },
+                        ["from", "to", "hosts", "departments"],
+                    ),
+                )
+            },
+            errors=(422,),
+            parameters=[
+                _query("from", "first local day", {"type": "string", "format": "date"}),
+                _query(
+                    "to", "last local day (today by default)", {"type": "string", "format": "date"}
+                ),
+            ],
+            duties=("auditor",),
         ),
     },
     "/approvals": {
