@@ -579,3 +579,33 @@ def test_kiosk_shows_the_privacy_notice_under_the_rules_in_chromium(app, device,
     notice.scroll_into_view_if_needed()
     expect(notice).to_contain_text("照片保存30天")
     snap(kiosk, "kiosk-rules-privacy-zh")
+
+
+@pytest.mark.postgres
+def test_purge_and_forget_on_postgresql(pg_app):  # noqa: F811
+    from server.services import people, visitor_data, visits
+
+    people.create_user("host@example.com", "Host", ["host"], "password123")
+    published = rules.publish("Rule.", "规则。", None)
+    soon = (utcnow() + timedelta(hours=1)).isoformat() + "+00:00"
+    old = visits.pre_register(
+        {"name": "Ada Old", "email": "ada@example.com"}, "host@example.com", soon, "x"
+    )
+    with_everything(old, published, days=400)
+    new = visits.pre_register(
+        {"name": "Bob New", "email": "bob@example.com"}, "host@example.com", soon, "y"
+    )
+    with_everything(new, published, days=40)
+
+    dry = retention.purge(dry_run=True)
+    done = retention.purge()
+
+    assert dry is not None and done is not None and dry.counts == done.counts
+    assert (done.counts["visits"], done.counts["visitors"], done.counts["photos"]) == (1, 1, 2)
+    db.session.expire_all()
+    assert db.session.get(Visit, old.id).visitor.name == retention.REMOVED_NAME
+    assert db.session.get(Visit, new.id).visitor.name == "Bob New"
+    assert visitor_data.forget("BOB@example.com")["visits"] == 1
+    db.session.expire_all()
+    assert db.session.get(Visit, new.id).visitor.name == retention.REMOVED_NAME
+    assert audit.verify(db.session) is None

@@ -50,7 +50,8 @@ def save_retention():
 @bp.post("/retention/purge")
 @page_roles("admin")
 def run_purge():
-    """``dry_run=1``: the counts a purge would have now, nothing changed."""
-    dry_run = request.form.get("dry_run") == "1"
+    """``dry_run=0`` purges now; anything else only shows the counts a purge would
+    have (nothing changed)."""
+    dry_run = request.form.get("dry_run") != "0"
     done = retention.purge(dry_run=dry_run, actor=current_user)
     return _page(preview=done if dry_run else None, purged=None if dry_run else done)

@@ -11,10 +11,12 @@ prints, desk requests and the events of the log that mention them) and the image
 ends (services/retention.py), for every visitor row with that email and all their
 visits whatever their age: names and contact details removed, visit texts blanked,
 photos deleted, signature images and keys blanked, desk request details and task
-notes cut, and the events that mention them emptied (kind ``purged``; the ``seq``
-stays, so live clients' replay is not disturbed). Rows stay, so counts stay. One
-``visitor.forget`` audit entry names the visitor ids and the counts, never the
-email: the audit trail is kept for good, the person's data is not.
+notes cut (a visit still to come stays booked, under the removed name: cancel it
+first if the person is not coming), and the events that mention them emptied
+(kind ``purged``; the ``seq`` stays, so live clients' replay is not disturbed).
+Rows stay, so counts stay. One ``visitor.forget`` audit entry names the visitor ids
+and the counts, never the email: the audit trail is kept for good, the person's data
+is not.
 
 Both raise ``NotFound("no_visitor")`` when nobody has that email. Records that name
 the person without a link to those visitor rows (a walk-in request with no host
