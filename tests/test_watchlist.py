@@ -40,7 +40,8 @@ def matches_of(visit_id: int) -> list[DeskRequest]:
 
 def actions() -> list[str]:
     db.session.rollback()
-    return [e.action for e in db.session.query(AuditEntry).order_by(AuditEntry.id)]
+    entries = db.session.query(AuditEntry).order_by(AuditEntry.id)
+    return [e.action for e in entries if e.action.startswith("watchlist.")]
 
 
 # --- normalisation --------------------------------------------------------------------
