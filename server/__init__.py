@@ -86,6 +86,9 @@ def create_app(config: dict | None = None, start_worker: bool = True) -> Flask:
     from server.policy.request_pages import bp as requests_bp
 
     app.register_blueprint(requests_bp)
+    from server.policy.report_pages import bp as reports_bp
+
+    app.register_blueprint(reports_bp)
     from server.policy.feedback_pages import bp as feedback_bp
 
     app.register_blueprint(feedback_bp)

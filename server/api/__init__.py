@@ -8,6 +8,7 @@ from server.api import (
     desk_requests,  # noqa: E402,F401
     log,  # noqa: E402,F401
     policy,  # noqa: E402,F401
+    reports,  # noqa: E402,F401
     requests,  # noqa: E402,F401
     routes,  # noqa: E402,F401
     visit_changes,  # noqa: E402,F401

@@ -1118,6 +1118,60 @@ PATHS: dict[str, dict[str, Any]] = {
             },
         ),
     },
+    **{
+        f"/reports/{{report}}.{ext}": {
+            "get": _op(
+                f"A report as {ext.upper()} (reception, admins and users with the auditor"
+                " duty): `visits` (the visit log, one row per visit), `daily`, `weekly`,"
+                " `hours`, `waits`, `kinds`, `tea`, `tours` or `spend`; text cells that"
+                " begin with = + - @ get a leading '",
+                STAFF,
+                {
+                    200: {
+                        "description": "The report",
+                        "content": {mime: {"schema": {"type": "string"}}},
+                    }
+                },
+                errors=(404, 422),
+                duties=("auditor",),
+                parameters=[
+                    {
+                        "name": "report",
+                        "in": "path",
+                        "required": True,
+                        "schema": {
+                            "type": "string",
+                            "enum": [
+                                "visits",
+                                "daily",
+                                "weekly",
+                                "hours",
+                                "waits",
+                                "kinds",
+                                "tea",
+                                "tours",
+                                "spend",
+                            ],
+                        },
+                    },
+                    _query(
+                        "from",
+                        "first day, YYYY-MM-DD (site time; default 30 days ago)",
+                        {"type": "string", "format": "date"},
+                    ),
+                    _query(
+                        "to",
+                        "last day, YYYY-MM-DD (default today)",
+                        {"type": "string", "format": "date"},
+                    ),
+                ],
+            ),
+        }
+        for ext, mime in (
+            ("csv", "text/csv"),
+            ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )
+    },
     "/openapi.json": {
         "get": {
             "summary": "This document",
