@@ -120,8 +120,8 @@ def scan():
         return refused(e.code)
     if outcome == "leave":
         return goodbye(checkin.check_out(visit.code).visit)
-    # On the watchlist: "please see reception" now, not after the rules and the photo.
-    watchlist.screen(visit, g.kiosk)
+    if outcome == "arrive":  # on the watchlist: "see reception" now, not after rules and photo
+        watchlist.screen(visit, g.kiosk)
     return proceed(visit)
 
 

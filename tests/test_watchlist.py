@@ -313,6 +313,9 @@ def test_reception_lets_a_listed_visitor_in_with_a_reason_audited(app, staff, ma
     assert entry_row.note == "Cleared by security, escorted"
     assert entry_row.after["entry_id"] == entry.id
     assert audit.verify(db.session) is None
+    # Let in, their badge scanned again at once is the usual welcome, not a new refusal.
+    again = KioskClient(app).scan(visit.code).get_data(as_text=True)
+    assert 'data-outcome="welcome"' in again and len(matches_of(visit.id)) == 1
 
 
 def test_a_reason_given_before_reception_saw_the_match_is_not_enough(app, staff, make_visit):
