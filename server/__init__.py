@@ -41,6 +41,9 @@ def create_app(config: dict | None = None, start_worker: bool = True) -> Flask:
     app.url_map.converters["int"] = Int64Converter
 
     db.init_app(app)
+    from server.services import audit_hook
+
+    audit_hook.install()  # every ORM change of an audited model leaves an entry
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
     login.init_app(app)
     csrf.init_app(app)
@@ -92,6 +95,9 @@ def create_app(config: dict | None = None, start_worker: bool = True) -> Flask:
     from server.policy.feedback_pages import bp as feedback_bp
 
     app.register_blueprint(feedback_bp)
+    from server.policy.audit_pages import bp as audit_bp
+
+    app.register_blueprint(audit_bp)
     app.register_blueprint(host_bp, url_prefix="/host")
     app.register_blueprint(reception_bp, url_prefix="/reception")
     app.register_blueprint(kiosk_bp, url_prefix="/kiosk")

@@ -282,3 +282,70 @@ def request_summary(request_id: int):
     data = _body()
     closure.write_summary(request_id, g.user, data.get("summary"), data.get("materials"))
     return hospitality.as_dict(hospitality.get(request_id))
+
+
+@bp.get("/audit")
+@api_roles(*STAFF)
+def audit_trail():
+    """Auditors and admins: the audit trail, newest first (``who``, ``what``, ``from``,
+    ``to`` (dates), ``before`` (an id: the next page))."""
+    from datetime import date
+
+    from server.policy import audit_pages
+    from server.services.errors import Forbidden
+
+    if not audit_pages.may_audit(g.user):
+        raise Forbidden("forbidden", "auditors and admins only")
+    args = request.args
+    errors = {}
+    days: dict[str, date | None] = {}
+    for key in ("from", "to"):
+        raw = args.get(key)
+        days[key] = audit_pages._day(raw)
+        if raw and days[key] is None:
+            errors[key] = "a date, YYYY-MM-DD"
+    before = args.get("before", "")
+    if before and not (before.isascii() and before.isdigit() and len(before) < 18):
+        errors["before"] = "an entry id"
+    if errors:
+        raise ValidationError("invalid_filter", "the filters are not valid", fields=errors)
+    found = audit_pages.entries(
+        args.get("who", "")[:100],
+        args.get("what", "")[:60],
+        days["from"],
+        days["to"],
+        int(before) if before else None,
+    )
+    return {"entries": [audit_pages.entry_dict(e) for e in found]}
+
+
+@bp.post("/violations")
+@api_roles(*STAFF)
+def record_violation():
+    """Auditors: ``{"person": email, "rule", "date", "note", "serious"?, "multiplier"?,
+    "request"?}`` → 201 with the fine."""
+    from server.policy import violations
+
+    data = _body()
+    v = violations.record(
+        g.user,
+        data.get("person"),
+        data.get("rule"),
+        data.get("date"),
+        data.get("note", ""),
+        serious=data.get("serious", False),
+        multiplier=data.get("multiplier"),
+        request_id=data.get("request"),
+    )
+    return violations.as_dict(v), 201
+
+
+@bp.get("/violations")
+@api_roles(*STAFF)
+def list_violations():
+    from server.policy import audit_pages, violations
+    from server.services.errors import Forbidden
+
+    if not audit_pages.may_audit(g.user):
+        raise Forbidden("forbidden", "auditors and admins only")
+    return {"violations": [violations.as_dict(v) for v in violations.listing()]}

@@ -48,7 +48,7 @@ def department_list():
 
     with _app().app_context():
         grouped = select(User.department, func.count()).group_by(User.department)
-        counts = {name: n for name, n in db.session.execute(grouped).tuples()}
+        counts = {name: n for name, n in db.session.execute(grouped)}
         rows = [
             (d.name, d.head.email if d.head else "-", str(counts.get(d.name, 0)))
             for d in organisation.departments()

@@ -86,8 +86,15 @@ def _nav():
         "my_requests": my_requests,
         "request_status": STATUS_LABELS.get,
         "my_feedback": my_feedback,
+        "may_audit": _may_audit,
         "still_open": still_open,
     }
+
+
+def _may_audit() -> bool:
+    from server.policy.audit_pages import may_audit
+
+    return current_user.is_authenticated and may_audit(current_user)
 
 
 def my_feedback() -> dict | None:

@@ -20,8 +20,9 @@ import hashlib
 import json
 from collections.abc import Iterator
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import select, text
+from sqlalchemy import Table, select, text
 
 from server.models import AuditEntry, User, utcnow
 
@@ -97,6 +98,60 @@ def record(
     entry.hash = entry_hash(entry)
     session.flush()
     return entry
+
+
+def append(
+    session,
+    action: str,
+    *,
+    actor: User | None = None,
+    actor_label: str = "",
+    target_type: str = "",
+    target_id: object = "",
+    before: dict | None = None,
+    after: dict | None = None,
+    note: str = "",
+) -> int:
+    """``record`` with Core statements on the session's connection, for the flush hook
+    (``audit_hook.py``: a flush may not flush again). Same chain, same hash; returns
+    the new entry's id."""
+    from sqlalchemy import insert, update
+
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+    table = cast(Table, AuditEntry.__table__)
+    prev = conn.execute(select(table.c.hash).order_by(table.c.id.desc()).limit(1)).scalar()
+    entry = AuditEntry(
+        at=utcnow(),
+        actor_id=actor.id if actor is not None else None,
+        actor=(actor.email if actor is not None else actor_label)[:200],
+        action=action[:60],
+        target_type=target_type[:40],
+        target_id=str(target_id)[:64],
+        before=_jsonable(before),
+        after=_jsonable(after),
+        note=note,
+        prev_hash=prev or "",
+    )
+    values = {
+        c: getattr(entry, c)
+        for c in (
+            "at",
+            "actor_id",
+            "actor",
+            "action",
+            "target_type",
+            "target_id",
+            "before",
+            "after",
+            "note",
+            "prev_hash",
+        )
+    }
+    entry.id = conn.execute(insert(table).values(**values, hash="")).inserted_primary_key[0]
+    conn.execute(update(table).where(table.c.id == entry.id).values(hash=entry_hash(entry)))
+    return entry.id
 
 
 def entries(session, batch: int = 1000) -> Iterator[AuditEntry]:
