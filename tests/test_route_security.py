@@ -58,6 +58,12 @@ ACCESS: dict[str, str] = {
     "admin.invitation": "ARH",
     "host.visit_photo": "ARH",
     "reception.signature_png": "ARH",
+    # The audit trail and its report: admins and users with the auditor duty (none of
+    # the test's users has it); violations: the auditor duty only, whatever the role.
+    "audit.trail": "A",
+    "audit.report": "A",
+    "audit.report_pdf": "A",
+    "audit.record_violation": "",
     "requests.add_expense": "ARH",
     "requests.ask_increase": "ARH",
     "requests.decide_increase": "ARH",

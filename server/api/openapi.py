@@ -316,6 +316,36 @@ SCHEMAS: dict[str, Any] = {
         },
         ["id", "request", "amount", "status"],
     ),
+    "AuditEntry": _obj(
+        {
+            "id": ID,
+            "at": WHEN,
+            "actor": _obj({"id": {"type": ["integer", "null"]}, "name": NULLABLE_TEXT}),
+            "action": {"type": "string"},
+            "target": _obj({"type": NULLABLE_TEXT, "id": {"type": ["integer", "string", "null"]}}),
+            "before": {},
+            "after": {},
+            "note": NULLABLE_TEXT,
+            "hash": {"type": "string"},
+            "prev_hash": NULLABLE_TEXT,
+        },
+        ["id", "at", "action", "hash"],
+    ),
+    "Violation": _obj(
+        {
+            "id": ID,
+            "person": {"oneOf": [{"type": "null"}, _ref("Person")]},
+            "rule": {"type": "string"},
+            "date": {"type": "string"},
+            "note": NULLABLE_TEXT,
+            "multiplier": {"type": ["integer", "number", "null"]},
+            "fine": {"type": "number"},
+            "manager": {"type": ["object", "null"]},
+            "manager_share": {"type": "number"},
+            "request": {"type": ["integer", "null"]},
+        },
+        ["id", "rule", "date", "fine"],
+    ),
     "Room": _obj(
         {
             "id": ID,
@@ -1097,6 +1127,64 @@ PATHS: dict[str, dict[str, Any]] = {
                     "to", "last local day (today by default)", {"type": "string", "format": "date"}
                 ),
             ],
+            duties=("auditor",),
+        ),
+    },
+    "/audit": {
+        "get": _op(
+            "The audit trail, newest first (admins and the auditor duty; read-only)",
+            ("admin",),
+            {
+                200: _ok(
+                    "Entries",
+                    _obj({"entries": {"type": "array", "items": _ref("AuditEntry")}}, ["entries"]),
+                )
+            },
+            errors=(422,),
+            parameters=[
+                _query("who", "part of the actor's name"),
+                _query("what", "part of the action"),
+                _query("from", "first day", {"type": "string", "format": "date"}),
+                _query("to", "last day", {"type": "string", "format": "date"}),
+                _query("before", "an entry id: the page after it"),
+            ],
+            duties=("auditor",),
+        ),
+    },
+    "/violations": {
+        "get": _op(
+            "The violations register (admins and the auditor duty)",
+            ("admin",),
+            {
+                200: _ok(
+                    "Violations",
+                    _obj(
+                        {"violations": {"type": "array", "items": _ref("Violation")}},
+                        ["violations"],
+                    ),
+                )
+            },
+            duties=("auditor",),
+        ),
+        "post": _op(
+            "Record a violation and its fine (the auditor duty only, whatever the role)",
+            (),
+            {201: _ok("The violation", _ref("Violation"))},
+            errors=(404, 409),
+            body=_body(
+                _obj(
+                    {
+                        "person": {"type": "string", "description": "their email"},
+                        "rule": {"type": "string"},
+                        "date": {"type": "string", "format": "date"},
+                        "note": {"type": "string"},
+                        "serious": {"type": "boolean"},
+                        "multiplier": {"type": "integer"},
+                        "request": {"type": "integer"},
+                    },
+                    ["person", "rule", "date"],
+                )
+            ),
             duties=("auditor",),
         ),
     },
