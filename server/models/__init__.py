@@ -20,6 +20,7 @@ from server.models.kiosk_flow import (
     SiteRules,
     VisitPhoto,
 )
+from server.models.notify import CHANNEL_KINDS, OUTBOX_STATES, Channel, OutboxMessage
 from server.models.person import ROLES, ApiToken, User, Visitor, hash_token
 from server.models.policy import (
     DECIDERS,
@@ -49,6 +50,10 @@ from server.models.task import Drink, Task, TourStop
 from server.models.visit import KINDS, STATUSES, Visit, VisitGroup, new_code
 
 __all__ = [
+    "CHANNEL_KINDS",
+    "Channel",
+    "OUTBOX_STATES",
+    "OutboxMessage",
     "ApiToken",
     "ApprovalStep",
     "ArrangementSheet",

@@ -29,8 +29,14 @@ class User(UserMixin, Base):
     active: Mapped[bool] = mapped_column(default=True)
     fallback_contact_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Away until then: arrivals alert the delegate instead (and the kiosk says so).
+    away_until: Mapped[datetime | None]
+    delegate_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The language of messages to this person ("zh", "en"; "" = the site's).
+    language: Mapped[str] = mapped_column(String(10), default="")
 
-    fallback_contact = relationship("User", remote_side=[id])
+    fallback_contact = relationship("User", remote_side=[id], foreign_keys=[fallback_contact_id])
+    delegate = relationship("User", remote_side=[id], foreign_keys=[delegate_id])
 
     @property
     def role_set(self) -> set[str]:

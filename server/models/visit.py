@@ -51,6 +51,10 @@ class Visit(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # When retention (or a "forget") blanked this visit's personal fields.
     anonymised_at: Mapped[datetime | None]
+    # The invitation's calendar version: iCalendar SEQUENCE, up on every change.
+    invite_sequence: Mapped[int] = mapped_column(default=0)
+    # Whether to email the visitor an invitation ("invite": false on the API skips it).
+    invite: Mapped[bool] = mapped_column(default=True)
     # The hospitality request this visit came from (server/policy/requests.py).
     request_id: Mapped[int | None] = mapped_column(
         ForeignKey("hospitality_requests.id"), index=True
