@@ -609,3 +609,78 @@ def test_purge_and_forget_on_postgresql(pg_app):  # noqa: F811
     db.session.expire_all()
     assert db.session.get(Visit, new.id).visitor.name == retention.REMOVED_NAME
     assert audit.verify(db.session) is None
+
+
+def test_admin_downloads_a_visitors_data_and_forgets_them(app, client, staff, make_visit):
+    import json
+    import zipfile
+
+    visit = make_visit(name="Gil Person", email="gil@example.com")
+    photos.save(visit.id, jpeg())
+    login(client, "admin@example.com")
+    page = client.get("/admin/retention").get_data(as_text=True)
+    assert "A visitor's data" in page and "访客个人数据" in page
+    token = csrf_from(page)
+
+    got = client.post(
+        "/admin/retention/visitor",
+        data={"email": "GIL@example.com", "action": "export", "csrf_token": token},
+    )
+    assert got.status_code == 200 and got.mimetype == "application/zip"
+    assert "attachment;" in got.headers["Content-Disposition"]
+    with zipfile.ZipFile(io.BytesIO(got.data)) as zf:
+        assert json.loads(zf.read("visitor.json"))["visitors"][0]["name"] == "Gil Person"
+        assert f"photos/visit-{visit.id}.jpg" in zf.namelist()
+
+    unconfirmed = client.post(
+        "/admin/retention/visitor",
+        data={"email": "gil@example.com", "action": "forget", "csrf_token": token},
+    )
+    assert unconfirmed.status_code == 422
+    db.session.expire_all()
+    assert db.session.get(Visit, visit.id).visitor.name == "Gil Person"
+    done = client.post(
+        "/admin/retention/visitor",
+        data={"email": "gil@example.com", "action": "forget", "confirm": "1", "csrf_token": token},
+    )
+    assert done.status_code == 200 and 'id="visitor-forgotten"' in done.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Visit, visit.id).visitor.name == retention.REMOVED_NAME
+    mine = select(AuditEntry.action, AuditEntry.actor).where(
+        AuditEntry.action.in_(["visitor.export", "visitor.forget"])
+    )
+    assert db.session.execute(mine.order_by(AuditEntry.id)).all() == [
+        ("visitor.export", "admin@example.com"),
+        ("visitor.forget", "admin@example.com"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "form, status",
+    [
+        ({"email": "nobody@example.com", "action": "export"}, 404),
+        ({"email": "nobody@example.com", "action": "forget", "confirm": "1"}, 404),
+        ({"email": "not an email", "action": "export"}, 422),
+        ({"email": "", "action": "forget", "confirm": "1"}, 422),
+        ({"email": "x@example.com", "action": "drop-tables"}, 422),
+        ({"email": "x" * 5000 + "@example.com", "action": "export"}, 422),
+    ],
+)
+def test_bad_visitor_requests_are_a_clear_4xx(app, client, staff, form, status):
+    login(client, "admin@example.com")
+    token = csrf_from(client.get("/admin/retention").get_data(as_text=True))
+    resp = client.post("/admin/retention/visitor", data={**form, "csrf_token": token})
+    assert resp.status_code == status
+    assert 'id="visitor-error"' in resp.get_data(as_text=True)
+
+
+def test_visitor_requests_are_for_admins_with_a_csrf_token(app, client, staff, make_visit):
+    make_visit(name="Hal", email="hal@example.com")
+    login(client, "desk@example.com")
+    form = {"email": "hal@example.com", "action": "export"}
+    assert client.post("/admin/retention/visitor", data=form).status_code in (400, 403)
+    admin = app.test_client()
+    login(admin, "admin@example.com")
+    assert admin.post("/admin/retention/visitor", data=form).status_code == 400  # no token
+    exported = select(AuditEntry).where(AuditEntry.action == "visitor.export")
+    assert db.session.scalars(exported).first() is None
