@@ -12,8 +12,11 @@ Latin names, company, email, phone); most checked in and out, some cancelled or
 no-shows, walk-ins and groups; a photo for ``--photos`` of those who came (a 640 px
 JPEG, ~33 KB, with noise so it does not compress away), a drawn signature for every
 fifth, tea for every third, a few desk requests and reprints, and the event log
-(booked, arrived, left) with each event's real time. Prints progress and, at the
-end, the counts and the database's size.
+(booked, arrived, left) with each event's real time. For the reports (issue 15):
+hosts in six departments, the host's "on my way" 1 to ~40 minutes after each arrival,
+a guided tour for every tenth, and a hospitality request a day (approved, 3 to 5
+stars, with expenses, some rejected, and a few approved budget increases). Prints
+progress and, at the end, the counts and the database's size.
 
 Then, on a *copy* of the data dir: ``LOBBY_DATA_DIR=copy lobby purge --dry-run`` and
 ``lobby purge`` (bench/README.md has the figures).
@@ -35,12 +38,16 @@ from sqlalchemy import func, insert, select  # noqa: E402
 from server import create_app, upgrade_database  # noqa: E402
 from server.extensions import db  # noqa: E402
 from server.models import (  # noqa: E402
+    BudgetIncrease,
     DeskRequest,
     Event,
+    Expense,
+    HospitalityRequest,
     Kiosk,
     PrintJob,
     Signature,
     SiteRules,
+    Standard,
     Task,
     User,
     Visit,
@@ -53,6 +60,14 @@ from server.models import (  # noqa: E402
 SURNAMES = ["张", "王", "李", "刘", "陈", "Smith", "Müller", "Nguyễn", "García", "Kowalski"]
 GIVEN = ["伟", "芳", "娜", "敏", "静", "Ada", "José", "Minh", "Lucía", "Łukasz"]
 COMPANIES = ["华为技术", "Analytical Engines", "Siemens AG", "阿里巴巴", "Acme Ltd", "比亚迪"]
+DEPARTMENTS = [
+    "Sales 销售部",
+    "R&D 研发部",
+    "Purchasing 采购部",
+    "Finance 财务部",
+    "HR 人事部",
+    "Ops",
+]
 BATCH = 2000
 
 
@@ -86,7 +101,13 @@ def fill(visits: int, days: int, photo_share: float, seed: int) -> dict:
     rng = random.Random(seed)
     now = utcnow()
     hosts = [
-        User(email=f"host{i}@year.local", name=f"Host {i} 接待{i}", roles="host") for i in range(40)
+        User(
+            email=f"host{i}@year.local",
+            name=f"Host {i} 接待{i}",
+            roles="host",
+            department=DEPARTMENTS[i % len(DEPARTMENTS)],
+        )
+        for i in range(40)
     ]
     kiosks = [Kiosk(name="Lobby east"), Kiosk(name="Lobby west")]
     rules = SiteRules(
@@ -149,6 +170,11 @@ def fill(visits: int, days: int, photo_share: float, seed: int) -> dict:
                 "status": status,
                 "created_at": when - timedelta(days=2),
                 "checked_in_at": when + timedelta(minutes=5) if arrived else None,
+                # The host's "on my way": mostly a few minutes, a long tail.
+                "acknowledged_at": when
+                + timedelta(minutes=5 + min(45.0, rng.lognormvariate(1.6, 0.7)))
+                if arrived
+                else None,
                 "checked_out_at": when + timedelta(hours=2) if arrived else None,
                 "kiosk_id": kiosks[i % 2].id if arrived else None,
                 "walk_in": i % 25 == 0,
@@ -214,6 +240,23 @@ def fill(visits: int, days: int, photo_share: float, seed: int) -> dict:
         if n % 3 == 0
     ]
     in_batches(Task, tea, "tea tasks")
+    tours = [
+        {
+            "visit_id": r["id"],
+            "kind": "tour",
+            "status": "done" if n % 7 else "cancelled",
+            "details": {"title": "Plant tour 工厂参观", "reminded_at": None},
+            "starts_at": r["checked_in_at"] + timedelta(minutes=20),
+            "started_at": r["checked_in_at"] + timedelta(minutes=20) if n % 7 else None,
+            "done_at": r["checked_in_at"] + timedelta(minutes=80) if n % 7 else None,
+            "created_at": r["checked_in_at"],
+            "updated_at": r["checked_in_at"],
+        }
+        for n, r in enumerate(came)
+        if n % 10 == 0
+    ]
+    in_batches(Task, tours, "tours")
+    money = hospitality(hosts, days, now, rng)
     jobs = [
         {
             "visit_id": r["id"],
@@ -280,8 +323,76 @@ def fill(visits: int, days: int, photo_share: float, seed: int) -> dict:
         "photos": len(photos),
         "signatures": len(signatures),
         "events": len(events),
+        **money,
         "seconds": time.perf_counter() - started,
     }
+
+
+def hospitality(hosts: list, days: int, now, rng: random.Random) -> dict:
+    """A hospitality request a day: approved, 3 to 5 stars, its estimate, expenses
+    (every tenth rejected) and now and then an approved budget increase."""
+    standards = {s.level: s.id for s in db.session.scalars(select(Standard))}
+    requests = []
+    for d in range(days):
+        level = (3, 3, 4, 4, 5)[d % 5]
+        arrives = now - timedelta(days=d, hours=rng.randint(0, 6))
+        requests.append(
+            {
+                "requester_id": hosts[d % 40].id,
+                "status": "approved",
+                "client_company": f"{COMPANIES[d % 6]} {d % 97}",
+                "star_level": level,
+                "visitors": [{"name": f"Guest {d}"}],
+                "purpose": "Contract talks 合同洽谈",
+                "arrives_at": arrives,
+                "departs_at": arrives + timedelta(hours=6),
+                "attendees": 2 + d % 4,
+                "materials": [],
+                "plan": {},
+                "standard_id": standards[level],
+                "estimate_total": level * 400 + rng.randint(0, 20) * 50,
+                "created_at": arrives - timedelta(days=7),
+                "updated_at": arrives - timedelta(days=5),
+                "approved_at": arrives - timedelta(days=5),
+            }
+        )
+    ids = (
+        db.session.execute(insert(HospitalityRequest).returning(HospitalityRequest.id), requests)
+        .scalars()
+        .all()
+    )
+    db.session.commit()
+    receipt = b"%PDF-1.4\n%%EOF\n"
+    expenses, increases = [], []
+    for n, (rid, req) in enumerate(zip(ids, requests, strict=True)):
+        for k, kind in enumerate(("meal", "vehicle", "gift")[: 1 + n % 3]):
+            expenses.append(
+                {
+                    "request_id": rid,
+                    "kind": kind,
+                    "amount": round(float(req["estimate_total"]) * rng.uniform(0.15, 0.45), 2),
+                    "spent_at": req["arrives_at"] + timedelta(hours=2),
+                    "receipt": receipt,
+                    "receipt_type": "application/pdf",
+                    "receipt_name": "receipt.pdf",
+                    "status": "rejected" if (n + k) % 10 == 0 else "paid",
+                    "created_at": req["arrives_at"] + timedelta(days=1),
+                }
+            )
+        if n % 12 == 0:
+            increases.append(
+                {
+                    "request_id": rid,
+                    "amount": 300,
+                    "reason": "Extra guests 追加来宾",
+                    "status": "approved",
+                    "created_at": req["arrives_at"],
+                    "decided_at": req["arrives_at"] + timedelta(hours=1),
+                }
+            )
+    in_batches(Expense, expenses, "expenses")
+    in_batches(BudgetIncrease, increases, "budget increases")
+    return {"requests": len(ids), "expenses": len(expenses)}
 
 
 def main() -> None:

@@ -5,7 +5,7 @@ openpyxl; text cells that would start a formula carry a leading '."""
 
 import csv
 import io
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import openpyxl
 from sqlalchemy import update
@@ -13,8 +13,8 @@ from sqlalchemy import update
 from server.extensions import db
 from server.models import Task, Visit
 from server.policy import organisation, reports
-from server.services import checkin, people, tasks
-from tests.conftest import PASSWORD, auth, login, make_visit, staff, tokens  # noqa: F401
+from server.services import checkin, people, tasks, visits
+from tests.conftest import PASSWORD, auth, login, make_visit, pg_app, staff, tokens  # noqa: F401
 from tests.test_policy_expenses import approved, spend
 from tests.test_policy_requests import office  # noqa: F401  (fixture)
 
@@ -116,9 +116,13 @@ def test_tea_served_and_tours_held(client, staff, tokens, make_visit):  # noqa: 
         tasks.update(task.id, {"status": "served"}, staff["reception"])
     tasks.create(visit.id, {"kind": "tea", "items": [{"drink": "Coffee", "count": 5}]}, host)
     start = (at(DAY, 10)).isoformat() + "+00:00"
-    tour = tasks.create(visit.id, {"kind": "tour", "title": "Plant", "starts_at": start, "stops": STOPS}, host)
+    tour = tasks.create(
+        visit.id, {"kind": "tour", "title": "Plant", "starts_at": start, "stops": STOPS}, host
+    )
     tasks.update(tour.id, {"status": "in_progress"}, host)
-    tasks.create(visit.id, {"kind": "tour", "title": "Lab", "starts_at": start, "stops": STOPS}, host)
+    tasks.create(
+        visit.id, {"kind": "tour", "title": "Lab", "starts_at": start, "stops": STOPS}, host
+    )
     served = at(DAY, 9, 30)  # the tasks ran "now": move them into the range
     db.session.execute(
         update(Task).values(done_at=served, updated_at=served, started_at=None, created_at=served)
@@ -265,3 +269,38 @@ def test_percentile_is_nearest_rank():
     assert reports.percentile([5.0], 90) == 5.0
     assert reports.percentile([float(n) for n in range(1, 21)], 90) == 18.0
     assert reports.neutralise("\tx") == "'\tx" and reports.neutralise("a=b") == "a=b"
+
+
+def booked(name="Ada Lovelace", company="Analytical Engines", host="grace@example.com"):
+    """``make_visit`` without its fixture (for the PostgreSQL app)."""
+    soon = (datetime.now(UTC) + timedelta(minutes=5)).replace(microsecond=0).isoformat()
+    return visits.pre_register({"name": name, "company": company}, host, soon, "Review")
+
+
+def counts_in_local_days_and_quarter_hours(app) -> None:
+    """Kolkata is UTC+5:30: a local day starts at 18:30 UTC, inside a UTC hour."""
+    people.create_user("grace@example.com", "Grace Hopper", ["host"], PASSWORD, department="Ops")
+    app.config["TIMEZONE"] = "Asia/Kolkata"
+    arrived(booked, arrived=at(DAY, 18, 15), ack=at(DAY, 18, 25))  # 23:45 on 2 March
+    arrived(booked, arrived=at(DAY, 18, 45), ack=at(DAY, 18, 49))  # 00:15 on 3 March
+    arrived(booked, arrived=at(DAY, 18, 50), ack=at(DAY, 19, 20), walk_in=True)  # 00:20
+    rng = reports.parse_range("2026-03-01", "2026-03-08")
+    with app.test_request_context():
+        daily = {r[0]: r[1:] for r in reports.build("daily", rng).rows}
+        hours = dict(reports.build("hours", rng).rows)
+        waits = {(r[0], r[1]): r[3:] for r in reports.build("waits", rng).rows}
+        kinds = reports.build("kinds", rng).rows
+        weekly = reports.build("weekly", rng).rows
+    assert daily[date(2026, 3, 2)] == [1, 1, 0] and daily[date(2026, 3, 3)] == [2, 2, 1]
+    assert (hours["23:00"], hours["00:00"]) == (1, 2)
+    assert waits[("Department 部门", "Ops")] == [3, 10.0, 30.0]
+    assert kinds == [["Pre-registered 预约", 2, 2], ["Walk-in 临时到访", 1, 1]]
+    assert [r[1] for r in weekly] == [0, 3]
+
+
+def test_local_days_of_a_half_hour_zone_on_sqlite(app):
+    counts_in_local_days_and_quarter_hours(app)
+
+
+def test_local_days_of_a_half_hour_zone_on_postgresql(pg_app):
+    counts_in_local_days_and_quarter_hours(pg_app)
