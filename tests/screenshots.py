@@ -495,6 +495,59 @@ def policy_pages(out: Path, only: bool = False) -> None:
             },
             li,
         )
+        # Issue 15: the GM approves, money is spent past the estimate with a pre-approval,
+        # the visit ends with feedback, and an auditor records a violation.
+        from io import BytesIO
+
+        from PIL import Image
+        from sqlalchemy import select
+
+        from server.extensions import db as _db
+        from server.models import Feedback, Visit, utcnow
+        from server.policy import expenses, violations
+        from server.services import checkin
+
+        gm_user = people.user_by_email("gm@example.com")
+        hospitality.decide(rid, gm_user, "approve", "欢迎 Welcome")
+        organisation.add_duty("gm@example.com", "auditor")
+        receipt = BytesIO()
+        Image.new("RGB", (80, 60), "white").save(receipt, format="PNG")
+        png = receipt.getvalue()
+        expenses.add(rid, li, "meal", 4200, local(3), "欢迎晚宴 welcome dinner", png, "dinner.png")
+        expenses.add(rid, li, "lodging", 2700, local(3), "酒店 hotel", png, "hotel.png")
+        inc = expenses.ask_increase(rid, li, 800, "客户临时增加一人 one more guest")
+        expenses.decide_increase(inc.id, zhou, "approve", "同意")
+        expenses.decide_increase(inc.id, gm_user, "approve", "同意")
+        expenses.add(rid, li, "vehicle", 2300, local(3), "包车 rented car", png, "car.png")
+        first_visit = _db.session.scalars(
+            select(Visit).where(Visit.request_id == rid).order_by(Visit.id)
+        ).first()
+        assert first_visit is not None
+        checkin.check_in(first_visit.code, by=gm_user, admit_reason="early")
+        checkin.check_out(first_visit.code)
+        _db.session.add(
+            Feedback(
+                visit_id=first_visit.id,
+                token="screenshot",
+                expires_at=utcnow(),
+                submitted_at=utcnow(),
+                welcome=5,
+                hospitality=2,
+                meeting=4,
+                comment="午餐等了很久 Lunch came late",
+            )
+        )
+        _db.session.commit()
+        today = clock.to_local(clock.utcnow()).date().isoformat()
+        violations.record(
+            gm_user,
+            "li.na@example.com",
+            "major",
+            today,
+            "礼品超出标准 Gift above the standard",
+            serious=True,
+            multiplier=2,
+        )
         hospitality.create(
             {
                 **body,
@@ -557,6 +610,12 @@ def policy_pages(out: Path, only: bool = False) -> None:
         save(gm, "arrangement.png", full=True)
         gm.goto("/admin/standards")
         save(gm, "standards.png")
+        gm.goto(f"/requests/{rid}")
+        gm.wait_for_timeout(400)
+        gm.locator("#money").screenshot(path=str(out / "request-money.png"))
+        print("wrote", out / "request-money.png")
+        gm.goto("/reports/audit?month=" + clock.to_local(clock.utcnow()).strftime("%Y-%m"))
+        save(gm, "audit-report.png", full=True)
         browser.close()
     server.shutdown()
     shutil.rmtree(data, ignore_errors=True)
