@@ -47,6 +47,7 @@ STAFF_PAGES = [
     ("admin@example.com", "/admin/users"),
     ("admin@example.com", "/admin/printers"),
     ("admin@example.com", "/admin/kiosks"),
+    ("admin@example.com", "/admin/retention"),
 ]
 # The kiosk screens reached by GET with lang=zh (the scanned ones are added by the test).
 KIOSK_SCREENS = [
