@@ -42,6 +42,7 @@ from server.models import (
     utcnow,
 )
 from server.models.policy import DECISIONS, ITEM_KINDS, MATERIALS
+from server.notify import invitations
 from server.policy import organisation, standards
 from server.services import audit, clock
 from server.services.errors import Conflict, Forbidden, NotFound, ValidationError
@@ -377,6 +378,7 @@ def _make_visits(session, req: HospitalityRequest) -> list:
                 req.arrives_at,
             )
         )
+        invitations.queue(session, visit)
     return events
 
 

@@ -10,6 +10,7 @@ woken the moment another process queues a badge).
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -24,6 +25,7 @@ REMINDER_SECONDS = 60.0  # how often the worker looks for tours and promised ans
 # not; services/retention.py claims the day so one worker of several purges).
 PURGE_CHECK_SECONDS = 600.0
 PURGE_FIRST_DELAY = 60.0  # not in the worker's first seconds: badges first
+OUTBOX_SECONDS = 3.0  # messages sent per pass until this passes (then badges again)
 
 
 class PrintWorker:
@@ -92,7 +94,13 @@ class PrintWorker:
         self.alive_at = utcnow()
         return not self._stop.is_set()
 
+    def _outbox_budget(self, seconds: float) -> Callable[[], bool]:
+        """``keep_going`` for one pass of the outbox: until stopped or ``seconds`` pass."""
+        until = time.monotonic() + seconds
+        return lambda: self._keep_going() and time.monotonic() < until
+
     def _run(self) -> None:
+        from server.notify import outbox
         from server.policy import arrangements  # housekeeping here
         from server.services import follow_ups, retention, tasks
 
@@ -131,6 +139,9 @@ class PrintWorker:
                         lease=self.lease,
                         keep_going=self._keep_going,
                     )
+                    # then the outbox (emails, chat): badges first, and a few seconds
+                    # of messages at most per pass before looking at badges again
+                    outbox.send_due(keep_going=self._outbox_budget(OUTBOX_SECONDS))
                 except Exception:
                     log.exception("print worker pass failed")
                 finally:

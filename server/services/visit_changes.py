@@ -11,6 +11,7 @@ from sqlalchemy import select
 from server import realtime
 from server.extensions import db
 from server.models import KINDS, User, Visit, utcnow
+from server.notify import invitations
 from server.services import clock
 from server.services.errors import Conflict, Forbidden, ValidationError
 from server.services.hosting import visit_payload
@@ -167,6 +168,8 @@ def update(visit_id: int, data: dict, user: User) -> Visit:
         event = realtime.record(
             session, "visit_updated", visit_payload(visit, change="edited", **extra), rooms
         )
+        if invitations.changed(changes, person):  # same UID, SEQUENCE up
+            invitations.queue(session, visit, "update")
     realtime.announce([event])
     return visit
 
@@ -197,6 +200,7 @@ def cancel(visit_id: int, reason, user: User) -> Visit:
         now = utcnow()
         visit.status, visit.cancelled_at, visit.updated_at = "cancelled", now, now
         visit.cancelled_by_id, visit.cancel_reason = user.id, text
+        invitations.queue(session, visit, "cancel")
         event = realtime.record(
             session,
             "visit_updated",

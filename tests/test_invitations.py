@@ -1,0 +1,175 @@
+"""The invitation email as a visitor receives it: sent by the outbox's worker pass
+through a real SMTP server on loopback (aiosmtpd), read back and taken apart."""
+
+import email
+import threading
+from datetime import timedelta
+from email import policy
+
+import icalendar
+import pytest
+import zxingcpp
+from aiosmtpd.controller import Controller
+from PIL import Image
+
+from server.extensions import db
+from server.models import Visit, utcnow
+from server.models.notify import OutboxMessage
+from server.notify import outbox
+from server.services import clock, visit_changes
+from tests.conftest import auth, free_port
+
+
+class Inbox:
+    """An aiosmtpd handler keeping every message it receives."""
+
+    def __init__(self):
+        self.messages: list[tuple[str, list[str], bytes]] = []
+        self.got = threading.Event()
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        self.got.set()
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp(app):
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    app.config["SMTP_URL"] = f"smtp://127.0.0.1:{port}"
+    app.config["MAIL_FROM"] = "Reception <reception@example.com>"
+    app.config["SITE_ADDRESS"] = "1 Engine Street, Shanghai"
+    app.config["SITE_DIRECTIONS"] = "Metro line 2, exit 3; reception is on the left."
+    app.config["TIMEZONE"] = "Asia/Shanghai"
+    try:
+        yield inbox
+    finally:
+        controller.stop()
+
+
+def received(inbox: Inbox, n: int = -1) -> email.message.EmailMessage:
+    return email.message_from_bytes(inbox.messages[n][2], policy=policy.default)
+
+
+def parts(message):
+    """(text, html, png bytes, ics bytes) of a received invitation."""
+    text = message.get_body(("plain",)).get_content()
+    html_part = message.get_body(("html",))
+    html = html_part.get_content()
+    png = ics = None
+    for part in message.walk():
+        if part.get_content_type() == "image/png":
+            png = (part.get_payload(decode=True), part["Content-ID"])
+        if part.get_content_type() == "text/calendar":
+            ics = part.get_payload(decode=True)
+    return text, html, png, ics
+
+
+def book(client, tokens, **visitor):
+    when = clock.to_utc_naive(
+        (clock.to_local(utcnow()) + timedelta(days=1)).replace(hour=14, minute=30, second=0)
+    )
+    resp = client.post(
+        "/api/v1/visits",
+        headers=auth(tokens["reception"]),
+        json={
+            "visitor": {"name": "Ada Lovelace", "company": "Analytical Engines", **visitor},
+            "host": "grace@example.com",
+            "expected_at": when.isoformat() + "+00:00",
+            "purpose": "Engine review",
+        },
+    )
+    assert resp.status_code == 201, resp.get_json()
+    return resp.get_json()
+
+
+def test_pre_registration_emails_an_invitation_with_qr_and_calendar(smtp, client, tokens):
+    visit = book(client, tokens, email="ada@example.org")
+    assert not smtp.messages  # nothing leaves in the request
+    assert outbox.send_due() == 1
+    assert smtp.messages[0][1] == ["ada@example.org"]
+    message = received(smtp)
+    assert message["To"] == "ada@example.org"
+    assert "reception@example.com" in message["From"]
+    assert message["Subject"].startswith("Invitation")
+    text, html, png, ics = parts(message)
+    assert "Grace Hopper" in text and visit["code"] in text
+    assert "14:30" in text and "1 Engine Street" in text and "Metro line 2" in text
+    assert "Grace Hopper" in html and "14:30" in html
+    # the QR is inline (cid:), not remote, and holds the visit's code
+    data, cid = png
+    assert f'src="cid:{cid.strip("<>")}"' in html
+    assert "http" not in html.split("cid:")[0].split("<img")[-1]
+    decoded = zxingcpp.read_barcodes(Image.open(__import__("io").BytesIO(data)))
+    assert [d.text for d in decoded] == [visit["code"]]
+    cal = icalendar.Calendar.from_ical(ics)
+    assert str(cal["METHOD"]) == "REQUEST"
+    event = cal.walk("VEVENT")[0]
+    assert str(event["UID"]) == f"visit-{visit['id']}@lobby.local"
+    assert int(event["SEQUENCE"]) == 0
+    start = event.decoded("DTSTART")
+    assert str(start.tzinfo) == "Asia/Shanghai" and (start.hour, start.minute) == (14, 30)
+    assert db.session.get(OutboxMessage, 1).status == "sent"
+
+
+def test_chinese_invitation_for_a_visitor_who_reads_chinese(smtp, client, tokens):
+    visit = book(client, tokens, email="li@example.cn", language="zh")
+    outbox.send_due()
+    text, html, _, ics = parts(received(smtp))
+    assert received(smtp)["Subject"].startswith("邀请函")
+    assert "接待人" in text and "Grace Hopper" in text and visit["code"] in text
+    assert "请在自助机扫描此二维码" in html and 'lang="zh-CN"' in html
+    assert icalendar.Calendar.from_ical(ics).walk("VEVENT")[0]["SUMMARY"].startswith("邀请函")
+
+
+def test_invite_false_or_no_email_sends_nothing(smtp, client, tokens):
+    book(client, tokens)  # no email
+    resp = client.post(
+        "/api/v1/visits",
+        headers=auth(tokens["reception"]),
+        json={
+            "visitor": {"name": "Quiet", "email": "quiet@example.org"},
+            "host": "grace@example.com",
+            "invite": False,
+        },
+    )
+    assert resp.status_code == 201
+    assert outbox.send_due() == 0
+    assert not smtp.messages
+    bad = client.post(
+        "/api/v1/visits",
+        headers=auth(tokens["reception"]),
+        json={"visitor": {"name": "X"}, "host": "grace@example.com", "invite": "no"},
+    )
+    assert bad.status_code == 422 and bad.get_json()["error"]["code"] == "invalid_field"
+
+
+def test_a_changed_visit_sends_the_same_uid_with_a_higher_sequence(smtp, client, tokens, staff):
+    visit = book(client, tokens, email="ada@example.org")
+    outbox.send_due()
+    later = clock.to_local(db.session.get(Visit, visit["id"]).expected_at) + timedelta(hours=1)
+    visit_changes.update(visit["id"], {"expected_at": later.isoformat()}, staff["reception"])
+    visit_changes.update(visit["id"], {"purpose": "Tea only"}, staff["reception"])  # no new mail
+    visit_changes.cancel(visit["id"], "Client postponed", staff["reception"])
+    assert outbox.send_due() == 2
+    update, cancel = (received(smtp, 1), received(smtp, 2))
+    uid = f"visit-{visit['id']}@lobby.local"
+    ev = icalendar.Calendar.from_ical(parts(update)[3]).walk("VEVENT")[0]
+    assert (str(ev["UID"]), int(ev["SEQUENCE"])) == (uid, 1)
+    assert ev.decoded("DTSTART").hour == 15
+    assert update["Subject"].startswith("Updated invitation")
+    cal = icalendar.Calendar.from_ical(parts(cancel)[3])
+    ev = cal.walk("VEVENT")[0]
+    assert str(cal["METHOD"]) == "CANCEL" and str(ev["STATUS"]) == "CANCELLED"
+    assert (str(ev["UID"]), int(ev["SEQUENCE"])) == (uid, 2)
+    assert cancel["Subject"].startswith("Cancelled")
+
+
+def test_visitor_text_is_escaped_in_the_html_part(smtp, client, tokens):
+    book(client, tokens, email="ada@example.org", name="<b>Ada</b>")
+    outbox.send_due()
+    _, html, _, _ = parts(received(smtp))
+    assert "<b>Ada</b>" not in html and "&lt;b&gt;Ada&lt;/b&gt;" in html
