@@ -127,6 +127,18 @@ def load(overrides: dict | None = None) -> dict:
         "KIOSK_WALK_IN_LIMIT": int(env.get("LOBBY_KIOSK_WALK_IN_LIMIT", "20")),
         "KIOSK_WALK_IN_WINDOW_MINUTES": int(env.get("LOBBY_KIOSK_WALK_IN_WINDOW_MINUTES", "10")),
         "PRINT_WORKER": env.get("LOBBY_PRINT_WORKER", "1") != "0",
+        # Email (server/notify/mail.py): smtp://user:pass@host:587?starttls=1 or
+        # smtps://user:pass@host:465; unset leaves emails queued ("SMTP not configured").
+        "SMTP_URL": env.get("LOBBY_SMTP_URL") or None,
+        "MAIL_FROM": env.get("LOBBY_MAIL_FROM") or "",
+        # What an invitation says about the site (server/notify/invitations.py): the
+        # language of visitors who chose none, the address, how to find reception, what
+        # to bring, and the host name in calendar UIDs (visit-<id>@<host>).
+        "SITE_LANGUAGE": env.get("LOBBY_SITE_LANGUAGE", "en"),
+        "SITE_ADDRESS": env.get("LOBBY_SITE_ADDRESS", ""),
+        "SITE_DIRECTIONS": env.get("LOBBY_SITE_DIRECTIONS", ""),
+        "INVITE_BRING": env.get("LOBBY_INVITE_BRING", ""),
+        "SITE_HOST": env.get("LOBBY_SITE_HOST", "lobby.local"),
         "PRINTER_TIMEOUT": float(env.get("LOBBY_PRINTER_TIMEOUT", "3")),
         "PRINTER_POLL_SECONDS": float(env.get("LOBBY_PRINTER_POLL_SECONDS", "30")),
         # Pause between two badges sent by the worker (a thermal printer needs ~0.25 s

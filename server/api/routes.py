@@ -31,14 +31,23 @@ def optional_text(data: dict, key: str) -> str | None:
 def create_visit():
     """One visitor (``"visitor": {...}``) -> the visit; a group (``"visitors": [...]``,
     optional ``"group"`` name) -> ``{"group": {...}, "visits": [...]}``. Either may
-    carry ``"valid_until"`` (an ISO date: the code works each day until then)."""
+    carry ``"valid_until"`` (an ISO date: the code works each day until then) and
+    ``"invite": false`` (no invitation email to the visitors)."""
     data = json_body()
+    invite = data.get("invite", True)
+    if not isinstance(invite, bool):
+        raise ValidationError(
+            "invalid_field",
+            "invite must be true or false",
+            fields={"invite": "must be true or false"},
+        )
     common = dict(
         host_email=data.get("host"),
         expected_at=data.get("expected_at"),
         purpose=data.get("purpose") or "",
         created_by=g.user,
         valid_until=data.get("valid_until"),
+        invite=invite,
     )
     if "visitors" in data:
         group = visits.pre_register_group(

@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from server import realtime
 from server.extensions import db
 from server.models import User, Visit, VisitGroup, Visitor
+from server.notify import invitations
 from server.services import checkin, clock
 from server.services.errors import Forbidden, NotFound, ValidationError
 from server.services.people import EMAIL_RE
@@ -77,6 +78,11 @@ def _visitor_fields(visitor, errors: dict, prefix: str = "") -> dict:
         found["email"] = "not an email address"
     if fields["phone"] and not all(c.isdigit() or c in "+-() ." for c in fields["phone"]):
         found["phone"] = "digits, spaces and + - ( ) only"
+    language = visitor.get("language")  # of their invitation ("" or absent: the site's)
+    if language in ("zh", "en"):
+        fields["language"] = language
+    elif language not in (None, ""):
+        found["language"] = "zh or en"
     errors.update({prefix + k: v for k, v in found.items()})
     return fields
 
@@ -153,6 +159,7 @@ def pre_register(
     walk_in: bool = False,
     attempt_key: str | None = None,
     valid_until=None,
+    invite: bool = True,
 ) -> Visit:
     """Create an expected visit. Raises ValidationError with ``fields`` naming every
     problem at once; nothing is written unless everything is valid.
@@ -161,7 +168,8 @@ def pre_register(
     days: its code checks in and out each day until then. ``walk_in`` marks a visitor
     who came without a booking. ``attempt_key`` (a kiosk's per-attempt key) makes a
     retried request one visit: the same key returns the visit made the first time,
-    also when the retry races the first request."""
+    also when the retry races the first request. A visitor with an email gets an
+    invitation (server/notify/invitations.py) unless ``invite`` is False."""
     if attempt_key:
         existing = by_attempt(attempt_key)
         if existing is not None:
@@ -189,10 +197,12 @@ def pre_register(
                 walk_in=walk_in,
                 attempt_key=attempt_key or None,
                 valid_until=until,
+                invite=invite,
             )
             session.add(visit)
             session.flush()
             event = _created_event(session, visit, host, fields, when)
+            invitations.queue(session, visit)
     except IntegrityError:  # the same attempt raced in from a retry: it is one visit
         db.session.rollback()
         existing = by_attempt(attempt_key) if attempt_key else None
@@ -215,6 +225,7 @@ def pre_register_group(
     *,
     name: str = "",
     valid_until=None,
+    invite: bool = True,
 ) -> VisitGroup:
     """Book several visitors at once: one host, one time, one group; each member is a
     visit with its own code (and badge). Every member is checked first (problems as
@@ -257,10 +268,12 @@ def pre_register_group(
                 created_by_id=by_id,
                 valid_until=until,
                 group=group,
+                invite=invite,
             )
             session.add(visit)
             session.flush()
             events.append(_created_event(session, visit, host, fields, when))
+            invitations.queue(session, visit)
     realtime.announce(events)
     return group
 
