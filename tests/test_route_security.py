@@ -154,6 +154,7 @@ ACCESS: dict[str, str] = {
     "admin.test_printer": "A",
     "admin.user_page": "A",
     "admin.users_page": "A",
+    "admin.visitor_rights": "A",
     "admin.watchlist_add": "A",
     "admin.watchlist_page": "A",
     "admin.watchlist_remove": "A",
