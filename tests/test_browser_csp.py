@@ -82,9 +82,14 @@ def sign_in(device, email):
     return page, errors
 
 
+NOT_PAGES = ("/api/", "/static/", "/fonts/", "/socket.io", "/kiosk", "/logout", "/metrics")
+NOT_PAGE_ENDINGS = (".png", ".jpg", ".csv", ".json", ".pdf", ".xlsx", ".ico", ".css")
+
+
 def extra_pages(app, visit_id: int, user_id: int) -> list[tuple[str, str]]:
-    """Pages beyond STAFF_PAGES: a visit's and a user's own pages, and the back office's
-    pages where this checkout has them."""
+    """Pages beyond STAFF_PAGES: a visit's and a user's own pages, the error page, and
+    every other page without a parameter in the URL map (the back office's pages as
+    they come), seen by an admin."""
     pages = [
         ("admin@example.com", f"/admin/users/{user_id}"),
         ("admin@example.com", f"/admin/visits/{visit_id}/edit"),
@@ -92,9 +97,17 @@ def extra_pages(app, visit_id: int, user_id: int) -> list[tuple[str, str]]:
         ("grace@example.com", f"/host/visits/{visit_id}/edit"),
         ("desk@example.com", "/no-such-page"),  # the error page
     ]
-    rules_ = {r.rule for r in app.url_map.iter_rules()}
-    for path in ("/admin/watchlist", "/admin/organisation", "/admin/standards"):
-        if path in rules_:
+    known = {path for _, path in STAFF_PAGES + pages}
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        path = rule.rule
+        if (
+            "GET" in (rule.methods or ())
+            and not rule.arguments
+            and path not in known
+            and path not in ("/", "/login", "/healthz", "/readyz", "/favicon.ico")
+            and not path.startswith(NOT_PAGES)
+            and not path.endswith(NOT_PAGE_ENDINGS)
+        ):
             pages.append(("admin@example.com", path))
     return pages
 
