@@ -148,7 +148,6 @@ ACCESS: dict[str, str] = {
     "admin.save_user": "A",
     "admin.set_kiosk_language": "A",
     "admin.set_user_active": "A",
-    "admin.visitor_rights": "A",
     "admin.signature_image": "A",
     "admin.site_rules": "A",
     "admin.test_printer": "A",
