@@ -25,6 +25,7 @@ from kiosk import bp
 from kiosk.flow import goodbye, proceed, read_ticket, refused, screen, welcome
 from kiosk.limits import SCANS
 from server import i18n
+from server.limits import upload_limit
 from server.models import DESK_REQUEST_KINDS
 from server.realtime import KIOSK_COOKIE
 from server.services import checkin, desk, devices, kiosk_settings, photos, watchlist
@@ -135,6 +136,7 @@ def step():
 
 
 @bp.post("/photo")
+@upload_limit(photos.MAX_BYTES * 4 // 3 + 64 * 1024)  # a 3 MB photo as a base64 data URL
 def photo():
     """The photo step: a JPEG from the kiosk camera (``photo``, as a file or a data
     URL), or ``skip``. Either way the visitor is then checked in."""

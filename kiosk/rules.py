@@ -17,6 +17,7 @@ from flask import g, request
 
 from kiosk import bp
 from kiosk.flow import attempt_key, proceed, read_ticket, screen
+from server.limits import upload_limit
 from server.services import rules
 from server.services.errors import Conflict, ValidationError
 
@@ -58,6 +59,7 @@ def rules_screen(visit, ticket: str, error: str | None = None):
 
 
 @bp.post("/rules")
+@upload_limit(MAX_DATA_URL + 64 * 1024)  # the signature, as a data URL
 def sign_rules():
     ticket = request.form.get("ticket")
     visit, steps = read_ticket(ticket)

@@ -13,6 +13,7 @@ from werkzeug.routing import IntegerConverter
 from server import config as settings
 from server import i18n
 from server.extensions import babel, csrf, db, htmx, login, migrate, socketio
+from server.limits import LimitedRequest
 from server.secure_cookies import SecureCookies
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,6 +40,8 @@ def create_app(config: dict | None = None, start_worker: bool = True) -> Flask:
     app.config.update(settings.load(config))
     # Ids in URLs are database integers: anything past 64 bits is a 404, not an overflow.
     app.url_map.converters["int"] = Int64Converter
+    # Body size limits known before anything reads the body (server/limits.py).
+    app.request_class = LimitedRequest
 
     db.init_app(app)
     from server.services import audit_hook

@@ -169,6 +169,12 @@ def load(overrides: dict | None = None) -> dict:
         "LOG_FORMAT": env.get("LOBBY_LOG_FORMAT", "text"),
         # Bearer token that may read /metrics from elsewhere than loopback (none: loopback only).
         "METRICS_TOKEN": env.get("LOBBY_METRICS_TOKEN") or None,
+        # Largest request body in bytes (413 ``too_large`` before it is read); views
+        # taking an upload (photo, logo, signature) allow more (server/limits.py).
+        "MAX_CONTENT_LENGTH": int(env.get("LOBBY_MAX_BODY_BYTES", str(1024 * 1024))),
+        # Largest non-file form field and number of form parts (Flask's defaults, said).
+        "MAX_FORM_MEMORY_SIZE": 500_000,
+        "MAX_FORM_PARTS": 1000,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SAMESITE": "Lax",

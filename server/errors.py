@@ -67,7 +67,8 @@ def register(app):
     def last_resort(e):
         log.exception("unhandled error on %s %s", request.method, request.path)
         if _wants_json():
-            return envelope("server_error", "something went wrong; it has been logged", 500)
+            # No traceback, no exception text: the log has them.
+            return envelope("internal_error", "something went wrong; it has been logged", 500)
         return render_template(
             "errors/error.html", status=500, message="Something went wrong. It has been logged."
         ), 500

@@ -67,7 +67,8 @@ def changes_from(form, staff: bool) -> dict:
     for key in ("expected_at", "purpose", "meeting_room", "kind", "valid_until"):
         data[key] = form.get(key, "")
     stars = form.get("stars", "").strip()
-    data["stars"] = int(stars) if stars.isdigit() else (stars or None)  # "x": refused by field
+    # "x" (and "²", which isdigit() but int() refuses): refused by the field
+    data["stars"] = int(stars) if stars.isascii() and stars.isdigit() else (stars or None)
     if staff:
         data["host"] = form.get("host", "")
     return data

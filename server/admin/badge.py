@@ -9,6 +9,7 @@ from printers.badge import render_badge
 from printers.layout import FIELDS
 from server.admin import bp
 from server.auth import page_roles
+from server.limits import upload_limit
 from server.services import badges
 from server.services.errors import ValidationError
 
@@ -93,6 +94,7 @@ def badge_preview_png():
 
 
 @bp.post("/badge")
+@upload_limit(badges.MAX_LOGO_BYTES + 256 * 1024)  # the logo and the form's fields
 @page_roles("admin")
 def save_badge_layout():
     upload = request.files.get("logo")

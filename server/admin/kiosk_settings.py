@@ -7,6 +7,7 @@ from flask import Response, redirect, render_template, request, url_for
 from server.admin import bp
 from server.auth import page_roles
 from server.extensions import db
+from server.limits import upload_limit
 from server.models import LANGUAGES, Kiosk
 from server.services import devices, kiosk_settings
 from server.services.errors import ValidationError
@@ -50,6 +51,7 @@ def kiosk_settings_page():
 
 
 @bp.post("/kiosk-settings")
+@upload_limit(kiosk_settings.MAX_LOGO_BYTES + 256 * 1024)  # the logo and the form's fields
 @page_roles("admin")
 def save_kiosk_settings():
     """Save every field at once; any problem comes back on the form, nothing saved."""

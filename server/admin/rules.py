@@ -61,11 +61,17 @@ def _page(
     ), status
 
 
+def _version(raw: str) -> int | None:
+    """A version number from the form or URL; None for anything else ("²".isdigit()
+    is True, yet int() refuses it)."""
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 19 else None
+
+
 @bp.get("/rules")
 @page_roles("admin")
 def site_rules():
     published = request.args.get("published", "")
-    return _page(published=int(published) if published.isdigit() else None)
+    return _page(published=_version(published))
 
 
 @bp.post("/rules")
@@ -80,7 +86,7 @@ def publish_rules():
             current_user,
             privacy_en=form["privacy_en"],
             privacy_zh=form["privacy_zh"],
-            base_version=int(base) if base.isdigit() else None,
+            base_version=_version(base),
         )
     except ValidationError as e:
         return _page(form, errors=e.fields, error=e.message if not e.fields else None, status=422)

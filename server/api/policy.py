@@ -2,12 +2,12 @@
 staff: hosts read the levels' help when filing a request) and ``PUT /api/v1/standards``
 (admins; body as ``server/policy/standards.update`` documents, answer as GET)."""
 
-from flask import g, request
+from flask import g
 
 from server.api import bp
+from server.api.routes import json_body
 from server.auth import api_roles
 from server.policy import standards
-from server.services.errors import ValidationError
 
 
 @bp.get("/standards")
@@ -19,7 +19,4 @@ def get_standards():
 @bp.put("/standards")
 @api_roles("admin")
 def put_standards():
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise ValidationError("invalid_json", "the body must be a JSON object")
-    return standards.update(data, by=g.user)
+    return standards.update(json_body(), by=g.user)

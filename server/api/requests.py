@@ -8,6 +8,7 @@ from datetime import datetime, time
 from flask import g, request
 
 from server.api import bp
+from server.api.routes import json_body
 from server.auth import api_roles
 from server.limits import upload_limit
 from server.policy import requests as hospitality
@@ -17,10 +18,7 @@ STAFF = ("admin", "receptionist", "host")
 
 
 def _body() -> dict:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise ValidationError("invalid_json", "the body must be a JSON object")
-    return data
+    return json_body()  # one parser for the API: depth, text and numbers checked
 
 
 @bp.post("/requests")

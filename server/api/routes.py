@@ -1,5 +1,7 @@
 """JSON API views: parse the body, call one service, return its result."""
 
+import math
+
 from flask import g, request
 
 from server.api import bp
@@ -11,12 +13,55 @@ from server.services.errors import ValidationError
 STAFF = ("admin", "receptionist")
 
 
-def json_body() -> dict:
-    """The request's JSON object, or a 422 ``invalid_json`` for anything else."""
-    data = request.get_json(silent=True)
+MAX_JSON_DEPTH = 32  # our bodies nest four deep at most; 50,000 brackets is an attack
+
+
+def json_body(optional: bool = False) -> dict:
+    """The request's JSON object, or a 422 ``invalid_json`` for anything else: not
+    JSON, not an object, nested deeper than MAX_JSON_DEPTH, or holding text that is
+    not Unicode (a lone surrogate such as ``"\\ud800"`` cannot be stored or sent on), an
+    integer past 64 bits (no database takes it) or NaN/Infinity.
+    ``optional``: an empty body is ``{}``. The size is bounded before this reads it
+    (``MAX_CONTENT_LENGTH``: 413 ``too_large``)."""
+    if optional and not request.get_data(cache=True).strip():
+        return {}
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # the parser's own stack: deeper than Python can nest
+        data = None
     if not isinstance(data, dict):
         raise ValidationError("invalid_json", "the body must be a JSON object")
+    problem = _json_problem(data)
+    if problem:
+        raise ValidationError("invalid_json", problem)
     return data
+
+
+def _json_problem(data) -> str | None:
+    """Why ``data`` (parsed JSON) cannot be taken, or None. Walked without recursion."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            return f"the body nests deeper than {MAX_JSON_DEPTH} levels"
+        if isinstance(value, dict):
+            for key, item in value.items():
+                stack.append((key, depth))
+                stack.append((item, depth + 1))
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1) for item in value)
+        elif isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return "the body holds text that is not valid Unicode (a lone surrogate)"
+        elif isinstance(value, bool):
+            continue
+        elif isinstance(value, int) and not -(2**63) <= value < 2**63:
+            return "a number in the body is out of range (64-bit integers)"  # no id, no count
+        elif isinstance(value, float) and not math.isfinite(value):
+            return "NaN and Infinity are not JSON numbers"
+    return None
 
 
 def optional_text(data: dict, key: str) -> str | None:
@@ -146,11 +191,17 @@ def acknowledge(visit_id: int):
 @bp.post("/visits/<int:visit_id>/farewell")
 @api_roles("admin", "receptionist", "host")
 def farewell(visit_id: int):
-    data = request.get_json(silent=True) or {}
-    visit, open_answers = hosting.farewell(visit_id, g.user, note=str(data.get("note", "")))
+    data = json_body(optional=True)  # ``{"note"}``, or no body at all
+    note = data.get("note") or ""
+    if not isinstance(note, str):
+        raise ValidationError("invalid_field", "note must be text", fields={"note": "must be text"})
+    visit, open_answers = hosting.farewell(visit_id, g.user, note=note)
+    shape = visits.as_dict(visit)
     return {
-        "visit": visits.as_dict(visit),
+        "visit": shape,
         "open_follow_ups": [tasks.task_dict(t) for t in open_answers],
+        # The link the host may pass on: the visitor rates the reception there.
+        "feedback_url": shape["feedback_url"],
     }
 
 

@@ -6,6 +6,7 @@ unknown, 409 ``already_removed``). Matching and auditing: server/services/watchl
 from flask import g, request
 
 from server.api import bp
+from server.api.routes import json_body
 from server.auth import api_roles
 from server.services import watchlist
 
@@ -23,8 +24,7 @@ def list_watchlist():
 @api_roles("admin")
 def add_to_watchlist():
     """422 ``invalid_entry`` (with ``fields``) or ``invalid_json``; 201 with the entry."""
-    data = request.get_json(silent=True)
-    return watchlist.entry_dict(watchlist.add(data, by=g.user)), 201
+    return watchlist.entry_dict(watchlist.add(json_body(), by=g.user)), 201
 
 
 @bp.delete("/watchlist/<int:entry_id>")

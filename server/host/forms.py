@@ -37,7 +37,7 @@ def _today_at(hhmm: str, day: date | None = None) -> str:
     """A bare ``HH:MM`` (the time inputs) as a site-local ISO time today; anything
     else is passed on for the service to accept (full ISO) or refuse by field."""
     hhmm = (hhmm or "").strip()
-    if len(hhmm) in (4, 5) and ":" in hhmm and hhmm.replace(":", "").isdigit():
+    if len(hhmm) in (4, 5) and ":" in hhmm and hhmm.isascii() and hhmm.replace(":", "").isdigit():
         day = day or clock.to_local(clock.utcnow()).date()
         h, m = hhmm.split(":")
         return f"{day.isoformat()}T{int(h):02d}:{int(m):02d}:00"

@@ -37,7 +37,14 @@ class WalkInForm(FlaskForm):
     host_id = HiddenField()
     # Set when the form came from a kiosk walk-in waiting at the desk ("Find host"):
     # registering the visitor closes that request.
-    desk_request_id = HiddenField()
+    desk_request_id = HiddenField(
+        validators=[
+            Optional(),
+            # ASCII digits: "²" (isdigit(), yet no int) is refused before anything is
+            # written; a stale or unknown number still registers the walk-in.
+            Regexp(r"^[0-9]{1,64}\Z", message="Not a desk request. 无效的请求编号。"),
+        ]
+    )
     # How a walk-in signs the site rules (asked only when rules are published).
     rules_step = RadioField(
         "Site rules 来访须知",
@@ -56,7 +63,7 @@ class WalkInForm(FlaskForm):
 
     def chosen_host_id(self) -> int | None:
         raw = (self.host_id.data or "").strip()
-        return int(raw) if raw.isdigit() else None
+        return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 18 else None
 
     def chosen_host(self) -> User | None:
         host_id = self.chosen_host_id()

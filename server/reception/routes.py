@@ -137,7 +137,7 @@ def index():
 
 def _closing(request_id: str) -> None:
     """Close the kiosk's desk request this action answered (a colleague may have)."""
-    if request_id.isdigit() and len(request_id) <= 18:
+    if request_id.isascii() and request_id.isdigit() and len(request_id) <= 18:
         try:
             desk.handle(int(request_id), current_user)
         except ServiceError:

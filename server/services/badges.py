@@ -49,12 +49,10 @@ def read_logo(data: bytes) -> bytes:
             "invalid_logo", "the logo must be at most 2 MB", fields={"logo": "at most 2 MB"}
         )
     try:
-        image = images.open_image(data)
+        image = images.open_image(data, max_side=1024)  # PNG, JPEG, WebP; pixels capped
     except ValueError as e:
         raise ValidationError(
-            "invalid_logo",
-            "the logo is not an image",
-            fields={"logo": "not a PNG, JPEG or GIF image"},
+            "invalid_logo", f"the logo is not an image we take: {e}", fields={"logo": str(e)}
         ) from e
     return images.reencode(image, 1024, "PNG")
 

@@ -160,7 +160,7 @@ def pair_kiosk(token: str) -> tuple[Kiosk, str]:
 def kiosk_for_credential(credential: str | None) -> Kiosk | None:
     """The paired, unrevoked kiosk holding this credential, else None."""
     kiosk_id, _, secret = (credential or "").partition(".")
-    if not kiosk_id.isdigit() or len(kiosk_id) > 18 or not secret:
+    if not (kiosk_id.isascii() and kiosk_id.isdigit()) or len(kiosk_id) > 18 or not secret:
         return None  # not ours (an id past a database integer included)
     kiosk = db.session.get(Kiosk, int(kiosk_id))
     if kiosk is None or kiosk.revoked_at or not kiosk.secret_hash:

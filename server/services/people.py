@@ -105,8 +105,10 @@ def resolve_fallback(session, fallback: int | str | None, user_id: int | None = 
     reaches them on the host dashboard (their ``host:<id>`` room)."""
     if fallback in (None, "", 0):
         return None
-    if isinstance(fallback, int) or str(fallback).isdigit():
-        contact = session.get(User, int(fallback))
+    raw = str(fallback).strip()
+    if isinstance(fallback, int) or (raw.isascii() and raw.isdigit()):
+        # an id past a database integer is nobody (not an overflow)
+        contact = session.get(User, int(raw)) if 0 < int(raw) < 2**63 else None
     else:
         contact = session.scalar(select(User).where(User.email == str(fallback).strip().lower()))
     if contact is None:

@@ -25,11 +25,11 @@ def normalise(data: bytes) -> bytes:
         raise ValidationError(
             "invalid_photo", "the photo is empty or too large", fields={"photo": "at most 3 MB"}
         )
-    try:
-        image = images.open_image(data)
+    try:  # PNG, JPEG or WebP only; too many pixels is refused before decoding
+        image = images.open_image(data, max_side=MAX_SIDE)
     except ValueError as e:
         raise ValidationError(
-            "invalid_photo", "the photo is not an image", fields={"photo": "not an image"}
+            "invalid_photo", f"the photo is refused: {e}", fields={"photo": str(e)}
         ) from e
     return images.reencode(image, MAX_SIDE, "JPEG")
 

@@ -311,15 +311,31 @@ def decline(visit: Visit, rules_id, language: str, kiosk=None, attempt_key: str 
 @dataclass
 class SignatureInfo:
     """What staff see of a visit's signature: whose, which version, when; ``earlier``
-    when it was made on a previous visit and still covered this one."""
+    when it was made on a previous visit and still covered this one. ``private``: it
+    was made on a visit the viewer may not see (another host's visitor, matched by
+    email, phone or name): the viewer is told only that a signature of that version
+    covers the visit, never its image, language or time."""
 
     signature: Signature
     earlier: bool
+    private: bool = False
 
 
-def signature_for(visit: Visit) -> SignatureInfo | None:
+def may_see_visit(user: User | None, visit_id: int) -> bool:
+    """Whether ``user`` may see visit ``visit_id`` (as ``visits.visible_visit``):
+    reception and admins every visit, a host their own; None (the system) every one."""
+    if user is None or user.is_staff_desk:
+        return True
+    return db.session.scalar(select(Visit.host_id).where(Visit.id == visit_id)) == user.id
+
+
+def signature_for(visit: Visit, viewer: User | None = None) -> SignatureInfo | None:
     """The signature that covers ``visit``: the one made on it, else the visitor's
-    newest signature made before it (a still-valid one spared them signing again)."""
+    newest signature made before it (a still-valid one spared them signing again).
+    Shown to ``viewer`` (None: the system, which sees all): a reused signature made on
+    a visit the viewer may not see comes back ``private``. A host who books someone
+    with another host's visitor's email must not read her signature or when she
+    signed."""
     own = db.session.scalar(
         select(Signature)
         .where(Signature.visit_id == visit.id)
@@ -335,7 +351,9 @@ def signature_for(visit: Visit) -> SignatureInfo | None:
         .order_by(Signature.signed_at.desc())
         .limit(1)
     )
-    return SignatureInfo(earlier, earlier=True) if earlier is not None else None
+    if earlier is None:
+        return None
+    return SignatureInfo(earlier, earlier=True, private=not may_see_visit(viewer, earlier.visit_id))
 
 
 def recent_signatures(limit: int = 20) -> list[tuple[Signature, Visit, str | None]]:

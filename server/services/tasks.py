@@ -31,6 +31,10 @@ from server.services.tx import write
 from server.services.visits import parse_when, text_field, visible_visit
 
 REPLY_METHODS = ("phone", "email", "meeting", "wechat", "letter")
+# Lists a client sends are bounded (422 naming the field): a tour of the whole site has
+# a dozen stops, a tea order a few drinks; 10,000 of either is an attack or a bug.
+MAX_STOPS = 30
+MAX_ITEMS = 30
 # Which status may follow which; anything else is a bad_transition.
 NEXT = {
     "requested": {"served", "cancelled"},
@@ -121,9 +125,12 @@ def _tea(data: dict, errors: dict) -> dict:
     clean = []
     if not isinstance(items, list) or not items:
         errors["items"] = "choose at least one drink"
+    elif len(items) > MAX_ITEMS:
+        errors["items"] = f"at most {MAX_ITEMS} drinks"
     else:
         for item in items:
-            if not isinstance(item, dict) or item.get("drink") not in names:
+            drink = item.get("drink") if isinstance(item, dict) else None
+            if not isinstance(drink, str) or drink not in names:
                 errors["items"] = "drinks must come from the menu"
                 break
             count = item.get("count", 1)
@@ -140,6 +147,8 @@ def _tour(data: dict, errors: dict) -> tuple[dict, list[TourStop], datetime | No
     stops = []
     if not isinstance(stops_in, list) or not stops_in:
         errors["stops"] = "a tour needs at least one stop"
+    elif len(stops_in) > MAX_STOPS:
+        errors["stops"] = f"at most {MAX_STOPS} stops"
     else:
         for n, raw in enumerate(stops_in):
             if not isinstance(raw, dict):

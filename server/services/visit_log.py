@@ -165,7 +165,7 @@ def _where(query: Query, user: User) -> list:
         )
     if not user.is_staff_desk:
         conds.append(Visit.host_id == user.id)
-    elif query.host.isdigit():
+    elif query.host.isascii() and query.host.isdigit() and len(query.host) <= 18:
         conds.append(Visit.host_id == int(query.host))
     elif query.host:
         pattern = like(query.host)

@@ -31,7 +31,19 @@ def text_field(data: dict, key: str, errors: dict, limit: int, required: bool = 
         errors[key] = "required"
     elif len(value) > limit:
         errors[key] = f"at most {limit} characters"
+    elif not _is_unicode(value):
+        errors[key] = "not valid text"
+        return ""
     return value
+
+
+def _is_unicode(value: str) -> bool:
+    """False for text no database or page can hold (a lone surrogate such as "\\ud800")."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _text(data: dict, key: str, errors: dict, required: bool = False) -> str:
@@ -45,7 +57,10 @@ def parse_when(value) -> datetime | None:
     if not isinstance(value, str):
         raise ValueError("must be an ISO 8601 date-time")
     text = value.strip().replace("Z", "+00:00")
-    return clock.to_utc_naive(datetime.fromisoformat(text))
+    try:
+        return clock.to_utc_naive(datetime.fromisoformat(text))
+    except OverflowError as e:  # 9999-12-31T23:59:59-14:00 is past year 9999 in UTC
+        raise ValueError("out of range") from e
 
 
 def parse_day(value) -> date | None:
