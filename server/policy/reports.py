@@ -374,9 +374,10 @@ def weekly(rng: Range) -> Report:
 
 
 def hours(rng: Range) -> Report:
+    # An arrived visit's slot is that of its arrival: the daily report's slots serve.
     arrivals: Counter = Counter()
-    for when, (n,) in _slotted(Visit.checked_in_at, rng, [], func.count(Visit.id)):
-        arrivals[when.hour] += n
+    for when, (_, came, _) in _visit_slots(rng):
+        arrivals[when.hour] += came
     rows: list[list[Any]] = [[f"{h:02d}:00", arrivals[h]] for h in range(24)]
     return Report(
         "hours",
