@@ -10,6 +10,7 @@ from server.admin import (  # noqa: E402,F401  # noqa: E402,F401
     invitation,  # noqa: E402,F401
     kiosk_settings,  # noqa: E402,F401
     log,  # noqa: E402,F401
+    outbox,  # noqa: E402,F401
     retention,  # noqa: E402,F401
     routes,
     rules,

@@ -202,6 +202,23 @@ SCHEMAS: dict[str, Any] = {
             ),
         ]
     },
+    "OutboxMessage": _obj(
+        {
+            "id": ID,
+            "kind": {"type": "string"},
+            "recipient": {"type": "string"},
+            "subject": {"type": "string"},
+            "purpose": {"type": "string"},
+            "visit_id": {"type": ["integer", "null"]},
+            "status": {"type": "string", "enum": ["queued", "sending", "sent", "failed"]},
+            "attempts": {"type": "integer"},
+            "last_error": {"type": "string"},
+            "next_attempt_at": WHEN,
+            "created_at": WHEN,
+            "sent_at": WHEN,
+        },
+        ["id", "kind", "status", "attempts"],
+    ),
     "WatchlistEntry": _obj(
         {
             "id": ID,
@@ -472,6 +489,13 @@ VISIT_BOOKING = {
     },
 }
 
+INVITE = {
+    "invite": {
+        "type": "boolean",
+        "description": "false: no invitation email to the visitor(s) (default true)",
+    }
+}
+
 PATHS: dict[str, dict[str, Any]] = {
     "/visits": {
         "post": _op(
@@ -487,13 +511,15 @@ PATHS: dict[str, dict[str, Any]] = {
                 {
                     "oneOf": [
                         _obj(
-                            {"visitor": _ref("VisitorInput"), **VISIT_BOOKING}, ["visitor", "host"]
+                            {"visitor": _ref("VisitorInput"), **VISIT_BOOKING, **INVITE},
+                            ["visitor", "host"],
                         ),
                         _obj(
                             {
                                 "visitors": {"type": "array", "items": _ref("VisitorInput")},
                                 "group": {"type": "string"},
                                 **VISIT_BOOKING,
+                                **INVITE,
                             },
                             ["visitors", "host"],
                         ),
@@ -806,6 +832,38 @@ PATHS: dict[str, dict[str, Any]] = {
                     ["name", "reason"],
                 )
             ),
+        ),
+    },
+    "/outbox": {
+        "get": _op(
+            "Messages sent or to send (emails, chat), newest first, at most 200",
+            ("admin",),
+            {
+                200: _ok(
+                    "Messages",
+                    _obj(
+                        {
+                            "count": {"type": "integer"},
+                            "messages": {"type": "array", "items": _ref("OutboxMessage")},
+                        },
+                        ["count", "messages"],
+                    ),
+                )
+            },
+            errors=(422,),
+            parameters=[
+                _query("visit", "a visit's id: its messages only"),
+                _query("status", "queued, sending, sent or failed"),
+            ],
+        ),
+    },
+    "/outbox/{message_id}/resend": {
+        "post": _op(
+            "Queue a message again (due now, attempts from zero)",
+            ("admin",),
+            {200: _ok("The message", _ref("OutboxMessage"))},
+            errors=(409,),
+            parameters=[_path_id("message_id")],
         ),
     },
     "/watchlist/{entry_id}": {
