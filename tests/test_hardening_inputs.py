@@ -302,6 +302,8 @@ def test_superscript_digits_in_ids_cookies_and_fields_are_never_a_500(
     assert intruder.get("/kiosk/").status_code < 500
     found = client.get(f"/api/v1/visits?host={SUPER_TWO}", headers=auth(tokens["reception"]))
     assert found.status_code == 200
+    admin = signed_in(app, "admin@example.com")
+    assert admin.get(f"/admin/rules?published={SUPER_TWO}").status_code == 200
     visit = make_visit()
     grace = signed_in(app, "grace@example.com")
     token = csrf_from(grace.get("/host/").get_data(as_text=True))

@@ -21,7 +21,8 @@ def _load_user(user_id: str):
     after logout (or after the user was disabled or their password changed) loads
     nobody. Flask-Login's remember cookie, were one ever set, carries no login
     session, so it cannot bring an ended session back either."""
-    if not user_id.isdigit() or not sessions.is_live(sessions.current_id(), int(user_id)):
+    ok = user_id.isascii() and user_id.isdigit() and len(user_id) <= 18  # not "²", not 2**64
+    if not ok or not sessions.is_live(sessions.current_id(), int(user_id)):
         return None
     user = db.session.get(User, int(user_id))
     return user if user and user.active else None
