@@ -509,56 +509,6 @@ def restore(path):
 from server.policy import cli as _policy_cli  # noqa: E402,F401  (registers its commands)
 
 
-@cli.group("watchlist")
-def watchlist_group():
-    """People who may not enter without reception's word."""
-
-
-@watchlist_group.command("add")
-@click.argument("name")
-@click.option("--company", default="", help="The name matches only with this company.")
-@click.option("--phone", default="", help="At least 8 digits; the last 8 are compared.")
-@click.option("--email", default="", help="Matched whatever the name.")
-@click.option("--reason", required=True, help="Why (reception sees it, the visitor never).")
-def watchlist_add(name, company, phone, email, reason):
-    """Put NAME on the watchlist; prints the entry's id as the last line."""
-    from server.services import watchlist
-
-    data = {"name": name, "company": company, "phone": phone, "email": email, "reason": reason}
-    with _app().app_context():
-        entry = watchlist.add(data, actor_label="cli")
-        click.echo(f"added {entry.name} to the watchlist")
-        click.echo(str(entry.id))
-
-
-@watchlist_group.command("list")
-@click.option("--all", "include_removed", is_flag=True, help="With the removed entries.")
-def watchlist_list(include_removed):
-    """The watchlist: id, name, company, phone, email, reason (tab-separated)."""
-    from server.services import watchlist
-
-    with _app().app_context():
-        rows = watchlist.entries(include_removed)
-        if not rows:
-            click.echo("nobody on the watchlist: lobby watchlist add NAME --reason R")
-        for e in rows:
-            state = "" if e.active else f"\tremoved {e.removed_at:%Y-%m-%d}"
-            reason = " ".join(e.reason.split())
-            fields = (e.name, e.company or "-", e.phone or "-", e.email or "-", reason)
-            click.echo(f"{e.id}\t" + "\t".join(fields) + state)
-
-
-@watchlist_group.command("remove")
-@click.argument("entry_id", type=int)
-def watchlist_remove(entry_id):
-    """Take entry ENTRY_ID off the watchlist (kept as removed, audited)."""
-    from server.services import watchlist
-
-    with _app().app_context():
-        entry = watchlist.remove(entry_id, actor_label="cli")
-        click.echo(f"removed {entry.id} ({entry.name}) from the watchlist")
-
-
 @cli.command()
 @click.option("--dry-run", is_flag=True, help="Show what would be purged; change nothing.")
 def purge(dry_run):
