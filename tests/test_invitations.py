@@ -1,10 +1,13 @@
 """The invitation email as a visitor receives it: sent by the outbox's worker pass
 through a real SMTP server on loopback (aiosmtpd), read back and taken apart."""
 
+import base64
 import email
+import io
 import threading
 from datetime import timedelta
 from email import policy
+from pathlib import Path
 
 import icalendar
 import pytest
@@ -18,6 +21,7 @@ from server.models.notify import OutboxMessage
 from server.notify import outbox
 from server.services import clock, visit_changes
 from tests.conftest import auth, free_port
+from tests.test_browser import browser  # noqa: F401  (headless Chromium)
 
 
 class Inbox:
@@ -103,7 +107,7 @@ def test_pre_registration_emails_an_invitation_with_qr_and_calendar(smtp, client
     data, cid = png
     assert f'src="cid:{cid.strip("<>")}"' in html
     assert "http" not in html.split("cid:")[0].split("<img")[-1]
-    decoded = zxingcpp.read_barcodes(Image.open(__import__("io").BytesIO(data)))
+    decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(data)))
     assert [d.text for d in decoded] == [visit["code"]]
     cal = icalendar.Calendar.from_ical(ics)
     assert str(cal["METHOD"]) == "REQUEST"
@@ -173,3 +177,39 @@ def test_visitor_text_is_escaped_in_the_html_part(smtp, client, tokens):
     outbox.send_due()
     _, html, _, _ = parts(received(smtp))
     assert "<b>Ada</b>" not in html and "&lt;b&gt;Ada&lt;/b&gt;" in html
+
+
+SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+
+
+def as_a_mail_client_shows_it(message) -> str:
+    """The HTML part with its cid: image put in place (what a mail client does)."""
+    _, html, (data, cid), _ = parts(message)
+    uri = "data:image/png;base64," + base64.b64encode(data).decode()
+    return html.replace(f"cid:{cid.strip('<>')}", uri)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_received_invitation_in_chromium(smtp, client, tokens, browser, lang):  # noqa: F811
+    from server.services import kiosk_settings
+
+    kiosk_settings.save(company_name="Analytical Engines Ltd")
+    name = "Ada Lovelace" if lang == "en" else "张伟"
+    visit = book(client, tokens, email="v@example.org", language=lang, name=name)
+    outbox.send_due()
+    page = browser.new_page(viewport={"width": 720, "height": 900})
+    try:
+        page.set_content(as_a_mail_client_shows_it(received(smtp)))
+        img = page.locator("img").first
+        assert page.evaluate("(img) => img.naturalWidth", img.element_handle()) > 0
+        assert name in page.inner_text("body")
+        assert (
+            "Scan this QR code" if lang == "en" else "请在自助机扫描此二维码"
+        ) in page.inner_text("body")
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        shot = page.screenshot(path=str(SHOTS / f"invitation-email-{lang}.png"), full_page=True)
+        # the QR as drawn on screen still scans to the visit's code
+        decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(shot)))
+        assert visit["code"] in [d.text for d in decoded]
+    finally:
+        page.close()
