@@ -11,8 +11,8 @@ itself Pillow tries every format it knows, and an EPS file runs Ghostscript (a
 before anything is decoded, against MAX_PIXELS (far below Pillow's own 89 M bomb
 limit: a 657 KB PNG of 13000x13000 took 2.2 GB). A JPEG is decoded straight at a
 reduced scale (``draft``) when the caller only keeps a small copy. Measured in
-tests/test_hardening_inputs.py: refusing that PNG peaks at a few MB, and the
-largest accepted PNG (RGBA, MAX_PIXELS) peaks near 130 MB of RSS.
+tests/test_hardening_inputs.py: refusing that PNG in 0.04 s raises the peak RSS by
+about 1 MB; a 12 MP RGBA PNG photo (the most accepted) by about 100 MB, in 0.9 s.
 """
 
 import io
