@@ -165,6 +165,12 @@ def load(overrides: dict | None = None) -> dict:
         # plain HTTP (TLS ended at a proxy that PROXY_HOPS does not trust). Responses to
         # HTTPS requests carry it without this.
         "HSTS": env.get("LOBBY_HSTS", "0") == "1",
+        # Sign-in limits (Flask-Limiter syntax): failed sign-ins per account (email) and
+        # per address; past them the right password does not get in either (429).
+        "LOGIN_LIMIT_ACCOUNT": env.get("LOBBY_LOGIN_LIMIT_ACCOUNT", "5/minute;20/hour"),
+        "LOGIN_LIMIT_ADDRESS": env.get("LOBBY_LOGIN_LIMIT_ADDRESS", "30/minute"),
+        # A staff sign-in lasts this long (then the browser signs in again).
+        "LOGIN_SESSION_HOURS": float(env.get("LOBBY_LOGIN_SESSION_HOURS", "12")),
         # "json": one JSON object per log line (server/ops/logs.py); "text" otherwise.
         "LOG_FORMAT": env.get("LOBBY_LOG_FORMAT", "text"),
         # Bearer token that may read /metrics from elsewhere than loopback (none: loopback only).
