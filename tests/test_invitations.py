@@ -22,6 +22,7 @@ from server.notify import outbox
 from server.services import clock, visit_changes
 from tests.conftest import auth, free_port
 from tests.test_browser import browser  # noqa: F401  (headless Chromium)
+from tests.test_policy_requests import office  # noqa: F401  (approvers)
 
 
 class Inbox:
@@ -213,3 +214,15 @@ def test_the_received_invitation_in_chromium(smtp, client, tokens, browser, lang
         assert visit["code"] in [d.text for d in decoded]
     finally:
         page.close()
+
+
+def test_an_approved_request_invites_its_visitors_with_an_email(smtp, client, office):  # noqa: F811
+    from tests.test_policy_expenses import approved
+
+    approved(client, office)
+    assert outbox.send_due() == 1  # 张伟 has an email; Ada has none
+    message = received(smtp)
+    assert message["To"] == "zhang@example.cn"
+    text, _, _, ics = parts(message)
+    assert "Rita Sales" in text
+    assert icalendar.Calendar.from_ical(ics).walk("VEVENT")[0]["SEQUENCE"] == 0
