@@ -304,3 +304,13 @@ def test_local_days_of_a_half_hour_zone_on_sqlite(app):
 
 def test_local_days_of_a_half_hour_zone_on_postgresql(pg_app):
     counts_in_local_days_and_quarter_hours(pg_app)
+
+
+def test_the_navigation_links_reports_for_reception_and_auditors_only(client, staff):  # noqa: F811
+    login(client, "desk@example.com")
+    assert 'id="nav-reports"' in client.get("/requests").get_data(as_text=True)
+    host = client.application.test_client()
+    login(host, "grace@example.com")
+    assert 'id="nav-reports"' not in host.get("/requests").get_data(as_text=True)
+    organisation.add_duty("grace@example.com", "auditor")
+    assert 'id="nav-reports"' in host.get("/requests").get_data(as_text=True)

@@ -18,6 +18,12 @@ bp = Blueprint("reports", __name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+@bp.app_context_processor
+def navigation() -> dict:
+    """``may_report()`` for the navigation's link (asked only when a page shows it)."""
+    return {"may_report": lambda: reports.may_see(current_user)}
+
+
 def reporters(view):
     """Signed-in staff (else /login), then reception, admins or auditors (else 403)."""
 

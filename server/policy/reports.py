@@ -241,7 +241,8 @@ def _per(rows, key: Callable[[datetime], object]) -> tuple[Counter, Counter, Cou
 # -- charts --------------------------------------------------------------------------
 
 CHART_W, CHART_H = 760, 240
-PAD_L, PAD_R, PAD_T, PAD_B = 48, 12, 12, 44
+PAD_L, PAD_R, PAD_T, PAD_B = 64, 12, 12, 44
+MAX_BAR = 56  # a few categories: bars stay bars, not slabs
 
 
 def _nice_max(value: float) -> float:
@@ -259,7 +260,8 @@ def _ticks(top: float) -> list[dict]:
     out = []
     for n in range(5):
         v = top * n / 4
-        out.append({"y": round(PAD_T + plot_h - plot_h * n / 4, 1), "label": f"{v:g}"})
+        label = f"{v:,.0f}" if v >= 1000 else f"{v:g}"
+        out.append({"y": round(PAD_T + plot_h - plot_h * n / 4, 1), "label": label})
     return out
 
 
@@ -305,8 +307,8 @@ def chart(
             h = plot_h * (v / top)
             tip = f"{labels[i]} · {name}: {v:g}{unit}"
             if kind == "bar":
-                width = slot * 0.8 / len(series)
-                x = PAD_L + slot * i + slot * 0.1 + width * s
+                width = min(slot * 0.8 / len(series), MAX_BAR)
+                x = PAD_L + slot * (i + 0.5) - width * len(series) / 2 + width * s
                 marks.append(
                     {
                         "x": round(x, 1),
