@@ -182,3 +182,12 @@ def test_two_workers_on_postgresql_send_each_message_once(pg_app):
         del outbox.SENDERS["test"]
     assert sorted(sent) == sorted(set(sent)) and len(sent) == 60
     assert {m.status for m in rows()} == {"sent"}
+
+
+def test_the_visits_invitation_page_says_whether_it_was_emailed(app, client, staff, make_visit):
+    app.config["SMTP_URL"] = None
+    visit = make_visit(email="ada@example.org")
+    login(client, "admin@example.com")
+    html = client.get(f"/admin/visits/{visit.id}/invitation").get_data(as_text=True)
+    assert 'id="invitation-emails"' in html and 'data-status="queued"' in html
+    assert f"/admin/outbox?visit={visit.id}" in html

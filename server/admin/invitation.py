@@ -13,6 +13,7 @@ from flask_login import current_user
 
 from server.admin import bp
 from server.auth import page_roles
+from server.notify import outbox
 from server.services import clock, kiosk_settings, qr, visits
 
 GROUP = 4  # characters per group of the typed code
@@ -54,4 +55,5 @@ def invitation(visit_id: int):
         when=when(visit),
         groups=code_groups(visit.code),
         qr=qr.data_uri(visit.code),
+        emails=outbox.listing(visit.id),  # the invitation emails sent or waiting
     )
