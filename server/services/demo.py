@@ -16,6 +16,7 @@ LOGINS = [
     ("reception@lobby.local", "Rita Reception", ["receptionist"], "demo-reception", None),
     ("grace@lobby.local", "Grace Hopper", ["host"], "demo-host", "Sales"),
     ("li.na@lobby.local", "李娜", ["host"], "demo-host", "Production"),
+    ("gm@lobby.local", "陈总 Chen (GM)", ["host"], "demo-gm", None),
 ]
 DRINKS = [("Green tea", "绿茶"), ("Black tea", "红茶"), ("Coffee", "咖啡"), ("Water", "矿泉水")]
 GUESTS = [
@@ -85,4 +86,77 @@ def load(printer_url: str) -> dict:
             {"name": name, "company": company}, host, when.isoformat() + "+00:00", purpose
         )
         codes.append((name, visit.code))
+    _policy()
     return {"logins": LOGINS, "pair_path": pair_path, "codes": codes}
+
+
+def _policy() -> None:
+    """The reception policy's side (README "Hospitality requests"): departments and
+    their heads, duties, two rooms, and two requests — one waiting on the general
+    manager, one arriving tomorrow without its arrangement sheet (overdue)."""
+    from server.models import HospitalityRequest
+    from server.policy import organisation, rooms
+    from server.policy import requests as hospitality
+
+    if db.session.scalar(select(HospitalityRequest.id).limit(1)) is not None:
+        return
+    for name, head in (("Sales", "grace@lobby.local"), ("Production", "grace@lobby.local")):
+        if organisation.department(name) is None:
+            organisation.add_department(name, head)
+    for email, duty in (
+        ("admin@lobby.local", "marketing"),
+        ("admin@lobby.local", "finance"),
+        ("gm@lobby.local", "gm"),
+        ("gm@lobby.local", "auditor"),
+        ("gm@lobby.local", "president_office"),
+    ):
+        organisation.add_duty(email, duty)
+    for room, seats, projector in (
+        ("Room 3 三号会议室", 8, True),
+        ("Board room 董事会议室", 20, True),
+    ):
+        if rooms.room_by_name(room) is None:
+            rooms.add_room(room, seats, projector)
+    local_now = clock.to_local(utcnow())
+    li = people.user_by_email("li.na@lobby.local")
+    grace = people.user_by_email("grace@lobby.local")
+    admin = people.user_by_email("admin@lobby.local")
+    big = hospitality.create(
+        {
+            "client": {"company": "华为技术有限公司", "star_level": 5, "background": "战略客户"},
+            "visitors": [
+                {"name": "张伟", "title": "副总裁"},
+                {"name": "刘洋", "title": "采购总监"},
+            ],
+            "purpose": "合同谈判与工厂参观 Contract talks and a plant tour",
+            "arrives_at": (local_now + timedelta(days=3)).replace(hour=9, minute=30).isoformat(),
+            "departs_at": (local_now + timedelta(days=3)).replace(hour=16, minute=0).isoformat(),
+            "attendees": 4,
+            "items": [
+                {"kind": "meal", "quantity": 12, "amount": 3600},
+                {"kind": "vehicle", "quantity": 2, "amount": 1200},
+            ],
+            "materials": ["flags", "name_plates", "welcome_banner"],
+        },
+        li,
+    )
+    hospitality.decide(big.id, grace, "approve", "同意 Agreed")
+    plan = {
+        "schedule": "09:30 欢迎 · 10:00 会谈 · 14:00 参观",
+        "venue": "Room 3",
+        "dining": "贵宾餐厅",
+    }
+    hospitality.decide(big.id, admin, "approve", "", plan)
+    hospitality.decide(big.id, admin, "approve", "Within budget 预算内")
+    hospitality.create(
+        {
+            "client": {"company": "Analytical Engines", "star_level": 4},
+            "visitors": [{"name": "Charles Babbage", "title": "CTO"}],
+            "purpose": "Engine design review",
+            "arrives_at": (local_now + timedelta(hours=20)).isoformat(),
+            "departs_at": (local_now + timedelta(hours=23)).isoformat(),
+            "attendees": 2,
+            "items": [{"kind": "meal", "quantity": 3}],
+        },
+        grace,
+    )
