@@ -191,3 +191,15 @@ def test_the_visits_invitation_page_says_whether_it_was_emailed(app, client, sta
     html = client.get(f"/admin/visits/{visit.id}/invitation").get_data(as_text=True)
     assert 'id="invitation-emails"' in html and 'data-status="queued"' in html
     assert f"/admin/outbox?visit={visit.id}" in html
+
+
+def test_the_running_worker_sends_the_invitation(smtp, app, make_visit):  # noqa: F811
+    from server.services.print_worker import PrintWorker
+
+    worker = PrintWorker(app, interval=0.1, poll_seconds=0).start()
+    try:
+        make_visit(email="ada@example.org")
+        assert smtp.got.wait(20), "the worker sent nothing"
+    finally:
+        worker.stop()
+    assert rows()[0].status == "sent"
