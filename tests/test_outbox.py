@@ -203,3 +203,56 @@ def test_the_running_worker_sends_the_invitation(smtp, app, make_visit):  # noqa
     finally:
         worker.stop()
     assert rows()[0].status == "sent"
+
+
+@pytest.mark.parametrize("scheme", ["starttls", "smtps"])
+def test_tls_with_login_and_a_certificate_the_system_trusts(
+    app, make_visit, tmp_path, monkeypatch, scheme
+):
+    """STARTTLS on a plain port and TLS from the first byte, both verifying the server's
+    certificate (trusted here through SSL_CERT_FILE), with AUTH LOGIN over TLS."""
+    import ssl
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+
+    from tests.stack import self_signed
+    from tests.test_invitations import Inbox
+
+    cert, key = self_signed(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    logins = []
+
+    def authenticator(server, session, envelope, mechanism, data):
+        logins.append((data.login, data.password))
+        return AuthResult(success=(data.login, data.password) == (b"desk", b"p@ss:w"))
+
+    inbox, port = Inbox(), free_port()
+    # aiosmtpd offers AUTH only after STARTTLS unless told otherwise; with TLS from the
+    # first byte (smtps) it does not know the line is encrypted
+    options = dict(authenticator=authenticator, auth_require_tls=scheme == "starttls")
+    if scheme == "smtps":
+        controller = Controller(
+            inbox, hostname="127.0.0.1", port=port, ssl_context=context, **options
+        )
+        app.config["SMTP_URL"] = f"smtps://desk:p%40ss%3Aw@127.0.0.1:{port}"
+    else:
+        controller = Controller(
+            inbox,
+            hostname="127.0.0.1",
+            port=port,
+            tls_context=context,
+            require_starttls=True,
+            **options,
+        )
+        app.config["SMTP_URL"] = f"smtp://desk:p%40ss%3Aw@127.0.0.1:{port}?starttls=1"
+    controller.start()
+    try:
+        make_visit(email="ada@example.org")
+        outbox.send_due()
+    finally:
+        controller.stop()
+    assert rows()[0].status == "sent", rows()[0].last_error
+    assert logins == [(b"desk", b"p@ss:w")] and len(inbox.messages) == 1
