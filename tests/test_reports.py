@@ -241,6 +241,9 @@ def test_bad_input_and_roles(client, staff, tokens, make_visit):  # noqa: F811
     assert r.status_code == 422 and set(r.get_json()["error"]["fields"]) == {"to"}
     r = client.get("/api/v1/reports/daily.csv?from=2020-01-01&to=2026-01-01", headers=headers)
     assert r.status_code == 422
+    for edge in ("from=9999-12-31", "to=0001-01-01", "from=%00", "from=２０２６-03-01"):
+        r = client.get(f"/api/v1/reports/hours.xlsx?{edge}", headers=headers)
+        assert r.status_code == 422, (edge, r.status_code)
     r = client.get("/api/v1/reports/daily.csv", headers=auth(tokens["host"]))
     assert r.status_code == 403 and r.get_json()["error"]["code"] == "forbidden"
     assert client.get("/api/v1/reports/daily.csv").status_code == 401

@@ -51,6 +51,7 @@ from server.services import clock
 from server.services.errors import NotFound, ValidationError
 
 DEFAULT_DAYS = 30
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9998, 12, 31)
 MAX_DAYS = 731
 NAMES = ("visits", "daily", "weekly", "hours", "waits", "kinds", "tea", "tours", "spend")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -106,9 +107,12 @@ def parse_range(from_=None, to=None) -> Range:
         try:
             if not isinstance(value, str) or len(value) > 10:
                 raise ValueError
-            return date.fromisoformat(value.strip())
+            found = date.fromisoformat(value.strip())
+            if not FIRST_DAY <= found <= LAST_DAY:  # a day's bounds in UTC must exist
+                raise ValueError
+            return found
         except ValueError:
-            errors[key] = "must be a date (YYYY-MM-DD)"
+            errors[key] = "must be a date (YYYY-MM-DD) from 1900 to 9998"
             return None
 
     start, end = day(from_, "from"), day(to, "to")
