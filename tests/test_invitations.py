@@ -226,3 +226,20 @@ def test_an_approved_request_invites_its_visitors_with_an_email(smtp, client, of
     text, _, _, ics = parts(message)
     assert "Rita Sales" in text
     assert icalendar.Calendar.from_ical(ics).walk("VEVENT")[0]["SEQUENCE"] == 0
+
+
+def test_the_admin_form_chooses_the_language_and_whether_to_email(smtp, client, staff):  # noqa: F811
+    from tests.conftest import login
+    from tests.test_pages import form_data
+
+    login(client, "admin@example.com")
+    page = client.get("/admin/").get_data(as_text=True)
+    assert 'name="invite"' in page and 'name="language"' in page
+    data = form_data(page, email="li@example.cn", language="zh", invite="y")
+    resp = client.post("/admin/visits", data=data, headers={"HX-Request": "true"})
+    assert "Invitation emailed" in resp.get_data(as_text=True)
+    unchecked = form_data(page, email="quiet@example.org", name="Quiet")  # box unticked
+    client.post("/admin/visits", data=unchecked, headers={"HX-Request": "true"})
+    assert outbox.send_due() == 1
+    assert [m[1] for m in smtp.messages] == [["li@example.cn"]]
+    assert received(smtp)["Subject"].startswith("邀请函")

@@ -1,5 +1,6 @@
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     DateTimeLocalField,
     EmailField,
@@ -39,6 +40,13 @@ class PreRegisterForm(FlaskForm):
         validators=[Optional(), Length(max=20000)],
     )
     group_name = StringField("Group name 团组名称", validators=[Optional(), Length(max=200)])
+    # The invitation email (server/notify/invitations.py): sent to visitors with an email.
+    invite = BooleanField("Email the invitation 发送邀请邮件", default=True)
+    language = SelectField(
+        "Invitation language 邀请函语言",
+        choices=[("", "Site default 默认"), ("en", "English 英文"), ("zh", "Chinese 中文")],
+        validators=[Optional()],
+    )
 
     def companion_list(self) -> list[dict]:
         """The companions as visitor objects for ``visits.pre_register_group``."""

@@ -52,6 +52,7 @@ def create_visit():
             "company": form.company.data,
             "email": form.email.data,
             "phone": form.phone.data,
+            "language": form.language.data or "",
         }
         booking = dict(
             host_email=form.host.data,
@@ -59,6 +60,7 @@ def create_visit():
             purpose=form.purpose.data or "",
             created_by=current_user,
             valid_until=form.valid_until.data.isoformat() if form.valid_until.data else None,
+            invite=bool(form.invite.data),
         )
         try:
             others = form.companion_list()
