@@ -383,6 +383,22 @@ SCHEMAS: dict[str, Any] = {
         },
         ["name"],
     ),
+    # A visitor being booked: as VisitorInput, and the language of their invitation.
+    "NewVisitor": _obj(
+        {
+            "name": {"type": "string", "maxLength": 200},
+            "company": {"type": "string", "maxLength": 200},
+            "title": {"type": "string", "maxLength": 200},
+            "email": {"type": "string", "maxLength": 254},
+            "phone": {"type": "string", "maxLength": 50},
+            "language": {
+                "type": "string",
+                "enum": ["", "en", "zh"],
+                "description": "the invitation's language ('': the site's)",
+            },
+        },
+        ["name"],
+    ),
 }
 
 ERROR_TEXT = {
@@ -511,12 +527,12 @@ PATHS: dict[str, dict[str, Any]] = {
                 {
                     "oneOf": [
                         _obj(
-                            {"visitor": _ref("VisitorInput"), **VISIT_BOOKING, **INVITE},
+                            {"visitor": _ref("NewVisitor"), **VISIT_BOOKING, **INVITE},
                             ["visitor", "host"],
                         ),
                         _obj(
                             {
-                                "visitors": {"type": "array", "items": _ref("VisitorInput")},
+                                "visitors": {"type": "array", "items": _ref("NewVisitor")},
                                 "group": {"type": "string"},
                                 **VISIT_BOOKING,
                                 **INVITE,
