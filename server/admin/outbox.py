@@ -21,7 +21,7 @@ def _filters() -> tuple[int | None, str]:
     visit = request.args.get("visit", "")
     status = request.args.get("status", "")
     return (
-        int(visit) if visit.isdigit() and len(visit) < 19 else None,
+        int(visit) if visit.isascii() and visit.isdigit() and len(visit) < 19 else None,
         status if status in OUTBOX_STATES else "",
     )
 

@@ -18,7 +18,7 @@ def list_outbox():
     """``{"count", "messages": [...]}``, newest first (at most 200)."""
     visit = request.args.get("visit", "")
     status = request.args.get("status", "")
-    if visit and not (visit.isdigit() and len(visit) < 19):
+    if visit and not (visit.isascii() and visit.isdigit() and len(visit) < 19):
         raise ValidationError(
             "invalid_query", "visit must be a visit id", fields={"visit": "an id"}
         )
