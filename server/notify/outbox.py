@@ -17,7 +17,7 @@ import logging
 from collections.abc import Callable
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 
 from server.extensions import db
 from server.models import utcnow
@@ -83,6 +83,24 @@ def queue(
     )
     session.add(message)
     return message
+
+
+def _anything_to_do() -> bool:
+    """One indexed read: is a message due, or a send's lease over? (An idle pass takes
+    no write lock: on SQLite that would queue every second with the check-ins.)"""
+    now = utcnow()
+    found = db.session.scalar(
+        select(OutboxMessage.id)
+        .where(
+            or_(
+                and_(OutboxMessage.status == "queued", OutboxMessage.next_attempt_at <= now),
+                and_(OutboxMessage.status == "sending", OutboxMessage.leased_until < now),
+            )
+        )
+        .limit(1)
+    )
+    db.session.commit()  # end the read snapshot
+    return found is not None
 
 
 def _recover_expired() -> None:
@@ -167,6 +185,8 @@ def send_due(limit: int = 50, keep_going: Callable[[], bool] = lambda: True) -> 
     """The worker's pass: send up to ``limit`` due messages. How many were tried."""
     from server.notify import mail  # noqa: F401  (registers the email sender)
 
+    if not _anything_to_do():
+        return 0
     _recover_expired()
     tried = 0
     while tried < limit and keep_going():
