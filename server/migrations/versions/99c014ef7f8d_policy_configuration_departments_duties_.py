@@ -116,7 +116,7 @@ def upgrade():
     ]
     for level in (3, 4, 5):
         rows.append(('alternative', level, 1, '', '', '', '', 150, 'company_room', '', 400, 'business_van', 500, 'none', ''))
-    op.bulk_insert(standards, [dict(zip(cols, r), created_at=now) for r in rows])
+    op.bulk_insert(standards, [dict(zip(cols, r, strict=True), created_at=now) for r in rows])
 
 
 def downgrade():
