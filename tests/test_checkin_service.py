@@ -163,3 +163,60 @@ def test_fifty_parallel_checkins_on_postgres_give_one_checkin_alert_and_badge(pg
     assert db.session.query(Event).filter_by(kind="visitor_arrived").count() == 1
     (alert,) = arrivals(sock)
     assert alert["args"][0]["visitor"] == {"name": "Ada Lovelace", "company": "Analytical Engines"}
+
+
+@pytest.mark.parametrize("grouped", [False, True])
+def test_api_answer_and_alert_of_a_check_in_are_those_of_the_visit_as_stored(
+    app, staff, tokens, grouped
+):
+    """The check-in answers from the row it read, not a reloaded Visit: its answer must
+    be ``visits.as_dict`` of the visit as stored, key by key, and its alert
+    ``realtime.arrival_payload`` of it (every field the row carries set to a value)."""
+    from datetime import date
+
+    from server import realtime
+    from server.services import devices, visits
+    from tests.conftest import auth
+
+    devices.add_printer("Desk printer", "emulator:///tmp/lobby-test-badges")
+    devices.add_kiosk("Lobby East", printer="Desk printer")
+    people = [
+        {
+            "name": "Ada Lovelace",
+            "company": "Analytical Engines",
+            "title": "Countess",
+            "email": "ada@example.com",
+            "phone": "+44 20 7946 0000",
+        }
+    ]
+    if grouped:
+        group = visits.pre_register_group(
+            people + [{"name": "Charles Babbage"}], "grace@example.com", name="Engine review"
+        )
+        visit_id = group.visits[0].id
+    else:
+        visit_id = visits.pre_register(people[0], "grace@example.com", purpose="Review").id
+    visit = db.session.get(Visit, visit_id)
+    visit.meeting_room, visit.requirements, visit.stars = "Room 4", "Tea, no milk", 3
+    visit.acknowledged_at, visit.valid_until = utcnow(), date.today() + timedelta(days=2)
+    visit.cancel_reason, visit.admit_reason, visit.kind = "", "known", "client"
+    db.session.commit()
+    code = visit.code
+    db.session.remove()
+
+    resp = app.test_client().post(
+        "/api/v1/checkins",
+        json={"code": code, "kiosk": "Lobby East"},
+        headers=auth(tokens["reception"]),
+    )
+    assert resp.status_code == 201, resp.get_json()
+    db.session.remove()
+    stored = db.session.get(Visit, visit_id)
+    assert stored.status == "checked_in"
+    expected = visits.as_dict(stored)
+    answer = resp.get_json()
+    assert answer.keys() == expected.keys()
+    for key in expected:
+        assert answer[key] == expected[key], key
+    (event,) = db.session.query(Event).filter_by(kind="visitor_arrived").all()
+    assert event.payload == realtime.arrival_payload(stored)

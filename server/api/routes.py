@@ -126,7 +126,7 @@ def create_checkin():
         printer=optional_text(data, "printer"),
         language=language,
     )
-    return visits.as_dict(result.visit), 201 if result.created else 200
+    return result.as_dict(), 201 if result.created else 200
 
 
 @bp.post("/checkouts")

@@ -21,9 +21,8 @@ Reception may let in a visitor the kiosk turned away (``cancelled``, ``not_today
 """
 
 import re
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import cast
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from flask import current_app
@@ -31,19 +30,53 @@ from sqlalchemy import Table, bindparam, exists, insert, select, update
 
 from server import realtime
 from server.extensions import db
-from server.models import LANGUAGES, Kiosk, PrintJob, User, Visit, VisitPhoto, utcnow
+from server.models import (
+    LANGUAGES,
+    Kiosk,
+    PrintJob,
+    User,
+    Visit,
+    VisitGroup,
+    Visitor,
+    VisitPhoto,
+    utcnow,
+)
 from server.services import clock, printing, watchlist
 from server.services.devices import resolve_printer
 from server.services.errors import CheckInError, NotFound, ValidationError
-from server.services.tx import write
+from server.services.tx import write, write_on
 
 CODE_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
 
-@dataclass
 class CheckIn:
-    visit: Visit
-    created: bool  # False: the same check-in (or check-out) returned again
+    """What ``check_in`` or ``check_out`` did. ``created`` is False for the same check-in
+    (or check-out) returned again. ``as_dict()`` is the API answer (``visits.as_dict``);
+    ``visit`` the ORM visit.
+
+    A check-in that has just happened answers from the row it read (``_answer``), with
+    no reload; its ``visit`` is loaded on first use (the kiosk and desk pages want the
+    object, the API does not)."""
+
+    def __init__(self, visit: Visit | None, created: bool, answer=None, visit_id: int = 0):
+        self._visit, self.created, self._answer = visit, created, answer
+        self.visit_id = visit.id if visit is not None else visit_id
+
+    @property
+    def visit(self) -> Visit:
+        if self._visit is None:
+            found = db.session.get(Visit, self.visit_id, populate_existing=True)
+            if found is None:  # deleted since
+                raise CheckInError("unknown_code", "no visit has this code", status=404)
+            self._visit = found
+        return self._visit
+
+    def as_dict(self) -> dict:
+        if self._answer is not None:
+            return self._answer()
+        from server.services import visits  # visits imports this module
+
+        return visits.as_dict(self.visit)
 
 
 def normalise_code(raw) -> str:
@@ -92,6 +125,54 @@ _QUEUE_BADGE = insert(_jobs).values(
     error="",
     attempts=0,
     reason="check-in",
+)
+_visitors, _hosts = cast(Table, Visitor.__table__), cast(Table, User.__table__)
+_groups, _photos = cast(Table, VisitGroup.__table__), cast(Table, VisitPhoto.__table__)
+# What a check-in needs, in one row: the visit's columns (named as on Visit, so the
+# refusals read it as they read a Visit), its visitor, host and group, and whether the
+# kiosk took a photo (the alert says so).
+_READ = (
+    select(
+        *(
+            _visits.c[name]
+            for name in (
+                "id",
+                "code",
+                "status",
+                "expected_at",
+                "valid_until",
+                "purpose",
+                "checked_out_at",
+                "host_id",
+                "meeting_room",
+                "acknowledged_at",
+                "requirements",
+                "kind",
+                "stars",
+                "group_id",
+                "cancelled_at",
+                "cancel_reason",
+                "admitted_by_id",
+                "admit_reason",
+                "language",
+            )
+        ),
+        _visitors.c.name.label("visitor_name"),
+        _visitors.c.company.label("visitor_company"),
+        _visitors.c.email.label("visitor_email"),
+        _visitors.c.phone.label("visitor_phone"),
+        _visitors.c.title.label("visitor_title"),
+        _hosts.c.name.label("host_name"),
+        _hosts.c.email.label("host_email"),
+        _groups.c.name.label("group_name"),
+        exists().where(_photos.c.visit_id == _visits.c.id).label("photo"),
+    )
+    .select_from(
+        _visits.join(_visitors, _visitors.c.id == _visits.c.visitor_id)
+        .join(_hosts, _hosts.c.id == _visits.c.host_id)
+        .outerjoin(_groups, _groups.c.id == _visits.c.group_id)
+    )
+    .where(_visits.c.code == bindparam("code"))
 )
 
 
@@ -169,72 +250,127 @@ def check_in(
     lets in a visitor the kiosk would refuse (cancelled, another day, already left);
     the reason and who gave it are kept on the visit.
 
-    Everything that only reads (the visit, the refusals, the printer, the alert's
-    payload) happens before the write lock; the locked part is one conditional UPDATE
-    (``WHERE status = <the status read>``) and two INSERTs, SQLAlchemy Core statements
-    on every database (one path: SQLite and PostgreSQL alike), so scanners queue for
-    as short a time as possible. The UPDATE is the arbiter: of many parallel scans
-    exactly one changes the row; the others see the check-in it made.
+    SQLAlchemy Core on every database (one path, SQLite and PostgreSQL alike), on one
+    connection: one SELECT of the columns the check-in needs (``_READ``), then the
+    refusals, the printer and the alert's payload, all before the write lock; the
+    locked part (``tx.write_on``) is one conditional UPDATE (``WHERE status = <the
+    status read>``) and two INSERTs, so scanners queue for as short a time as
+    possible. The UPDATE is the arbiter: of many parallel scans exactly one changes
+    the row; the others see the check-in it made. The answer and the alert are built
+    from the row read; no ORM object is loaded unless a caller asks for ``visit``.
     """
     code = normalise_code(code)
     session = db.session()
-    visit = _read_visit(session, code)
-    if visit.status == "checked_in":  # the same check-in again: the visit as the ORM has it
-        current = session.get(Visit, visit.id, populate_existing=True)
-        if current is None:  # deleted since the read above
+    with db.engine.connect() as conn:
+        # A Row whose names are Visit's: the refusals and visit_rooms read it as a Visit.
+        row: Any = conn.execute(_READ, {"code": code}).first()
+        if row is None:
             raise CheckInError("unknown_code", "no visit has this code", status=404)
-        return CheckIn(current, created=False)
-    # Reception admitting a visitor the kiosk would refuse: who, with the reason kept.
-    admitted_by = by if admit_reason and by is not None else None
-    if admitted_by is not None and admit_reason:
-        admit_reason = admit_reason.strip()[:300]
-    else:
-        refuse_if_not_admissible(visit)
-    kiosk_obj = _kiosk(session, kiosk)
-    if admitted_by is None:  # the watchlist: no query at all while it is empty
-        watchlist.screen(visit, kiosk_obj)
-    printer_obj, url = resolve_printer(session, kiosk_obj, printer)
-    kiosk_id, kiosk_name = (kiosk_obj.id, kiosk_obj.name) if kiosk_obj else (None, None)
-    printer_id = printer_obj.id if printer_obj else None
-    now = utcnow()
-    rooms = realtime.visit_rooms(visit) + ([f"kiosk:{kiosk_id}"] if kiosk_id else [])
-    payload = realtime.arrival_payload(
-        visit, arrived_at=now, kiosk=kiosk_name, photo=visit.has_photo
-    )
-    # Keep what we read: the commit below must not expire it (no reloads after it).
-    for obj in {visit, visit.visitor, visit.host, kiosk_obj} - {None}:
-        if obj in session:
-            session.expunge(obj)
-    params = {
-        "visit_id": visit.id,
-        "now": now,
-        "kiosk_id": kiosk_id,
-        "printer_id": printer_id,
-        "url": url,
-        "language": language if language in LANGUAGES else visit.language,
-        # The UPDATE only wins from the status read: of parallel scans, one arrives.
-        "was": visit.status,
-        "by_id": by.id if by is not None else None,
-        "admitted_by_id": admitted_by.id if admitted_by is not None else visit.admitted_by_id,
-        "admit_reason": admit_reason if admitted_by is not None else visit.admit_reason,
-    }
-    # Core statements on every database: the ORM adds nothing to three rows.
-    with write() as tx:
-        conn = tx.connection()
-        changed = conn.execute(_MARK_ARRIVED, params).rowcount
-        if changed:
-            conn.execute(_QUEUE_BADGE, params)
-            event = realtime.record_row(conn, "visitor_arrived", payload, rooms)
+        if row.status == "checked_in":  # the same check-in again: the visit as the ORM has it
+            conn.rollback()
+            return CheckIn(None, created=False, visit_id=row.id)
+        # Reception admitting a visitor the kiosk would refuse: who, with the reason kept.
+        admitted_by = by if admit_reason and by is not None else None
+        if admitted_by is not None and admit_reason:
+            admit_reason = admit_reason.strip()[:300]
+        else:
+            try:
+                refuse_if_not_admissible(row)
+            except CheckInError as error:  # the desk is told about the visit: the ORM one
+                conn.rollback()
+                error.visit = session.get(Visit, row.id)
+                raise
+        kiosk_obj = _kiosk(session, kiosk)
+        if admitted_by is None and watchlist.any_active():  # no query while it is empty
+            conn.rollback()
+            watchlist.screen(cast(Visit, session.get(Visit, row.id)), kiosk_obj)
+        printer_obj, url = resolve_printer(session, kiosk_obj, printer)
+        kiosk_id, kiosk_name = (kiosk_obj.id, kiosk_obj.name) if kiosk_obj else (None, None)
+        if kiosk_obj is not None and kiosk_obj in session:  # what we read: kept as read
+            session.expunge(kiosk_obj)
+        now = utcnow()
+        rooms = realtime.visit_rooms(row) + ([f"kiosk:{kiosk_id}"] if kiosk_id else [])
+        params = {
+            "visit_id": row.id,
+            "now": now,
+            "kiosk_id": kiosk_id,
+            "printer_id": printer_obj.id if printer_obj else None,
+            "url": url,
+            "language": language if language in LANGUAGES else row.language,
+            # The UPDATE only wins from the status read: of parallel scans, one arrives.
+            "was": row.status,
+            "by_id": by.id if by is not None else None,
+            "admitted_by_id": admitted_by.id if admitted_by is not None else row.admitted_by_id,
+            "admit_reason": admit_reason if admitted_by is not None else row.admit_reason,
+        }
+        with write_on(conn):
+            changed = conn.execute(_MARK_ARRIVED, params).rowcount
+            if changed:
+                conn.execute(_QUEUE_BADGE, params)
+                event = realtime.record_row(
+                    conn, "visitor_arrived", _arrival(row, now, kiosk_name), rooms
+                )
     if not changed:  # another scanner won the race: answer with its check-in
         return check_in(code, kiosk, printer, language, by, admit_reason)
     realtime.announce_rows([event])  # after the commit: never an arrival rolled back
-    visit.status, visit.checked_in_at, visit.kiosk_id = "checked_in", now, kiosk_id
-    visit.language, visit.checked_out_at = params["language"], None
-    visit.checked_in_by_id = params["by_id"]
-    visit.admitted_by_id, visit.admit_reason = params["admitted_by_id"], params["admit_reason"]
-    visit.kiosk = kiosk_obj
     printing.wake()
-    return CheckIn(visit, created=True)
+    return CheckIn(
+        None,
+        created=True,
+        answer=lambda: _answer(row, now, kiosk_name, params["admit_reason"]),
+        visit_id=row.id,
+    )
+
+
+def _arrival(row, now, kiosk_name: str | None) -> dict:
+    """``realtime.arrival_payload`` of the visit just checked in, from the row read
+    (tests compare the two)."""
+    return {
+        "visit_id": row.id,
+        "visitor": {"name": row.visitor_name, "company": row.visitor_company},
+        "host": {"id": row.host_id, "name": row.host_name},
+        "arrived_at": clock.iso(now),
+        "kiosk": kiosk_name,
+        "room": row.meeting_room or None,
+        "photo": bool(row.photo),
+    }
+
+
+def _answer(row, now, kiosk_name: str | None, admit_reason: str) -> dict:
+    """``visits.as_dict`` of the visit just checked in, from the row read and what the
+    check-in wrote (tests compare the two key by key)."""
+    iso = clock.iso
+    return {
+        "id": row.id,
+        "code": row.code,
+        "status": "checked_in",
+        "expected_at": iso(row.expected_at),
+        "purpose": row.purpose,
+        "checked_in_at": iso(now),
+        "checked_out_at": None,
+        "visitor": {
+            "name": row.visitor_name,
+            "company": row.visitor_company,
+            "email": row.visitor_email,
+            "phone": row.visitor_phone,
+            "title": row.visitor_title,
+        },
+        "host": {"id": row.host_id, "name": row.host_name, "email": row.host_email},
+        "kiosk": kiosk_name,
+        "meeting_room": row.meeting_room,
+        # Just arrived: not out on a tour (Visit.state).
+        "state": "with_host" if row.acknowledged_at else "waiting",
+        "acknowledged_at": iso(row.acknowledged_at),
+        "requirements": row.requirements,
+        "kind": row.kind,
+        "stars": row.stars,
+        "valid_until": row.valid_until.isoformat() if row.valid_until else None,
+        "group": {"id": row.group_id, "name": row.group_name} if row.group_id else None,
+        "cancelled_at": iso(row.cancelled_at),
+        "cancel_reason": row.cancel_reason,
+        "admit_reason": admit_reason,
+        "feedback_url": None,  # a visit just checked in has not ended
+    }
 
 
 def check_out(code) -> CheckIn:
