@@ -9,8 +9,10 @@ inline image (``cid:``, never a remote one) and the code in text, and an ``.ics`
 zone, SEQUENCE = ``visit.invite_sequence``; METHOD REQUEST, or CANCEL with STATUS
 CANCELLED). A change bumps the sequence, so calendars replace the event in place.
 
-The whole message is built when queued (payload ``{"mime": ...}``): the outbox sends
-what was true then; a later change queues its own version (dedupe key
+The row holds what to build (``{"invitation": {"visit_id", "kind", "sequence"}}``: no
+copy of the visitor's data); the worker builds the message when it sends it (~50 ms,
+half of it the QR: kept out of the booking's request), from the visit as it is then,
+with the SEQUENCE of its version. Each change queues its own version (dedupe key
 ``invitation:<visit>:<sequence>``).
 """
 
@@ -21,6 +23,7 @@ from email.utils import formatdate, make_msgid
 import icalendar
 from flask import current_app, render_template
 
+from server.extensions import db
 from server.models import Visit, utcnow
 from server.notify import mail, outbox
 from server.services import clock, kiosk_settings, qr
@@ -123,7 +126,9 @@ def wanted(visit: Visit) -> bool:
     return bool(visit.invite and not visit.walk_in and visit.visitor and visit.visitor.email)
 
 
-def calendar(visit: Visit, cancel: bool, summary: str, location: str, description: str) -> bytes:
+def calendar(
+    visit: Visit, cancel: bool, sequence: int, summary: str, location: str, description: str
+) -> bytes:
     """The visit as an iCalendar file (METHOD REQUEST, or CANCEL)."""
     cal = icalendar.Calendar()
     cal.add("prodid", "-//Lobby//visitor invitation//EN")
@@ -135,7 +140,7 @@ def calendar(visit: Visit, cancel: bool, summary: str, location: str, descriptio
     start = clock.to_local(visit.expected_at or utcnow())
     event.add("dtstart", start)
     event.add("dtend", start + DURATION)
-    event.add("sequence", visit.invite_sequence)
+    event.add("sequence", sequence)
     event.add("summary", summary)
     if location:
         event.add("location", location)
@@ -150,16 +155,26 @@ def calendar(visit: Visit, cancel: bool, summary: str, location: str, descriptio
     return cal.to_ical()
 
 
-def build(visit: Visit, kind: str = "new") -> EmailMessage:
-    """The invitation of ``visit`` (``kind``: ``new``, ``update`` or ``cancel``)."""
+def subject_of(visit: Visit, kind: str) -> str:
+    lang = language_of(visit)
+    t = TEXTS[lang]
+    company = kiosk_settings.get().company_name
+    w = when(visit)
+    date_text = w.get(lang, "") if w else ""
+    subject_key = {"new": "subject", "update": "subject_update", "cancel": "subject_cancel"}[kind]
+    return t[subject_key].format(company=company or t["company"], date=date_text).strip()
+
+
+def build(visit: Visit, kind: str = "new", sequence: int | None = None) -> EmailMessage:
+    """The invitation of ``visit`` (``kind``: ``new``, ``update`` or ``cancel``) with
+    calendar SEQUENCE ``sequence`` (the visit's current one unless given)."""
     lang = language_of(visit)
     t = TEXTS[lang]
     cfg = current_app.config
     company = kiosk_settings.get().company_name
     w = when(visit)
     date_text = w.get(lang, "") if w else ""
-    subject_key = {"new": "subject", "update": "subject_update", "cancel": "subject_cancel"}[kind]
-    subject = t[subject_key].format(company=company or t["company"], date=date_text).strip()
+    subject = subject_of(visit, kind)
     cancel = kind == "cancel"
     groups = code_groups(visit.code)
     cid = make_msgid(domain=cfg["SITE_HOST"])
@@ -197,6 +212,7 @@ def build(visit: Visit, kind: str = "new") -> EmailMessage:
     ics = calendar(
         visit,
         cancel,
+        visit.invite_sequence if sequence is None else sequence,
         summary=subject,
         location=location,
         description=f"{t['host']}: {visit.host.name}\n{t['type']}: {visit.code}",
@@ -220,21 +236,26 @@ def queue(session, visit: Visit, kind: str = "new") -> None:
     if kind != "new":
         visit.invite_sequence = (visit.invite_sequence or 0) + 1
     session.flush()
-    message = build(visit, kind)
     outbox.queue(
         session,
         "email",
         visit.visitor.email,
-        str(message["Subject"]),
-        {
-            "mime": message.as_string(policy=mail.WIRE),
-            "version": kind,
-            "sequence": visit.invite_sequence,
-        },
+        subject_of(visit, kind),
+        {"invitation": {"visit_id": visit.id, "kind": kind, "sequence": visit.invite_sequence}},
         purpose="invitation",
         visit_id=visit.id,
         dedupe_key=f"invitation:{visit.id}:{visit.invite_sequence}",
     )
+
+
+def render(spec: dict) -> str:
+    """The message an outbox row's ``{"invitation": spec}`` stands for, built now (by
+    the worker, not in the booking's request); SendError when its visit is gone."""
+    visit = db.session.get(Visit, spec.get("visit_id"))
+    if visit is None or not visit.visitor or not visit.visitor.email:
+        raise outbox.SendError("the visit is gone or has no email address")
+    message = build(visit, spec.get("kind", "new"), spec.get("sequence"))
+    return message.as_string(policy=mail.WIRE)
 
 
 def changed(visit_fields, person_fields) -> bool:

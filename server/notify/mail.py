@@ -6,9 +6,9 @@ the first byte, port 465 unless said). ``LOBBY_MAIL_FROM`` is the sender. The
 password never reaches a log or an error text (``redact``). Unset: email messages
 stay queued with "SMTP not configured".
 
-An outbox ``email`` message's payload is ``{"mime": <the whole message as text>}``
-(built when it was queued, so what is sent is what was decided then); the sender
-only adds From when the message has none.
+An outbox ``email`` message's payload is ``{"mime": <the whole message as text>}``, or
+``{"invitation": {...}}`` which invitations.py builds at send time; the sender only
+adds From when the message has none.
 """
 
 import smtplib
@@ -91,4 +91,11 @@ def send_mime(text: str, to: str) -> None:
 @sender("email")
 def send_email(message) -> None:
     """The outbox's ``email`` sender."""
-    send_mime(message.payload["mime"], message.recipient)
+    payload = message.payload or {}
+    if "invitation" in payload:
+        from server.notify import invitations  # it imports this module
+
+        text = invitations.render(payload["invitation"])
+    else:
+        text = payload.get("mime") or ""
+    send_mime(text, message.recipient)
