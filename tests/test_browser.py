@@ -36,10 +36,22 @@ def browser():
         chromium.close()
 
 
+_fonts_warm: list[bool] = []
+
+
 @pytest.fixture
 def device(browser, live_server):
-    """``device(path=None)`` -> a page in a fresh browser context (one per device)."""
+    """``device(path=None)`` -> a page in a fresh browser context (one per device).
+
+    The process's first page cuts the web-font subsets (seconds on a busy 2-core
+    machine): the first device of the run loads /login once with a long timeout, so
+    no test's first step pays for it (tests/warm_fonts.py does the same, earlier)."""
     contexts = []
+    if not _fonts_warm:
+        warm = browser.new_context(base_url=live_server.url)
+        warm.new_page().goto("/login", timeout=60000)
+        warm.close()
+        _fonts_warm.append(True)
 
     def open_device(path=None):
         context = browser.new_context(
