@@ -77,8 +77,10 @@ def kiosk_browser():
 def open_kiosk(browser, base, pair_path):
     page = browser.new_context(viewport={"width": 1080, "height": 1920}).new_page()
     page.set_default_timeout(8000)
-    page.goto(base + pair_path)
-    page.wait_for_url(f"{base}/kiosk/")
+    # This server's first kiosk page cuts its web-font subsets (seconds when the machine
+    # is busy): that first load may take longer than any later step.
+    page.goto(base + pair_path, timeout=60_000)
+    page.wait_for_url(f"{base}/kiosk/", timeout=60_000)
     page.wait_for_function("() => document.activeElement && document.activeElement.id === 'code'")
     page.evaluate("window.__marker = 1")
     return page
