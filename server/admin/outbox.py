@@ -31,6 +31,7 @@ def _page(notice=None, status=200):
     return render_template(
         "admin/outbox.html",
         messages=outbox.listing(visit_id, state or None),
+        waiting_reason=outbox.waiting_reason,
         states=OUTBOX_STATES,
         visit_id=visit_id,
         state=state,

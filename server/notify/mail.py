@@ -88,7 +88,12 @@ def send_mime(text: str, to: str) -> None:
         ) from None
 
 
-@sender("email")
+def configured() -> bool:
+    """Whether ``LOBBY_SMTP_URL`` is set: without it email waits queued, unbuilt."""
+    return bool(current_app.config.get("SMTP_URL"))
+
+
+@sender("email", ready=configured)
 def send_email(message) -> None:
     """The outbox's ``email`` sender."""
     payload = message.payload or {}

@@ -42,16 +42,26 @@ class NotReady(Exception):
 
 
 SENDERS: dict[str, Callable[[OutboxMessage], None]] = {}
+# Whether a kind's sender can send at all now (configured); a kind that cannot is
+# neither claimed nor built: its messages wait queued, costing the worker nothing.
+READY: dict[str, Callable[[], bool]] = {}
 
 
-def sender(kind: str):
-    """Register ``fn`` as the sender of messages of ``kind``."""
+def sender(kind: str, ready: Callable[[], bool] | None = None):
+    """Register ``fn`` as the sender of messages of ``kind`` (``ready``: whether it is
+    configured; always, when not given)."""
 
     def register(fn):
         SENDERS[kind] = fn
+        if ready is not None:
+            READY[kind] = ready
         return fn
 
     return register
+
+
+def ready_kinds() -> list[str]:
+    return [kind for kind in SENDERS if READY.get(kind, lambda: True)()]
 
 
 def queue(
@@ -85,15 +95,20 @@ def queue(
     return message
 
 
-def _anything_to_do() -> bool:
-    """One indexed read: is a message due, or a send's lease over? (An idle pass takes
-    no write lock: on SQLite that would queue every second with the check-ins.)"""
+def _anything_to_do(kinds: list[str]) -> bool:
+    """One indexed read: is a message of ``kinds`` due, or a send's lease over? (An idle
+    pass takes no write lock: on SQLite that would queue every second with the
+    check-ins.)"""
     now = utcnow()
     found = db.session.scalar(
         select(OutboxMessage.id)
         .where(
             or_(
-                and_(OutboxMessage.status == "queued", OutboxMessage.next_attempt_at <= now),
+                and_(
+                    OutboxMessage.status == "queued",
+                    OutboxMessage.next_attempt_at <= now,
+                    OutboxMessage.kind.in_(kinds),
+                ),
                 and_(OutboxMessage.status == "sending", OutboxMessage.leased_until < now),
             )
         )
@@ -113,14 +128,17 @@ def _recover_expired() -> None:
         )
 
 
-def claim_next(lease: float = LEASE_SECONDS) -> int | None:
-    """Take the oldest due queued message for this worker: ``sending`` under a lease.
-    None when nothing is due."""
+def claim_next(lease: float = LEASE_SECONDS, kinds: list[str] | None = None) -> int | None:
+    """Take the oldest due queued message (of ``kinds``, when given) for this worker:
+    ``sending`` under a lease. None when nothing is due."""
     with write() as tx:
         now = utcnow()
+        due = [OutboxMessage.status == "queued", OutboxMessage.next_attempt_at <= now]
+        if kinds is not None:
+            due.append(OutboxMessage.kind.in_(kinds))
         row = tx.scalar(
             select(OutboxMessage.id)
-            .where(OutboxMessage.status == "queued", OutboxMessage.next_attempt_at <= now)
+            .where(*due)
             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
             .limit(1)
             .with_for_update(skip_locked=True)
@@ -185,12 +203,13 @@ def send_due(limit: int = 50, keep_going: Callable[[], bool] = lambda: True) -> 
     """The worker's pass: send up to ``limit`` due messages. How many were tried."""
     from server.notify import mail  # noqa: F401  (registers the email sender)
 
-    if not _anything_to_do():
+    kinds = ready_kinds()
+    if not _anything_to_do(kinds):
         return 0
     _recover_expired()
     tried = 0
     while tried < limit and keep_going():
-        message_id = claim_next()
+        message_id = claim_next(kinds=kinds)
         if message_id is None:
             break
         send_one(message_id)
@@ -221,6 +240,18 @@ def listing(visit_id: int | None = None, status: str | None = None, limit: int =
     return list(db.session.scalars(q))
 
 
+NOT_CONFIGURED = {"email": "SMTP not configured (LOBBY_SMTP_URL)"}
+
+
+def waiting_reason(message: OutboxMessage) -> str:
+    """Why a queued message is not being sent: its kind's sender is not configured."""
+    if message.status != "queued" or message.kind in ready_kinds():
+        return ""
+    from server.notify import mail  # noqa: F401  (registers the email sender)
+
+    return NOT_CONFIGURED.get(message.kind, f"no sender configured for {message.kind}")
+
+
 def as_dict(message: OutboxMessage) -> dict:
     from server.services.clock import iso
 
@@ -233,7 +264,7 @@ def as_dict(message: OutboxMessage) -> dict:
         "visit_id": message.visit_id,
         "status": message.status,
         "attempts": message.attempts,
-        "last_error": message.last_error,
+        "last_error": message.last_error or waiting_reason(message),
         "next_attempt_at": iso(message.next_attempt_at),
         "created_at": iso(message.created_at),
         "sent_at": iso(message.sent_at),
