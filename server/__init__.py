@@ -56,6 +56,9 @@ def create_app(config: dict | None = None, start_worker: bool = True) -> Flask:
         locale_selector=i18n.select_locale,
         default_translation_directories=str(i18n.TRANSLATIONS),
     )
+    # The extension object outlives an app: drop the message queue (client manager) an
+    # earlier app of this process set up, or an app without a queue would inherit it.
+    socketio.server_options.pop("client_manager", None)
     socketio.init_app(
         app,
         async_mode="threading",
