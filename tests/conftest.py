@@ -265,3 +265,15 @@ def live_server(app):
     server = LiveServer(app).start()
     yield server
     server.stop()
+
+
+def on_menu(name: str, name_zh: str = ""):
+    """The drink called ``name``: one of the menu a fresh install seeds (tea, green tea,
+    coffee, water) or added now."""
+    from sqlalchemy import select
+
+    from server.models import Drink
+    from server.services import tasks
+
+    found = db.session.scalar(select(Drink).where(Drink.name == name))
+    return found if found is not None else tasks.add_drink(name, name_zh)

@@ -27,7 +27,7 @@ from werkzeug.serving import make_server  # noqa: E402
 
 from server import create_app, upgrade_database  # noqa: E402
 from server.services import checkin, demo, printing  # noqa: E402
-from tests.conftest import free_port  # noqa: E402
+from tests.conftest import free_port, on_menu  # noqa: E402
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -233,7 +233,7 @@ def dashboards(out: Path) -> None:
         rita = people.create_user("desk@example.com", "Rita Desk", ["receptionist"], pw)
         people.create_user("admin@example.com", "Alex Admin", ["admin"], pw)
         for name, zh in [("Green tea", "绿茶"), ("Coffee", "咖啡"), ("Water", "水")]:
-            tasks.add_drink(name, zh)
+            on_menu(name, zh)
         start, end = clock.today_bounds()
 
         def when(minutes):

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from server.extensions import db
 from server.services import checkin, devices, kiosk_settings, rules, tasks
 from server.services import desk as desk_requests
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, on_menu
 from tests.fake_camera import fake_camera_args, qr_video
 from tests.test_browser import (  # noqa: F401
     CHROMIUM,
@@ -113,7 +113,7 @@ def extra_pages(app, visit_id: int, user_id: int) -> list[tuple[str, str]]:
 
 
 def test_every_staff_page_and_the_login_run_without_a_csp_violation(app, device, staff, make_visit):
-    tasks.add_drink("Green tea", "绿茶")
+    on_menu("Green tea", "绿茶")
     visit = make_visit(when=now_today())
     checkin.check_in(visit.code)
     make_visit("张伟", "华为技术", when=now_today())

@@ -6,8 +6,8 @@ login page and the kiosk."""
 import pytest
 from playwright.sync_api import expect
 
-from server.services import checkin, tasks
-from tests.conftest import PASSWORD
+from server.services import checkin
+from tests.conftest import PASSWORD, on_menu
 from tests.test_browser import browser, device, kiosk_page, now_today  # noqa: F401
 from tests.test_zh_strings import STAFF_PAGES
 from tests.warm_fonts import fonts_built  # noqa: F401
@@ -42,7 +42,7 @@ def sign_in(device, email):
 
 
 def test_no_request_of_the_main_pages_fails_and_the_console_stays_clean(device, staff, make_visit):
-    tasks.add_drink("Green tea", "绿茶")
+    on_menu("Green tea", "绿茶")
     visit = make_visit(when=now_today())
     checkin.check_in(visit.code)
     make_visit("张伟", "华为技术", when=now_today())

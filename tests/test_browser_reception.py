@@ -12,7 +12,8 @@ from playwright.sync_api import expect
 
 from server.extensions import db
 from server.models import Task, Visit
-from server.services import checkin, tasks
+from server.services import checkin
+from tests.conftest import on_menu
 from tests.test_browser import (
     browser,  # noqa: F401 - pytest fixture (device needs it)
     device,  # noqa: F401 - pytest fixture
@@ -68,7 +69,7 @@ def test_kiosk_check_in_shows_on_host_and_desk_within_a_second(device, staff, ma
 
 @pytest.mark.browser
 def test_tea_request_appears_live_and_served_reaches_the_host(device, staff, make_visit):
-    tasks.add_drink("Green tea", "绿茶")
+    on_menu("Green tea", "绿茶")
     visit = make_visit(when=now_today())
     checkin.check_in(visit.code)
     desk = staff_page(device, "desk@example.com", "/reception/")

@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from server.extensions import db
 from server.models import Visit
 from server.services import checkin, clock, hosting, tasks
+from tests.conftest import on_menu
 from tests.test_browser import browser, device, now_today, staff_page  # noqa: F401
 
 pytestmark = pytest.mark.browser
@@ -27,7 +28,7 @@ def fonts_cut(app):
 
 
 def test_admin_moves_a_visits_time_and_room_and_reception_sees_the_room(device, staff, make_visit):
-    tasks.add_drink("Green tea", "绿茶")
+    on_menu("Green tea", "绿茶")
     visit = make_visit(when=now_today())
     desk = staff_page(device, "desk@example.com", "/reception/")
     admin = staff_page(device, "admin@example.com", "/admin/")

@@ -9,7 +9,7 @@ from server.extensions import db
 from server.models import DeskRequest, PrintJob, Signature, Visit, utcnow
 from server.services import checkin, clock, hosting, rules, visits
 from server.services.errors import CheckInError, ValidationError
-from tests.conftest import auth, staff_socket
+from tests.conftest import auth, on_menu, staff_socket
 from tests.test_kiosk import paired_kiosk, scan
 from tests.test_reception_desk import Desk, received, row
 
@@ -286,7 +286,7 @@ def test_reception_sees_the_hosts_phone_and_the_tea_queue_the_hosts_desk(app, st
     checkin.check_in(visit.code)
     desk = Desk(app)
     assert 'href="tel:+862155550101"' in row(desk.html("/reception"), visit.id)
-    tasks.add_drink("Green tea", "绿茶")
+    on_menu("Green tea", "绿茶")
     tasks.create(
         visit.id, {"kind": "tea", "items": [{"drink": "Green tea", "count": 1}]}, staff["host"]
     )

@@ -24,7 +24,7 @@ from server.models import Signature, Visit, utcnow
 from server.services import checkin, kiosk_settings, people, photos, rules, tasks
 from server.services.clock import iso
 from server.services.errors import ValidationError
-from tests.conftest import PASSWORD, auth, csrf_from, login, staff_socket
+from tests.conftest import PASSWORD, auth, csrf_from, login, on_menu, staff_socket
 from tests.kiosk_helpers import KioskClient
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -248,7 +248,7 @@ def _ticket(html: str) -> str:
 
 @pytest.fixture
 def arrived(app, staff, make_visit):
-    tasks.add_drink("Green tea", "绿茶")
+    on_menu("Green tea", "绿茶")
     visit = make_visit()
     checkin.check_in(visit.code)
     return visit

@@ -9,14 +9,14 @@ import pytest
 from server.extensions import db
 from server.models import Event, Task, Visit
 from server.services import checkin, clock, tasks
-from tests.conftest import csrf_from, login
+from tests.conftest import csrf_from, login, on_menu
 
 HX = {"HX-Request": "true"}
 
 
 @pytest.fixture
 def menu(app):
-    return [tasks.add_drink("Green tea", "绿茶"), tasks.add_drink("Coffee", "咖啡")]
+    return [on_menu("Green tea", "绿茶"), on_menu("Coffee", "咖啡")]
 
 
 def signed_in(app, email="grace@example.com"):

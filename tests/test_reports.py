@@ -14,7 +14,7 @@ from server.extensions import db
 from server.models import Task, Visit
 from server.policy import organisation, reports
 from server.services import checkin, people, tasks, visits
-from tests.conftest import PASSWORD, auth, login, make_visit, pg_app, staff, tokens  # noqa: F401
+from tests.conftest import PASSWORD, auth, login, make_visit, on_menu, pg_app, staff, tokens  # noqa: F401
 from tests.test_policy_expenses import approved, spend
 from tests.test_policy_requests import office  # noqa: F401  (fixture)
 
@@ -109,8 +109,8 @@ def test_daily_hours_and_kinds_count_in_the_sites_time_zone(app, client, tokens,
 def test_tea_served_and_tours_held(client, staff, tokens, make_visit):  # noqa: F811
     visit = arrived(make_visit, arrived=at(DAY, 9))
     host = staff["host"]
-    tasks.add_drink("Green tea 绿茶")
-    tasks.add_drink("Coffee")
+    on_menu("Green tea 绿茶")
+    on_menu("Coffee")
     for drinks in ([{"drink": "Green tea 绿茶", "count": 2}], [{"drink": "Coffee", "count": 1}]):
         task = tasks.create(visit.id, {"kind": "tea", "items": drinks}, host)
         tasks.update(task.id, {"status": "served"}, staff["reception"])

@@ -9,13 +9,13 @@ from server.extensions import db
 from server.models import Event, Task, Visit, utcnow
 from server.services import checkin, hosting, people, tasks
 from server.services.clock import iso
-from tests.conftest import PASSWORD, auth, staff_socket
+from tests.conftest import PASSWORD, auth, on_menu, staff_socket
 
 
 @pytest.fixture
 def arrived(app, staff, make_visit):
-    tasks.add_drink("Green tea", "绿茶")
-    tasks.add_drink("Coffee", "咖啡")
+    on_menu("Green tea", "绿茶")
+    on_menu("Coffee", "咖啡")
     visit = make_visit()
     checkin.check_in(visit.code)
     return visit

@@ -28,7 +28,7 @@ from server.extensions import db
 from server.models import utcnow
 from server.services import checkin, devices, printing, rules, tasks
 from server.services.clock import iso
-from tests.conftest import login
+from tests.conftest import login, on_menu
 from tests.kiosk_helpers import KioskClient
 
 # (signed-in as, path): the staff pages a desk uses every day.
@@ -225,7 +225,7 @@ def a_day_at_the_desk(app, staff, make_visit, printer):
     """Visitors in every state, with tea, a tour and a promised answer; a printer with a
     badge done; a kiosk; site rules."""
     devices.add_printer("Front desk", printer.url)
-    tasks.add_drink("Green tea", "绿茶")
+    on_menu("Green tea", "绿茶")
     rules.publish("Wear your badge.", "请佩戴访客证。", staff["admin"])
     waiting = make_visit()
     with_host = make_visit("张伟", "华为技术", phone="13800001234")
@@ -266,8 +266,9 @@ def a_day_at_the_desk(app, staff, make_visit, printer):
 
 
 def data_of(app, day) -> list[str]:
-    """The test's data and what the app derived from it (codes, the kiosk's pairing)."""
-    return DATA + [v.code for v in day.values()]
+    """The test's data and what the app derived from it (codes, the kiosk's pairing, the
+    drinks menu a fresh install seeds: data, shown by each drink's Chinese name)."""
+    return DATA + [v.code for v in day.values()] + [d.name for d in tasks.menu(False)]
 
 
 @pytest.mark.parametrize("email,path", STAFF_PAGES)

@@ -20,7 +20,13 @@ from server.models.kiosk_flow import (
     SiteRules,
     VisitPhoto,
 )
-from server.models.notify import CHANNEL_KINDS, OUTBOX_STATES, Channel, OutboxMessage
+from server.models.notify import (
+    CHANNEL_KINDS,
+    OUTBOX_STATES,
+    Channel,
+    NotifyCursor,
+    OutboxMessage,
+)
 from server.models.person import ROLES, ApiToken, User, Visitor, hash_token
 from server.models.policy import (
     DECIDERS,
@@ -53,6 +59,7 @@ __all__ = [
     "CHANNEL_KINDS",
     "Channel",
     "OUTBOX_STATES",
+    "NotifyCursor",
     "OutboxMessage",
     "ApiToken",
     "ApprovalStep",

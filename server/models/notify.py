@@ -7,6 +7,8 @@ through the outbox, sent by the worker, never in the request that caused it).
 - ``Channel``: where a person's alerts go (``kind``: ``email``, ``webhook``, ``wecom``,
   ``dingtalk``, ``feishu``, ``slack``), with the vendor's ``secret`` for signing; a
   channel with no ``user_id`` is the site's default for everyone.
+- ``NotifyCursor``: how far a worker pass has read the durable event log (``last_seq``)
+  for one purpose (``name``, e.g. ``alerts``): the alerts fan-out resumes there.
 """
 
 from datetime import datetime
@@ -63,3 +65,11 @@ class OutboxMessage(Base):
     leased_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+
+
+class NotifyCursor(Base):
+    __tablename__ = "notify_cursors"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    last_seq: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
