@@ -577,8 +577,10 @@ def audit_verify():
     from server.extensions import db
     from server.models import AuditEntry
     from server.services import audit as trail
+    from server.services import audit_checkins
 
     with _app().app_context():
+        audit_checkins.catch_up(db.session)
         broken = trail.verify(db.session)
         total = db.session.scalar(select(func.count(AuditEntry.id)))
     if broken is not None:

@@ -14,9 +14,9 @@ from sqlalchemy import select, text
 from server import create_app, upgrade_database
 from server.extensions import db
 from server.models import AuditEntry
-from server.services import audit
+from server.services import audit, audit_checkins, checkin, devices, people
 from server.services.tx import write
-from tests.conftest import pg_app  # noqa: F401
+from tests.conftest import auth, pg_app  # noqa: F401
 
 LOBBY = str(Path(sys.executable).with_name("lobby"))
 
@@ -148,3 +148,28 @@ def test_lobby_audit_verify_exits_non_zero_naming_the_entry(tmp_path):
     assert bad.returncode == 1
     lines = bad.stderr.strip().splitlines()
     assert len(lines) == 1 and f"audit entry {ids[1]} " in lines[0]
+
+
+def test_check_ins_reach_the_trail_with_who_before_and_after(app, client, staff, make_visit):
+    """The check-in hot path writes no audit entry itself: its arrival events are folded
+    in (services/audit_checkins.py) before anyone reads the trail, once each."""
+    devices.add_kiosk("Front door")
+    at_desk, at_kiosk = make_visit(), make_visit(name="张伟")
+    checkin.check_in(at_desk.code, by=staff["reception"])
+    checkin.check_in(at_kiosk.code, kiosk="Front door")
+    checkin.check_out(at_kiosk.code)
+    token = people.create_token("admin@example.com")
+    got = client.get("/api/v1/audit?what=visit", headers=auth(token)).get_json()["entries"]
+    arrivals = {e["target"]["id"]: e for e in got if e["action"] == "visit.check_in"}
+    assert set(arrivals) == {str(at_desk.id), str(at_kiosk.id)}
+    desk, kiosk = arrivals[str(at_desk.id)], arrivals[str(at_kiosk.id)]
+    assert desk["actor"]["name"] == "desk@example.com"
+    assert kiosk["actor"]["name"] == "kiosk:Front door" and kiosk["after"]["kiosk"] == "Front door"
+    assert desk["before"] == {"status": "expected"} and desk["after"]["status"] == "checked_in"
+    left = [
+        e for e in got if e["target"]["id"] == str(at_kiosk.id) and e["action"] == "visit.update"
+    ]
+    assert left and left[0]["after"]["status"] == "checked_out"
+    assert "张伟" not in str(got)  # personal data stays out of the trail
+    assert audit_checkins.catch_up(db.session) == 0  # once each
+    assert audit.verify(db.session) is None

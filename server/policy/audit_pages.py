@@ -15,7 +15,7 @@ from server.auth import page_roles
 from server.extensions import db
 from server.models import AuditEntry
 from server.policy import audit_report, organisation, violations
-from server.services import audit, clock
+from server.services import audit, audit_checkins, clock
 from server.services.errors import ServiceError
 
 bp = Blueprint("audit", __name__)
@@ -48,6 +48,9 @@ def entries(
     before: int | None = None,
     limit: int = PAGE,
 ) -> list[AuditEntry]:
+    """The trail's entries matching the filters, newest first (check-ins folded in
+    first: ``services/audit_checkins.py``)."""
+    audit_checkins.catch_up(db.session)
     q = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
     if who:
         q = q.where(AuditEntry.actor.ilike(f"%{who}%"))

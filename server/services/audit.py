@@ -74,15 +74,16 @@ def record(
     before: dict | None = None,
     after: dict | None = None,
     note: str = "",
+    at: datetime | None = None,
 ) -> AuditEntry:
     """Append an entry in ``session``'s transaction and return it (flushed: it has its
     id and hash). ``actor`` is the user who did it; ``actor_label`` names a system
-    actor instead ("cli", "worker", "kiosk:3")."""
+    actor instead ("cli", "worker", "kiosk:3"); ``at``: when it happened (now)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
     prev = session.scalar(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1))
     entry = AuditEntry(
-        at=utcnow(),
+        at=at or utcnow(),
         actor_id=actor.id if actor is not None else None,
         actor=(actor.email if actor is not None else actor_label)[:200],
         action=action[:60],

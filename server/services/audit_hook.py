@@ -12,9 +12,9 @@ What is written: the changed columns' before and after. Secrets never (password 
 token hashes, kiosk secrets: ``"[changed]"``); visitors' personal data is marked
 ``"[personal]"`` (the trail is kept by law and must not outlive the retention of the
 data itself). Models whose services already write a richer entry (requests,
-decisions, expenses, standards, rooms, watchlist) are not listed here. Check-ins and
-check-outs that the hot path writes with Core statements are not ORM flushes: their
-record is the visit's ``checked_in_by``/``kiosk`` and the event log.
+decisions, expenses, standards, rooms, watchlist) are not listed here. Check-ins, which
+the hot path writes with Core statements, are not ORM flushes: they are folded into the
+trail from the event log (``audit_checkins.py``); check-outs are ORM changes, here.
 """
 
 from __future__ import annotations

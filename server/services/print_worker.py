@@ -102,7 +102,7 @@ class PrintWorker:
     def _run(self) -> None:
         from server.notify import outbox
         from server.policy import arrangements  # housekeeping here
-        from server.services import follow_ups, retention, tasks
+        from server.services import audit_checkins, follow_ups, retention, tasks
 
         printing.spooler.warm_up()  # the badge process starts now, not with the first visitor
         last_poll = last_reminders = 0.0
@@ -142,6 +142,7 @@ class PrintWorker:
                     # then the outbox (emails, chat): badges first, and a few seconds
                     # of messages at most per pass before looking at badges again
                     outbox.send_due(keep_going=self._outbox_budget(OUTBOX_SECONDS))
+                    audit_checkins.catch_up(db.session)  # check-ins into the audit trail
                 except Exception:
                     log.exception("print worker pass failed")
                 finally:
