@@ -330,6 +330,26 @@ class BudgetIncrease(Base):
     requested_by = relationship("User", foreign_keys=[requested_by_id])
 
 
+class RequestMaterial(Base):
+    """A file the host attaches to the reception summary (接待总结): the materials used
+    (the agenda, the slides, the welcome banner's photo). Archived with the request:
+    retention keeps it as long as the request's money records."""
+
+    __tablename__ = "request_materials"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("hospitality_requests.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(default=0)
+    sha256: Mapped[str] = mapped_column(String(64), default="")
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    uploaded_by = relationship("User", foreign_keys=[uploaded_by_id])
+
+
 class Feedback(Base):
     """The client's rating of a reception (REQUIREMENTS.md C.5): one per visit, asked by
     an unguessable single-use link valid 30 days (``token``), no login."""
