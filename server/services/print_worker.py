@@ -25,6 +25,9 @@ REMINDER_SECONDS = 60.0  # how often the worker looks for tours and promised ans
 # not; services/retention.py claims the day so one worker of several purges).
 PURGE_CHECK_SECONDS = 600.0
 PURGE_FIRST_DELAY = 60.0  # not in the worker's first seconds: badges first
+# Check-ins into the audit trail this often (every reader of the trail folds them in
+# first, so none is ever missing there; off the passes that send badges under a burst).
+AUDIT_FOLD_SECONDS = 30.0
 OUTBOX_SECONDS = 3.0  # messages sent per pass until this passes (then badges again)
 
 
@@ -100,12 +103,12 @@ class PrintWorker:
         return lambda: self._keep_going() and time.monotonic() < until
 
     def _run(self) -> None:
-        from server.notify import outbox
+        from server.notify import alerts, outbox
         from server.policy import arrangements  # housekeeping here
         from server.services import audit_checkins, follow_ups, retention, tasks
 
         printing.spooler.warm_up()  # the badge process starts now, not with the first visitor
-        last_poll = last_reminders = 0.0
+        last_poll = last_reminders = last_fold = 0.0
         last_purge_check = time.monotonic() - PURGE_CHECK_SECONDS + PURGE_FIRST_DELAY
         while not self._stop.is_set():
             self._wake.wait(self.interval)
@@ -140,9 +143,13 @@ class PrintWorker:
                         keep_going=self._keep_going,
                     )
                     # then the outbox (emails, chat): badges first, and a few seconds
-                    # of messages at most per pass before looking at badges again
+                    # of messages at most per pass before looking at badges again;
+                    # the new events' alerts are queued first (notify/alerts.py)
+                    alerts.run()
                     outbox.send_due(keep_going=self._outbox_budget(OUTBOX_SECONDS))
-                    audit_checkins.catch_up(db.session)  # check-ins into the audit trail
+                    if time.monotonic() - last_fold >= AUDIT_FOLD_SECONDS:
+                        last_fold = time.monotonic()
+                        audit_checkins.catch_up(db.session)
                 except Exception:
                     log.exception("print worker pass failed")
                 finally:
