@@ -11,8 +11,9 @@ trail last knew: ``expected``, or ``checked_out`` on the next day of a multi-day
 visit) and after (``checked_in``, the time, the kiosk, the admission reason).
 
 The worker calls it every 30 s (``print_worker.AUDIT_FOLD_SECONDS``: not on every
-pass, where under a burst of arrivals it would take the CPU the check-ins need); every reader of the trail (``/audit``, ``GET /api/v1/audit``, ``lobby audit
-verify``) calls it first, so the trail a reader sees is never behind the visits.
+pass, where under a burst of arrivals it would take the CPU the check-ins need);
+every reader of the trail (``/audit``, ``GET /api/v1/audit``, ``lobby audit verify``)
+calls it first, so the trail a reader sees is never behind the visits.
 Idempotent and safe with several workers: the cursor row is read and moved in the
 same write transaction (the SQLite write lock, ``FOR UPDATE`` on PostgreSQL).
 """
