@@ -16,5 +16,6 @@ from server.admin import (  # noqa: E402,F401  # noqa: E402,F401
     rules,
     users,
     visit_edit,  # noqa: E402,F401
+    visit_import,  # noqa: E402,F401
     watchlist,  # noqa: E402,F401
 )
