@@ -87,6 +87,13 @@ ACCESS: dict[str, str] = {
     "reports.index": "AR",
     "reports.export_csv": "AR",
     "reports.export_xlsx": "AR",
+    # Bulk pre-registration (server/admin/visit_import.py).
+    "admin.import_page": "AR",
+    "admin.import_upload": "AR",
+    "admin.import_confirm": "AR",
+    "admin.import_progress": "AR",
+    "admin.import_template_csv": "AR",
+    "admin.import_template_xlsx": "AR",
     # Reception's desk and changing any visit: reception and admins.
     "admin.visit_edit": "AR",
     "admin.visit_cancel": "AR",
