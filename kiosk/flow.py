@@ -120,13 +120,15 @@ def finish(visit: Visit):
 
 
 def welcome(visit: Visit):
-    from server.services import printing
+    from server.services import away, printing
 
     return screen(
         "kiosk/_welcome.html",
         visit=visit,
         ticket=ticket_for(visit, done=True),
         badge=printing.badge_state(visit.id),
+        # The host is away: who comes instead ("Grace Hopper is away; Li Na is coming").
+        delegate=away.acting_delegate(visit.host),
     )
 
 

@@ -256,12 +256,30 @@ def user_add(email, name, roles, password, department):
 )
 @click.option("--enable", "active", flag_value=True, help="Let a disabled user back in.")
 @click.option("--password", help="A new sign-in password (at least 8 characters).")
-def user_update(email, name, phone, fallback, department, roles, active, password):
+@click.option(
+    "--away-until",
+    help='Away until then ("YYYY-MM-DD HH:MM", site time): arrivals also alert the delegate.',
+)
+@click.option(
+    "--delegate", help='Email of the host who meets their visitors while away ("" clears).'
+)
+@click.option("--back", is_flag=True, help="Back now: no longer away (the delegate is kept).")
+def user_update(
+    email, name, phone, fallback, department, roles, active, password, away_until, delegate, back
+):
     """Change a member of staff; only the options given change."""
-    from server.services import accounts, people
+    from server.extensions import db
+    from server.services import accounts, away, clock, people
 
+    if back and away_until is not None:
+        raise click.UsageError("--back and --away-until go one at a time")
     with _app().app_context():
         target = people.user_by_email(email)
+        # Away and delegate are checked before anything is saved (services/away.py).
+        if away_until is not None:
+            away.parse_away_until(away_until)
+        if delegate:
+            away.resolve_delegate(db.session, delegate, target.id)
         updated = accounts.update_user(
             target.id,
             name=name,
@@ -272,13 +290,29 @@ def user_update(email, name, phone, fallback, department, roles, active, passwor
             department=accounts.UNSET if department is None else department,
             fallback=accounts.UNSET if fallback is None else fallback,
         )
+        if back or away_until is not None or delegate is not None:
+            away.set_away(
+                target.id,
+                away_until="" if back else (away.UNSET if away_until is None else away_until),
+                delegate=away.UNSET if delegate is None else delegate,
+            )
+            db.session.expire_all()
+            updated = people.user_by_email(email)
         fallback_user = updated.fallback_contact
+        now_away = away.as_dict(updated)
         click.echo(
             f"updated {updated.email}: {updated.name}; roles {updated.roles.replace(',', ', ')}; "
             f"department {updated.department or '-'}; phone {updated.phone or '-'}; "
             f"fallback {fallback_user.email if fallback_user else '-'}; "
             f"{'active' if updated.active else 'disabled'}"
         )
+        if now_away["away"] or now_away["delegate"]:
+            until = updated.away_until
+            local = clock.to_local(until).strftime("%Y-%m-%d %H:%M") if until else ""
+            click.echo(
+                f"away: {'until ' + local if now_away['away'] else 'no'}; "
+                f"delegate {now_away['delegate']['email'] if now_away['delegate'] else '-'}"
+            )
 
 
 @cli.group()

@@ -26,7 +26,14 @@ REPLAY_LIMIT = 1000
 
 
 def visit_rooms(visit: Visit) -> list[str]:
-    return [f"host:{visit.host_id}", "reception"]
+    """The host's room and reception's; while the host is away, their delegate's too
+    (services/away.py: the delegate acts for them). A check-in's row has no ``host``:
+    it adds the delegate itself."""
+    rooms = [f"host:{visit.host_id}", "reception"]
+    host = getattr(visit, "host", None)  # joined with the visit: no query
+    if host is not None and host.delegate_id and host.away_until and host.away_until > utcnow():
+        rooms.append(f"host:{host.delegate_id}")
+    return rooms
 
 
 def record(session_, kind: str, payload: dict, rooms: list[str]) -> Event:
@@ -85,8 +92,11 @@ def arrival_payload(
     visit: Visit, arrived_at=None, kiosk: str | None = None, photo: bool | None = None
 ) -> dict:
     """``photo``: whether the kiosk took one, when the caller already knows (else looked up)."""
-    from server.services.clock import iso  # local import: services import this module
+    from server.services import away  # local imports: services import this module
+    from server.services.clock import iso
 
+    delegate = away.acting_delegate(visit.host)
+    extra = {"for_host": visit.host.name} if delegate is not None else {}
     return {
         "visit_id": visit.id,
         "visitor": {"name": visit.visitor.name, "company": visit.visitor.company},
@@ -99,6 +109,9 @@ def arrival_payload(
         "photo": photo
         if photo is not None
         else db.session.scalar(_HAS_PHOTO, {"visit_id": visit.id}) is not None,
+        # While the host is away: who meets the visitor instead, and for whom.
+        "delegate": away.delegate_dict(delegate),
+        **extra,
     }
 
 

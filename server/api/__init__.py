@@ -6,7 +6,9 @@ bp = Blueprint("api", __name__)
 
 from server.api import (
     desk_requests,  # noqa: E402,F401
+    drinks,  # noqa: E402,F401
     log,  # noqa: E402,F401
+    me,  # noqa: E402,F401
     outbox,  # noqa: E402,F401
     policy,  # noqa: E402,F401
     reports,  # noqa: E402,F401

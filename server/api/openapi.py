@@ -89,8 +89,34 @@ SCHEMAS: dict[str, Any] = {
             "cancelled_at": WHEN,
             "cancel_reason": NULLABLE_TEXT,
             "admit_reason": NULLABLE_TEXT,
+            "delegate": {
+                "oneOf": [{"type": "null"}, _ref("Delegate")],
+                "description": "who meets the visitor while the host is away, else null",
+            },
         },
         ["id", "code", "status", "checked_in_at", "checked_out_at", "visitor", "host"],
+    ),
+    "Delegate": _obj({"id": ID, "name": {"type": "string"}}, ["id", "name"]),
+    "Me": _obj(
+        {
+            "id": ID,
+            "name": {"type": "string"},
+            "email": {"type": "string"},
+            "roles": {"type": "array", "items": {"type": "string"}},
+            "away": {"type": "boolean", "description": "away_until is still ahead"},
+            "away_until": WHEN,
+            "delegate": {"oneOf": [{"type": "null"}, _ref("Person")]},
+        },
+        ["id", "name", "email", "roles", "away", "away_until", "delegate"],
+    ),
+    "Drink": _obj(
+        {
+            "id": ID,
+            "name": {"type": "string"},
+            "name_zh": {"type": "string"},
+            "active": {"type": "boolean"},
+        },
+        ["id", "name", "name_zh", "active"],
     ),
     "Group": _obj(
         {
@@ -880,6 +906,41 @@ PATHS: dict[str, dict[str, Any]] = {
             {200: _ok("The message", _ref("OutboxMessage"))},
             errors=(409,),
             parameters=[_path_id("message_id")],
+        ),
+    },
+    "/me": {
+        "get": _op(
+            "The token's user: whether they are away, and their delegate",
+            ALL_STAFF,
+            {200: _ok("The user", _ref("Me"))},
+        ),
+        "patch": _op(
+            'Set or clear (null or "") being away and the delegate; a key left out is'
+            " unchanged. While away, arrivals also alert the delegate (an active host, not"
+            " oneself) and the kiosk names them",
+            ALL_STAFF,
+            {200: _ok("The user", _ref("Me"))},
+            body=_body(
+                _obj(
+                    {
+                        "away_until": {
+                            "type": ["string", "null"],
+                            "description": "ISO 8601 date-time in the future (naive: site-local)",
+                        },
+                        "delegate": {
+                            "type": ["string", "integer", "null"],
+                            "description": "the delegate's email or user id",
+                        },
+                    }
+                )
+            ),
+        ),
+    },
+    "/drinks": {
+        "get": _op(
+            "The drinks menu (tea service), inactive drinks too",
+            ALL_STAFF,
+            {200: _ok("Drinks, by name", {"type": "array", "items": _ref("Drink")})},
         ),
     },
     "/watchlist/{entry_id}": {

@@ -164,6 +164,9 @@ _READ = (
         _visitors.c.title.label("visitor_title"),
         _hosts.c.name.label("host_name"),
         _hosts.c.email.label("host_email"),
+        # Whether the host is away, and who meets their visitors then (services/away.py).
+        _hosts.c.away_until.label("host_away_until"),
+        _hosts.c.delegate_id.label("host_delegate_id"),
         _groups.c.name.label("group_name"),
         exists().where(_photos.c.visit_id == _visits.c.id).label("photo"),
     )
@@ -174,6 +177,19 @@ _READ = (
     )
     .where(_visits.c.code == bindparam("code"))
 )
+# The delegate of a host who is away (read only then): one primary-key lookup.
+_READ_DELEGATE = select(_hosts.c.id, _hosts.c.name).where(
+    _hosts.c.id == bindparam("id"), _hosts.c.active.is_(True)
+)
+
+
+def _delegate(conn, row, now):
+    """The active delegate (id, name) of the visit's host when the host is away at
+    ``now``, else None. One hop: a delegate away themselves is still the one alerted."""
+    away_until, delegate_id = row.host_away_until, row.host_delegate_id
+    if away_until is None or away_until <= now or not delegate_id:
+        return None
+    return conn.execute(_READ_DELEGATE, {"id": delegate_id}).first()
 
 
 def _read_visit(session, code: str) -> Visit:
@@ -289,7 +305,12 @@ def check_in(
         if kiosk_obj is not None and kiosk_obj in session:  # what we read: kept as read
             session.expunge(kiosk_obj)
         now = utcnow()
-        rooms = realtime.visit_rooms(row) + ([f"kiosk:{kiosk_id}"] if kiosk_id else [])
+        delegate = _delegate(conn, row, now)
+        rooms = (
+            realtime.visit_rooms(row)
+            + ([f"host:{delegate.id}"] if delegate is not None else [])
+            + ([f"kiosk:{kiosk_id}"] if kiosk_id else [])
+        )
         params = {
             "visit_id": row.id,
             "now": now,
@@ -308,7 +329,7 @@ def check_in(
             if changed:
                 conn.execute(_QUEUE_BADGE, params)
                 event = realtime.record_row(
-                    conn, "visitor_arrived", _arrival(row, now, kiosk_name), rooms
+                    conn, "visitor_arrived", _arrival(row, now, kiosk_name, delegate), rooms
                 )
     if not changed:  # another scanner won the race: answer with its check-in
         return check_in(code, kiosk, printer, language, by, admit_reason)
@@ -317,14 +338,15 @@ def check_in(
     return CheckIn(
         None,
         created=True,
-        answer=lambda: _answer(row, now, kiosk_name, params["admit_reason"]),
+        answer=lambda: _answer(row, now, kiosk_name, params["admit_reason"], delegate),
         visit_id=row.id,
     )
 
 
-def _arrival(row, now, kiosk_name: str | None) -> dict:
+def _arrival(row, now, kiosk_name: str | None, delegate=None) -> dict:
     """``realtime.arrival_payload`` of the visit just checked in, from the row read
-    (tests compare the two)."""
+    (tests compare the two). An away host's delegate is named, with whom they act for."""
+    extra = {"for_host": row.host_name} if delegate is not None else {}
     return {
         "visit_id": row.id,
         "visitor": {"name": row.visitor_name, "company": row.visitor_company},
@@ -333,10 +355,12 @@ def _arrival(row, now, kiosk_name: str | None) -> dict:
         "kiosk": kiosk_name,
         "room": row.meeting_room or None,
         "photo": bool(row.photo),
+        "delegate": {"id": delegate.id, "name": delegate.name} if delegate is not None else None,
+        **extra,
     }
 
 
-def _answer(row, now, kiosk_name: str | None, admit_reason: str) -> dict:
+def _answer(row, now, kiosk_name: str | None, admit_reason: str, delegate=None) -> dict:
     """``visits.as_dict`` of the visit just checked in, from the row read and what the
     check-in wrote (tests compare the two key by key)."""
     iso = clock.iso
@@ -370,6 +394,8 @@ def _answer(row, now, kiosk_name: str | None, admit_reason: str) -> dict:
         "cancel_reason": row.cancel_reason,
         "admit_reason": admit_reason,
         "feedback_url": None,  # a visit just checked in has not ended
+        # Who meets the visitor while the host is away (services/away.py), else None.
+        "delegate": {"id": delegate.id, "name": delegate.name} if delegate is not None else None,
     }
 
 

@@ -94,9 +94,10 @@ def renotify(visit_id: int, user: User, fallback: bool = False) -> User:
         visit.renotified_at = utcnow()
         payload = realtime.arrival_payload(visit)
         payload.update(renotified=True, for_host=visit.host.name, by=user.name)
-        event = realtime.record(
-            session, "visitor_arrived", payload, [f"host:{target.id}", "reception"]
-        )
+        rooms = [f"host:{target.id}", "reception"]
+        if payload.get("delegate") and not fallback:  # the host is away: their delegate too
+            rooms.append(f"host:{payload['delegate']['id']}")
+        event = realtime.record(session, "visitor_arrived", payload, rooms)
     realtime.announce([event])
     return target
 

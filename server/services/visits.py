@@ -9,7 +9,7 @@ from server import realtime
 from server.extensions import db
 from server.models import User, Visit, VisitGroup, Visitor
 from server.notify import invitations
-from server.services import checkin, clock
+from server.services import away, checkin, clock
 from server.services.errors import Forbidden, NotFound, ValidationError
 from server.services.people import EMAIL_RE
 from server.services.tx import write
@@ -299,18 +299,22 @@ def by_attempt(key: str) -> Visit | None:
 
 
 def visible_visit(user: User, visit_id: int) -> Visit:
-    """The visit if ``user`` may see it: reception/admin all, a host only their own."""
+    """The visit if ``user`` may see it: reception/admin all, a host their own, and
+    those of a host away now who names them as delegate (services/away.py)."""
     visit = db.session.get(Visit, visit_id)
     if visit is None:
         raise NotFound("not_found", f"no visit {visit_id}")
     if not user.is_staff_desk and visit.host_id != user.id:
-        raise Forbidden("forbidden", "not your visitor")
+        host = visit.host
+        if host.delegate_id != user.id or not host.active or not away.is_away(host):
+            raise Forbidden("forbidden", "not your visitor")
     return visit
 
 
 def today(host: User | None = None) -> list[Visit]:
     """Visits of the local day (expected today, or arrived today, or still on site,
-    or over several days and valid today)."""
+    or over several days and valid today). With ``host``: theirs, and those of the
+    hosts away now who name them as delegate."""
     start, end = clock.today_bounds()
     local_day = clock.to_local(start + (end - start) / 2).date()
     q = select(Visit).where(
@@ -324,7 +328,7 @@ def today(host: User | None = None) -> list[Visit]:
         )
     )
     if host is not None:
-        q = q.where(Visit.host_id == host.id)
+        q = q.where(Visit.host_id.in_([host.id, *away.covered_host_ids(host)]))
     return list(db.session.scalars(q.order_by(Visit.expected_at, Visit.id)).unique())
 
 
@@ -376,6 +380,8 @@ def as_dict(visit: Visit) -> dict:
         "admit_reason": visit.admit_reason,
         # The visitor's rating page, once the visit has ended (server/policy/feedback.py).
         "feedback_url": _feedback_url(visit),
+        # Who meets the visitor while the host is away (services/away.py), else None.
+        "delegate": away.delegate_dict(away.acting_delegate(visit.host)),
     }
 
 
