@@ -674,6 +674,63 @@ def watchlist_remove(entry_id):
         click.echo(f"removed {entry.id} ({entry.name}) from the watchlist")
 
 
+@cli.group("channel")
+def channel_group():
+    """Where alerts go: chat robots, webhooks, email (per person or the site's default)."""
+
+
+@channel_group.command("add")
+@click.argument("name")
+@click.argument("kind")
+@click.argument("url")
+@click.option("--secret", default="", help="Signing secret (DingTalk SEC..., Feishu, webhook).")
+@click.option("--for", "for_email", help="The person's email (without: the site's default).")
+def channel_add(name, kind, url, secret, for_email):
+    """Add channel NAME of KIND (webhook, wecom, dingtalk, feishu, slack, email) at URL
+    (an email address for email). A webhook given no --secret gets one, printed once."""
+    from server.services import channels
+
+    with _app().app_context():
+        owner = channels.owner_by_email(for_email)
+        added = channels.add(name, kind, url, secret, owner)
+        who = owner.email if owner else "everyone (site default)"
+        click.echo(f"added {added.kind} channel {added.name} for {who}")
+        if added.kind == "webhook" and not secret:
+            click.echo(f"signing secret (X-Lobby-Signature): {added.secret}")
+
+
+@channel_group.command("list")
+def channel_list():
+    """Channels: name, kind, where (credentials masked), for whom, signed, events."""
+    from server.services import channels
+
+    with _app().app_context():
+        rows = [channels.as_dict(c) for c in channels.everyone()]
+    if not rows:
+        click.echo("no channels yet: lobby channel add NAME KIND URL [--for EMAIL]")
+    for row in rows:
+        fields = (
+            row["name"],
+            row["kind"],
+            row["url"],
+            row["for"] or "site default",
+            "signed" if row["signed"] else "unsigned",
+            ",".join(row["events"]) or "all events",
+        )
+        click.echo("\t".join(fields))
+
+
+@channel_group.command("remove")
+@click.argument("name")
+def channel_remove(name):
+    """Remove channel NAME (its unsent messages are marked failed)."""
+    from server.services import channels
+
+    with _app().app_context():
+        channels.remove(name)
+    click.echo(f"removed channel {name}")
+
+
 @cli.group("visits")
 def visits_group():
     """Visits in bulk."""

@@ -6,6 +6,7 @@ bp = Blueprint("admin", __name__)
 
 from server.admin import (  # noqa: E402,F401  # noqa: E402,F401
     badge,
+    channels,  # noqa: E402,F401
     devices,
     invitation,  # noqa: E402,F401
     kiosk_settings,  # noqa: E402,F401

@@ -201,7 +201,7 @@ def send_one(message_id: int) -> str:
 
 def send_due(limit: int = 50, keep_going: Callable[[], bool] = lambda: True) -> int:
     """The worker's pass: send up to ``limit`` due messages. How many were tried."""
-    from server.notify import mail  # noqa: F401  (registers the email sender)
+    from server.notify import channels, mail  # noqa: F401  (register the senders)
 
     kinds = ready_kinds()
     if not _anything_to_do(kinds):
@@ -247,7 +247,7 @@ def waiting_reason(message: OutboxMessage) -> str:
     """Why a queued message is not being sent: its kind's sender is not configured."""
     if message.status != "queued" or message.kind in ready_kinds():
         return ""
-    from server.notify import mail  # noqa: F401  (registers the email sender)
+    from server.notify import channels, mail  # noqa: F401  (register the senders)
 
     return NOT_CONFIGURED.get(message.kind, f"no sender configured for {message.kind}")
 

@@ -1,0 +1,394 @@
+"""Alerts where people are: the worker fans the durable event log out to channels.
+
+``run()`` is one pass of the worker (print_worker.py, next to ``outbox.send_due``),
+never a request: it reads the events after the cursor ``NotifyCursor("alerts")`` and
+queues, for each event that alerts someone, one outbox message per matching active
+``Channel``; ``dedupe_key`` = ``alert:<event seq>:<channel id>``, so a pass run
+twice (or by two workers) queues nothing twice. The check-in writes its event and
+returns: it never waits on any of this.
+
+What alerts whom (a channel's ``events`` names the topics it carries; empty: all):
+
+- ``arrival``: ``visitor_arrived`` → the hosts it is addressed to (its ``host:<id>``
+  rooms: the host, or whoever the event was routed to);
+- ``waiting``: the visitor still waits: reception's "notify again" (a
+  ``visitor_arrived`` with ``renotified``, to the host or their fallback contact),
+  and, found by ``run`` itself, a visitor checked in ``ACK_WARNING_MINUTES`` ago whom
+  the host has not acknowledged (once per visit: ``waiting:<visit>:<channel>``);
+- ``tea``: a new tea request (``task_updated`` of a ``tea`` task ``requested``) →
+  the receptionists;
+- ``tour``: ``tour_reminder`` → the host.
+
+Which channels: each recipient's own active channels of the topic, plus the site's
+defaults (``user_id`` None) of the kinds the recipient has no channel of: a person's
+own WeCom replaces the site's WeCom for them, not the site's email. A site default
+is queued once per event whoever it is for; its text names the host. Texts are in
+the recipient's language (``User.language``, else ``LOBBY_SITE_LANGUAGE``); a site
+default speaks the site's.
+
+A fresh cursor starts at the newest event (a new install, or the first channel,
+replays no history), and events older than ``MAX_AGE`` are skipped, not alerted (a
+worker that was down for a day does not announce yesterday's visitors).
+"""
+
+import time
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from server.extensions import db
+from server.models import Event, User, Visit, utcnow
+from server.models.notify import Channel, NotifyCursor
+from server.notify import outbox
+from server.services import clock
+from server.services.tx import write
+
+CURSOR = "alerts"
+TOPICS = ("arrival", "waiting", "tea", "tour")
+EVENT_KINDS = ("visitor_arrived", "task_updated", "tour_reminder")
+MAX_AGE = timedelta(minutes=30)
+BATCH = 200
+# A cursor this far behind with nothing to alert is moved on anyway (a short scan).
+CATCH_UP = 1000
+# On PostgreSQL a lower seq can commit after a higher one: events settle this long
+# before the pass reads them (SQLite commits one writer at a time, in seq order).
+SETTLE = timedelta(seconds=2)
+WAITING_EVERY = 30.0  # seconds between looks for visitors waiting too long
+WAITING_WINDOW = timedelta(hours=2)  # not escalated once they waited longer than this
+
+
+# --- texts ----------------------------------------------------------------------------
+
+
+def _who(visitor: dict, lang: str) -> str:
+    name, company = visitor.get("name") or "?", visitor.get("company") or ""
+    if not company:
+        return name
+    return f"{name}（{company}）" if lang == "zh" else f"{name} ({company})"
+
+
+def _hhmm(iso_ts: str | None) -> str:
+    if not iso_ts:
+        return ""
+    ts = datetime.fromisoformat(iso_ts)
+    return clock.to_local(ts.astimezone(UTC).replace(tzinfo=None)).strftime("%H:%M")
+
+
+def _drinks(items: list, lang: str) -> str:
+    names = {}
+    if lang == "zh":
+        from server.services import tasks
+
+        names = {d.name: d.name_zh for d in tasks.menu(active_only=False) if d.name_zh}
+    return ", ".join(
+        f"{i.get('count', 1)} × {names.get(i.get('drink'), i.get('drink'))}" for i in items
+    )
+
+
+def compose(topic: str, data: dict, lang: str) -> dict:
+    """The alert (``title`` and ``lines``, plain text) for ``topic`` in ``lang``."""
+    zh = lang == "zh"
+    who = _who(data.get("visitor") or {}, lang)
+    sp = "" if who.endswith("）") else " "  # 中文: no space after a full-width bracket
+    host = (data.get("host") or {}).get("name", "")
+    lines: list[str] = []
+    if topic == "arrival":
+        title = f"{who}{sp}已到达" if zh else f"{who} is here"
+        lines.append(f"来访：{host}" if zh else f"To see {host}")
+        delegate = (data.get("delegate") or {}).get("name")
+        if delegate:  # the host is away (services/away.py): the delegate meets them
+            lines.append(
+                f"{host} 不在，由 {delegate} 接待"
+                if zh
+                else f"{host} is away: {delegate} meets them"
+            )
+        if data.get("kiosk"):
+            lines.append(f"签到终端：{data['kiosk']}" if zh else f"Checked in at {data['kiosk']}")
+        if data.get("room"):
+            lines.append(f"会面地点：{data['room']}" if zh else f"Meet in {data['room']}")
+    elif topic == "waiting":
+        minutes = data.get("minutes")
+        if minutes is not None:
+            title = (
+                f"{who}{sp}已等候 {minutes} 分钟" if zh else f"{who} has waited {minutes} minutes"
+            )
+        else:
+            title = f"{who}{sp}仍在等候" if zh else f"{who} is still waiting"
+        lines.append(f"来访：{host}" if zh else f"To see {host}")
+        if data.get("by"):
+            lines.append(
+                f"前台 {data['by']} 再次通知" if zh else f"Reception ({data['by']}) asks again"
+            )
+    elif topic == "tea":
+        details = (data.get("task") or {}).get("details") or {}
+        title = f"为 {who}{sp}备茶" if zh else f"Drinks for {who}"
+        lines.append(_drinks(details.get("items") or [], lang))
+        if details.get("note"):
+            lines.append(f"备注：{details['note']}" if zh else f"Note: {details['note']}")
+        lines.append(f"接待人：{host}" if zh else f"Host: {host}")
+    elif topic == "tour":
+        task = data.get("task") or {}
+        what = (task.get("details") or {}).get("title") or ("参观" if zh else "Tour")
+        at = _hhmm(task.get("starts_at"))
+        title = f"{who}{sp}的参观“{what}”{at} 开始" if zh else f"Tour “{what}” for {who} at {at}"
+        lines.append("请确认参观安排" if zh else "Please confirm the tour")
+        stops = [s.get("place", "") for s in task.get("stops") or []]
+        if stops:
+            lines.append(("路线：" if zh else "Route: ") + " → ".join(stops))
+    else:  # a test
+        title = "Lobby 测试消息" if zh else "Test message from Lobby"
+        lines.append("通知渠道设置正确。" if zh else "This channel works.")
+    return {"title": title, "lines": lines, "language": "zh" if zh else "en"}
+
+
+WEBHOOK_EVENTS = {
+    "arrival": "visitor_arrived",
+    "waiting": "visitor_waiting",
+    "tea": "tea_requested",
+    "tour": "tour_reminder",
+    "test": "test",
+}
+
+
+def queue_alert(
+    session,
+    channel: Channel,
+    topic: str,
+    data: dict,
+    lang: str,
+    dedupe_key: str | None,
+    seq: int | None = None,
+):
+    """Queue ``topic``'s alert to ``channel`` in ``session``'s transaction (None when
+    ``dedupe_key`` was queued before). Email channels get an ordinary email."""
+    alert = {**compose(topic, data, lang), "event": WEBHOOK_EVENTS[topic], "seq": seq}
+    visit_id = data.get("visit_id") if isinstance(data.get("visit_id"), int) else None
+    if channel.kind == "email":
+        mail = EmailMessage()
+        mail["To"] = channel.url
+        mail["Subject"] = alert["title"]
+        mail.set_content("\n".join([*alert["lines"], "", "Lobby 前台"]))
+        kind, recipient, payload = "email", channel.url, {"mime": mail.as_string()}
+    else:
+        alert["data"] = {**data, "seq": seq} if topic != "test" else {}
+        kind, recipient, payload = channel.kind, channel.name, {"alert": alert}
+    message = outbox.queue(
+        session,
+        kind,
+        recipient,
+        alert["title"],
+        payload,
+        purpose=f"alert_{topic}",
+        visit_id=visit_id,
+        dedupe_key=dedupe_key,
+    )
+    if message is not None:
+        message.channel_id = channel.id
+    return message
+
+
+# --- who gets what ----------------------------------------------------------------------
+
+
+def _hosts_in(rooms: list) -> list[int]:
+    return [
+        int(r[5:])
+        for r in rooms
+        if isinstance(r, str) and r[5:].isdigit() and r.startswith("host:")
+    ]
+
+
+def topic_of(kind: str, payload: dict) -> str | None:
+    if kind == "visitor_arrived":
+        return "waiting" if payload.get("renotified") else "arrival"
+    if kind == "tour_reminder":
+        return "tour"
+    task = payload.get("task") or {}
+    if (
+        kind == "task_updated"
+        and task.get("kind") == "tea"
+        and task.get("status") == "requested"
+        and not payload.get("reminder")
+    ):
+        return "tea"
+    return None
+
+
+def _receptionists() -> list[int]:
+    q = select(User.id).where(User.active.is_(True), User.roles.contains("receptionist"))
+    return list(db.session.scalars(q))
+
+
+def _carries(channel: Channel, topic: str) -> bool:
+    return not channel.events or topic in channel.events
+
+
+def plan(topic: str, user_ids: list[int], channels: list[Channel], users: dict[int, User]):
+    """``(channel, language)`` for each channel ``topic`` goes to, once each."""
+    site_lang = current_app.config["SITE_LANGUAGE"]
+    site = [c for c in channels if c.user_id is None]
+    chosen: dict[int, tuple[Channel, str]] = {}
+    for uid in user_ids:
+        user = users.get(uid)
+        if user is None or not user.active:
+            continue
+        own = [c for c in channels if c.user_id == uid]
+        for c in own:
+            if _carries(c, topic):
+                chosen[c.id] = (c, user.language or site_lang)
+        own_kinds = {c.kind for c in own}
+        for c in site:
+            if c.kind not in own_kinds and _carries(c, topic):
+                chosen.setdefault(c.id, (c, site_lang))
+    return list(chosen.values())
+
+
+def _active_channels() -> list[Channel]:
+    return list(db.session.scalars(select(Channel).where(Channel.active.is_(True))))
+
+
+def _users(ids) -> dict[int, User]:
+    if not ids:
+        return {}
+    return {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(set(ids))))}
+
+
+# --- the pass ---------------------------------------------------------------------------
+
+
+def start_cursor(session) -> int:
+    """Create the cursor at the newest event, in ``session``'s transaction (when there
+    is none yet); its ``last_seq``."""
+    cursor = session.get(NotifyCursor, CURSOR)
+    if cursor is None:
+        newest = session.scalar(select(func.max(Event.seq))) or 0
+        cursor = NotifyCursor(name=CURSOR, last_seq=newest, updated_at=utcnow())
+        session.add(cursor)
+        session.flush()
+    return cursor.last_seq
+
+
+_last_waiting_look = 0.0
+
+
+def run(now: datetime | None = None, limit: int = BATCH) -> int:
+    """One pass: queue the alerts of the events after the cursor (and of visitors
+    waiting too long); how many messages were queued. An idle pass is reads only."""
+    global _last_waiting_look
+    now = now or utcnow()
+    last = db.session.scalar(select(NotifyCursor.last_seq).where(NotifyCursor.name == CURSOR))
+    if last is None:
+        with write() as tx:
+            start_cursor(tx)
+        return 0
+    channels = _active_channels()
+    if not channels:  # nothing to send to: stale events are skipped by age later
+        db.session.commit()
+        return 0
+    queued = _fan_out(last, channels, now, limit)
+    if time.monotonic() - _last_waiting_look >= WAITING_EVERY:
+        _last_waiting_look = time.monotonic()
+        queued += escalate_waiting(channels, now)
+    return queued
+
+
+def _fan_out(last: int, channels: list[Channel], now: datetime, limit: int) -> int:
+    newest_q = select(func.max(Event.seq))
+    if db.session.get_bind().dialect.name != "sqlite":
+        newest_q = newest_q.where(Event.created_at <= now - SETTLE)
+    newest = db.session.scalar(newest_q) or 0
+    if newest <= last:
+        db.session.commit()
+        return 0
+    rows = db.session.execute(
+        select(Event.seq, Event.kind, Event.payload, Event.rooms, Event.created_at)
+        .where(Event.seq > last, Event.seq <= newest, Event.kind.in_(EVENT_KINDS))
+        .order_by(Event.seq)
+        .limit(limit)
+    ).all()
+    if len(rows) == limit:
+        newest = rows[-1].seq  # the rest next pass
+    work = []
+    for row in rows:
+        topic = topic_of(row.kind, row.payload or {})
+        if topic is None or row.created_at < now - MAX_AGE:
+            continue
+        if topic == "tea":
+            recipients = _receptionists()
+        else:
+            recipients = _hosts_in(row.rooms or [])
+        work.append((row.seq, topic, row.payload or {}, recipients))
+    if not rows and newest - last < CATCH_UP:
+        db.session.commit()  # nothing that alerts: the cursor moves with the next one
+        return 0
+    users = _users(uid for *_, ids in work for uid in ids)
+    planned = [
+        (seq, topic, data, plan(topic, ids, channels, users)) for seq, topic, data, ids in work
+    ]
+    queued = 0
+    with write() as tx:
+        cursor = tx.scalar(
+            select(NotifyCursor).where(NotifyCursor.name == CURSOR).with_for_update()
+        )
+        if cursor is None or cursor.last_seq != last:
+            return 0  # another worker took this stretch
+        for seq, topic, data, targets in planned:
+            for channel, lang in targets:
+                key = f"alert:{seq}:{channel.id}"
+                if queue_alert(tx, channel, topic, data, lang, key, seq):
+                    queued += 1
+        cursor.last_seq, cursor.updated_at = newest, utcnow()
+    return queued
+
+
+def escalate_waiting(channels: list[Channel], now: datetime | None = None) -> int:
+    """Queue a ``waiting`` alert, once per visit, for visitors checked in at least
+    ``ACK_WARNING_MINUTES`` ago (and less than ``WAITING_WINDOW``) whom their host has
+    not acknowledged."""
+    now = now or utcnow()
+    warn = timedelta(minutes=current_app.config["ACK_WARNING_MINUTES"])
+    visits = list(
+        db.session.scalars(
+            select(Visit).where(
+                Visit.status == "checked_in",
+                Visit.acknowledged_at.is_(None),
+                Visit.checked_in_at <= now - warn,
+                Visit.checked_in_at > now - warn - WAITING_WINDOW,
+            )
+        )
+    )
+    if not visits:
+        db.session.commit()
+        return 0
+    users = _users(v.host_id for v in visits)
+    work = []
+    for v in visits:
+        assert v.checked_in_at is not None  # the query says so
+        data = {
+            "visit_id": v.id,
+            "visitor": {"name": v.visitor.name, "company": v.visitor.company},
+            "host": {"id": v.host_id, "name": v.host.name},
+            "arrived_at": clock.iso(v.checked_in_at),
+            "minutes": int((now - v.checked_in_at).total_seconds() // 60),
+        }
+        work.append((v.id, data, plan("waiting", [v.host_id], channels, users)))
+    queued = 0
+    with write() as tx:
+        for visit_id, data, targets in work:
+            for channel, lang in targets:
+                key = f"waiting:{visit_id}:{channel.id}"
+                if queue_alert(tx, channel, "waiting", data, lang, key):
+                    queued += 1
+    return queued
+
+
+def send_test(channel_id: int, language: str | None = None):
+    """Queue a test message to a channel now (no dedupe: each press sends one)."""
+    with write() as tx:
+        channel = tx.get(Channel, channel_id)
+        if channel is None:
+            return None
+        lang = language or current_app.config["SITE_LANGUAGE"]
+        return queue_alert(tx, channel, "test", {}, lang, None)
