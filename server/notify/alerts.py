@@ -163,8 +163,9 @@ def queue_alert(
 ):
     """Queue ``topic``'s alert to ``channel`` in ``session``'s transaction (None when
     ``dedupe_key`` was queued before). Email channels get an ordinary email."""
-    alert = {**compose(topic, data, lang), "event": WEBHOOK_EVENTS[topic], "seq": seq}
+    alert: dict = {**compose(topic, data, lang), "event": WEBHOOK_EVENTS[topic], "seq": seq}
     visit_id = data.get("visit_id") if isinstance(data.get("visit_id"), int) else None
+    payload: dict
     if channel.kind == "email":
         mail = EmailMessage()
         mail["To"] = channel.url
