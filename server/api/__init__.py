@@ -8,6 +8,7 @@ from server.api import (
     desk_requests,  # noqa: E402,F401
     drinks,  # noqa: E402,F401
     log,  # noqa: E402,F401
+    materials,  # noqa: E402,F401
     me,  # noqa: E402,F401
     outbox,  # noqa: E402,F401
     policy,  # noqa: E402,F401

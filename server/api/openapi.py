@@ -305,6 +305,14 @@ SCHEMAS: dict[str, Any] = {
             "history": {"type": "array"},
             "visits": {"type": "array"},
             "created_at": WHEN,
+            "summary": _obj(
+                {
+                    "text": NULLABLE_TEXT,
+                    "materials": {"type": "array", "items": {"type": "string"}},
+                    "material_files": {"type": "array", "items": _ref("Material")},
+                    "at": WHEN,
+                }
+            ),  # an approved request's reception summary (接待总结)
         },
         ["id", "status", "requester", "client", "estimate", "history", "visits"],
     ),
@@ -358,6 +366,22 @@ SCHEMAS: dict[str, Any] = {
             "history": {"type": "array"},
         },
         ["id", "request", "amount", "status"],
+    ),
+    "Material": _obj(
+        {
+            "id": ID,
+            "request": ID,
+            "name": {"type": "string", "description": "as uploaded, ending in its real type"},
+            "type": {"type": "string", "description": "what the bytes really are (MIME)"},
+            "size": {"type": "integer"},
+            "sha256": {"type": "string"},
+            "url": {"type": "string", "description": "GET it for the file"},
+            "uploaded_by": {
+                "oneOf": [{"type": "null"}, _obj({"id": ID, "name": {"type": "string"}})]
+            },
+            "created_at": WHEN,
+        },
+        ["id", "name", "type", "size", "sha256", "url"],
     ),
     "AuditEntry": _obj(
         {
@@ -1235,6 +1259,60 @@ PATHS: dict[str, dict[str, Any]] = {
                     ["summary"],
                 )
             ),
+        ),
+    },
+    "/requests/{request_id}/materials": {
+        "post": _op(
+            "Attach a file to the reception summary (multipart `file`: PDF, PNG, JPEG, WebP,"
+            " .docx, .xlsx or .pptx judged by its bytes, at most 20 MB, 30 per request;"
+            " the requester or an admin, once the request is approved)",
+            ALL_STAFF,
+            {201: _ok("The material", _ref("Material"))},
+            errors=(409,),
+            parameters=[_path_id("request_id")],
+            body={
+                "required": True,
+                "content": {
+                    "multipart/form-data": {
+                        "schema": _obj({"file": {"type": "string", "format": "binary"}}, ["file"])
+                    }
+                },
+            },
+        ),
+        "get": _op(
+            "The files attached to the reception summary (who may see the request)",
+            ALL_STAFF,
+            {
+                200: _ok(
+                    "Materials, oldest first",
+                    _obj(
+                        {"materials": {"type": "array", "items": _ref("Material")}},
+                        ["materials"],
+                    ),
+                )
+            },
+            parameters=[_path_id("request_id")],
+        ),
+    },
+    "/materials/{material_id}": {
+        "get": _op(
+            "The file, as an attachment under its name (RFC 5987), with nosniff and a"
+            " sandboxing Content-Security-Policy (who may see the request)",
+            ALL_STAFF,
+            {
+                200: {
+                    "description": "The file, as uploaded",
+                    "content": {"*/*": {"schema": {"type": "string"}}},
+                }
+            },
+            parameters=[_path_id("material_id")],
+        ),
+        "delete": _op(
+            "Remove a material while the request is open (`request_closed` after; audited)",
+            ALL_STAFF,
+            {200: _ok("The material removed", _ref("Material"))},
+            errors=(409,),
+            parameters=[_path_id("material_id")],
         ),
     },
     "/feedback": {

@@ -44,35 +44,23 @@ from server.models import (
 from server.models.policy import DECISIONS, ITEM_KINDS
 from server.policy import organisation
 from server.policy.requests import _amount, _summary
-from server.services import audit, clock
+from server.services import audit, clock, filetypes
 from server.services.errors import Conflict, Forbidden, NotFound, ValidationError
 from server.services.tx import write
 from server.services.visits import parse_when
 
 MAX_RECEIPT = 10 * 1024 * 1024
 INCREASE_STEPS = ("finance", "gm")  # the deciders of an over-budget pre-approval
-_MAGIC = (
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"%PDF-", "application/pdf"),
-)
+RECEIPT_TYPES = (*filetypes.IMAGES, filetypes.PDF)
 
 
 def receipt_type(data: bytes) -> str:
     """What the receipt really is (not what its name or the browser says); ValueError
-    for anything but a PNG, JPEG or WebP image or a PDF."""
-    kind = next((mime for magic, mime in _MAGIC if data.startswith(magic)), None)
-    if kind is None and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        kind = "image/webp"
-    if kind is None:
-        raise ValueError("a receipt is a photo (PNG, JPEG, WebP) or a PDF")
-    if kind.startswith("image/"):
-        from server.services.images import open_image
-
-        open_image(data).close()  # decodes: a renamed file or a broken image fails here
-    elif b"%%EOF" not in data[-2048:]:
-        raise ValueError("not a complete PDF")
-    return kind
+    for anything but a PNG, JPEG or WebP image or a PDF (server/services/filetypes.py)."""
+    try:
+        return filetypes.check(data, RECEIPT_TYPES)
+    except filetypes.UnknownType:
+        raise ValueError("a receipt is a photo (PNG, JPEG, WebP) or a PDF") from None
 
 
 def _money(value) -> float:

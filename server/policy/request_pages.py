@@ -15,7 +15,7 @@ from server.auth import page_roles
 from server.limits import upload_limit
 from server.models import HospitalityRequest
 from server.models.policy import ITEM_KINDS, MATERIALS
-from server.policy import arrangements, organisation, rooms, standards
+from server.policy import arrangements, materials, organisation, rooms, standards
 from server.policy import requests as hospitality
 from server.services import clock
 from server.services.errors import ServiceError
@@ -281,7 +281,15 @@ def show(request_id: int):
     return _show(_visible(request_id))
 
 
-def _show(req, errors=None, sheet_errors=None, sheet_form=None, status=200, money_errors=None):
+def _show(
+    req,
+    errors=None,
+    sheet_errors=None,
+    sheet_form=None,
+    status=200,
+    money_errors=None,
+    material_errors=None,
+):
     steps = organisation.steps()
     current = next((s for s in steps if s.name == req.step), None)
     can_decide = (
@@ -320,6 +328,9 @@ def _show(req, errors=None, sheet_errors=None, sheet_form=None, status=200, mone
         is_finance="finance" in organisation.duties_of(current_user),
         increase_deciders=_increase_deciders(req),
         kinds=ITEM_KINDS,
+        material_errors=material_errors or [],
+        material_accept=materials.ACCEPT_ATTR,
+        max_materials=materials.MAX_PER_REQUEST,
     ), status
 
 
@@ -603,3 +614,57 @@ def write_summary(request_id: int):
     except ServiceError as e:
         return _money_refused(req.id, e)
     return _back_to(req.id, "summary")
+
+
+# ------------------------------------------------------ the summary's materials
+MATERIALS_AT_ONCE = 100 * 1024 * 1024  # a few 20 MB files in one form; each checked alone
+
+
+@bp.post("/requests/<int:request_id>/materials")
+@upload_limit(MATERIALS_AT_ONCE + 1024 * 1024)
+@page_roles(*STAFF)
+def attach_materials(request_id: int):
+    """The summary's file input (``files``, several at once): each file is attached or
+    refused on its own; the refusals come back per file (422, or 409 when every one
+    was refused for the request's state), the attached ones stay."""
+    req = _visible(request_id)
+    uploads = [u for u in request.files.getlist("files") if u and (u.filename or "")]
+    refused: list[dict] = []
+    statuses = []
+    if not uploads:
+        refused.append({"name": "", "error": "Choose a file first. 请先选择文件。"})
+        statuses.append(422)
+    for upload in uploads:
+        try:
+            materials.attach(
+                req.id, current_user, upload.read(materials.MAX_SIZE + 1), upload.filename
+            )
+        except ServiceError as e:
+            refused.append({"name": upload.filename, "error": e.fields.get("file") or e.message})
+            statuses.append(e.status if e.status < 500 else 400)
+    if refused:
+        status = statuses[0] if len(set(statuses)) == 1 else 422
+        return _show(hospitality.get(req.id), material_errors=refused, status=status)
+    return _back_to(req.id, "materials")
+
+
+@bp.post("/materials/<int:material_id>/remove")
+@page_roles(*STAFF)
+def remove_material(material_id: int):
+    found = materials.find(material_id, current_user)
+    request_id, name = found.request_id, found.name
+    try:
+        materials.remove(material_id, current_user)
+    except ServiceError as e:
+        return _show(
+            hospitality.get(request_id),
+            material_errors=[{"name": name, "error": e.message}],
+            status=e.status if e.status < 500 else 400,
+        )
+    return _back_to(request_id, "materials")
+
+
+@bp.get("/materials/<int:material_id>")
+@page_roles(*STAFF)
+def material_file(material_id: int):
+    return materials.download(materials.get(material_id, current_user))

@@ -614,12 +614,13 @@ def as_dict(req: HospitalityRequest) -> dict:
     sheet = arrangements.sheet_of(req.id)
     money = {}
     if req.status == "approved":
-        from server.policy import closure, expenses
+        from server.policy import closure, expenses, materials
 
         money = {
             "summary": {
                 "text": req.summary,
                 "materials": req.summary_materials,
+                "material_files": [materials.as_dict(m) for m in materials.listing(req)],
                 "at": clock.iso(req.summary_at),
             },
             "open": closure.closure(req),
