@@ -768,7 +768,8 @@ def visits_import(file, dry_run, no_invite):
                 result, invite=not no_invite, actor_label="cli", progress=_advance(bar)
             )
         invites = 0 if no_invite else sum(1 for r in result.rows if r.visitor.get("email"))
-        click.echo(f"Imported {len(ids):,} visits ({invites:,} invitations queued)")
+        plural = "" if invites == 1 else "s"
+        click.echo(f"Imported {len(ids):,} visits ({invites:,} invitation{plural} queued)")
 
 
 def _advance(bar):

@@ -30,7 +30,9 @@ def test_a_host_adds_tests_and_removes_their_own_channel(client, staff):
     login(client, "grace@example.com")
     resp, html = page(client)
     assert resp.status_code == 200
-    assert "My notifications <small>我的通知设置</small>" in html and 'id="nav-notifications"' in html
+    assert (
+        "My notifications <small>我的通知设置</small>" in html and 'id="nav-notifications"' in html
+    )
     form = {"kind": "wecom", "url": WECOM, "secret": "", "name": "", "events": ["arrival", "tea"]}
     assert client.post("/host/settings/channels", data=form).status_code == 400  # no CSRF
     resp = client.post("/host/settings/channels", data={**form, "csrf_token": csrf_from(html)})
@@ -200,3 +202,31 @@ def test_visitor_text_on_the_settings_page_is_escaped(client, staff, make_visit)
     assert "<script>alert(1)</script>" not in html and "<b>Evil</b>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert db.session.scalar(select(Channel.id)) is not None
+
+
+def test_channels_over_the_api(client, tokens, staff):
+    from tests.conftest import auth
+
+    admin = auth(tokens["admin"])
+    body = {"name": "ops-hook", "kind": "webhook", "url": "https://ops.example.com/lobby"}
+    resp = client.post("/api/v1/channels", json=body, headers=admin)
+    assert resp.status_code == 201
+    made = resp.get_json()
+    assert made["for"] is None and made["signed"] and len(made["secret"]) >= 40
+    assert made["url"] == "https://ops.example.com/…"
+    resp = client.post(
+        "/api/v1/channels",
+        json={**body, "name": "g", "kind": "slack", "for": "grace@example.com", "events": ["x"]},
+        headers=admin,
+    )
+    assert resp.status_code == 422 and resp.get_json()["error"]["code"] == "invalid_events"
+    assert client.post("/api/v1/channels", json=body, headers=admin).status_code == 409
+    bad = client.post("/api/v1/channels", json={**body, "name": 5}, headers=admin)
+    assert bad.status_code == 422
+    listed = client.get("/api/v1/channels", headers=admin).get_json()
+    assert listed["count"] == 1 and "secret" not in listed["channels"][0]
+    assert client.get("/api/v1/channels", headers=auth(tokens["host"])).status_code == 403
+    resp = client.post(f"/api/v1/channels/{made['id']}/test", headers=admin)
+    assert resp.status_code == 202 and resp.get_json()["purpose"] == "alert_test"
+    assert client.delete(f"/api/v1/channels/{made['id']}", headers=admin).status_code == 204
+    assert client.delete(f"/api/v1/channels/{made['id']}", headers=admin).status_code == 404

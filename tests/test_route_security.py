@@ -115,6 +115,17 @@ ACCESS: dict[str, str] = {
     "reception.roster": "AR",
     "reception.tea_served": "AR",
     "reception.walk_in": "AR",
+    # A person's own notification settings (server/host/settings.py): all staff.
+    "host.settings": "ARH",
+    "host.add_channel": "ARH",
+    "host.test_channel": "ARH",
+    "host.remove_channel": "ARH",
+    "host.save_preferences": "ARH",
+    # The site's default alert channels (server/admin/channels.py).
+    "admin.channels_page": "A",
+    "admin.add_site_channel": "A",
+    "admin.test_site_channel": "A",
+    "admin.remove_site_channel": "A",
     # The host's own page.
     "host.acknowledge": "H",
     "host.add_follow_up": "H",

@@ -25,6 +25,22 @@ from server.services.errors import ServiceError
 
 ROLES = ("admin", "receptionist")
 SHOW_ROWS = 300  # rows in the preview table (all rows with errors come first)
+# The checks' reasons (services/visits.py, in English) as the page also says them.
+REASONS_ZH = {
+    "required": "必填",
+    "not an email address": "邮箱格式不正确",
+    "no such host": "无此接待人（按邮箱查找）",
+    visit_import.DATE_REASON: "时间格式应为 YYYY-MM-DD HH:MM",
+    "zh or en": "应为 zh 或 en",
+    "digits, spaces and + - ( ) only": "只能包含数字、空格和 + - ( )",
+    "not valid text": "含无效字符",
+}
+
+
+def reason_zh(reason: str) -> str:
+    if reason.startswith("at most ") and reason.endswith(" characters"):
+        return f"最多 {reason.split()[2]} 个字符"
+    return REASONS_ZH.get(reason, "")
 
 
 class UploadForm(FlaskForm):
@@ -58,6 +74,7 @@ def _page(form=None, result=None, token=None, error=None, status=200):
         columns=visit_import.COLUMNS,
         max_rows=visit_import.MAX_ROWS,
         max_mb=visit_import.MAX_BYTES // 1024 // 1024,
+        reason_zh=reason_zh,
     ), status
 
 

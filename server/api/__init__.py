@@ -5,6 +5,7 @@ from flask import Blueprint
 bp = Blueprint("api", __name__)
 
 from server.api import (
+    channels,  # noqa: E402,F401
     desk_requests,  # noqa: E402,F401
     drinks,  # noqa: E402,F401
     log,  # noqa: E402,F401

@@ -228,6 +228,28 @@ SCHEMAS: dict[str, Any] = {
             ),
         ]
     },
+    "Channel": _obj(
+        {
+            "id": ID,
+            "name": {"type": "string"},
+            "kind": {
+                "type": "string",
+                "enum": ["email", "webhook", "wecom", "dingtalk", "feishu", "slack"],
+            },
+            "url": {"type": "string", "description": "where it goes, credentials masked"},
+            "signed": {"type": "boolean"},
+            "for": {"type": ["string", "null"], "description": "the person's email; null: site"},
+            "events": {
+                "type": "array",
+                "items": {"type": "string", "enum": ["arrival", "waiting", "tea", "tour"]},
+                "description": "what it carries; empty: all",
+            },
+            "active": {"type": "boolean"},
+            "created_at": WHEN,
+            "secret": {"type": "string", "description": "a webhook's new secret, shown once"},
+        },
+        ["id", "name", "kind", "url", "signed", "events", "active"],
+    ),
     "OutboxMessage": _obj(
         {
             "id": ID,
@@ -930,6 +952,67 @@ PATHS: dict[str, dict[str, Any]] = {
             {200: _ok("The message", _ref("OutboxMessage"))},
             errors=(409,),
             parameters=[_path_id("message_id")],
+        ),
+    },
+    "/channels": {
+        "get": _op(
+            "Alert channels: the site's defaults and everyone's own (credentials masked)",
+            ("admin",),
+            {
+                200: _ok(
+                    "Channels",
+                    _obj(
+                        {
+                            "count": {"type": "integer"},
+                            "channels": {"type": "array", "items": _ref("Channel")},
+                        },
+                        ["count", "channels"],
+                    ),
+                )
+            },
+        ),
+        "post": _op(
+            "Add a channel (without `for`: the site's default for everyone); a webhook"
+            " given no secret gets one, in the answer once",
+            ("admin",),
+            {201: _ok("The channel", _ref("Channel"))},
+            errors=(404, 409),
+            body=_body(
+                _obj(
+                    {
+                        "name": {"type": "string", "maxLength": 120},
+                        "kind": {
+                            "type": "string",
+                            "enum": ["email", "webhook", "wecom", "dingtalk", "feishu", "slack"],
+                        },
+                        "url": {"type": "string", "description": "http(s) URL; email: address"},
+                        "secret": {"type": "string", "maxLength": 300},
+                        "for": {"type": ["string", "null"], "description": "a person's email"},
+                        "events": {
+                            "type": "array",
+                            "items": {"type": "string"},
+                            "description": "arrival, waiting, tea, tour (empty: all)",
+                        },
+                    },
+                    ["name", "kind", "url"],
+                )
+            ),
+        ),
+    },
+    "/channels/{channel_id}": {
+        "delete": _op(
+            "Remove a channel (its unsent messages are marked failed)",
+            ("admin",),
+            {204: {"description": "Removed"}},
+            parameters=[_path_id("channel_id")],
+        ),
+    },
+    "/channels/{channel_id}/test": {
+        "post": _op(
+            "Queue a test message to a channel (the worker sends it)",
+            ("admin",),
+            {202: _ok("The queued message", _ref("OutboxMessage"))},
+            parameters=[_path_id("channel_id")],
         ),
     },
     "/me": {
