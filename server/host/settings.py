@@ -30,11 +30,12 @@ NOTICES = {
     "removed": "Channel removed. 已删除通知渠道。",
     "saved": "Settings saved. 设置已保存。",
 }
-URL_HINT = (
-    "WeCom 企业微信: https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=… · "
-    "DingTalk 钉钉: https://oapi.dingtalk.com/robot/send?access_token=… · "
-    "Feishu 飞书: https://open.feishu.cn/open-apis/bot/v2/hook/… · "
-    "Slack: https://hooks.slack.com/services/… · Email 邮件: name@example.com"
+URL_HINT = (  # where each vendor's robot URL comes from: shown under the field
+    ("WeCom 企业微信", "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…"),
+    ("DingTalk 钉钉", "https://oapi.dingtalk.com/robot/send?access_token=…"),
+    ("Feishu 飞书", "https://open.feishu.cn/open-apis/bot/v2/hook/…"),
+    ("Slack", "https://hooks.slack.com/services/…"),
+    ("Email 邮件", "name@example.com"),
 )
 
 
