@@ -28,7 +28,7 @@ from server.notify import alerts, outbox  # noqa: E402
 from server.notify import channels as senders  # noqa: E402
 from server.services import away, channels, checkin, clock, demo, people  # noqa: E402
 from tests.conftest import free_port  # noqa: E402
-from tests.screenshots import CHROMIUM_ARGS, TIMEOUT, VIEWPORT  # noqa: E402
+from tests.screenshots import CHROMIUM_ARGS, TIMEOUT  # noqa: E402
 
 WECOM = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6-7xxx-4bc4-97a0-0ec2sifa5aaa"
 DINGTALK = "https://oapi.dingtalk.com/robot/send?access_token=6f1b0c3e"
@@ -55,7 +55,7 @@ def main(out: Path) -> None:
         }
     )
     upgrade_database(app)
-    senders.post = vendor_answer  # type: ignore[assignment]  # no network from here
+    senders.post = vendor_answer  # no network from here
     with app.app_context():
         info = demo.load(f"emulator://{data / 'badges'}")
         grace = people.user_by_email("grace@lobby.local")
@@ -69,7 +69,9 @@ def main(out: Path) -> None:
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-            context = browser.new_context(base_url=f"http://127.0.0.1:{port}", viewport=VIEWPORT)
+            context = browser.new_context(
+                base_url=f"http://127.0.0.1:{port}", viewport={"width": 1280, "height": 800}
+            )
             context.set_default_timeout(TIMEOUT)
             page = context.new_page()
             page.goto("/login")
