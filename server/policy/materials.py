@@ -306,4 +306,5 @@ def download(material: RequestMaterial) -> Response:
     resp.headers["Content-Security-Policy"] = "sandbox"
     resp.headers["Cache-Control"] = "private, no-cache"
     resp.set_etag(material.sha256)
-    return resp.make_conditional(request)
+    resp.make_conditional(request)  # 304 for a copy the browser holds (changes resp)
+    return resp
