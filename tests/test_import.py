@@ -171,26 +171,30 @@ def test_an_inactive_host_is_no_host(staff):
     assert [(e.row, e.field, e.reason) for e in result.errors] == [(2, "host", "no such host")]
 
 
-@pytest.mark.parametrize(
-    "data, code",
-    [
-        (b"\xff\xfe\x00bad", "bad_encoding"),
-        (b"PK\x03\x04 not really a zip", "bad_file"),
-        (b"name,company\nAda,Acme\n", "missing_columns"),
-        (HEADER.encode() + b"\n\n,,,\n", "empty_file"),
-        (b"", "empty_file"),
-    ],
-)
-def test_a_file_that_cannot_be_imported_says_why(staff, data, code):
-    with pytest.raises(ValidationError) as refused:
-        visit_import.preview(data, "x.csv")
-    assert refused.value.code == code
+FILE_PROBLEMS = [
+    (b"\xff\xfe\x00bad", "bad_encoding"),
+    (b"PK\x03\x04 not really a zip", "bad_file"),
+    (b"name,company\nAda,Acme\n", "missing_columns"),
+    (HEADER.encode() + b"\n\n,,,\n", "empty_file"),
+    (b"", "empty_file"),
+]
+
+
+def test_a_file_that_cannot_be_imported_says_why(app):
+    for data, code in FILE_PROBLEMS:  # one app for all: no row gets as far as a host
+        with pytest.raises(ValidationError) as refused:
+            visit_import.preview(data, "x.csv")
+        assert refused.value.code == code, data
 
 
 def test_size_and_row_limits(staff, monkeypatch):
     with pytest.raises(ValidationError) as big:
         visit_import.preview(b"x" * (visit_import.MAX_BYTES + 1), "big.csv")
     assert big.value.code == "file_too_large"
+    monkeypatch.setattr(visit_import, "MAX_UNPACKED", 2000)  # an XLSX unpacks to more
+    with pytest.raises(ValidationError) as bomb:
+        visit_import.preview(xlsx([["name", "host"], ["Ada", "grace@example.com"]]), "b.xlsx")
+    assert bomb.value.code == "bad_file" and "unpacks" in bomb.value.message
     monkeypatch.setattr(visit_import, "MAX_ROWS", 3)
     ok = sheet(*["A,,,,grace@example.com,,,"] * 3).encode()
     assert len(visit_import.preview(ok, "x.csv").rows) == 3
