@@ -743,11 +743,11 @@ def visits_group():
 def visits_import(file, dry_run, no_invite):
     """Pre-register the visitors in FILE (CSV or XLSX; columns name, company, email,
     phone, host, expected_at, purpose, language): every row or none."""
-    from server.services import visit_import
+    from server.services import visit_import, visit_sheet
 
     path = Path(file)
     with path.open("rb") as f:
-        data = f.read(visit_import.MAX_BYTES + 1)
+        data = f.read(visit_sheet.MAX_BYTES + 1)
     with _app().app_context():
         with click.progressbar(length=1, label="Checking rows 检查", file=sys.stderr) as bar:
             result = visit_import.preview(data, path.name, progress=_advance(bar))
