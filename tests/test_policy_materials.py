@@ -14,6 +14,8 @@ from urllib.parse import unquote
 
 import openpyxl
 import pypdf
+import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from server.extensions import db
@@ -22,6 +24,11 @@ from server.policy import materials
 from server.services import filetypes, retention
 from server.services.errors import Conflict
 from tests.conftest import PASSWORD, auth, csrf_from, login
+from tests.test_browser import (
+    browser,  # noqa: F401 - pytest fixture (device needs it)
+    device,  # noqa: F401 - pytest fixture
+    staff_page,
+)
 from tests.test_policy_expenses import approved, png
 from tests.test_policy_requests import body, office, when  # noqa: F401  (fixture)
 
@@ -303,3 +310,35 @@ def test_the_request_page_attaches_files_and_says_which_were_refused(client, off
     gone = client.post(f"/materials/{mid}/remove", data={"csrf_token": csrf_from(page)})
     assert gone.status_code == 303 and gone.headers["Location"].endswith("#materials")
     assert "No files yet. 暂无文件。" in client.get(f"/requests/{rid}").get_data(as_text=True)
+
+
+@pytest.mark.browser
+def test_chromium_uploads_several_files_and_saves_one_under_its_chinese_name(
+    device,  # noqa: F811
+    client,
+    office,  # noqa: F811
+    tmp_path,
+):
+    rid = approved(client, office)
+    agenda = pdf()
+    rita = staff_page(device, "rita@example.com", f"/requests/{rid}")
+    rita.locator("#materials-form input[type=file]").set_input_files(
+        [
+            {"name": "张伟-议程.pdf", "mimeType": "application/pdf", "buffer": agenda},
+            {"name": "slides.pptx", "mimeType": "application/zip", "buffer": b"MZ" * 50},
+        ]
+    )
+    rita.locator("#materials-form button[type=submit]").click()
+    expect(rita.locator("#material-errors")).to_contain_text("slides.pptx")
+    row = rita.locator("#material-list tr[data-material]")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("Rita Sales")
+    with rita.expect_download() as got:
+        row.get_by_role("link", name="张伟-议程.pdf").click()
+    download = got.value
+    assert download.suggested_filename == "张伟-议程.pdf"
+    saved = tmp_path / "saved.pdf"
+    download.save_as(saved)
+    assert saved.read_bytes() == agenda
+    row.get_by_role("button", name="Remove 张伟-议程.pdf").click()
+    expect(rita.locator("#material-list")).to_contain_text("No files yet. 暂无文件。")
