@@ -22,7 +22,7 @@ from server.models import Event, utcnow
 from server.models.notify import Channel, NotifyCursor, OutboxMessage
 from server.notify import alerts, outbox
 from server.notify import channels as senders
-from server.services import channels, checkin, hosting, people, tasks
+from server.services import channels, checkin, clock, hosting, people, tasks
 from server.services.errors import ServiceError
 from server.services.tx import write
 from tests.conftest import on_menu
@@ -513,3 +513,33 @@ def test_the_language_of_a_persons_messages(app, staff):
     with pytest.raises(ServiceError) as e:
         channels.set_language(staff["host"].id, "fr")
     assert e.value.code == "invalid_language"
+
+
+def test_two_workers_on_postgresql_queue_each_alert_once(pg_app):
+    from server.services import visits
+
+    host = people.create_user("grace@example.com", "Grace Hopper", ["host"], "x" * 12)
+    add("grace-hook", "webhook", "https://example.com/in", "k", host)
+    _, end = clock.today_bounds()
+    when = min(utcnow() + timedelta(minutes=5), end - timedelta(seconds=1))
+    for i in range(6):
+        visit = visits.pre_register(
+            {"name": f"Guest {i}"}, host.email, when.isoformat() + "+00:00", "Visit"
+        )
+        checkin.check_in(visit.code)
+    later = utcnow() + alerts.SETTLE + timedelta(seconds=1)  # the events have settled
+    counts: list[int] = []
+
+    def work():
+        with pg_app.app_context():
+            counts.append(alerts.run(now=later))
+            db.session.remove()
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    keys = [m.dedupe_key for m in messages()]
+    assert len(counts) == 4  # every worker finished its pass without an error
+    assert len(keys) == 6 == len(set(keys)) and sum(counts) == 6

@@ -10,4 +10,8 @@
 - ``invitations.py``: the visitor's invitation email (text and HTML, the QR inline,
   an ``.ics``), queued on pre-registration and again when the visit changes or is
   cancelled (same UID, SEQUENCE up).
+- ``channels.py``: the chat and webhook senders (WeCom, DingTalk, Feishu, Slack, a
+  signed webhook), each in its vendor's format and signing.
+- ``alerts.py``: the worker's pass that fans the event log (arrivals, waiting too
+  long, tea, tour reminders) out to people's channels and the site's defaults.
 """

@@ -37,6 +37,7 @@ from email.message import EmailMessage
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from server.extensions import db
 from server.models import Event, User, Visit, utcnow
@@ -376,12 +377,16 @@ def escalate_waiting(channels: list[Channel], now: datetime | None = None) -> in
         }
         work.append((v.id, data, plan("waiting", [v.host_id], channels, users)))
     queued = 0
-    with write() as tx:
-        for visit_id, data, targets in work:
-            for channel, lang in targets:
-                key = f"waiting:{visit_id}:{channel.id}"
-                if queue_alert(tx, channel, "waiting", data, lang, key):
-                    queued += 1
+    try:
+        with write() as tx:
+            for visit_id, data, targets in work:
+                for channel, lang in targets:
+                    key = f"waiting:{visit_id}:{channel.id}"
+                    if queue_alert(tx, channel, "waiting", data, lang, key):
+                        queued += 1
+    except IntegrityError:  # another worker queued the same escalation first
+        db.session.rollback()
+        return 0
     return queued
 
 
