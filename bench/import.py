@@ -29,7 +29,7 @@ from server import create_app, upgrade_database  # noqa: E402
 from server.extensions import db  # noqa: E402
 from server.models import AuditEntry, User, Visit  # noqa: E402
 from server.models.notify import OutboxMessage  # noqa: E402
-from server.services import visit_import  # noqa: E402
+from server.services import visit_import, visit_sheet  # noqa: E402
 
 SURNAMES = ["张", "王", "李", "刘", "陈", "Smith", "Müller", "Nguyễn", "García", "Kowalski"]
 GIVEN = ["伟", "芳", "娜", "敏", "静", "Ada", "José", "Minh", "Lucía", "Łukasz"]
@@ -62,7 +62,7 @@ def rows(n: int, hosts: int, seed: int = 16) -> list[list[str]]:
 def as_csv(data: list[list[str]], encoding: str) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(visit_import.COLUMNS)
+    writer.writerow(visit_sheet.COLUMNS)
     writer.writerows(data)
     return out.getvalue().encode(encoding)
 
@@ -70,7 +70,7 @@ def as_csv(data: list[list[str]], encoding: str) -> bytes:
 def as_xlsx(data: list[list[str]]) -> bytes:
     book = Workbook(write_only=True)
     sheet = book.create_sheet()
-    sheet.append(list(visit_import.COLUMNS))
+    sheet.append(list(visit_sheet.COLUMNS))
     for row in data:
         sheet.append(row)
     out = io.BytesIO()

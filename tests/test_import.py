@@ -15,7 +15,7 @@ from server.extensions import db
 from server.models import AuditEntry, Event, Visit, Visitor
 from server.models.notify import OutboxMessage
 from server.notify import invitations
-from server.services import visit_import
+from server.services import visit_import, visit_sheet
 from server.services.errors import ValidationError
 from tests.conftest import PASSWORD, csrf_from, login
 from tests.test_browser import browser  # noqa: F401  (headless Chromium)
@@ -189,13 +189,13 @@ def test_a_file_that_cannot_be_imported_says_why(app):
 
 def test_size_and_row_limits(staff, monkeypatch):
     with pytest.raises(ValidationError) as big:
-        visit_import.preview(b"x" * (visit_import.MAX_BYTES + 1), "big.csv")
+        visit_import.preview(b"x" * (visit_sheet.MAX_BYTES + 1), "big.csv")
     assert big.value.code == "file_too_large"
-    monkeypatch.setattr(visit_import, "MAX_UNPACKED", 2000)  # an XLSX unpacks to more
+    monkeypatch.setattr(visit_sheet, "MAX_UNPACKED", 2000)  # an XLSX unpacks to more
     with pytest.raises(ValidationError) as bomb:
         visit_import.preview(xlsx([["name", "host"], ["Ada", "grace@example.com"]]), "b.xlsx")
     assert bomb.value.code == "bad_file" and "unpacks" in bomb.value.message
-    monkeypatch.setattr(visit_import, "MAX_ROWS", 3)
+    monkeypatch.setattr(visit_sheet, "MAX_ROWS", 3)
     ok = sheet(*["A,,,,grace@example.com,,,"] * 3).encode()
     assert len(visit_import.preview(ok, "x.csv").rows) == 3
     with pytest.raises(ValidationError) as many:
@@ -251,16 +251,16 @@ def test_the_import_is_one_audit_entry_and_one_event_per_host(staff):
 
 
 def test_the_templates_import_as_they_are(staff):
-    csv_bytes = visit_import.template_csv()
+    csv_bytes = visit_sheet.template_csv()
     assert csv_bytes.startswith(b"\xef\xbb\xbf")  # the BOM: Excel opens 张伟 as 张伟
     assert "张伟" in csv_bytes.decode("utf-8-sig")
-    host_row = visit_import.TEMPLATE_ROW["host"]
+    host_row = visit_sheet.TEMPLATE_ROW["host"]
     fixed = csv_bytes.decode("utf-8-sig").replace(host_row, "grace@example.com").encode()
     assert visit_import.preview(fixed, "template.csv").ok
-    book = load_workbook(io.BytesIO(visit_import.template_xlsx()))
+    book = load_workbook(io.BytesIO(visit_sheet.template_xlsx()))
     ws = book.active
     assert ws is not None
-    assert [c.value for c in ws[1]] == list(visit_import.COLUMNS)
+    assert [c.value for c in ws[1]] == list(visit_sheet.COLUMNS)
     assert ws["A2"].value == "张伟"
 
 

@@ -20,7 +20,7 @@ from server.admin import bp
 from server.auth import page_roles
 from server.extensions import htmx
 from server.limits import upload_limit
-from server.services import import_jobs, visit_import
+from server.services import import_jobs, visit_import, visit_sheet
 from server.services.errors import ServiceError
 
 ROLES = ("admin", "receptionist")
@@ -71,9 +71,9 @@ def _page(form=None, result=None, token=None, error=None, status=200):
         shown=shown,
         token=token,
         error=error,
-        columns=visit_import.COLUMNS,
-        max_rows=visit_import.MAX_ROWS,
-        max_mb=visit_import.MAX_BYTES // 1024 // 1024,
+        columns=visit_sheet.COLUMNS,
+        max_rows=visit_sheet.MAX_ROWS,
+        max_mb=visit_sheet.MAX_BYTES // 1024 // 1024,
         reason_zh=reason_zh,
     ), status
 
@@ -85,7 +85,7 @@ def import_page():
 
 
 @bp.post("/import")
-@upload_limit(visit_import.MAX_BYTES + 64 * 1024)  # the file and the form's fields
+@upload_limit(visit_sheet.MAX_BYTES + 64 * 1024)  # the file and the form's fields
 @page_roles(*ROLES)
 def import_upload():
     form = UploadForm()
@@ -94,7 +94,7 @@ def import_upload():
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         return _page(form, error="Choose a CSV or XLSX file. 请选择 CSV 或 XLSX 文件。", status=400)
-    data = upload.stream.read(visit_import.MAX_BYTES + 1)
+    data = upload.stream.read(visit_sheet.MAX_BYTES + 1)
     try:
         result = visit_import.preview(data, upload.filename, current_user)
     except ServiceError as e:
@@ -134,7 +134,7 @@ def import_progress(token: str):
 @page_roles(*ROLES)
 def import_template_csv():
     return Response(
-        visit_import.template_csv(),
+        visit_sheet.template_csv(),
         mimetype="text/csv",
         headers={"Content-Disposition": "attachment; filename=lobby-visits.csv"},
     )
@@ -144,7 +144,7 @@ def import_template_csv():
 @page_roles(*ROLES)
 def import_template_xlsx():
     return Response(
-        visit_import.template_xlsx(),
+        visit_sheet.template_xlsx(),
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={"Content-Disposition": "attachment; filename=lobby-visits.xlsx"},
     )

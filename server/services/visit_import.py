@@ -1,36 +1,27 @@
-"""Bulk pre-registration (issue 16 item 3): a CSV or XLSX sheet of visitors, checked
-row by row with the rules of ``visits.pre_register``, then written all or none.
-
-``read(data, filename)`` turns the file into rows: CSV as UTF-8 (with or without a
-BOM) or, failing that, GB18030 (what Excel in China saves), delimited by comma, tab
-or semicolon; XLSX through openpyxl in read-only mode (its first sheet). The header
-row names the columns ``name, company, email, phone, host, expected_at, purpose,
-language`` (or 姓名, 公司, 邮箱, 电话, 接待人, 预计到达, 事由, 语言); ``name`` and ``host``
-must be there, unknown columns are ignored, blank rows are skipped. Cells are text:
-a formula is never evaluated (an XLSX formula arrives as its ``=...`` text), an
-XLSX date cell is its local date and time. Limits: ``MAX_BYTES`` and ``MAX_ROWS``;
-past them, and for a file that is no sheet at all, a ``ValidationError`` with a
-stable code (``file_too_large``, ``too_many_rows``, ``bad_encoding``,
-``bad_file``, ``missing_columns``, ``empty_file``).
+"""Bulk pre-registration (issue 16 item 3): the rows of a sheet of visitors
+(services/visit_sheet.py reads CSV and XLSX) checked with the rules of
+``visits.pre_register``, then written all or none.
 
 ``preview(data, filename, created_by)`` checks every row and returns a ``Preview``:
 the rows, and each problem as ``RowError(row, field, reason)`` where ``row`` is the
 row number the user sees in the sheet (the header is row 1). ``host`` is a staff
 email; ``expected_at`` is ISO 8601 (``2026-12-02T09:30+08:00``), or
-``YYYY-MM-DD HH:MM`` / ``YYYY/M/D H:MM`` in the site's time zone (LOBBY_TIMEZONE).
+``YYYY-MM-DD HH:MM`` / ``YYYY/M/D H:MM`` (Excel's rendering) in the site's time
+zone (LOBBY_TIMEZONE). A file that cannot be read at all raises the sheet's
+``ValidationError`` (visit_sheet.py names the codes).
 
 ``run(preview, created_by, ...)`` writes every row or none: a preview with any
 error raises ``ValidationError("invalid_rows")`` and writes nothing. The visitors,
 visits and invitations go in with batched INSERTs (``insertmanyvalues``) in ONE
-transaction: 10,000 rows in a few seconds (bench/import.py; the README has the
-figures). Because of that the ORM audit hook (services/audit_hook.py) does not see
-each visit: the import is ONE audit entry (``visit.import``: who, the file name,
-the row count, the first and last visit id). Measured on this machine (2 CPUs,
-SQLite): 10,000 visits through the ORM with the hook's entry per visit and per
-visitor took 21 s in one flush and 30 s row by row as ``pre_register`` does (20,000
-hashed, chained entries, ~1 ms each) — holding SQLite's write lock, so every
-check-in waits that long; the batched INSERTs take ~1 s. Every visit the import
-made is in the id range its one entry names. Invitations are queued for visitors with an
+transaction (bench/import.py times it; the README has the figures). Because of that
+the ORM audit hook (services/audit_hook.py) does not see each visit: the import is
+ONE audit entry (``visit.import``: who, the file name, the row count, the first and
+last visit id). Measured on this machine (2 CPUs, SQLite): 10,000 visits through the
+ORM with the hook's entry per visit and per visitor took 21 s in one flush and 30 s
+row by row as ``pre_register`` does (20,000 hashed, chained entries, ~1 ms each),
+holding SQLite's write lock all along, so every check-in waits that long; the
+batched INSERTs take 1-3 s. Every visit the import made is in the id range its one
+entry names. Invitations are queued for visitors with an
 email (``invitations.wanted``'s rule) as the outbox rows ``invitations.queue``
 writes (same payload, same dedupe key); the message itself is built by the worker.
 Open dashboards get one ``visit_updated`` (``change: "imported"``) per host, not
@@ -39,13 +30,10 @@ one per visit.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import datetime
 
 from sqlalchemy import insert
 
@@ -53,47 +41,18 @@ from server import realtime
 from server.models import User, Visit, Visitor, utcnow
 from server.models.notify import OutboxMessage
 from server.notify import invitations
-from server.services import audit, clock
+from server.services import audit, clock, visit_sheet
 from server.services.errors import ValidationError
 from server.services.tx import write
 
 # The same checks pre_register makes (one place for the rules).
 from server.services.visits import _booking, _visitor_fields
 
-MAX_BYTES = 5 * 1024 * 1024
-MAX_ROWS = 20_000
-MAX_COLUMNS = 40
-MAX_UNPACKED = 100 * 1024 * 1024  # an XLSX's parts, unpacked (20,000 rows are ~5 MB)
 BATCH = 1000  # rows per INSERT batch (and per progress step)
-COLUMNS = ("name", "company", "email", "phone", "host", "expected_at", "purpose", "language")
-REQUIRED = ("name", "host")
-HEADERS_ZH = {
-    "姓名": "name",
-    "公司": "company",
-    "邮箱": "email",
-    "电子邮箱": "email",
-    "电话": "phone",
-    "手机": "phone",
-    "接待人": "host",
-    "预计到达": "expected_at",
-    "预计到达时间": "expected_at",
-    "事由": "purpose",
-    "语言": "language",
-}
 LANGUAGES = {"zh": "zh", "en": "en", "中文": "zh", "英文": "en", "english": "en", "chinese": "zh"}
 # Excel's own rendering of a date-time in a CSV it saved: 2026/12/2 9:30
 _SLASHED = re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
 DATE_REASON = "must be an ISO 8601 date-time or YYYY-MM-DD HH:MM"
-TEMPLATE_ROW = {
-    "name": "张伟",
-    "company": "Example Ltd 示例公司",
-    "email": "zhang.wei@example.com",
-    "phone": "+86 138 0013 8000",
-    "host": "host@example.com",
-    "expected_at": "2026-12-02 09:30",
-    "purpose": "Quarterly review 季度评审",
-    "language": "zh",
-}
 
 
 @dataclass(frozen=True)
@@ -136,111 +95,6 @@ class Preview:
         return bool(self.rows) and not self.invalid
 
 
-def _refuse(code: str, message: str) -> ValidationError:
-    return ValidationError(code, message, fields={"file": message})
-
-
-def _cell_text(value) -> str:
-    """An XLSX cell as the text a CSV would hold (dates local, 13800138000 not 1.38e10)."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.isoformat(sep=" ", timespec="minutes")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, time):
-        return value.isoformat(timespec="minutes")
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _decode(data: bytes) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise _refuse("bad_encoding", "the file is neither UTF-8 nor GB18030 text")
-
-
-def _csv_records(data: bytes):
-    text = _decode(data)
-    first = text.split("\n", 1)[0]
-    delimiter = max((",", "\t", ";"), key=first.count)
-    try:
-        yield from csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    except csv.Error as e:
-        raise _refuse("bad_file", f"not a readable CSV file ({e})") from e
-
-
-def _xlsx_records(data: bytes):
-    from openpyxl import load_workbook
-
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
-        if unpacked > MAX_UNPACKED:  # a ZIP bomb, by its declared sizes
-            raise _refuse("bad_file", "the XLSX file unpacks to too much data")
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except ValidationError:
-        raise
-    except Exception as e:  # untrusted bytes: whatever the parser trips on, not a 500
-        raise _refuse("bad_file", "not a readable XLSX file") from e
-    try:
-        sheet = book.worksheets[0]
-        for values in sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True):
-            yield [_cell_text(v) for v in values]
-    except ValidationError:
-        raise
-    except Exception as e:
-        raise _refuse("bad_file", f"not a readable XLSX file ({type(e).__name__})") from e
-    finally:
-        book.close()
-
-
-def _is_xlsx(data: bytes, filename: str) -> bool:
-    return data[:4] == b"PK\x03\x04" or filename.lower().endswith((".xlsx", ".xlsm"))
-
-
-def _column(header: str) -> str:
-    name = header.strip().strip("*").strip().lower().replace(" ", "_")
-    return HEADERS_ZH.get(name, name)
-
-
-def read(data: bytes, filename: str = "") -> list[tuple[int, dict[str, str]]]:
-    """The sheet's data rows as (row number in the sheet, {column: text}); blank rows
-    are skipped but keep their numbers. Raises ValidationError for a file that cannot
-    be imported at all (see the module docstring)."""
-    if len(data) > MAX_BYTES:
-        raise _refuse("file_too_large", f"the file is larger than {MAX_BYTES // 1024 // 1024} MB")
-    records = _xlsx_records(data) if _is_xlsx(data, filename) else _csv_records(data)
-    header: list[str] | None = None
-    rows: list[tuple[int, dict[str, str]]] = []
-    for number, record in enumerate(records, start=1):
-        cells = [(c or "").strip() for c in record]
-        if not any(cells):
-            continue
-        if header is None:
-            header = [_column(c) for c in cells]
-            missing = [c for c in REQUIRED if c not in header]
-            if missing:
-                raise _refuse(
-                    "missing_columns",
-                    f"row {number}: the header has no {', '.join(missing)} column "
-                    f"(columns: {', '.join(COLUMNS)})",
-                )
-            continue
-        if len(rows) == MAX_ROWS:
-            raise _refuse("too_many_rows", f"more than {MAX_ROWS:,} rows; split the file")
-        rows.append(
-            (number, {k: v for k, v in zip(header, cells, strict=False) if k in COLUMNS and v})
-        )
-    if not rows:
-        raise _refuse("empty_file", "no rows to import under the header")
-    return rows
-
-
 def _when_text(value: str) -> str:
     """``2026/12/2 9:30`` (Excel's rendering) as ISO text; anything else unchanged."""
     m = _SLASHED.match(value)
@@ -278,7 +132,7 @@ def preview(
 ) -> Preview:
     """Every row of the file checked; nothing is written. ``progress(done, total)``
     is called after each ``BATCH`` rows checked."""
-    cells = read(data, filename)
+    cells = visit_sheet.read(data, filename)
     rows = []
     for i, (number, row) in enumerate(cells, start=1):
         rows.append(check(number, row, created_by))
@@ -299,7 +153,7 @@ def run(
     ``ValidationError("invalid_rows")`` (nothing written) when any row has an error.
     ``progress(done, total)`` is called after each batch of rows."""
     if not result.rows:
-        raise _refuse("empty_file", "no rows to import")
+        raise visit_sheet.refuse("empty_file", "no rows to import")
     if not result.ok:
         problems = result.errors
         raise ValidationError(
@@ -412,30 +266,3 @@ def _invitation(visit_id: int, row: Row, subjects: dict, now: datetime) -> dict:
         "next_attempt_at": now,
         "created_at": now,
     }
-
-
-def template_csv() -> bytes:
-    """The CSV template: the header and one example row, UTF-8 with a BOM (so Excel
-    opens 张伟 as 张伟, not mojibake)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    writer.writerow([TEMPLATE_ROW[c] for c in COLUMNS])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
-
-
-def template_xlsx() -> bytes:
-    """The XLSX template: the same header and example row."""
-    from openpyxl import Workbook
-
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = "visits"
-    sheet.append(list(COLUMNS))
-    sheet.append([TEMPLATE_ROW[c] for c in COLUMNS])
-    for column, width in zip("ABCDEFGH", (14, 24, 28, 20, 24, 18, 28, 10), strict=True):
-        sheet.column_dimensions[column].width = width
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
