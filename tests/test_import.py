@@ -15,9 +15,9 @@ from server.extensions import db
 from server.models import AuditEntry, Event, Visit, Visitor
 from server.models.notify import OutboxMessage
 from server.notify import invitations
-from server.services import visit_import, visit_sheet
+from server.services import audit, people, visit_import, visit_sheet
 from server.services.errors import ValidationError
-from tests.conftest import PASSWORD, csrf_from, login
+from tests.conftest import PASSWORD, csrf_from, login, pg_app  # noqa: F401
 from tests.test_browser import browser  # noqa: F401  (headless Chromium)
 
 HEADER = "name,company,email,phone,host,expected_at,purpose,language"
@@ -248,6 +248,23 @@ def test_the_import_is_one_audit_entry_and_one_event_per_host(staff):
     ]
     assert all(e.kind == "visit_updated" and e.payload["change"] == "imported" for e in events)
     assert all("reception" in e.rooms for e in events)
+
+
+@pytest.mark.postgres
+def test_import_on_postgresql_keeps_each_row_with_its_visitor(pg_app):  # noqa: F811
+    people.create_user("grace@example.com", "Grace Hopper", ["host"], PASSWORD)
+    people.create_user("linus@example.com", "Linus T", ["host"], PASSWORD)
+    rows = [GOOD[0].replace("Ada Lovelace", f"Guest {i}") for i in range(1500)] + [GOOD[1]]
+    ids = visit_import.run(visit_import.preview(sheet(*rows).encode(), "g.csv"))
+    assert len(ids) == 1501  # two INSERT batches: the ids follow the rows
+    first, last = db.session.get(Visit, ids[0]), db.session.get(Visit, ids[-1])
+    assert (first.visitor.name, last.visitor.name, last.host.email) == (
+        "Guest 0",
+        "张伟",
+        "linus@example.com",
+    )
+    assert count(OutboxMessage) == 1500
+    assert audit.verify(db.session) is None
 
 
 def test_the_templates_import_as_they_are(staff):
