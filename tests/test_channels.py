@@ -11,7 +11,7 @@ import threading
 import time
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote_plus, urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -47,6 +47,7 @@ class Receiver:
                     {
                         "path": parts.path,
                         "query": {k: v[0] for k, v in parse_qs(parts.query).items()},
+                        "raw_query": parts.query,
                         "headers": dict(self.headers),
                         "body": body,
                     }
@@ -181,6 +182,7 @@ def test_dingtalk_robot_is_signed_as_dingtalk_documents(app, staff, make_visit, 
     # DingTalk: Base64(HmacSHA256(secret, timestamp + "\n" + secret)), URL-encoded
     mac = hmac.new(secret.encode(), f"{ts}\n{secret}".encode(), hashlib.sha256).digest()
     assert q["sign"] == base64.b64encode(mac).decode()  # parse_qs undid the URL-encoding
+    assert f"sign={quote_plus(q['sign'])}" in req["raw_query"]  # it was URL-encoded ("=": %3D)
     body = json.loads(req["body"])
     assert body["msgtype"] == "markdown"
     text = body["markdown"]["text"]

@@ -75,7 +75,10 @@ def post(url: str, body: bytes, headers: dict[str, str] | None = None) -> tuple[
         with _OPENER.open(request, timeout=TIMEOUT) as answer:
             return answer.status, answer.read(MAX_ANSWER)
     except urllib.error.HTTPError as e:
-        text = e.read(300).decode("utf-8", "replace") if e.fp else ""
+        # A vendor's short error word (Slack's "no_service") helps; a page does not, and
+        # a channel's owner must not read other servers' answers through the error text.
+        text = e.read(200).decode("utf-8", "replace").strip() if e.fp else ""
+        text = text if len(text) <= 100 and "\n" not in text else f"({len(text)}+ bytes)"
         raise SendError(f"HTTP {e.code} {e.reason}: {text}".strip()) from None
     except (urllib.error.URLError, OSError) as e:  # refused, DNS, timeout, TLS
         reason = getattr(e, "reason", e)
@@ -86,9 +89,9 @@ def _json(body: bytes) -> dict:
     try:
         data = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
-        raise SendError(f"not a JSON answer: {body[:200]!r}") from None
+        raise SendError(f"not the vendor's JSON answer ({len(body)} bytes)") from None
     if not isinstance(data, dict):
-        raise SendError(f"not a JSON object: {body[:200]!r}")
+        raise SendError(f"not the vendor's JSON answer ({len(body)} bytes)")
     return data
 
 
@@ -280,4 +283,4 @@ def send_slack(message) -> None:
     channel, alert = _channel(message), _alert(message)
     _, answer = post(channel.url, _dumps(slack_body(alert)))
     if answer.strip() != b"ok":
-        raise SendError(f"Slack answered {answer[:200]!r}")
+        raise SendError(f"Slack did not answer ok ({len(answer)} bytes)")
