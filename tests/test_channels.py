@@ -291,6 +291,26 @@ def test_own_channels_replace_the_site_default_of_their_kind_only(app, staff, ma
     assert site_wecom.id not in {m.channel_id for m in messages()}
 
 
+def test_a_group_arriving_together_is_one_chat_message_but_one_webhook_event_each(
+    app, staff, make_visit, receiver
+):
+    wecom = add("grace-wecom", "wecom", receiver.url + "/w?key=G", owner=staff["host"])
+    hook = add("grace-hook", "webhook", receiver.url + "/h", "k", staff["host"])
+    for name in ("Ada Lovelace", "Charles Babbage", "Mary Somerville"):
+        checkin.check_in(make_visit(name=name).code)
+    assert alerts.run() == 4
+    chat = [m for m in messages() if m.channel_id == wecom.id]
+    assert len(chat) == 1 and chat[0].subject == "3 visitors are here"
+    assert chat[0].payload["alert"]["lines"][1] == (
+        "Charles Babbage (Analytical Engines), to see Grace Hopper"
+    )
+    assert len([m for m in messages() if m.channel_id == hook.id]) == 3
+    assert outbox.send_due() == 4
+    [robot] = [r for r in receiver.requests if r["path"] == "/w"]
+    content = json.loads(robot["body"])["markdown"]["content"]
+    assert "Mary Somerville" in content
+
+
 def test_a_channel_carries_only_the_events_it_names_and_inactive_ones_nothing(
     app, staff, make_visit, receiver
 ):

@@ -19,6 +19,9 @@ What alerts whom (a channel's ``events`` names the topics it carries; empty: all
   the receptionists;
 - ``tour``: ``tour_reminder`` → the host.
 
+Arrivals read in one pass (a group checked in together) go to a chat or email channel
+as one message listing them (``arrivals``); a webhook gets one event per arrival.
+
 Which channels: each recipient's own active channels of the topic, plus the site's
 defaults (``user_id`` None) of the kinds the recipient has no channel of: a person's
 own WeCom replaces the site's WeCom for them, not the site's email. A site default
@@ -109,6 +112,13 @@ def compose(topic: str, data: dict, lang: str) -> dict:
             lines.append(f"签到终端：{data['kiosk']}" if zh else f"Checked in at {data['kiosk']}")
         if data.get("room"):
             lines.append(f"会面地点：{data['room']}" if zh else f"Meet in {data['room']}")
+    elif topic == "arrivals":  # several at once (a group): one line each
+        arrivals = data.get("arrivals") or []
+        title = f"{len(arrivals)} 位访客已到达" if zh else f"{len(arrivals)} visitors are here"
+        for one in arrivals:
+            one_who = _who(one.get("visitor") or {}, lang)
+            one_host = (one.get("host") or {}).get("name", "")
+            lines.append(f"{one_who}，来访：{one_host}" if zh else f"{one_who}, to see {one_host}")
     elif topic == "waiting":
         minutes = data.get("minutes")
         if minutes is not None:
@@ -146,6 +156,7 @@ def compose(topic: str, data: dict, lang: str) -> dict:
 
 WEBHOOK_EVENTS = {
     "arrival": "visitor_arrived",
+    "arrivals": "visitors_arrived",  # chat only: a webhook gets each arrival
     "waiting": "visitor_waiting",
     "tea": "tea_requested",
     "tour": "tour_reminder",
@@ -182,7 +193,7 @@ def queue_alert(
         recipient,
         alert["title"],
         payload,
-        purpose=f"alert_{topic}",
+        purpose="alert_arrival" if topic == "arrivals" else f"alert_{topic}",
         visit_id=visit_id,
         dedupe_key=dedupe_key,
     )
@@ -336,11 +347,22 @@ def _fan_out(last: int, channels: list[Channel], now: datetime, limit: int) -> i
         )
         if cursor is None or cursor.last_seq != last:
             return 0  # another worker took this stretch
+        # A group checked in together is one chat message per channel, not twenty (a
+        # WeCom robot takes 20 a minute); webhooks still get one event per arrival.
+        together: dict[int, list] = {}
         for seq, topic, data, targets in planned:
             for channel, lang in targets:
-                key = f"alert:{seq}:{channel.id}"
-                if queue_alert(tx, channel, topic, data, lang, key, seq):
+                if topic == "arrival" and channel.kind != "webhook":
+                    together.setdefault(channel.id, []).append((seq, data, channel, lang))
+                elif queue_alert(tx, channel, topic, data, lang, f"alert:{seq}:{channel.id}", seq):
                     queued += 1
+        for items in together.values():
+            seq, data, channel, lang = items[0]
+            if len(items) > 1:
+                data = {"arrivals": [d for _, d, _, _ in items]}
+            topic = "arrivals" if len(items) > 1 else "arrival"
+            if queue_alert(tx, channel, topic, data, lang, f"alert:{seq}:{channel.id}", seq):
+                queued += 1
         cursor.last_seq, cursor.updated_at = newest, utcnow()
     return queued
 
