@@ -7,7 +7,9 @@ email, times over the next weeks, ``--hosts`` hosts) as a UTF-8 CSV, a GB18030 C
 a temporary directory (SQLite, the real migrations), and times the preview (read and
 check every row: ``visit_import.preview``) and the import (``visit_import.run``: the
 visits, visitors and queued invitations in one transaction). Prints the seconds of
-each and the rows per second. Target: 10,000 rows in well under a minute.
+each and the rows per second; then the page's whole path for the XLSX (upload and
+preview, confirm, the background import polled until done). Target: 10,000 rows in
+well under a minute.
 """
 
 import argparse
@@ -111,6 +113,66 @@ def measure(name: str, data: bytes, hosts: int) -> tuple[float, float]:
     return t1 - t0, t2 - t1
 
 
+def csrf_from(html: str) -> str:
+    return html.split('name="csrf_token" type="hidden" value="', 1)[1].split('"', 1)[0]
+
+
+def measure_page(name: str, data: bytes, hosts: int) -> float:
+    """The page's whole path: upload (read + check, the preview page), confirm, then
+    poll the progress fragment until the background import is done."""
+    from server.services import people
+
+    folder = Path(tempfile.mkdtemp(prefix="lobby-bench-import-page-"))
+    app = create_app({"DATA_DIR": folder, "PRINT_WORKER": False, "MESSAGE_QUEUE": None})
+    upgrade_database(app)
+    with app.app_context():
+        db.session.add_all(
+            User(email=f"host{i}@bench.local", name=f"Host {i} 接待{i}", roles="host")
+            for i in range(hosts)
+        )
+        db.session.commit()
+        people.create_user("desk@bench.local", "Desk", ["receptionist"], "bench-password")
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    client.post(
+        "/login",
+        data={
+            "email": "desk@bench.local",
+            "password": "bench-password",
+            "csrf_token": csrf_from(page),
+        },
+    )
+    page = client.get("/admin/import").get_data(as_text=True)
+    t0 = time.perf_counter()
+    html = client.post(
+        "/admin/import",
+        data={"csrf_token": csrf_from(page), "invite": "y", "file": (io.BytesIO(data), name)},
+        content_type="multipart/form-data",
+    ).get_data(as_text=True)
+    t1 = time.perf_counter()
+    token = html.split('name="token" type="hidden" value="', 1)[1].split('"', 1)[0]
+    confirm = html.split('id="import-confirm"', 1)[1]
+    where = client.post(
+        "/admin/import/confirm",
+        data={"csrf_token": csrf_from(confirm), "token": token, "invite": "1"},
+    ).headers["Location"]
+    polls = 0
+    while True:
+        polls += 1
+        part = client.get(where, headers={"HX-Request": "true"}).get_data(as_text=True)
+        if 'data-phase="done"' in part:
+            break
+        assert 'data-phase="failed"' not in part, part
+        assert time.perf_counter() - t0 < 300, "the import did not finish"
+        time.sleep(0.25)
+    t2 = time.perf_counter()
+    print(
+        f"{name:<16} page: upload + preview {t1 - t0:5.2f} s, import (checked again, "
+        f"written) {t2 - t1:5.2f} s, total {t2 - t0:5.2f} s ({polls} polls)"
+    )
+    return t2 - t0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=10_000)
@@ -127,6 +189,7 @@ def main() -> None:
     for name, blob in files.items():
         preview, run = measure(name, blob, args.hosts)
         worst = max(worst, preview + run)
+    worst = max(worst, measure_page("visits.xlsx", files["visits.xlsx"], args.hosts))
     verdict = "PASS" if worst < 60 else "MISS"
     print(f"slowest file: {worst:.2f} s for {args.rows:,} rows (target < 60 s): {verdict}")
 
