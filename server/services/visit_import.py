@@ -13,7 +13,7 @@ zone (LOBBY_TIMEZONE). A file that cannot be read at all raises the sheet's
 ``run(preview, created_by, ...)`` writes every row or none: a preview with any
 error raises ``ValidationError("invalid_rows")`` and writes nothing. The visitors,
 visits and invitations go in with batched INSERTs (``insertmanyvalues``) in ONE
-transaction (bench/import.py times it; the README has the figures). Because of that
+transaction (bench/import.py times it; bench/README.md has the figures). Because of that
 the ORM audit hook (services/audit_hook.py) does not see each visit: the import is
 ONE audit entry (``visit.import``: who, the file name, the row count, the first and
 last visit id). Measured on this machine (2 CPUs, SQLite): 10,000 visits through the
