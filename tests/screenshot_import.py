@@ -20,7 +20,7 @@ from werkzeug.serving import make_server  # noqa: E402
 from server import create_app, upgrade_database  # noqa: E402
 from server.services import demo  # noqa: E402
 from tests.conftest import free_port  # noqa: E402
-from tests.screenshots import CHROMIUM_ARGS, TIMEOUT, VIEWPORT  # noqa: E402
+from tests.screenshots import CHROMIUM_ARGS, TIMEOUT  # noqa: E402
 
 SHEET = [
     "姓名,公司,邮箱,电话,接待人,预计到达,事由,语言",
@@ -61,7 +61,7 @@ def main(out: Path) -> None:
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-            context = browser.new_context(base_url=f"http://127.0.0.1:{port}", viewport=VIEWPORT)
+            context = browser.new_context(base_url=f"http://127.0.0.1:{port}", viewport={"width": 1280, "height": 800})
             context.set_default_timeout(TIMEOUT)
             page = context.new_page()
             page.goto("/login")
