@@ -1,7 +1,8 @@
 """Kiosk views: pairing, the start screen, scanning, the photo step, welcome, goodbye.
 
 Every view but pairing needs a paired, unrevoked kiosk (device cookie). Each request
-carries the visitor's language as ``lang`` (the kiosk's default when absent). A scan
+carries the visitor's language as ``lang`` (when absent: the kiosk's default, or for a
+kiosk with none set, the browser's Accept-Language). A scan
 posts ``code`` (what a keyboard-wedge scanner or the camera read, or a URL ending in
 it). A code that exists is always processed at once; unknown codes take a token from
 the kiosk's bucket (kiosk/limits.py), and while it is empty an unknown code is refused
@@ -41,10 +42,19 @@ def require_paired_kiosk():
     g.kiosk = devices.kiosk_for_credential(request.cookies.get(KIOSK_COOKIE))
     if g.kiosk is None:
         return render_template("kiosk/unpaired.html"), 403
-    g.language = (
-        i18n.language(request.values.get("lang")) or i18n.language(g.kiosk.language) or i18n.DEFAULT
-    )
+    g.language = i18n.language(request.values.get("lang")) or default_language()
     return None
+
+
+def default_language() -> str:
+    """The language a visitor is greeted in before they choose: the kiosk's own, else
+    (a kiosk with no language set) the browser's Accept-Language (zh-CN → zh), else
+    English. kiosk.js sends the language on every request, so it holds across steps."""
+    return (
+        i18n.language(g.kiosk.language)
+        or request.accept_languages.best_match(i18n.LANGUAGES)
+        or i18n.DEFAULT
+    )
 
 
 @bp.errorhandler(ServiceError)
@@ -60,6 +70,7 @@ def page_context() -> dict:
         "kiosk": g.kiosk,
         "settings": settings,
         "language": g.language,
+        "default_language": default_language(),
         "languages": i18n.LANGUAGE_NAMES,
         "welcome_message": kiosk_settings.welcome_message(settings, g.language),
         "idle_seconds": current_app.config["KIOSK_IDLE_SECONDS"],

@@ -443,7 +443,7 @@ def kiosk():
 @click.option(
     "--language",
     type=click.Choice(["zh", "en"]),
-    help="Language the kiosk greets visitors in until they switch (default en).",
+    help="Language the kiosk greets visitors in until they switch (default: the browser's).",
 )
 def kiosk_add(name, printer_name, fallback_name, language):
     """Add a kiosk; prints its one-time pairing path (last line)."""

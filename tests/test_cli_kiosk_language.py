@@ -16,7 +16,8 @@ def test_kiosk_is_added_with_its_default_language(env):  # noqa: F811
     assert path.startswith("/kiosk/pair/")
     lobby(env, "kiosk", "add", "Side door", "--language", "en")
     lobby(env, "kiosk", "add", "Back door")
-    assert kiosk_languages(env) == {"Front door": "zh", "Side door": "en", "Back door": "en"}
+    # No --language: the kiosk follows the visitor's browser (Accept-Language).
+    assert kiosk_languages(env) == {"Front door": "zh", "Side door": "en", "Back door": ""}
 
 
 def test_bad_language_exits_nonzero_with_one_line_and_adds_no_kiosk(env):  # noqa: F811

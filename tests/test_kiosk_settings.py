@@ -183,7 +183,7 @@ def test_admin_sets_each_kiosks_default_language(app, staff):
     assert resp.status_code == 303
     db.session.rollback()
     assert db.session.get(Kiosk, lobby_id).language == "zh"
-    assert db.session.get(Kiosk, front.id).language == "en"
+    assert db.session.get(Kiosk, front.id).language == ""  # unset: follows the browser
 
     # The kiosk now greets in Chinese until the visitor switches.
     start = kiosk.client.get("/kiosk/").get_data(as_text=True)
@@ -202,7 +202,7 @@ def test_admin_sets_each_kiosks_default_language(app, staff):
         == 404
     )
     db.session.rollback()
-    assert db.session.get(Kiosk, side.id).language == "en"
+    assert db.session.get(Kiosk, side.id).language == ""  # unchanged (unset: the browser's)
 
 
 def test_set_kiosk_language_service_refuses_unknown_values(app):

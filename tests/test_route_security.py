@@ -140,6 +140,7 @@ ACCESS: dict[str, str] = {
     "host.visit_edit": "H",
     # Admins only.
     "admin.add_drink": "A",
+    "admin.update_drink": "A",
     "admin.add_kiosk": "A",
     "admin.add_printer": "A",
     "admin.add_user": "A",

@@ -125,7 +125,11 @@ class KioskPrintersForm(FlaskForm):
 
     printer = SelectField("Printer 打印机", choices=[])
     fallback = SelectField("Fallback printer 备用打印机", choices=[])
-    language = SelectField("Language 语言", choices=list(LANGUAGE_LABELS.items()))
+    language = SelectField(
+        "Language 语言",
+        # "": the visitor's browser decides (Accept-Language; kiosk/routes.py).
+        choices=[("", "Visitor's browser 按浏览器语言"), *LANGUAGE_LABELS.items()],
+    )
 
     def set_choices(self, printers) -> "KioskPrintersForm":
         names = [(p.name, p.name) for p in printers]

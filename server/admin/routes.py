@@ -118,3 +118,35 @@ def add_drink():
     return _page(
         _form(), status=422, drink_errors=errors, drink_form={"name": name, "name_zh": name_zh}
     )
+
+
+@bp.post("/drinks/<int:drink_id>")
+@page_roles("admin")
+def update_drink(drink_id: int):
+    """Rename a drink, or take it off the menu (``active`` unchecked) and back."""
+    form = request.form
+    errors: dict[str, str] = {}
+    try:
+        tasks.update_drink(
+            drink_id,
+            name=form.get("name", ""),
+            name_zh=form.get("name_zh", ""),
+            active=bool(form.get("active")),
+        )
+    except ServiceError as e:
+        if e.status == 404:
+            raise
+        errors = dict(e.fields) or {"name": e.message}
+    edited = {"id": drink_id, "errors": errors, "name": form.get("name", "")}
+    edited["name_zh"] = form.get("name_zh", "")
+    if htmx:
+        return render_template(
+            "admin/_drinks.html",
+            drinks=tasks.menu(active_only=False),
+            edited=edited,
+            drink_errors={},
+            drink_form={},
+        )
+    if not errors:
+        return redirect(url_for("admin.index"))
+    return _page(_form(), status=422, edited=edited)

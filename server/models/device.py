@@ -46,8 +46,9 @@ class Kiosk(Base):
     secret_hash: Mapped[str | None] = mapped_column(String(64))
     paired_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
-    # The language the kiosk greets visitors in until they switch ("zh" or "en").
-    language: Mapped[str] = mapped_column(String(10), default="en")
+    # The language the kiosk greets visitors in until they switch ("zh" or "en"; "" =
+    # the visitor's browser, Accept-Language: a new kiosk's default).
+    language: Mapped[str] = mapped_column(String(10), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     printer: Mapped[Printer | None] = relationship(foreign_keys=[printer_id])

@@ -209,10 +209,11 @@ def new_pairing(name: str) -> str:
 
 
 def set_kiosk_language(kiosk_id: int, language: str) -> Kiosk:
-    """The language kiosk ``kiosk_id`` greets visitors in until they switch ("zh", "en")."""
+    """The language kiosk ``kiosk_id`` greets visitors in until they switch ("zh", "en";
+    "" follows the browser's Accept-Language)."""
     from server.models import LANGUAGES
 
-    if language not in LANGUAGES:
+    if language not in (*LANGUAGES, ""):
         raise ValidationError(
             "invalid_language",
             f"language must be one of {', '.join(LANGUAGES)}",

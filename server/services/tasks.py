@@ -108,6 +108,40 @@ def add_drink(name: str, name_zh: str = "") -> Drink:
     return drink
 
 
+def update_drink(
+    drink_id: int, name: str | None = None, name_zh: str | None = None, active: bool | None = None
+) -> Drink:
+    """Rename a drink (English, Chinese) or take it off the menu and back (``active``);
+    None leaves a field as it is. Tea already ordered keeps the name it was ordered by;
+    a drink off the menu can no longer be ordered but stays in the list."""
+    errors: dict[str, str] = {}
+    if name is not None:
+        name = name.strip()
+        if not name or len(name) > 80:
+            errors["name"] = "required, at most 80 characters"
+    if name_zh is not None:
+        name_zh = name_zh.strip()
+        if len(name_zh) > 80:
+            errors["name_zh"] = "at most 80 characters"
+    if errors:
+        raise ValidationError("invalid_drink", "please correct the drink", fields=errors)
+    with write() as session:
+        drink = session.get(Drink, drink_id)
+        if drink is None:
+            raise NotFound("unknown_drink", f"no drink {drink_id}")
+        if name is not None and name != drink.name:
+            if session.scalar(select(Drink).where(Drink.name == name, Drink.id != drink.id)):
+                raise Conflict(
+                    "drink_exists", f"{name} is on the menu already", fields={"name": "taken"}
+                )
+            drink.name = name
+        if name_zh is not None:
+            drink.name_zh = name_zh
+        if active is not None:
+            drink.active = bool(active)
+    return drink
+
+
 def _when(data: dict, key: str, errors: dict, required: bool = False) -> datetime | None:
     try:
         value = parse_when(data.get(key))
