@@ -139,9 +139,7 @@ def test_api_answer_and_alert_with_a_delegate_are_those_of_the_visit_as_stored(
         ("zh", ["Grace Hopper", " 不在，", "李娜", " 将来接您。"]),
     ],
 )
-def test_kiosk_welcome_says_the_host_is_away_and_who_comes(
-    app, make_visit, lina, language, texts
-):
+def test_kiosk_welcome_says_the_host_is_away_and_who_comes(app, make_visit, lina, language, texts):
     go_away("grace@example.com", "lina@example.com")
     visit = make_visit()
     kiosk = KioskClient(app, language=language)
@@ -180,7 +178,8 @@ def test_delegate_sees_and_acts_on_the_away_hosts_visitors_until_the_host_is_bac
     checkin.check_in(visit.code)
     web = app.test_client()
     login(web, "lina@example.com")
-    assert "Ada Lovelace" in web.get("/host").get_data(as_text=True)
+    page = web.get("/host").get_data(as_text=True)
+    assert "Ada Lovelace" in page and "For Grace Hopper (away)" in page
     token = people.create_token("lina@example.com")
     resp = web.post(f"/api/v1/visits/{visit.id}/acknowledge", headers=auth(token))
     assert resp.status_code == 200, resp.get_json()

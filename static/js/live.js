@@ -163,8 +163,11 @@
       var forHost = ev.for_host && ev.host && ev.for_host !== ev.host.name ? " (for " + ev.for_host + ")" : "";
       return "Still waiting: " + who(ev) + forHost + " is here · 仍在等候";
     }
+    // The host is away: their delegate meets the visitor ("for Grace Hopper, away").
+    var away = ev.delegate && ev.for_host
+      ? " for " + ev.for_host + " (away; " + ev.delegate.name + " meets them)" : "";
     // The room from the request's arrangement sheet: "Ada Lovelace → Room 3".
-    return who(ev) + " is here" + (ev.room ? " → " + ev.room : "") + " · 已到达";
+    return who(ev) + " is here" + away + (ev.room ? " → " + ev.room : "") + " · 已到达";
   }
   function alertArrivals(list) {
     if (!list.length) return;
