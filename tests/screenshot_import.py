@@ -61,7 +61,9 @@ def main(out: Path) -> None:
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-            context = browser.new_context(base_url=f"http://127.0.0.1:{port}", viewport={"width": 1280, "height": 800})
+            context = browser.new_context(
+                base_url=f"http://127.0.0.1:{port}", viewport={"width": 1280, "height": 800}
+            )
             context.set_default_timeout(TIMEOUT)
             page = context.new_page()
             page.goto("/login")
