@@ -343,9 +343,10 @@ class RequestMaterial(Base):
     content_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int] = mapped_column(default=0)
     sha256: Mapped[str] = mapped_column(String(64), default="")
-    data: Mapped[bytes] = mapped_column(LargeBinary)
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Last: SQLite reads a row's columns in order; a listing never reads the bytes.
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
     uploaded_by = relationship("User", foreign_keys=[uploaded_by_id])
 

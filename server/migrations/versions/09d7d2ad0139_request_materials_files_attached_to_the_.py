@@ -25,9 +25,11 @@ def upgrade():
     sa.Column('content_type', sa.String(length=100), nullable=False),
     sa.Column('size', sa.Integer(), nullable=False),
     sa.Column('sha256', sa.String(length=64), nullable=False),
-    sa.Column('data', sa.LargeBinary(), nullable=False),
     sa.Column('uploaded_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
+    # Last: SQLite reads a row's columns in order, so a listing of names and sizes
+    # never reads through the files' bytes.
+    sa.Column('data', sa.LargeBinary(), nullable=False),
     sa.ForeignKeyConstraint(['request_id'], ['hospitality_requests.id'], name=op.f('fk_request_materials_request_id_hospitality_requests')),
     sa.ForeignKeyConstraint(['uploaded_by_id'], ['users.id'], name=op.f('fk_request_materials_uploaded_by_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_request_materials'))
