@@ -565,3 +565,21 @@ def test_two_workers_on_postgresql_queue_each_alert_once(pg_app):
     keys = [m.dedupe_key for m in messages()]
     assert len(counts) == 4  # every worker finished its pass without an error
     assert len(keys) == 6 == len(set(keys)) and sum(counts) == 6
+
+
+def test_an_away_hosts_delegate_hears_of_the_arrival_and_the_wait(app, staff, make_visit, receiver):
+    from server.services import away
+
+    own = add("grace-hook", "webhook", receiver.url, "k", staff["host"])
+    theirs = add("linus-hook", "webhook", receiver.url, "k", staff["other_host"])
+    until = clock.to_local(utcnow() + timedelta(hours=4)).strftime("%Y-%m-%d %H:%M")
+    away.set_away(staff["host"].id, away_until=until, delegate="linus@example.com")
+    visit, queued = arrive(make_visit)
+    assert queued == 2 and {m.channel_id for m in messages()} == {own.id, theirs.id}
+    lines = messages()[-1].payload["alert"]["lines"]
+    assert "Grace Hopper is away: Linus T meets them" in lines
+    later = utcnow() + timedelta(minutes=app.config["ACK_WARNING_MINUTES"] + 1)
+    assert alerts.escalate_waiting(list(db.session.scalars(select(Channel))), later) == 2
+    waiting = [m for m in messages() if m.purpose == "alert_waiting"]
+    assert {m.channel_id for m in waiting} == {own.id, theirs.id}
+    assert "Grace Hopper is away: Linus T meets them" in waiting[0].payload["alert"]["lines"]

@@ -128,6 +128,13 @@ def compose(topic: str, data: dict, lang: str) -> dict:
         else:
             title = f"{who}{sp}仍在等候" if zh else f"{who} is still waiting"
         lines.append(f"来访：{host}" if zh else f"To see {host}")
+        delegate = (data.get("delegate") or {}).get("name")
+        if delegate:
+            lines.append(
+                f"{host} 不在，由 {delegate} 接待"
+                if zh
+                else f"{host} is away: {delegate} meets them"
+            )
         if data.get("by"):
             lines.append(
                 f"前台 {data['by']} 再次通知" if zh else f"Reception ({data['by']}) asks again"
@@ -386,7 +393,11 @@ def escalate_waiting(channels: list[Channel], now: datetime | None = None) -> in
     if not visits:
         db.session.commit()
         return 0
-    users = _users(v.host_id for v in visits)
+    from server.services import away
+
+    # an away host's delegate meets their visitors: they hear of the wait too
+    delegates = {v.id: away.acting_delegate(v.host, now) for v in visits}
+    users = _users([v.host_id for v in visits] + [d.id for d in delegates.values() if d])
     work = []
     for v in visits:
         assert v.checked_in_at is not None  # the query says so
@@ -397,7 +408,11 @@ def escalate_waiting(channels: list[Channel], now: datetime | None = None) -> in
             "arrived_at": clock.iso(v.checked_in_at),
             "minutes": int((now - v.checked_in_at).total_seconds() // 60),
         }
-        work.append((v.id, data, plan("waiting", [v.host_id], channels, users)))
+        delegate = delegates[v.id]
+        if delegate is not None:
+            data["delegate"] = {"id": delegate.id, "name": delegate.name}
+        recipients = [v.host_id] + ([delegate.id] if delegate is not None else [])
+        work.append((v.id, data, plan("waiting", recipients, channels, users)))
     queued = 0
     try:
         with write() as tx:
