@@ -14,4 +14,5 @@
   signed webhook), each in its vendor's format and signing.
 - ``alerts.py``: the worker's pass that fans the event log (arrivals, waiting too
   long, tea, tour reminders) out to people's channels and the site's defaults.
+  ``alert_texts.py`` words them (English or Chinese, plain text).
 """
