@@ -55,9 +55,15 @@ def test_drink_renamed_keeps_its_id_and_a_taken_name_is_refused(app):
     assert getattr(blank.value, "code", None) == "invalid_drink"
 
 
+def found(pattern: str, text: str) -> str:
+    match = re.search(pattern, text)
+    assert match is not None, pattern
+    return match.group(1)
+
+
 def drink_form_action(html: str, name: str) -> str:
     item = html.split(f'data-drink="{name}"', 1)[1]
-    return re.search(r'action="(/admin/drinks/\d+)"', item).group(1)
+    return found(r'action="(/admin/drinks/\d+)"', item)
 
 
 def test_admin_edits_and_takes_a_drink_off_the_menu_on_the_admin_page(app, staff):
@@ -117,9 +123,9 @@ def kiosk_browser(app, name="Front door", language=None, accept=None):
 def shell(html: str) -> tuple[str, str, str]:
     """(html lang, data-lang, data-default-lang) of the kiosk page."""
     return (
-        re.search(r'<html lang="([^"]*)"', html).group(1),
-        re.search(r'data-lang="([^"]*)"', html).group(1),
-        re.search(r'data-default-lang="([^"]*)"', html).group(1),
+        found(r'<html lang="([^"]*)"', html),
+        found(r'data-lang="([^"]*)"', html),
+        found(r'data-default-lang="([^"]*)"', html),
     )
 
 

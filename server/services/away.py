@@ -146,7 +146,7 @@ def set_away(user_id: int, away_until=UNSET, delegate=UNSET) -> User:
         if delegate is not UNSET:
             user.delegate_id = resolve_delegate(session, delegate, user.id)
         if when is not UNSET:
-            user.away_until = when  # type: ignore[assignment]
+            user.away_until = when
     return user
 
 
