@@ -69,6 +69,8 @@ def test_utf8_csv_previews_every_row_and_imports_them(staff):
     assert zhang.expected_at == datetime(2026, 12, 3, 6, 0)  # 14:00 +08:00 in UTC
     assert ada.status == "expected" and ada.created_by_id == staff["admin"].id
     assert len(ada.code) >= 32 and ada.code != zhang.code
+    nul = visit_import.preview(sheet("A\x00da,,,,grace@example.com,,,").encode(), "n.csv")
+    assert nul.rows[0].visitor["name"] == "Ada"  # PostgreSQL text cannot hold a NUL
 
 
 def test_local_times_are_in_the_site_zone(app, staff):

@@ -81,6 +81,7 @@ def _page(form=None, result=None, token=None, error=None, status=200):
 @bp.get("/import")
 @page_roles(*ROLES)
 def import_page():
+    import_jobs.sweep()
     return _page()
 
 

@@ -45,6 +45,12 @@ def _write_json(path: Path, value: dict) -> None:
     os.replace(tmp, path)
 
 
+def sweep() -> None:
+    """Remove uploads (and progress) older than a day: an upload holds visitors'
+    personal data, kept only until it is imported or abandoned."""
+    _sweep(_dir())
+
+
 def _sweep(folder: Path) -> None:
     cutoff = time.time() - KEEP_SECONDS
     for path in folder.iterdir():

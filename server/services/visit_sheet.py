@@ -137,7 +137,8 @@ def read(data: bytes, filename: str = "") -> list[tuple[int, dict[str, str]]]:
     header: list[str] | None = None
     rows: list[tuple[int, dict[str, str]]] = []
     for number, record in enumerate(records, start=1):
-        cells = [(c or "").strip() for c in record]
+        # A NUL is never meant in a cell (and PostgreSQL text cannot hold one).
+        cells = [(c or "").replace("\x00", "").strip() for c in record]
         if not any(cells):
             continue
         if header is None:
