@@ -130,7 +130,11 @@ def _run(app, token: str, user_id: int, data: bytes, filename: str, invite: bool
         marker = _dir() / f"{token}.state.json"
         try:
             user = db.session.get(User, user_id)
-            result = visit_import.preview(data, filename, user)
+
+            def checking(done: int, of: int) -> None:
+                _write_json(marker, {"phase": "checking", "done": done, "total": of})
+
+            result = visit_import.preview(data, filename, user, progress=checking)
             if not result.ok:
                 _write_json(
                     marker,
