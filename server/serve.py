@@ -103,6 +103,16 @@ class Worker(ThreadWorker):
             threading.Thread(target=close_sockets, name="lobby-close-sockets", daemon=True).start()
         super().handle_exit(sig, frame)
 
+    def is_parent_alive(self) -> bool:
+        """gunicorn asks once a second. An arbiter killed outright (``kill -9``, the
+        OOM killer) leaves this worker orphaned: it stops accepting, but its Socket.IO
+        connections would hold it, and the port, for the whole ``graceful_timeout`` and
+        a new ``lobby run`` could not bind. Close them, as on a stop, so it exits now."""
+        alive = super().is_parent_alive()
+        if not alive and getattr(self, "wsgi", None) is not None:
+            close_sockets()
+        return alive
+
 
 def close_sockets() -> None:
     """Close every Socket.IO connection of this process (at the Engine.IO level: the

@@ -167,3 +167,54 @@ def test_no_worker_serves_pages_and_leaves_badges_to_lobby_worker(env, tmp_path,
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0
+
+
+def running(pid: int) -> bool:
+    """Alive and not a zombie (nothing may reap an orphan in a container)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(p) for p in path.read_text().split()] if path.exists() else []
+
+
+def test_a_worker_orphaned_by_its_killed_arbiter_lets_its_sockets_and_the_port_go(
+    env, tmp_path, tokens
+):
+    """kill -9 of `lobby run`'s arbiter: its gunicorn worker notices within a second,
+    closes its Socket.IO connections and exits, so the port is free for a restart
+    (before, its sockets held it for the whole graceful timeout)."""
+    env = {**env, "LOBBY_GRACEFUL_TIMEOUT": "60"}
+    proc, url = start(env, "--no-worker", log=tmp_path / "server.log")
+    port = int(url.rsplit(":", 1)[1])
+    client = socketio.Client(reconnection=False)
+    try:
+        let_go = threading.Event()
+        client.on("disconnect", lambda *reason: let_go.set())
+        client.connect(url, auth={"token": tokens["host"]}, transports=["websocket"])
+        workers = [  # not the web-font subsetter the arbiter may have started
+            c
+            for c in children(proc.pid)
+            if b"webfonts" not in Path(f"/proc/{c}/cmdline").read_bytes()
+        ]
+        assert len(workers) == 1, "gunicorn's worker was not found"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        assert let_go.wait(10), "the orphaned worker held its dashboard socket"
+        deadline = time.time() + 10
+        while any(running(w) for w in workers):
+            assert time.time() < deadline, "the orphaned worker is still alive"
+            time.sleep(0.1)
+        with socket.socket() as s:  # free for the next `lobby run`
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(("127.0.0.1", port))
+    finally:
+        client.disconnect()
+        for w in children(proc.pid) if proc.poll() is None else []:
+            os.kill(w, signal.SIGKILL)
+        if proc.poll() is None:
+            proc.kill()
