@@ -163,6 +163,7 @@ def test_the_admin_keeps_the_site_defaults_and_sees_everyones(client, staff):
     login(client, "admin@example.com")
     resp, html = page(client, "/admin/channels")
     assert resp.status_code == 200 and "Alert channels <small>通知渠道</small>" in html
+    assert 'id="admin-channels-link"' in page(client, "/admin")[1]  # linked from /admin
     assert 'id="personal"' in html and "grace-slack" in html and "Grace Hopper" in html
     data = {
         "kind": "feishu",
