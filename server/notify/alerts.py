@@ -189,9 +189,10 @@ def start_cursor(session) -> int:
 _last_waiting_look = 0.0
 
 
-def run(now: datetime | None = None, limit: int = BATCH) -> int:
-    """One pass: queue the alerts of the events after the cursor (and of visitors
-    waiting too long); how many messages were queued. An idle pass is reads only."""
+def run(now: datetime | None = None, limit: int = BATCH, escalate: bool | None = None) -> int:
+    """One pass: queue the alerts of the events after the cursor and (``escalate``;
+    None: every ``WAITING_EVERY`` seconds) of visitors waiting too long; how many
+    messages were queued. An idle pass is reads only."""
     global _last_waiting_look
     now = now or utcnow()
     last = db.session.scalar(select(NotifyCursor.last_seq).where(NotifyCursor.name == CURSOR))
@@ -204,7 +205,9 @@ def run(now: datetime | None = None, limit: int = BATCH) -> int:
         db.session.commit()
         return 0
     queued = _fan_out(last, channels, now, limit)
-    if time.monotonic() - _last_waiting_look >= WAITING_EVERY:
+    if escalate is None:
+        escalate = time.monotonic() - _last_waiting_look >= WAITING_EVERY
+    if escalate:
         _last_waiting_look = time.monotonic()
         queued += escalate_waiting(channels, now)
     return queued
