@@ -298,6 +298,7 @@ def test_admin_index_and_nav_link_to_the_device_and_staff_pages(app, staff):
 @pytest.mark.browser
 def test_admin_adds_a_kiosk_and_the_tablet_pairs_from_the_qr_on_screen(device, staff):
     admin = staff_page(device, "admin@example.com", "/admin/")
+    admin.locator("#nav-setup summary").click()  # the admin's setup menu
     admin.get_by_role("link", name="Kiosks 自助终端").first.click()
     admin.fill("input[name=name]", "Lobby tablet")
     admin.select_option("select[name=language]", "zh")

@@ -90,3 +90,27 @@ def test_the_desk_walk_in_form_leaves_no_console_error(device, staff):
     expect(page.locator("#host-results")).to_contain_text("Linus T")
     page.wait_for_timeout(300)
     assert seen["errors"] == [] and seen["404"] == []
+
+
+def test_the_admins_nav_fits_and_folds_setup_into_one_menu(device, staff):
+    """An admin's nav (twenty pages) once ran past the window's edge and clipped "Sign
+    out": it now wraps, and the setup pages are one menu that a click outside or
+    Escape closes."""
+    page, seen = sign_in(device, "admin@example.com")
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto("/admin/")
+    out = page.get_by_role("button", name="Sign out 退出").bounding_box()
+    assert out is not None and out["x"] + out["width"] <= 1280
+    staff_link = page.locator("#nav-setup").get_by_role("link", name="Staff 员工")
+    expect(staff_link).to_be_hidden()
+    page.locator("#nav-setup summary").click()
+    expect(staff_link).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(staff_link).to_be_hidden()
+    page.locator("#nav-setup summary").click()
+    page.locator("main").click(position={"x": 5, "y": 5})
+    expect(staff_link).to_be_hidden()
+    page.locator("#nav-setup summary").click()
+    staff_link.click()
+    page.wait_for_url("**/admin/users")
+    assert seen["errors"] == []

@@ -247,6 +247,7 @@ def test_admin_page_brands_the_kiosks_in_both_languages_and_orientations(
     admin.fill("input[name=password]", PASSWORD)
     admin.click("button[type=submit]")
     admin.wait_for_url(lambda url: "/login" not in url)
+    admin.locator("#nav-setup summary").click()  # the admin's setup menu
     admin.get_by_role("link", name="Kiosk settings 终端设置").click()
     admin.wait_for_url("**/admin/kiosk-settings")
     # A wrong file and a wrong number first: both are marked, what was typed stays.

@@ -6,11 +6,16 @@
 //   <button hx-get=... data-focus-after="SEL">  after its request, scrolls to and
 //                                               focuses the element SEL names
 //   <input data-no-enter>                       Enter in it does not send the form
+//   <details class="menu">                      a drop-down: closes on a click outside
+//                                               it or on Escape
 (function () {
   "use strict";
   document.addEventListener("click", function (e) {
     var target = e.target instanceof Element ? e.target : null;
     if (!target) return;
+    document.querySelectorAll("details.menu[open]").forEach(function (menu) {
+      if (!menu.contains(target)) menu.removeAttribute("open");
+    });
     if (target.closest("[data-print]")) {
       window.print();
       return;
@@ -20,6 +25,11 @@
   });
 
   document.addEventListener("keydown", function (e) {
+    if (e.key === "Escape") {
+      document.querySelectorAll("details.menu[open]").forEach(function (menu) {
+        menu.removeAttribute("open");
+      });
+    }
     if (e.key === "Enter" && e.target instanceof Element && e.target.matches("[data-no-enter]")) {
       e.preventDefault();
     }
