@@ -130,6 +130,10 @@ def load(overrides: dict | None = None) -> dict:
         # Email (server/notify/mail.py): smtp://user:pass@host:587?starttls=1 or
         # smtps://user:pass@host:465; unset leaves emails queued ("SMTP not configured").
         "SMTP_URL": env.get("LOBBY_SMTP_URL") or None,
+        # Chat robots and webhooks may point at loopback, private or link-local
+        # addresses only when this is 1 (an internal receiver): otherwise any member of
+        # staff could make the worker POST into the company's network (SSRF).
+        "CHANNELS_PRIVATE_NETWORKS": env.get("LOBBY_CHANNELS_PRIVATE_NETWORKS", "0") == "1",
         "MAIL_FROM": env.get("LOBBY_MAIL_FROM") or "",
         # What an invitation says about the site (server/notify/invitations.py): the
         # language of visitors who chose none, the address, how to find reception, what

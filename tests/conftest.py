@@ -87,6 +87,9 @@ def app(tmp_path, printer, tmp_path_factory):
             "DEFAULT_PRINTER": printer.url,
             "SECRET_KEY": "test-secret",
             "MESSAGE_QUEUE": None,
+            # The channel tests' receivers listen on loopback (tests/test_channels.py
+            # turns this off to see such a destination refused).
+            "CHANNELS_PRIVATE_NETWORKS": True,
         }
     )
     app.test_client_class = IsolatedClient
@@ -120,6 +123,7 @@ def pg_app(tmp_path, printer):
             "DEFAULT_PRINTER": printer.url,
             "SECRET_KEY": "test",
             "MESSAGE_QUEUE": None,
+            "CHANNELS_PRIVATE_NETWORKS": True,
         }
     )
     upgrade_database(app)

@@ -584,3 +584,36 @@ def test_an_away_hosts_delegate_hears_of_the_arrival_and_the_wait(app, staff, ma
     waiting = [m for m in messages() if m.purpose == "alert_waiting"]
     assert {m.channel_id for m in waiting} == {own.id, theirs.id}
     assert "Grace Hopper is away: Linus T meets them" in waiting[0].payload["alert"]["lines"]
+
+
+def test_private_and_loopback_destinations_are_refused_unless_the_site_allows_them(
+    app, staff, make_visit, receiver
+):
+    """SSRF: any member of staff may add a channel, and the worker POSTs wherever it
+    points. Without LOBBY_CHANNELS_PRIVATE_NETWORKS=1 a loopback, private or
+    link-local address is refused when added, and again before each send (a name's
+    DNS may change after it was added): nothing reaches the receiver."""
+    hook = add("grace-hook", "webhook", receiver.url + "/in", "s3cret", staff["host"])
+    app.config["CHANNELS_PRIVATE_NETWORKS"] = False
+    for url in (
+        receiver.url,
+        "http://localhost:8080/x",
+        "http://10.1.2.3/hook",
+        "http://169.254.169.254/latest/meta-data",
+        "http://[::1]:9/",
+        "http://192.168.0.10/",
+    ):
+        with pytest.raises(ServiceError) as refused:
+            add("inside", "webhook", url, "k", staff["host"])
+        assert refused.value.code == "private_address" and refused.value.fields == {
+            "url": refused.value.message
+        }, url
+    add("outside", "webhook", "https://hooks.example.com/lobby", "k")  # public, or unknown here
+    checkin.check_in(make_visit().code)
+    alerts.run()
+    outbox.send_due()
+    mine = [m for m in messages() if m.channel_id == hook.id]
+    assert mine and "refused:" in mine[0].last_error and "private or loopback" in mine[0].last_error
+    assert receiver.requests == []
+    app.config["CHANNELS_PRIVATE_NETWORKS"] = True
+    db.session.rollback()

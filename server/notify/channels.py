@@ -32,11 +32,15 @@ with the reason (never the URL: its key is a credential).
 import base64
 import hashlib
 import hmac
+import ipaddress
 import json
+import socket
 import time
 import urllib.error
 import urllib.request
 from urllib.parse import quote_plus, urlsplit, urlunsplit
+
+from flask import current_app
 
 from server.extensions import db
 from server.models.notify import Channel
@@ -58,9 +62,41 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 _OPENER = urllib.request.build_opener(_NoRedirect)
 
 
+def private_address(host: str) -> str | None:
+    """The first loopback, private, link-local or otherwise non-public address ``host``
+    names (itself, or what DNS resolves it to); None when every one is public, or when
+    it does not resolve here (then there is nothing to reach either)."""
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return None
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
+        if not address.is_global or address.is_multicast:
+            return str(address)
+    return None
+
+
+def refused_destination(url: str) -> str | None:
+    """Why the worker may not POST to ``url`` (None: it may). Unless the site allows
+    private networks (``LOBBY_CHANNELS_PRIVATE_NETWORKS=1``), a channel can reach only
+    public addresses: checked when it is added and again before every send (DNS may
+    have changed since)."""
+    if current_app.config.get("CHANNELS_PRIVATE_NETWORKS"):
+        return None
+    host = urlsplit(url).hostname or ""
+    found = private_address(host)
+    if found is None:
+        return None
+    return f"{host} is a private or loopback address ({found}): not reachable from channels"
+
+
 def post(url: str, body: bytes, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
     """POST ``body`` (JSON) to ``url``; the status and (the start of) the answer.
-    A non-2xx answer or no answer within ``TIMEOUT`` raises ``SendError``."""
+    A non-2xx answer or no answer within ``TIMEOUT`` raises ``SendError``, and so does a
+    destination on a private network (``refused_destination``: nothing is sent)."""
+    if why := refused_destination(url):
+        raise SendError(f"refused: {why}")
     request = urllib.request.Request(
         url,
         data=body,

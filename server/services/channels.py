@@ -71,6 +71,10 @@ def clean(name: str, kind: str, url: str, secret: str = "", events=None) -> dict
             ok = False
         if not ok:
             raise _invalid("invalid_url", "url", "the robot's or webhook's http(s):// URL")
+        from server.notify.channels import refused_destination
+
+        if why := refused_destination(url):
+            raise _invalid("private_address", "url", why)
     if len(secret) > 300:
         raise _invalid("invalid_secret", "secret", "up to 300 characters")
     if kind == "webhook" and not secret:
