@@ -281,3 +281,10 @@ def on_menu(name: str, name_zh: str = ""):
 
     found = db.session.scalar(select(Drink).where(Drink.name == name))
     return found if found is not None else tasks.add_drink(name, name_zh)
+
+
+def soon_today(minutes: float):
+    """UTC ``minutes`` from now, but still in the site's today (a test run at 23:55 must
+    not plan a visit for tomorrow, which no page of today shows)."""
+    _, end = clock.today_bounds()
+    return min(utcnow() + timedelta(minutes=minutes), end - timedelta(seconds=90))

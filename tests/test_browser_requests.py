@@ -6,12 +6,14 @@ files the arrangement sheet with a room, and one of the visitors checks in at th
 the host's alert says where to meet them."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
 
 from server.policy import rooms
 from server.services import clock
+from tests.conftest import soon_today
 from tests.test_browser import (
     browser,  # noqa: F401 - pytest fixture (device needs it)
     device,  # noqa: F401 - pytest fixture
@@ -23,9 +25,11 @@ from tests.test_policy_requests import office  # noqa: F401 - pytest fixture
 from tests.warm_fonts import fonts_built  # noqa: F401 - pytest fixture
 
 
-def local(minutes: float) -> str:
-    when = clock.to_local(clock.utcnow()) + __import__("datetime").timedelta(minutes=minutes)
-    return when.strftime("%Y-%m-%dT%H:%M")
+def local(minutes: float, today: bool = True) -> str:
+    """The site's local time ``minutes`` from now (but today, unless told), as the form
+    takes it."""
+    when = soon_today(minutes) if today else clock.utcnow() + timedelta(minutes=minutes)
+    return clock.to_local(when).strftime("%Y-%m-%dT%H:%M")
 
 
 def decide(page, rid: int, decision: str, comment: str = "", **plan):
@@ -51,7 +55,7 @@ def test_a_request_from_the_form_to_the_kiosk(device, office):  # noqa: F811
     rita.check("input[name=star_level][value='4']")
     rita.fill("textarea[name=purpose]", "Contract talks and a plant tour")
     rita.fill("input[name=arrives_at]", local(10))
-    rita.fill("input[name=departs_at]", local(180))
+    rita.fill("input[name=departs_at]", local(180, today=False))
     rita.fill("input[name=attendees]", "3")
     rita.fill("input[name=visitor-0-name]", "张伟")
     rita.fill("input[name=visitor-0-title]", "VP 副总裁")

@@ -195,6 +195,7 @@ def test_declining_ends_at_see_reception_and_tells_the_desk(
 def test_admin_publishes_a_version_and_reception_sees_the_signature(app, device, staff, make_visit):
     kiosk_settings.save(photo_enabled=False)
     admin = staff_page(device, "admin@example.com", "/admin/")
+    admin.click("#nav-setup summary")  # the admin's setup menu
     admin.click("nav >> text=Site rules 须知")
     admin.fill("textarea[name=text_en]", RULES_EN)
     admin.fill("textarea[name=text_zh]", RULES_ZH)

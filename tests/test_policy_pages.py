@@ -153,19 +153,20 @@ def test_request_list_marks_overdue_sheets_red(app, office):  # noqa: F811
 
 
 def test_the_visit_knows_its_request_on_the_host_card_and_the_reception_board(app, office, client):  # noqa: F811
-    from tests.conftest import auth
+    from tests.conftest import auth, soon_today
     from tests.test_policy_arrangements import sheet
     from tests.test_policy_requests import body, when
 
     rooms.add_room("Room 3", 8)
     h = auth(office["rita"])
+    arrives = soon_today(14).isoformat() + "+00:00"  # today: the card shows today's visits
     rid = client.post(
-        "/api/v1/requests", json=body(arrives_at=when(0.01), departs_at=when(0.2)), headers=h
+        "/api/v1/requests", json=body(arrives_at=arrives, departs_at=when(0.2)), headers=h
     ).get_json()["id"]
     tour = [{"place": "Assembly line 2", "department": "Production", "at": when(0.05)}]
     client.put(
         f"/api/v1/requests/{rid}/arrangement",
-        json=sheet(arrives_at=when(0.01), departs_at=when(0.2), tour=tour),
+        json=sheet(arrives_at=arrives, departs_at=when(0.2), tour=tour),
         headers=h,
     )
     plan = {"schedule": "10:00 talks, 12:00 lunch", "venue": "Room 3", "dining": "VIP room"}
