@@ -22,12 +22,14 @@ job is left ``sending``. The arbiter then exits 0.
 """
 
 import logging
+import os
 import threading
 
 from gunicorn.app.base import BaseApplication
 from gunicorn.workers.gthread import ThreadWorker
 
 log = logging.getLogger(__name__)
+ORPHAN_EXIT_SECONDS = 5.0  # an orphaned worker (its arbiter killed) exits by then at last
 
 
 class LobbyServer(BaseApplication):
@@ -111,6 +113,11 @@ class Worker(ThreadWorker):
         alive = super().is_parent_alive()
         if not alive and getattr(self, "wsgi", None) is not None:
             close_sockets()
+            # No arbiter will ever kill it: whatever still holds the process (a request
+            # stuck in a thread) must not keep the port past a few seconds.
+            deadline = threading.Timer(ORPHAN_EXIT_SECONDS, os._exit, args=(0,))
+            deadline.daemon = True
+            deadline.start()
         return alive
 
 

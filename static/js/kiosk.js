@@ -171,8 +171,12 @@
   // when no text field has focus, or when it came scanner-fast (a person types slower);
   // then the field gets back what it held before the burst.
   // Codes are 22+ characters (128 random bits); in a field, a shorter burst is typing.
+  // Scanner-fast is judged on the burst's mean gap between keys, not each gap: a busy
+  // tablet (or USB) may stall one key for 100 ms in the middle of a scan, while a person
+  // never keeps 16 keys at 60 ms apart. A pause of a second starts a new burst.
   var SCAN_KEY_GAP_MS = 60, SCAN_MIN_CHARS = 8, SCAN_MIN_CHARS_IN_FIELD = 16;
-  var burst = { text: "", at: 0, field: null, before: "" };
+  var BURST_PAUSE_MS = 1000;
+  var burst = { text: "", at: 0, start: 0, field: null, before: "" };
   function isTextField(el) {
     return !!el && (el.tagName === "TEXTAREA" ||
       (el.tagName === "INPUT" && /^(text|search|tel|email|number|)$/.test(el.type || "")));
@@ -200,9 +204,11 @@
     if (onStart() || e.ctrlKey || e.altKey || e.metaKey) return;
     var field = isTextField(e.target) ? e.target : null;
     var now = Date.now();
-    var fast = now - burst.at <= SCAN_KEY_GAP_MS;
     if (e.key === "Enter") {
       var code = burst.text.trim();
+      var fast = burst.text.length > 1 &&
+        (burst.at - burst.start) / (burst.text.length - 1) <= SCAN_KEY_GAP_MS &&
+        now - burst.at <= BURST_PAUSE_MS;
       var scanned = burst.field === field && (field
         ? fast && code.length >= SCAN_MIN_CHARS_IN_FIELD : code.length >= SCAN_MIN_CHARS);
       if (scanned) {
@@ -210,13 +216,15 @@
         e.stopPropagation();
         if (field) field.value = burst.before;
       }
-      burst = { text: "", at: 0, field: null, before: "" };
+      burst = { text: "", at: 0, start: 0, field: null, before: "" };
       if (scanned) scanNow(code);
       return;
     }
     if (e.key.length !== 1) return;
-    if (burst.text && (burst.field !== field || (field && !fast))) burst.text = "";
-    if (!burst.text) burst = { text: "", at: now, field: field, before: field ? field.value : "" };
+    if (burst.text && (burst.field !== field || now - burst.at > BURST_PAUSE_MS)) burst.text = "";
+    if (!burst.text) {
+      burst = { text: "", at: now, start: now, field: field, before: field ? field.value : "" };
+    }
     burst.text += e.key;
     burst.at = now;
   }, true);
