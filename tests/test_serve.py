@@ -177,6 +177,13 @@ def running(pid: int) -> bool:
         return False
 
 
+def cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
 def children(pid: int) -> list[int]:
     path = Path(f"/proc/{pid}/task/{pid}/children")
     return [int(p) for p in path.read_text().split()] if path.exists() else []
@@ -196,18 +203,21 @@ def test_a_worker_orphaned_by_its_killed_arbiter_lets_its_sockets_and_the_port_g
         let_go = threading.Event()
         client.on("disconnect", lambda *reason: let_go.set())
         client.connect(url, auth={"token": tokens["host"]}, transports=["websocket"])
-        workers = [  # not the web-font subsetter the arbiter may have started
-            c
-            for c in children(proc.pid)
-            if b"webfonts" not in Path(f"/proc/{c}/cmdline").read_bytes()
-        ]
-        assert len(workers) == 1, "gunicorn's worker was not found"
+        # gunicorn's worker is a fork of the arbiter: the same command line (not, say,
+        # the web-font subsetter the arbiter may have started)
+        arbiter = cmdline(proc.pid)
+        workers = [c for c in children(proc.pid) if cmdline(c) == arbiter]
+        assert len(workers) == 1, f"gunicorn's worker was not found: {children(proc.pid)}"
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
         assert let_go.wait(10), "the orphaned worker held its dashboard socket"
         deadline = time.time() + 20  # it exits by itself within ORPHAN_EXIT_SECONDS
         while any(running(w) for w in workers):
-            assert time.time() < deadline, "the orphaned worker is still alive"
+            assert time.time() < deadline, "the orphaned worker is still alive: " + ", ".join(
+                f"{w} {Path(f'/proc/{w}/stat').read_text()[:80]!r} {cmdline(w)[:80]!r}"
+                for w in workers
+                if running(w)
+            )
             time.sleep(0.1)
         with socket.socket() as s:  # free for the next `lobby run`
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
