@@ -31,7 +31,7 @@ from sqlalchemy import select
 
 from server.extensions import db
 from server.models import User, utcnow
-from server.services import clock
+from server.services import clock, people
 from server.services.errors import NotFound, ValidationError
 from server.services.tx import write
 
@@ -102,37 +102,7 @@ def resolve_delegate(session, delegate, user_id: int) -> int | None:
             "delegate must be an email or a user id",
             fields={"delegate": "an email or a user id"},
         )
-    raw = str(delegate).strip()
-    if isinstance(delegate, int) or (raw.isascii() and raw.isdigit()):
-        # an id past a database integer is nobody (not an overflow)
-        found = session.get(User, int(raw)) if 0 < int(raw) < 2**63 else None
-    else:
-        found = session.scalar(select(User).where(User.email == raw.lower()))
-    if found is None:
-        raise ValidationError(
-            "unknown_delegate",
-            f"no user {raw} to be the delegate",
-            fields={"delegate": "no such user"},
-        )
-    if found.id == user_id:
-        raise ValidationError(
-            "delegate_is_self",
-            "a user cannot be their own delegate",
-            fields={"delegate": "choose someone else"},
-        )
-    if not found.active:
-        raise ValidationError(
-            "delegate_inactive",
-            f"{found.email} is disabled",
-            fields={"delegate": "this user is disabled"},
-        )
-    if not found.has_role("host"):
-        raise ValidationError(
-            "delegate_not_host",
-            f"{found.email} is not a host, so alerts would not reach them",
-            fields={"delegate": "choose a host (alerts arrive on the host page)"},
-        )
-    return found.id
+    return people.stand_in(session, delegate, user_id, "delegate", "delegate")
 
 
 def set_away(user_id: int, away_until=UNSET, delegate=UNSET) -> User:

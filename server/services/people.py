@@ -105,37 +105,44 @@ def resolve_fallback(session, fallback: int | str | None, user_id: int | None = 
     reaches them on the host dashboard (their ``host:<id>`` room)."""
     if fallback in (None, "", 0):
         return None
-    raw = str(fallback).strip()
-    if isinstance(fallback, int) or (raw.isascii() and raw.isdigit()):
+    assert fallback is not None
+    return stand_in(session, fallback, user_id, "fallback", "fallback contact")
+
+
+def stand_in(session, named: int | str, user_id: int | None, field: str, role: str) -> int:
+    """The id of the user ``named`` (an id or an email) who stands in for ``user_id`` as
+    ``role`` (a fallback contact, a delegate): another active user with the host role,
+    since alerts reach them on the host page. Refusals name ``field``:
+    ``unknown_<field>``, ``<field>_is_self``, ``<field>_inactive``, ``<field>_not_host``."""
+    raw = str(named).strip()
+    if isinstance(named, int) or (raw.isascii() and raw.isdigit()):
         # an id past a database integer is nobody (not an overflow)
-        contact = session.get(User, int(raw)) if 0 < int(raw) < 2**63 else None
+        found = session.get(User, int(raw)) if 0 < int(raw) < 2**63 else None
     else:
-        contact = session.scalar(select(User).where(User.email == str(fallback).strip().lower()))
-    if contact is None:
+        found = session.scalar(select(User).where(User.email == raw.lower()))
+    if found is None:
         raise ValidationError(
-            "unknown_fallback",
-            f"no user {fallback} to be the fallback contact",
-            fields={"fallback": "no such user"},
+            f"unknown_{field}", f"no user {raw} to be the {role}", fields={field: "no such user"}
         )
-    if user_id is not None and contact.id == user_id:
+    if user_id is not None and found.id == user_id:
         raise ValidationError(
-            "fallback_is_self",
-            "a user cannot be their own fallback contact",
-            fields={"fallback": "choose someone else"},
+            f"{field}_is_self",
+            f"a user cannot be their own {role}",
+            fields={field: "choose someone else"},
         )
-    if not contact.active:
+    if not found.active:
         raise ValidationError(
-            "fallback_inactive",
-            f"{contact.email} is disabled",
-            fields={"fallback": "this user is disabled"},
+            f"{field}_inactive",
+            f"{found.email} is disabled",
+            fields={field: "this user is disabled"},
         )
-    if not contact.has_role("host"):
+    if not found.has_role("host"):
         raise ValidationError(
-            "fallback_not_host",
-            f"{contact.email} is not a host, so alerts would not reach them",
-            fields={"fallback": "choose a host (alerts arrive on the host page)"},
+            f"{field}_not_host",
+            f"{found.email} is not a host, so alerts would not reach them",
+            fields={field: "choose a host (alerts arrive on the host page)"},
         )
-    return contact.id
+    return found.id
 
 
 def create_user(
