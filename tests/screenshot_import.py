@@ -5,22 +5,15 @@ data, served over HTTP, Debian's Chromium at 1280x800; reception uploads a GB180
 CSV (as Excel in China saves it) of six guests, three of them with mistakes.
 """
 
-import shutil
 import sys
-import tempfile
-import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
-from werkzeug.serving import make_server  # noqa: E402
+from playwright.sync_api import expect  # noqa: E402
 
-from server import create_app, upgrade_database  # noqa: E402
-from server.services import demo  # noqa: E402
-from tests.conftest import free_port  # noqa: E402
-from tests.screenshots import CHROMIUM_ARGS, TIMEOUT  # noqa: E402
+from tests.screenshots import demo_app, signed_in  # noqa: E402
 
 SHEET = [
     "姓名,公司,邮箱,电话,接待人,预计到达,事由,语言",
@@ -39,50 +32,18 @@ SHEET = [
 
 def main(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    data = Path(tempfile.mkdtemp(prefix="lobby-shots-import-"))
-    app = create_app(
-        {
-            "DATA_DIR": data,
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{data / 'lobby.db'}",
-            "DEFAULT_PRINTER": f"emulator://{data / 'badges'}",
-            "PRINT_WORKER": False,
-            "MESSAGE_QUEUE": None,
-            "SECRET_KEY": "screenshots",
-        }
-    )
-    upgrade_database(app)
-    with app.app_context():
-        demo.load(f"emulator://{data / 'badges'}")
+    app, data, _ = demo_app("lobby-shots-import-")
     sheet = data / "客户日名单.csv"
     sheet.write_bytes(("\r\n".join(SHEET) + "\r\n").encode("gb18030"))
-    port = free_port()
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-            context = browser.new_context(
-                base_url=f"http://127.0.0.1:{port}", viewport={"width": 1280, "height": 800}
-            )
-            context.set_default_timeout(TIMEOUT)
-            page = context.new_page()
-            page.goto("/login")
-            page.fill("input[name=email]", "reception@lobby.local")
-            page.fill("input[name=password]", "demo-reception")
-            page.click("button[type=submit]")
-            page.wait_for_url(lambda url: "/login" not in url)
-            page.click("#nav-import")
-            page.set_input_files("#file", str(sheet))
-            page.click("#import-upload button[type=submit]")
-            expect(page.locator("#count-invalid")).to_have_text("3")
-            page.evaluate("document.fonts.ready")
-            page.locator("#import-preview").scroll_into_view_if_needed()
-            page.screenshot(path=str(out / "import-preview.png"), full_page=True)
-            print("wrote", out / "import-preview.png")
-            browser.close()
-    finally:
-        server.shutdown()
-        shutil.rmtree(data, ignore_errors=True)
+    with signed_in(app, data, "reception@lobby.local", "demo-reception") as page:
+        page.click("#nav-import")
+        page.set_input_files("#file", str(sheet))
+        page.click("#import-upload button[type=submit]")
+        expect(page.locator("#count-invalid")).to_have_text("3")
+        page.evaluate("document.fonts.ready")
+        page.locator("#import-preview").scroll_into_view_if_needed()
+        page.screenshot(path=str(out / "import-preview.png"), full_page=True)
+        print("wrote", out / "import-preview.png")
 
 
 if __name__ == "__main__":

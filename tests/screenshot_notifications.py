@@ -9,26 +9,20 @@ stood in for at ``post`` (WeCom ``errcode 0``; DingTalk ``310000``, a wrong secr
 so the page shows a sent message and a failing one with the vendor's reason.
 """
 
-import shutil
 import sys
-import tempfile
-import threading
 from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
-from werkzeug.serving import make_server  # noqa: E402
+from playwright.sync_api import expect  # noqa: E402
 
-from server import create_app, upgrade_database  # noqa: E402
 from server.models import utcnow  # noqa: E402
 from server.notify import alerts, outbox  # noqa: E402
 from server.notify import channels as senders  # noqa: E402
-from server.services import away, channels, checkin, clock, demo, people  # noqa: E402
-from tests.conftest import free_port  # noqa: E402
-from tests.screenshots import CHROMIUM_ARGS, TIMEOUT  # noqa: E402
+from server.services import away, channels, checkin, clock, people  # noqa: E402
+from tests.screenshots import demo_app, signed_in  # noqa: E402
 
 WECOM = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6-7xxx-4bc4-97a0-0ec2sifa5aaa"
 DINGTALK = "https://oapi.dingtalk.com/robot/send?access_token=6f1b0c3e"
@@ -42,67 +36,35 @@ def vendor_answer(url: str, body: bytes, headers=None) -> tuple[int, bytes]:
 
 def main(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    data = Path(tempfile.mkdtemp(prefix="lobby-shots-notify-"))
-    app = create_app(
-        {
-            "DATA_DIR": data,
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{data / 'lobby.db'}",
-            "DEFAULT_PRINTER": f"emulator://{data / 'badges'}",
-            "PRINT_WORKER": False,
-            "MESSAGE_QUEUE": None,
-            "SECRET_KEY": "screenshots",
-            "SMTP_URL": None,
-        }
-    )
-    upgrade_database(app)
     senders.post = vendor_answer  # no network from here
+    app, data, info = demo_app("lobby-shots-notify-", SMTP_URL=None)
     with app.app_context():
-        info = demo.load(f"emulator://{data / 'badges'}")
         grace = people.user_by_email("grace@lobby.local")
         channels.add("grace-dingtalk", "dingtalk", DINGTALK, "SECwrong0000000000", grace)
         channels.add("grace-mail", "email", "grace.hopper@example.com", "", grace, ["waiting"])
         until = clock.to_local(utcnow() + timedelta(days=1)).strftime("%Y-%m-%d 18:00")
         away.set_away(grace.id, away_until=until, delegate="li.na@lobby.local")
-    port = free_port()
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-            context = browser.new_context(
-                base_url=f"http://127.0.0.1:{port}", viewport={"width": 1280, "height": 800}
-            )
-            context.set_default_timeout(TIMEOUT)
-            page = context.new_page()
-            page.goto("/login")
-            page.fill("input[name=email]", "grace@lobby.local")
-            page.fill("input[name=password]", "demo-host")
-            page.click("button[type=submit]")
-            page.wait_for_url(lambda url: "/login" not in url)
-            page.click("#nav-notifications")
-            page.select_option("select[name=kind]", "wecom")
-            page.fill("input[name=url]", WECOM)
-            page.fill("input[name=name]", "sales-team-wecom")
-            page.check("input[name=events][value=arrival]")
-            page.check("input[name=events][value=tea]")
-            page.click("#add-channel button[type=submit]")
-            expect(page.locator("#settings-notice")).to_be_visible()
-            with app.app_context():
-                ada = dict(info["codes"])["Ada Lovelace"]
-                checkin.check_in(ada)
-                alerts.run()
-                outbox.send_due()
-            page.goto("/host/settings")
-            expect(
-                page.locator('[data-channel="sales-team-wecom"] .last-message')
-            ).to_have_attribute("data-status", "sent")
-            page.evaluate("document.fonts.ready")
-            page.screenshot(path=str(out / "host-notifications.png"), full_page=True)
-            print("wrote", out / "host-notifications.png")
-            browser.close()
-    finally:
-        server.shutdown()
-        shutil.rmtree(data, ignore_errors=True)
+    with signed_in(app, data, "grace@lobby.local", "demo-host") as page:
+        page.click("#nav-notifications")
+        page.select_option("select[name=kind]", "wecom")
+        page.fill("input[name=url]", WECOM)
+        page.fill("input[name=name]", "sales-team-wecom")
+        page.check("input[name=events][value=arrival]")
+        page.check("input[name=events][value=tea]")
+        page.click("#add-channel button[type=submit]")
+        expect(page.locator("#settings-notice")).to_be_visible()
+        with app.app_context():
+            ada = dict(info["codes"])["Ada Lovelace"]
+            checkin.check_in(ada)
+            alerts.run()
+            outbox.send_due()
+        page.goto("/host/settings")
+        expect(page.locator('[data-channel="sales-team-wecom"] .last-message')).to_have_attribute(
+            "data-status", "sent"
+        )
+        page.evaluate("document.fonts.ready")
+        page.screenshot(path=str(out / "host-notifications.png"), full_page=True)
+        print("wrote", out / "host-notifications.png")
 
 
 if __name__ == "__main__":

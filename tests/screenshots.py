@@ -17,6 +17,7 @@ import shutil
 import sys
 import tempfile
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,6 +42,54 @@ CHROMIUM_ARGS = [
 VIEWPORT = {"width": 1280, "height": 800}
 PORTRAIT = {"width": 1080, "height": 1920}
 TIMEOUT = 10_000
+
+
+def demo_app(prefix: str, **config):
+    """A fresh data dir with the demo loaded, on an app built as the screenshots build it
+    (``config`` overrides); returns (app, data dir, what ``demo.load`` returned)."""
+    data = Path(tempfile.mkdtemp(prefix=prefix))
+    app = create_app(
+        {
+            "DATA_DIR": data,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{data / 'lobby.db'}",
+            "DEFAULT_PRINTER": f"emulator://{data / 'badges'}",
+            "PRINT_WORKER": False,
+            "MESSAGE_QUEUE": None,
+            "SECRET_KEY": "screenshots",
+            **config,
+        }
+    )
+    upgrade_database(app)
+    with app.app_context():
+        info = demo.load(f"emulator://{data / 'badges'}")
+    return app, data, info
+
+
+@contextmanager
+def signed_in(app, data: Path, email: str, password: str):
+    """Serve ``app`` on loopback and yield a 1280 px Chromium page signed in as
+    ``email``; the server stops and ``data`` is removed after."""
+    port = free_port()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            context = browser.new_context(
+                base_url=f"http://127.0.0.1:{port}", viewport={"width": 1280, "height": 800}
+            )
+            context.set_default_timeout(TIMEOUT)
+            page = context.new_page()
+            page.goto("/login")
+            page.fill("input[name=email]", email)
+            page.fill("input[name=password]", password)
+            page.click("button[type=submit]")
+            page.wait_for_url(lambda url: "/login" not in url)
+            yield page
+            browser.close()
+    finally:
+        server.shutdown()
+        shutil.rmtree(data, ignore_errors=True)
 
 
 def print_queued(app, badges: Path) -> Path:
