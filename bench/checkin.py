@@ -39,7 +39,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import requests
@@ -457,8 +457,11 @@ def render_times(n: int = 60) -> dict:
 
 
 def register_visits(base: str, token: str, count: int, verify: bool = True) -> list[str]:
-    """Pre-register ``count`` visits for the host through the API (not timed); their codes."""
-    expected_at = datetime.now(UTC).isoformat()
+    """Pre-register ``count`` visits for the host through the API (not timed); their codes.
+    Each is valid through the day after tomorrow (``valid_until``): a run that crosses
+    midnight still checks them in (expected "today" only, they were ``not_today`` after it)."""
+    now = datetime.now(UTC)
+    expected_at, valid_until = now.isoformat(), (now + timedelta(days=2)).date().isoformat()
     local = threading.local()
 
     def register(i: int) -> str:
@@ -480,6 +483,7 @@ def register_visits(base: str, token: str, count: int, verify: bool = True) -> l
                 },
                 "host": HOST_EMAIL,
                 "expected_at": expected_at,
+                "valid_until": valid_until,
                 "purpose": "benchmark",
             },
         )

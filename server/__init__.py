@@ -14,7 +14,7 @@ from server import config as settings
 from server import i18n
 from server.extensions import babel, csrf, db, htmx, login, migrate, socketio
 from server.limits import LimitedRequest
-from server.secure_cookies import SecureCookies
+from server.secure_cookies import CookieSessions, SecureCookies
 
 ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -69,6 +69,7 @@ def create_app(config: dict | None = None, start_worker: bool = True) -> Flask:
     # Cookies of HTTPS requests are Secure (server/secure_cookies.py): inside ProxyFix,
     # so behind a proxy it is the proxy's scheme that counts.
     app.wsgi_app = SecureCookies(app.wsgi_app)  # type: ignore[method-assign]
+    app.session_interface = CookieSessions()
     if hops := app.config["PROXY_HOPS"]:
         # Outermost, around Socket.IO's middleware too: every request, page or socket,
         # sees the client's scheme, host and address as the proxy received them.

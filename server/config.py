@@ -152,8 +152,10 @@ def load(overrides: dict | None = None) -> dict:
         # socket holds one), and seconds a stop waits for requests in flight.
         "THREADS": int(env.get("LOBBY_THREADS", "100")),
         "GRACEFUL_TIMEOUT": int(env.get("LOBBY_GRACEFUL_TIMEOUT", "30")),
-        # Request lines: "-" is stderr, a path a file, "off" none.
-        "ACCESS_LOG": env.get("LOBBY_ACCESS_LOG", "-"),
+        # Request lines: "-" is stderr, a path a file, "off" none (the default, as
+        # gunicorn's: nginx logs requests in front; a line per request cost ~5% of a
+        # check-in's CPU in bench/checkin.py's burst).
+        "ACCESS_LOG": env.get("LOBBY_ACCESS_LOG", "off"),
         # HTTPS served by `lobby run` itself (PEM files; --certfile/--keyfile).
         "CERTFILE": env.get("LOBBY_CERTFILE") or None,
         "KEYFILE": env.get("LOBBY_KEYFILE") or None,

@@ -30,7 +30,8 @@ def visit_rooms(visit: Visit) -> list[str]:
     (services/away.py: the delegate acts for them). A check-in's row has no ``host``:
     it adds the delegate itself."""
     rooms = [f"host:{visit.host_id}", "reception"]
-    host = getattr(visit, "host", None)  # joined with the visit: no query
+    # Joined with the visit: no query. A row is not asked (a miss on a Row raises inside).
+    host = visit.host if isinstance(visit, Visit) else None
     if host is not None and host.delegate_id and host.away_until and host.away_until > utcnow():
         rooms.append(f"host:{host.delegate_id}")
     return rooms

@@ -45,7 +45,7 @@ class LobbyServer(BaseApplication):
         threads: int,
         certfile: str | None = None,
         keyfile: str | None = None,
-        access_log: str | None = "-",
+        access_log: str | None = None,
         graceful_timeout: int = 30,
     ):
         self.application = app

@@ -26,14 +26,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("LOGIN_LIMIT_ACCOUNT", ACCOUNT_LIMIT)
     app.config.setdefault("LOGIN_LIMIT_ADDRESS", ADDRESS_LIMIT)
     app.config.setdefault("LOGIN_LIMIT_KEY_PREFIX", "lobby")
-    limiter.init_app(app)
-    # The JSON API signs in with bearer tokens and carries no rate limit: its requests
-    # skip the limiter's bookkeeping (about 5% of a kiosk check-in's CPU).
-    limiter.request_filter(_api_request)
-
-
-def _api_request() -> bool:
-    return request.blueprint == "api"
+    limiter.init_app(app)  # the JSON API skips its per-request pass (server/extensions.py)
 
 
 def _prefix() -> str:

@@ -3,7 +3,10 @@
 SQLite runs in WAL mode with a busy timeout. Transactions begin DEFERRED unless the
 connection carries the execution option ``immediate=True``: services that write take
 the write lock up front (``BEGIN IMMEDIATE``), because a read-then-write transaction
-is what produces "database is locked" under concurrent writers.
+is what produces "database is locked" under concurrent writers. A connection marked
+``one_read=True`` reads with a single statement at a time and begins nothing: SQLite
+gives each statement its own snapshot, so a ``BEGIN``/``ROLLBACK`` around it would only
+cost two more calls (the check-in's read; ``immediate`` still wins for its write).
 """
 
 from datetime import UTC, datetime
@@ -46,5 +49,8 @@ def _sqlite_on_connect(dbapi_connection, _record):
 @event.listens_for(Engine, "begin")
 def _sqlite_on_begin(conn):
     if conn.dialect.name == "sqlite":
-        mode = "IMMEDIATE" if conn.get_execution_options().get("immediate") else "DEFERRED"
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        options = conn.get_execution_options()
+        if options.get("immediate"):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        elif not options.get("one_read"):
+            conn.exec_driver_sql("BEGIN DEFERRED")

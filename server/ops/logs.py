@@ -22,8 +22,8 @@ from __future__ import annotations
 import json
 import logging
 import re
+import secrets
 import sys
-import uuid
 from datetime import UTC, datetime
 
 from flask import g, has_request_context, request
@@ -145,7 +145,7 @@ def configure(app) -> None:
     @app.before_request
     def _request_id():
         sent = request.headers.get("X-Request-ID", "")
-        g.request_id = sent if _REQUEST_ID.match(sent) else uuid.uuid4().hex[:16]
+        g.request_id = sent if _REQUEST_ID.match(sent) else secrets.token_hex(8)
 
     @app.after_request
     def _echo_request_id(resp):

@@ -32,6 +32,7 @@ LATENCY = Histogram(
     registry=REGISTRY,
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+_latency: dict[tuple[str, str, str], Histogram] = {}  # LATENCY's children by labels
 _sockets_lock = threading.Lock()
 _sockets = {"n": 0}
 
@@ -107,7 +108,9 @@ def init_app(app) -> None:
         started = g.pop("metrics_started", None)
         if started is not None:
             endpoint = request.url_rule.endpoint if request.url_rule else "unmatched"
-            LATENCY.labels(request.method, endpoint, f"{resp.status_code // 100}xx").observe(
-                time.perf_counter() - started
-            )
+            key = (request.method, endpoint, f"{resp.status_code // 100}xx")
+            child = _latency.get(key)
+            if child is None:  # labels() validates and locks: once per label set
+                child = _latency.setdefault(key, LATENCY.labels(*key))
+            child.observe(time.perf_counter() - started)
         return resp

@@ -277,7 +277,8 @@ def check_in(
     """
     code = normalise_code(code)
     session = db.session()
-    with db.engine.connect() as conn:
+    # one_read: the read needs no BEGIN/ROLLBACK on SQLite (models/base.py).
+    with db.engine.connect().execution_options(one_read=True) as conn:
         # A Row whose names are Visit's: the refusals and visit_rooms read it as a Visit.
         row: Any = conn.execute(_READ, {"code": code}).first()
         if row is None:
