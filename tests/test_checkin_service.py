@@ -220,3 +220,31 @@ def test_api_answer_and_alert_of_a_check_in_are_those_of_the_visit_as_stored(
         assert answer[key] == expected[key], key
     (event,) = db.session.query(Event).filter_by(kind="visitor_arrived").all()
     assert event.payload == realtime.arrival_payload(stored)
+
+
+def test_a_check_in_on_sqlite_is_one_read_and_one_write_transaction(app, make_visit):
+    """The hot path's statements (bench/README.md): the read begins no transaction of its
+    own (one SELECT is its own snapshot), the write takes the lock up front; nothing else."""
+    from sqlalchemy import event
+
+    first, second = make_visit(), make_visit(name="Grace Murray")
+    code = second.code
+    checkin.check_in(first.code)  # the caches warm (the watchlist's "any active?")
+    db.session.commit()
+    sent: list[str] = []
+
+    def record(conn, cursor, statement, *_):
+        sent.append(statement.split()[0].upper() + " " + statement.split()[1].upper())
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        assert checkin.check_in(code).created
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert sent == [
+        "SELECT VISITS.ID,",
+        "BEGIN IMMEDIATE",
+        "UPDATE VISITS",
+        "INSERT INTO",
+        "INSERT INTO",
+    ]
