@@ -44,9 +44,9 @@ PORTRAIT = {"width": 1080, "height": 1920}
 TIMEOUT = 10_000
 
 
-def demo_app(prefix: str, **config):
-    """A fresh data dir with the demo loaded, on an app built as the screenshots build it
-    (``config`` overrides); returns (app, data dir, what ``demo.load`` returned)."""
+def fresh_app(prefix: str, **config):
+    """An app built as the screenshots build it, on a fresh data dir at the newest
+    migration (``config`` overrides); returns (app, data dir)."""
     data = Path(tempfile.mkdtemp(prefix=prefix))
     app = create_app(
         {
@@ -60,6 +60,13 @@ def demo_app(prefix: str, **config):
         }
     )
     upgrade_database(app)
+    return app, data
+
+
+def demo_app(prefix: str, **config):
+    """``fresh_app`` with the demo loaded; returns (app, data dir, what ``demo.load``
+    returned)."""
+    app, data = fresh_app(prefix, **config)
     with app.app_context():
         info = demo.load(f"emulator://{data / 'badges'}")
     return app, data, info
@@ -101,24 +108,9 @@ def print_queued(app, badges: Path) -> Path:
 
 def main(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    data = Path(tempfile.mkdtemp(prefix="lobby-shots-"))
+    # the welcome screen must stay put
+    app, data, info = demo_app("lobby-shots-", KIOSK_IDLE_SECONDS=600, KIOSK_RESULT_SECONDS=600)
     badges = data / "badges"
-    printer_url = f"emulator://{badges}"
-    app = create_app(
-        {
-            "DATA_DIR": data,
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{data / 'lobby.db'}",
-            "DEFAULT_PRINTER": printer_url,
-            "PRINT_WORKER": False,
-            "MESSAGE_QUEUE": None,
-            "SECRET_KEY": "screenshots",
-            "KIOSK_IDLE_SECONDS": 600,
-            "KIOSK_RESULT_SECONDS": 600,
-        }
-    )  # the welcome screen must stay put
-    upgrade_database(app)
-    with app.app_context():
-        info = demo.load(printer_url)
     codes = dict(info["codes"])
     port = free_port()
     server = make_server("127.0.0.1", port, app, threaded=True)
@@ -263,18 +255,7 @@ def dashboards(out: Path) -> None:
         desk as desk_requests,
     )
 
-    data = Path(tempfile.mkdtemp(prefix="lobby-dash-"))
-    app = create_app(
-        {
-            "DATA_DIR": data,
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{data / 'lobby.db'}",
-            "DEFAULT_PRINTER": f"emulator://{data / 'badges'}",
-            "PRINT_WORKER": False,
-            "MESSAGE_QUEUE": None,
-            "SECRET_KEY": "screenshots",
-        }
-    )
-    upgrade_database(app)
+    app, data = fresh_app("lobby-dash-")
     pw = "screenshots-only"
     with app.app_context():
         grace = people.create_user("grace@example.com", "Grace Hopper", ["host"], pw)
@@ -460,18 +441,7 @@ def policy_pages(out: Path, only: bool = False) -> None:
     from server.policy import requests as hospitality
     from server.services import clock, people
 
-    data = Path(tempfile.mkdtemp(prefix="lobby-policy-"))
-    app = create_app(
-        {
-            "DATA_DIR": data,
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{data / 'lobby.db'}",
-            "DEFAULT_PRINTER": f"emulator://{data / 'badges'}",
-            "PRINT_WORKER": False,
-            "MESSAGE_QUEUE": None,
-            "SECRET_KEY": "screenshots",
-        }
-    )
-    upgrade_database(app)
+    app, data = fresh_app("lobby-policy-")
     pw = "screenshots-only"
 
     def local(days: float) -> str:
